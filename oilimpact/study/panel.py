@@ -1,0 +1,89 @@
+"""The abnormal-return panel: what the inference layer needs for N (event, asset) pairs.
+
+The engine (:mod:`oilimpact.study.engine`) fits the normal-return model for every pair
+at once and packs the results into an :class:`AbnormalPanel`. The single-series tests
+(:mod:`oilimpact.study.single`) and the cross-sectional tests
+(:mod:`oilimpact.study.crosssection`) read only this object, so they are pure numpy.
+
+Shapes: ``N`` pairs, ``L1`` estimation days (a common grid, NaN-padded where a pair has
+fewer observations), ``L2`` event-window days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["AbnormalPanel", "Conventions"]
+
+#: ``"textbook"`` follows MacKinlay (1997) and the original papers; ``"estudy2"`` follows
+#: the R package estudy2 0.10 (see docs/methods.md for the differences).
+Conventions = Literal["textbook", "estudy2"]
+
+
+@dataclass(frozen=True, slots=True)
+class AbnormalPanel:
+    """Abnormal returns and their variance ingredients for N (event, asset) pairs.
+
+    Attributes
+    ----------
+    ids : pandas.MultiIndex
+        Levels ``("event", "asset")``, length N.
+    est_resid : ndarray, shape (N, L1)
+        Estimation-window residuals in time order, NaN where missing.
+    n_est : ndarray of int, shape (N,)
+        Non-missing estimation observations per pair (``L1_i``).
+    n_params : int
+        Parameters of the normal-return model (0 zero-mean / market-adjusted,
+        1 constant-mean, 2 market model, 1 + F multi-factor).
+    sigma2 : ndarray, shape (N,)
+        Residual variance ``s_i^2``: ``SSR / (L1_i - n_params)`` under textbook
+        conventions, ``SSR / (L1_i - 1)`` under estudy2 conventions.
+    event_days : ndarray of int, shape (L2,)
+        Relative day numbers of the event window (e.g. ``-10 .. 10``).
+    event_ar : ndarray, shape (N, L2)
+        Abnormal returns on the event-window days, NaN where missing.
+    pe_cov : ndarray, shape (N, L2, L2)
+        ``I + X* (X'X)^{-1} X*'``: the covariance of the event-window AR vector is
+        ``sigma2_i * pe_cov_i`` (MacKinlay 1997, eq. 9). Identity for models without
+        estimated parameters.
+    event_dates : ndarray of datetime64[ns], shape (N,)
+        Calendar date of day 0 of each pair (used for same-date clustering).
+    est_market : ndarray, shape (N, L1) or None
+        Market returns on the estimation days (for tests that need them).
+    event_market : ndarray, shape (N, L2) or None
+        Market returns on the event-window days.
+    conventions : {"textbook", "estudy2"}
+    """
+
+    ids: pd.MultiIndex
+    est_resid: np.ndarray
+    n_est: np.ndarray
+    n_params: int
+    sigma2: np.ndarray
+    event_days: np.ndarray
+    event_ar: np.ndarray
+    pe_cov: np.ndarray
+    event_dates: np.ndarray
+    est_market: np.ndarray | None = None
+    event_market: np.ndarray | None = None
+    conventions: Conventions = "textbook"
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of (event, asset) pairs N."""
+        return int(self.est_resid.shape[0])
+
+    def window_index(self, window: tuple[int, int]) -> np.ndarray:
+        """Column positions of relative days ``window[0] .. window[1]`` (inclusive)."""
+        lo, hi = window
+        mask = (self.event_days >= lo) & (self.event_days <= hi)
+        if not mask.any() or mask.sum() != hi - lo + 1:
+            raise ValueError(
+                f"event window {window} is not inside the panel's days "
+                f"{int(self.event_days.min())}..{int(self.event_days.max())}"
+            )
+        return np.flatnonzero(mask)
