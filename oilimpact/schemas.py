@@ -155,7 +155,8 @@ def _is_date(value: object) -> bool:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return False
     try:
-        pd.Timestamp(value)
+        if pd.isna(pd.Timestamp(value)):
+            return False
     except (TypeError, ValueError):
         return False
     return not isinstance(value, (int, np.integer))
