@@ -1,0 +1,40 @@
+# oilimpact: every target does its own set-up (venv + install) on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SHARED ?= ../shared/data/real
+
+.PHONY: install brief brief-real test lint notebooks bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## The main job: the weekly brief. Offline it runs on the seeded demo data.
+brief: install
+	$(BIN)/oilimpact brief --demo --out reports
+
+## The brief on the real snapshot in ../shared/data/real (imported into a temporary store).
+brief-real: install
+	$(BIN)/python -m oilimpact.snapshot $(SHARED) --as-of 2026-01-09 --out reports
+
+## The test suite (what CI runs).
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check oilimpact tests benchmarks
+
+notebooks: install
+	$(BIN)/python notebooks/run.py --out reports/notebooks
+
+bench: install
+	$(BIN)/python benchmarks/bench_event_study.py
+	$(BIN)/python benchmarks/bench_brief.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,436 @@
+"""The Python API that wires sources, store and schemas together.
+
+Data flows one way: a provider or a file is parsed into a series, the series is
+validated against its registry spec (pandera, lazily), and only then written to the
+store. Studies read from the store through :func:`load` / :func:`load_frame`.
+
+Examples
+--------
+Import a file into a temporary store and read it back (offline):
+
+>>> import tempfile, pathlib
+>>> import oilimpact as oi
+>>> tmp = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (tmp / "brent.csv").write_text("Date,Price\\n2025-12-16,58.92\\n2025-12-17,60.68\\n")
+>>> report = oi.import_file(tmp / "brent.csv", name="brent", data_dir=tmp / "store")
+>>> report.rows, report.status
+(2, 'stored')
+>>> oi.load("brent", data_dir=tmp / "store").iloc[-1]
+np.float64(60.68)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from .errors import (
+    AuthError,
+    ConfigError,
+    InputError,
+    OilImpactError,
+    SourceError,
+    StoreError,
+    ValidationError,
+)
+from .schemas import validate_series
+from .series import SeriesRegistry, SeriesSpec, default_registry
+from .store import Store
+
+__all__ = [
+    "FetchOutcome",
+    "ImportOutcome",
+    "STALE_AFTER_DAYS",
+    "fetch",
+    "import_file",
+    "load",
+    "load_frame",
+    "open_store",
+    "status",
+    "validate",
+]
+
+log = logging.getLogger(__name__)
+
+#: A series is stale when its last observation is older than this many calendar days
+#: before the reference date. Monthly EIA international data lag about four months.
+STALE_AFTER_DAYS: dict[str, int] = {"daily": 7, "weekly": 17, "monthly": 155}
+
+DateLike = str | date | datetime | pd.Timestamp
+
+
+def open_store(data_dir: str | Path | None = None) -> Store:
+    """The store at ``data_dir``, else ``$OILIMPACT_DATA_DIR``, else ``./data``."""
+    return Store(data_dir)
+
+
+def _registry(registry: SeriesRegistry | str | Path | None) -> SeriesRegistry:
+    if registry is None:
+        return default_registry()
+    if isinstance(registry, SeriesRegistry):
+        return registry
+    return default_registry().with_file(registry)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What :func:`import_file` did with one file."""
+
+    name: str
+    path: str
+    format: str
+    rows: int
+    first: date | None
+    last: date | None
+    rows_added: int
+    rows_revised: int
+    warnings: tuple[str, ...]
+    status: Literal["stored", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What :func:`fetch` did for one series."""
+
+    name: str
+    status: Literal["stored", "unchanged", "failed", "skipped"]
+    source: str | None = None
+    rows: int = 0
+    rows_added: int = 0
+    rows_revised: int = 0
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    attempts: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _store_validated(
+    store: Store,
+    series: pd.Series,
+    spec: SeriesSpec,
+    *,
+    source: str,
+    source_id: str,
+    origin: str,
+    fetched_at: pd.Timestamp | None,
+    meta: Mapping[str, Any] | None = None,
+) -> tuple[Any, tuple[str, ...], pd.Series]:
+    report = validate_series(series.rename(spec.name), spec, origin=origin)
+    clean = report.series
+    if not clean.notna().any():
+        raise ValidationError(f"{spec.name} from {origin}: no non-missing values to store")
+    result = store.write(
+        clean,
+        source=source,
+        source_id=source_id,
+        fetched_at=fetched_at,
+        meta={
+            "unit": spec.unit,
+            "frequency": spec.frequency,
+            "kind": spec.kind,
+            "warnings": list(report.warnings),
+            "origin": origin,
+            **dict(meta or {}),
+        },
+    )
+    return result, report.warnings, clean
+
+
+def import_file(
+    path: str | Path,
+    *,
+    name: str,
+    fmt: str = "auto",
+    column: str | None = None,
+    date_column: str | None = None,
+    value_column: str | None = None,
+    filters: Mapping[str, str] | None = None,
+    unit: str | None = None,
+    origin_country: str | None = None,
+    preset: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    data_dir: str | Path | None = None,
+    registry: SeriesRegistry | str | Path | None = None,
+    fetched_at: DateLike | None = None,
+) -> ImportOutcome:
+    """Parse a file, validate it as series ``name`` and store it.
+
+    Formats: ``fred`` (FRED's fredgraph CSV), ``eia`` (``Date,Price``), ``ohlc`` (e.g.
+    CBOE VIX), ``yahoo`` (a yfinance CSV export), ``tidy`` (long CSV with filters) and
+    ``tanker`` (Kpler/Vortexa-style cargo exports aggregated to kb/d); ``auto`` detects
+    the format from the header.
+
+    Nothing already stored changes unless the file parses and validates completely.
+
+    Raises
+    ------
+    InputError
+        The file cannot be parsed (the message names the file and line).
+    ValidationError
+        The parsed series fails its schema (``.failures`` lists every problem).
+    """
+    from .sources import files
+
+    path = Path(path)
+    reg = _registry(registry)
+    spec = reg.spec_or_default(name)
+    if fmt == "tanker":
+        imported = files.read_tanker_export(
+            path,
+            name=name,
+            mapping=mapping,
+            preset=preset,
+            **({"origin": origin_country} if origin_country else {}),
+            frequency=spec.frequency,
+        )
+    else:
+        imported = files.read_series_file(
+            path,
+            name=name,
+            fmt=fmt,
+            column=column,
+            date_column=date_column,
+            value_column=value_column,
+            filters=filters,
+            unit=unit,
+        )
+    series = imported.series
+    when = pd.Timestamp(fetched_at, tz="UTC") if fetched_at is not None else None
+    result, warnings, clean = _store_validated(
+        Store(data_dir),
+        series,
+        spec,
+        source="file",
+        source_id=str(imported.source_id or path.name),
+        origin=str(path),
+        fetched_at=when,
+        meta={"file": str(path), "format": imported.format},
+    )
+    valid = clean.dropna()
+    return ImportOutcome(
+        name=name,
+        path=str(path),
+        format=str(imported.format),
+        rows=int(valid.size),
+        first=valid.index[0].date() if valid.size else None,
+        last=valid.index[-1].date() if valid.size else None,
+        rows_added=int(result.rows_added),
+        rows_revised=int(result.rows_revised),
+        warnings=tuple(warnings),
+        status="unchanged" if result.unchanged else "stored",
+    )
+
+
+def fetch(
+    names: Iterable[str] | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    full: bool = False,
+    providers: Sequence[str] | None = None,
+    registry: SeriesRegistry | str | Path | None = None,
+    on_progress: Callable[[str, FetchOutcome], None] | None = None,
+) -> list[FetchOutcome]:
+    """Fetch series from their providers, validate them, and store them.
+
+    Each series tries its sources in registry order (``file`` sources are skipped:
+    use :func:`import_file`). A provider that fails (no network, bad key, empty
+    answer) is recorded and the next is tried; a series whose every source failed is
+    reported as ``failed`` and nothing stored for it changes. Refreshes are
+    incremental: from the last stored date minus an overlap that catches revisions,
+    unless ``full`` or ``start`` is given.
+
+    Returns
+    -------
+    list of FetchOutcome
+        One per series, in the order requested.
+    """
+    from .sources import get_source
+
+    reg = _registry(registry)
+    store = Store(data_dir)
+    wanted = list(names) if names else [n for n in reg if _fetchable(reg[n])]
+    outcomes: list[FetchOutcome] = []
+    for name in wanted:
+        spec = reg[name]
+        attempts: list[str] = []
+        outcome: FetchOutcome | None = None
+        begin = pd.Timestamp(start).date() if start is not None else None
+        if begin is None and not full:
+            begin = store.refresh_start(name, frequency=spec.frequency)
+        stop = pd.Timestamp(end).date() if end is not None else None
+        for ref in spec.sources:
+            if ref.provider == "file" or (providers and ref.provider not in providers):
+                continue
+            try:
+                source = get_source(ref.provider)
+                raw = source.fetch(ref, start=begin, end=stop)
+                result, warnings, clean = _store_validated(
+                    store,
+                    raw,
+                    spec,
+                    source=ref.provider,
+                    source_id=ref.id,
+                    origin=str(ref),
+                    fetched_at=None,
+                )
+            except (SourceError, ValidationError, InputError) as exc:
+                kind = "no key" if isinstance(exc, AuthError) else type(exc).__name__
+                attempts.append(f"{ref}: {kind}: {exc}")
+                log.info("fetch %s via %s failed: %s", name, ref, exc)
+                continue
+            outcome = FetchOutcome(
+                name=name,
+                status="unchanged" if result.unchanged else "stored",
+                source=str(ref),
+                rows=int(clean.notna().sum()),
+                rows_added=int(result.rows_added),
+                rows_revised=int(result.rows_revised),
+                warnings=tuple(warnings),
+                attempts=tuple(attempts),
+            )
+            break
+        if outcome is None:
+            if not attempts:
+                outcome = FetchOutcome(
+                    name=name,
+                    status="skipped",
+                    error=f"{name} has no network source; load it with `oilimpact import FILE --series {name}`",
+                )
+            else:
+                outcome = FetchOutcome(
+                    name=name,
+                    status="failed",
+                    error=" | ".join(attempts)
+                    + ". Stored data are unchanged; work offline with `oilimpact brief` on the store,"
+                    " or load files with `oilimpact import`.",
+                    attempts=tuple(attempts),
+                )
+        outcomes.append(outcome)
+        if on_progress is not None:
+            on_progress(name, outcome)
+    return outcomes
+
+
+def _fetchable(spec: SeriesSpec) -> bool:
+    return any(ref.provider != "file" for ref in spec.sources)
+
+
+def load(
+    name: str,
+    *,
+    as_of: DateLike | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    data_dir: str | Path | None = None,
+) -> pd.Series:
+    """Load a stored series, optionally as it was known on ``as_of`` (a vintage).
+
+    Examples
+    --------
+    See the module docstring for a complete offline round trip.
+    """
+    return Store(data_dir).load(name, as_of=as_of, start=start, end=end)
+
+
+def load_frame(
+    names: Iterable[str],
+    *,
+    as_of: DateLike | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    data_dir: str | Path | None = None,
+    missing: Literal["raise", "skip"] = "raise",
+) -> pd.DataFrame:
+    """Load several stored series side by side (outer join on dates)."""
+    store = Store(data_dir)
+    cols = {}
+    for name in names:
+        if missing == "skip" and not store.exists(name):
+            continue
+        cols[name] = store.load(name, as_of=as_of, start=start, end=end)
+    if not cols:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+    return pd.concat(cols, axis=1).sort_index()
+
+
+def validate(
+    names: Iterable[str] | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    registry: SeriesRegistry | str | Path | None = None,
+) -> pd.DataFrame:
+    """Re-validate stored series against the current registry; one row per series.
+
+    Columns: ``series, ok, problems, warnings``. Never raises for a failing series:
+    the row says what failed.
+    """
+    reg = _registry(registry)
+    store = Store(data_dir)
+    rows = []
+    for name in list(names) if names else store.names():
+        spec = reg.spec_or_default(name)
+        try:
+            report = validate_series(store.load(name), spec, origin=f"store:{name}")
+            rows.append({"series": name, "ok": True, "problems": "", "warnings": "; ".join(report.warnings)})
+        except (ValidationError, StoreError, ConfigError) as exc:
+            rows.append({"series": name, "ok": False, "problems": str(exc), "warnings": ""})
+    return pd.DataFrame(rows, columns=["series", "ok", "problems", "warnings"])
+
+
+def status(
+    *,
+    data_dir: str | Path | None = None,
+    today: DateLike | None = None,
+    registry: SeriesRegistry | str | Path | None = None,
+) -> pd.DataFrame:
+    """One row per stored series: span, rows, source, last fetched, vintages, stale.
+
+    A series is stale when its last observation is more than
+    :data:`STALE_AFTER_DAYS` (by frequency) before ``today`` (default: now, UTC).
+    """
+    reg = _registry(registry)
+    ref = pd.Timestamp(today).normalize() if today is not None else pd.Timestamp.now("UTC").tz_localize(None).normalize()
+    man = Store(data_dir).manifest()
+    cols = [
+        "series", "frequency", "unit", "source", "source_id", "first", "last", "rows",
+        "fetched_at", "vintages", "age_days", "stale", "warnings",
+    ]  # fmt: skip
+    if man.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for _, entry in man.iterrows():
+        name = entry["name"]
+        spec = reg.spec_or_default(name)
+        meta = entry.get("meta") or {}
+        freq = meta.get("frequency", spec.frequency) if isinstance(meta, dict) else spec.frequency
+        last = pd.Timestamp(entry["last"])
+        age = int((ref - last).days)
+        rows.append(
+            {
+                "series": name,
+                "frequency": freq,
+                "unit": (meta.get("unit") if isinstance(meta, dict) else None) or spec.unit,
+                "source": entry["source"],
+                "source_id": entry["source_id"],
+                "first": pd.Timestamp(entry["first"]).date(),
+                "last": last.date(),
+                "rows": int(entry["rows"]),
+                "fetched_at": entry["fetched_at"],
+                "vintages": int(entry.get("n_vintages", 1) or 1),
+                "age_days": age,
+                "stale": age > STALE_AFTER_DAYS.get(freq, 7),
+                "warnings": "; ".join(meta.get("warnings", [])) if isinstance(meta, dict) else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=cols).sort_values("series").reset_index(drop=True)
+
+
+# Re-exported so ``except oilimpact.api.OilImpactError`` reads naturally in notebooks.
+OilImpactError = OilImpactError

@@ -1,0 +1,310 @@
+"""The ``oilimpact`` command line: a thin Typer app over :mod:`oilimpact.api`.
+
+Each command parses its options, calls one library function, prints a rich table (or
+JSON with ``--json``) and exits. Errors print one line on stderr (plus the validation
+table when there is one) and exit non-zero; a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import OilImpactError, ValidationError
+
+app = typer.Typer(
+    name="oilimpact",
+    help=(
+        "Energy-market and sanctions impact analytics.\n\n"
+        "Typical session:\n\n"
+        "  oilimpact import ../shared/data/real/eia_brent_spot_daily.csv --series brent\n\n"
+        "  oilimpact fetch brent wti sp500        (needs network; EIA needs EIA_API_KEY)\n\n"
+        "  oilimpact status\n\n"
+        "  oilimpact study brent wti --event blockade --event fto_announced\n\n"
+        "  oilimpact brief --demo                 (offline, synthetic data)\n\n"
+        "The store lives in --data-dir, else $OILIMPACT_DATA_DIR, else ./data."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Store directory (default: $OILIMPACT_DATA_DIR, then ./data).", show_default=False),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+def _fail(exc: OilImpactError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    if isinstance(exc, ValidationError) and exc.failures is not None and len(exc.failures):
+        err.print(_table(exc.failures.head(20), title="validation failures"))
+    raise typer.Exit(code=2)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _table(frame: Any, title: str | None = None) -> Table:
+    table = Table(title=title, show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=_cell, sort_keys=True) + "\n")
+
+
+def _frame_json(frame: Any) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+
+
+@app.command("series")
+def series_cmd(
+    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the registered series, their units and sources (preferred first)."""
+    import pandas as pd
+
+    from .series import default_registry
+
+    try:
+        reg = default_registry().with_file(registry) if registry else default_registry()
+    except OilImpactError as exc:
+        _fail(exc)
+    frame = pd.DataFrame(
+        [
+            {
+                "series": s.name,
+                "kind": s.kind,
+                "frequency": s.frequency,
+                "unit": s.unit,
+                "close": f"{s.close_time:%H:%M} {s.timezone}",
+                "sources": ", ".join(str(r) for r in s.sources),
+            }
+            for s in reg.values()
+        ]
+    )
+    if as_json:
+        _json(_frame_json(frame))
+    else:
+        out.print(_table(frame, title="registered series"))
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV file to import.", show_default=False)],
+    series: Annotated[str, typer.Option("--series", "-s", help="Registry name to store it under (e.g. brent).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto | fred | eia | ohlc | yahoo | tidy | tanker")
+    ] = "auto",
+    column: Annotated[str | None, typer.Option(help="Value column when the file has several (FRED ids, OHLC).")] = None,
+    date_column: Annotated[str | None, typer.Option(help="Date column of a tidy file.")] = None,
+    value_column: Annotated[str | None, typer.Option(help="Value column of a tidy file.")] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help="KEY=VALUE row filter for tidy files, repeatable (e.g. eia_product_id=57)."),
+    ] = None,
+    preset: Annotated[str | None, typer.Option(help="Tanker export preset: kpler | kpler-sdk | vortexa.")] = None,
+    origin: Annotated[str | None, typer.Option(help="Tanker exports: origin country to keep.")] = None,
+    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Import a file into the store as a named series (validated before it is stored).
+
+    Examples:
+
+      oilimpact import eia_wti_spot_daily.csv --series wti
+
+      oilimpact import fred_SP500.csv --series sp500
+
+      oilimpact import production.csv --series ve_crude_production --filter eia_product_id=57
+
+      oilimpact import kpler.csv --series ve_exports_kpler --format tanker --preset kpler
+
+    A file that fails to parse or validate changes nothing in the store.
+    """
+    from . import api
+
+    filters: dict[str, str] = {}
+    for item in filter_ or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(OilImpactError(f"--filter expects KEY=VALUE, got {item!r}"))
+        filters[key] = value
+    try:
+        res = api.import_file(
+            file,
+            name=series,
+            fmt=fmt,
+            column=column,
+            date_column=date_column,
+            value_column=value_column,
+            filters=filters or None,
+            preset=preset,
+            origin_country=origin,
+            data_dir=data_dir,
+            registry=registry,
+        )
+    except OilImpactError as exc:
+        _fail(exc)
+    if as_json:
+        _json({k: getattr(res, k) for k in res.__slots__})
+        return
+    out.print(
+        f"{res.status} [bold]{res.name}[/] from {res.path} ({res.format}): {res.rows} rows "
+        f"{res.first} .. {res.last}; {res.rows_added} added, {res.rows_revised} revised",
+        highlight=False,
+    )
+    for warning in res.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command("fetch")
+def fetch_cmd(
+    series: Annotated[list[str] | None, typer.Argument(help="Series to fetch (default: every fetchable series).")] = None,
+    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD); default: incremental.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
+    full: Annotated[bool, typer.Option(help="Refetch the whole history instead of an incremental refresh.")] = False,
+    provider: Annotated[list[str] | None, typer.Option(help="Only use these providers (fred, eia, yahoo).")] = None,
+    offline: Annotated[bool, typer.Option(help="Do not touch the network; just report the store.")] = False,
+    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Fetch series from FRED, EIA (needs EIA_API_KEY) and Yahoo into the store.
+
+    Each series tries its sources in registry order; every fetch is validated before
+    it is stored, and a failed fetch never replaces stored data. Exits 1 when any
+    series failed. Without network, use --offline or `oilimpact import FILE`.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import api
+
+    if offline:
+        err.print("offline: nothing fetched; showing the store.")
+        status_cmd(data_dir=data_dir, as_json=as_json, registry=registry)
+        return
+    try:
+        names = list(series) if series else None
+        if names is None:
+            from .series import default_registry
+
+            reg = default_registry().with_file(registry) if registry else default_registry()
+            names = [n for n in reg if any(r.provider != "file" for r in reg[n].sources)]
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=err, transient=True, disable=as_json,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("fetching", total=len(names))
+
+            def step(name: str, outcome: api.FetchOutcome) -> None:
+                progress.update(task, advance=1, description=f"fetched {name}: {outcome.status}")
+
+            outcomes = api.fetch(
+                names, data_dir=data_dir, start=start, end=end, full=full,
+                providers=provider, registry=registry, on_progress=step,
+            )  # fmt: skip
+    except OilImpactError as exc:
+        _fail(exc)
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [
+            {
+                "series": o.name, "status": o.status, "source": o.source, "rows": o.rows,
+                "added": o.rows_added, "revised": o.rows_revised, "error": o.error or "",
+            }
+            for o in outcomes
+        ]
+    )  # fmt: skip
+    if as_json:
+        _json(_frame_json(frame))
+    else:
+        out.print(_table(frame, title="fetch"))
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(code=1)
+
+
+@app.command("validate")
+def validate_cmd(
+    series: Annotated[list[str] | None, typer.Argument(help="Series to check (default: all stored).")] = None,
+    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Re-validate stored series against the registry's schemas. Exits 1 on any failure."""
+    from . import api
+
+    try:
+        frame = api.validate(series or None, data_dir=data_dir, registry=registry)
+    except OilImpactError as exc:
+        _fail(exc)
+    if as_json:
+        _json(_frame_json(frame))
+    else:
+        out.print(_table(frame, title="validation"))
+    if len(frame) and not frame["ok"].all():
+        raise typer.Exit(code=1)
+
+
+@app.command("status")
+def status_cmd(
+    today: Annotated[str | None, typer.Option(help="Reference date for staleness (default: today).")] = None,
+    fail_on_stale: Annotated[bool, typer.Option(help="Exit 1 when any series is stale.")] = False,
+    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show every stored series: span, rows, source, last fetched, vintages, stale?"""
+    from . import api
+
+    try:
+        frame = api.status(data_dir=data_dir, today=today, registry=registry)
+    except OilImpactError as exc:
+        _fail(exc)
+    if as_json:
+        _json(_frame_json(frame))
+    elif frame.empty:
+        out.print("the store is empty: run `oilimpact import FILE --series NAME` or `oilimpact fetch`.")
+    else:
+        shown = frame.drop(columns=["warnings", "age_days"])
+        out.print(_table(shown, title="store status"))
+    if fail_on_stale and len(frame) and frame["stale"].any():
+        stale = ", ".join(frame.loc[frame["stale"], "series"])
+        err.print(f"[bold red]error:[/] stale series: {stale}")
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    """Entry point of the ``oilimpact`` console script."""
+    try:
+        app()
+    except OilImpactError as exc:  # pragma: no cover - commands catch their own
+        err.print(f"error: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

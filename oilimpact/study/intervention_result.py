@@ -1,0 +1,478 @@
+"""Result values of :func:`oilimpact.study.intervention.intervention`.
+
+An :class:`InterventionResult` is a frozen value: it holds the specification that was
+used (:class:`InterventionSpec`), the effect table, the actual / fitted / counterfactual
+path, the placebo distribution, the warnings raised during estimation and the model
+information. It renders itself as text (:meth:`InterventionResult.summary`), HTML
+(``_repr_html_``), a tidy frame, a JSON-able dict and a plotly figure.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+if TYPE_CHECKING:  # pragma: no cover
+    import plotly.graph_objects as go
+
+__all__ = [
+    "CloseEventsWarning",
+    "EFFECT_COLUMNS",
+    "InterventionResult",
+    "InterventionSpec",
+    "InterventionWarning",
+    "ModelInfo",
+    "PATH_COLUMNS",
+    "PlaceboWarning",
+]
+
+#: Columns of :attr:`InterventionResult.effects`.
+EFFECT_COLUMNS: tuple[str, ...] = (
+    "event",
+    "term",
+    "estimate",
+    "se",
+    "stat",
+    "pvalue",
+    "ci_lower",
+    "ci_upper",
+    "pct_of_pre_mean",
+    "pct_ci_lower",
+    "pct_ci_upper",
+    "placebo_pvalue",
+    "n_placebo",
+)
+
+#: Columns of :attr:`InterventionResult.path`.
+PATH_COLUMNS: tuple[str, ...] = (
+    "date",
+    "actual",
+    "fitted",
+    "counterfactual",
+    "cf_lower",
+    "cf_upper",
+)
+
+
+class InterventionWarning(UserWarning):
+    """Something about an intervention fit the reader should know (dropped terms, ...)."""
+
+
+class CloseEventsWarning(InterventionWarning):
+    """Two events fall in the same or adjacent periods: the frequency cannot separate them."""
+
+
+class PlaceboWarning(InterventionWarning):
+    """Too few placebo dates for the placebo p-value to reach ``alpha``."""
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionSpec:
+    """Everything an intervention fit used, after defaults were resolved.
+
+    Attributes
+    ----------
+    series : str
+        Name of the series (``Series.name`` or ``"series"``).
+    unit : str
+        Unit of the series (``"kb/d"``, ``"million USD"``), ``""`` when unknown.
+    frequency : {"weekly", "monthly"}
+    model : {"segmented", "sarimax"}
+    start : {"containing", "next"}
+        Whether the effect starts in the period containing the event or the next one.
+    events : tuple of (str, pandas.Timestamp, pandas.Timestamp)
+        ``(event id, event date, first treated period)`` after merging, in time order.
+    sample_start, sample_end : pandas.Timestamp
+        First and last period of the estimation sample.
+    pre_periods, post_periods : int
+        Periods in the sample before the first treated period, and from it to the end.
+    step, slope, pulse, trend : bool
+        Event and deterministic terms requested.
+    seasonal : {"none", "dummies", "fourier"}
+        Seasonal terms used (``"auto"`` resolved).
+    fourier_order : int
+        Number of harmonics when ``seasonal == "fourier"``.
+    hac_lags : int or None
+        Newey-West lags of the segmented fit (None for SARIMAX).
+    ic : {"aic", "bic"}
+        Information criterion of the SARIMAX order search.
+    max_order : tuple of int
+        ``(p, d, q)`` upper bounds of the SARIMAX order search.
+    seasonal_order : tuple of int or None
+        Fixed SARIMAX seasonal ``(P, D, Q, s)``, None when off.
+    placebo : bool
+    placebo_stat : {"estimate", "tstat"}
+        Statistic compared between the real fit and the placebo fits.
+    max_placebos : int or None
+        Cap on the number of placebo dates (evenly spaced), None for all.
+    min_pre_periods : int
+        Observed periods required before the (pseudo) event.
+    close_events : {"merge", "raise"}
+    alpha : float
+    """
+
+    series: str
+    unit: str
+    frequency: Literal["weekly", "monthly"]
+    model: Literal["segmented", "sarimax"]
+    start: Literal["containing", "next"]
+    events: tuple[tuple[str, pd.Timestamp, pd.Timestamp], ...]
+    sample_start: pd.Timestamp
+    sample_end: pd.Timestamp
+    pre_periods: int
+    post_periods: int
+    step: bool
+    slope: bool
+    pulse: bool
+    trend: bool
+    seasonal: Literal["none", "dummies", "fourier"]
+    fourier_order: int
+    hac_lags: int | None
+    ic: Literal["aic", "bic"]
+    max_order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int] | None
+    placebo: bool
+    placebo_stat: Literal["estimate", "tstat"]
+    max_placebos: int | None
+    min_pre_periods: int
+    close_events: Literal["merge", "raise"]
+    alpha: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (timestamps as ISO dates)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            out[f.name] = _jsonable(getattr(self, f.name))
+        out["events"] = [
+            {"event": e, "date": _iso(d), "first_treated_period": _iso(p)}
+            for e, d, p in self.events
+        ]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What was fitted.
+
+    Attributes
+    ----------
+    model : {"segmented", "sarimax"}
+    nobs : int
+        Observations used (non-missing periods of the sample).
+    n_params : int
+        Estimated mean parameters (regressors kept after the rank check; for SARIMAX
+        also the ARMA and variance parameters).
+    df_resid : float or None
+        Residual degrees of freedom of the t reference distribution (segmented), None
+        when inference is normal (SARIMAX).
+    hac_lags : int or None
+        Newey-West lags (segmented).
+    pre_mean : float
+        Mean of the observed values before the first treated (or event) period.
+    order, seasonal_order : tuple or None
+        Chosen SARIMAX order and the fixed seasonal order.
+    trend : str or None
+        SARIMAX trend argument used (``"c"``, ``"ct"``, ``"n"``).
+    ic : str or None
+        Criterion used in the order search; ``ic_value`` its value at the chosen order.
+    ic_value : float or None
+    candidates : pandas.DataFrame or None
+        One row per SARIMAX candidate (``p, d, q, aic, bic, converged``).
+    params : pandas.Series
+        All estimated mean parameters by column name.
+    cov_params : pandas.DataFrame
+        Their covariance matrix.
+    columns : tuple of str
+        Design columns kept; ``dropped`` the event terms dropped as not identified.
+    dropped : tuple of str
+    """
+
+    model: Literal["segmented", "sarimax"]
+    nobs: int
+    n_params: int
+    df_resid: float | None
+    hac_lags: int | None
+    pre_mean: float
+    order: tuple[int, int, int] | None
+    seasonal_order: tuple[int, int, int, int] | None
+    trend: str | None
+    ic: str | None
+    ic_value: float | None
+    candidates: pd.DataFrame | None
+    params: pd.Series
+    cov_params: pd.DataFrame
+    columns: tuple[str, ...]
+    dropped: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return {
+            "model": self.model,
+            "nobs": int(self.nobs),
+            "n_params": int(self.n_params),
+            "df_resid": _jsonable(self.df_resid),
+            "hac_lags": self.hac_lags,
+            "pre_mean": _jsonable(self.pre_mean),
+            "order": list(self.order) if self.order else None,
+            "seasonal_order": list(self.seasonal_order) if self.seasonal_order else None,
+            "trend": self.trend,
+            "ic": self.ic,
+            "ic_value": _jsonable(self.ic_value),
+            "candidates": _records(self.candidates) if self.candidates is not None else None,
+            "params": {k: _jsonable(v) for k, v in self.params.items()},
+            "columns": list(self.columns),
+            "dropped": list(self.dropped),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionResult:
+    """The estimated effect of one or more events on a volume series.
+
+    Attributes
+    ----------
+    spec : InterventionSpec
+        What was estimated, defaults resolved.
+    effects : pandas.DataFrame
+        One row per (event, term), columns :data:`EFFECT_COLUMNS`. ``term`` is
+        ``"level"`` (step: immediate level change), ``"slope"`` (change of slope per
+        period), ``"pulse"`` (one-period deviation) or ``"average"`` (event ``"all"``:
+        the mean effect over the observed post-event periods of the sample).
+    path : pandas.DataFrame
+        Columns :data:`PATH_COLUMNS`, one row per period of the sample.
+    placebo : pandas.DataFrame
+        The placebo distribution, long format: ``pseudo_date, event, term, estimate,
+        stat`` (empty when placebo inference was off or impossible).
+    warnings : tuple of str
+        Messages of the warnings raised during estimation.
+    model_info : ModelInfo
+        Order, information criteria, nobs, HAC lags, parameters.
+    """
+
+    spec: InterventionSpec
+    effects: pd.DataFrame
+    path: pd.DataFrame
+    placebo: pd.DataFrame
+    warnings: tuple[str, ...]
+    model_info: ModelInfo
+
+    # -- tables --------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy copy of the effect table (one row per event and term)."""
+        return self.effects.copy()
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Confidence intervals of the effects at level ``1 - alpha``.
+
+        Uses the same reference distribution as the fit: Student t with
+        ``model_info.df_resid`` degrees of freedom (segmented) or the normal (SARIMAX).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``event, term, estimate, ci_lower, ci_upper, pct_ci_lower,
+            pct_ci_upper``.
+        """
+        if not 0.0 < alpha < 1.0:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+        df = self.model_info.df_resid
+        q = stats.t.ppf(1 - alpha / 2, df) if df else stats.norm.ppf(1 - alpha / 2)
+        eff = self.effects
+        lo = eff["estimate"] - q * eff["se"]
+        hi = eff["estimate"] + q * eff["se"]
+        pm = self.model_info.pre_mean
+        scale = 100.0 / pm if pm and np.isfinite(pm) else np.nan
+        return pd.DataFrame(
+            {
+                "event": eff["event"],
+                "term": eff["term"],
+                "estimate": eff["estimate"],
+                "ci_lower": lo,
+                "ci_upper": hi,
+                "pct_ci_lower": np.minimum(lo * scale, hi * scale),
+                "pct_ci_upper": np.maximum(lo * scale, hi * scale),
+            }
+        ).reset_index(drop=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of the whole result (``json.dumps`` works on it)."""
+        path = self.path.copy()
+        path["date"] = path["date"].dt.strftime("%Y-%m-%d")
+        plac = self.placebo.copy()
+        if "pseudo_date" in plac and len(plac):
+            plac["pseudo_date"] = plac["pseudo_date"].dt.strftime("%Y-%m-%d")
+        return {
+            "spec": self.spec.to_dict(),
+            "effects": _records(self.effects),
+            "path": _records(path),
+            "placebo": _records(plac),
+            "warnings": list(self.warnings),
+            "model_info": self.model_info.to_dict(),
+        }
+
+    # -- text ----------------------------------------------------------------------
+    def summary(self) -> str:
+        """Plain-text summary: specification, effect table, model info, warnings."""
+        sp, mi = self.spec, self.model_info
+        unit = f" {sp.unit}" if sp.unit else ""
+        lines = [
+            f"Intervention analysis: {sp.series} ({sp.frequency}, {sp.model})",
+            "=" * 72,
+            f"Sample: {_period(sp.sample_start, sp.frequency)} .. "
+            f"{_period(sp.sample_end, sp.frequency)}  (pre {sp.pre_periods}, "
+            f"post {sp.post_periods} periods; nobs {mi.nobs})",
+            f"Pre-event mean: {mi.pre_mean:,.3f}{unit}",
+            "Events (first treated period, effect starts: "
+            f"{'event period' if sp.start == 'containing' else 'period after the event'}):",
+        ]
+        for ev, date, period in sp.events:
+            lines.append(f"  {ev}: {_iso(date)} -> {_period(period, sp.frequency)}")
+        if sp.model == "segmented":
+            lines.append(
+                f"Model: OLS, trend={sp.trend}, seasonal={sp.seasonal}, "
+                f"HAC (Newey-West, Bartlett) lags={mi.hac_lags}, t({mi.df_resid:g})"
+            )
+        else:
+            lines.append(
+                f"Model: SARIMAX{mi.order}"
+                + (f"x{mi.seasonal_order}" if mi.seasonal_order else "")
+                + f", trend={mi.trend!r}, seasonal={sp.seasonal}, chosen by "
+                f"{(mi.ic or '').upper()}={_fmt(mi.ic_value)} among "
+                f"{0 if mi.candidates is None else len(mi.candidates)} candidates"
+            )
+        lines.append("")
+        ci = f"{100 * (1 - sp.alpha):g}% CI"
+        header = (
+            f"{'event':<22}{'term':<8}{'estimate':>11}{'se':>10}{'p':>8}"
+            f"{ci:>22}{'% pre':>9}{'p plac':>8}{'n plac':>7}"
+        )
+        lines += [header, "-" * len(header)]
+        for row in self.effects.itertuples(index=False):
+            lines.append(
+                f"{str(row.event)[:21]:<22}{row.term:<8}{_fmt(row.estimate):>11}"
+                f"{_fmt(row.se):>10}{_fmt(row.pvalue, 3):>8}"
+                f"{'[' + _fmt(row.ci_lower) + ', ' + _fmt(row.ci_upper) + ']':>22}"
+                f"{_fmt(row.pct_of_pre_mean, 1):>9}{_fmt(row.placebo_pvalue, 3):>8}"
+                f"{int(row.n_placebo):>7}"
+            )
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+    # -- figure --------------------------------------------------------------------
+    def plot(self, *, title: str | None = None) -> go.Figure:
+        """Actual vs counterfactual with its band and a vertical line at each event.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            Traces ``"counterfactual band"`` (upper and lower), ``"counterfactual"``,
+            ``"fitted"``, ``"actual"``; one vertical line shape per event.
+        """
+        import plotly.graph_objects as go
+
+        p = self.path
+        sp = self.spec
+        fig = go.Figure()
+        fig.add_trace(
+            go.Scatter(
+                x=p["date"], y=p["cf_upper"], mode="lines", line={"width": 0},
+                name="counterfactual band", legendgroup="band", showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        band_label = "confidence band" if sp.model == "segmented" else "forecast interval"
+        fig.add_trace(
+            go.Scatter(
+                x=p["date"], y=p["cf_lower"], mode="lines", line={"width": 0},
+                fill="tonexty", fillcolor="rgba(31,119,180,0.2)",
+                name=f"counterfactual band ({100 * (1 - sp.alpha):g}% {band_label})",
+                legendgroup="band",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=p["date"], y=p["counterfactual"], mode="lines",
+                       name="counterfactual", line={"dash": "dash", "color": "#1f77b4"})
+        )
+        fig.add_trace(
+            go.Scatter(x=p["date"], y=p["fitted"], mode="lines", name="fitted",
+                       line={"dash": "dot", "color": "#7f7f7f"})
+        )
+        fig.add_trace(
+            go.Scatter(x=p["date"], y=p["actual"], mode="lines+markers", name="actual",
+                       line={"color": "#d62728"})
+        )
+        for ev, date, _period_start in sp.events:
+            fig.add_shape(
+                type="line", x0=date, x1=date, y0=0, y1=1, xref="x", yref="paper",
+                line={"dash": "dot", "color": "black", "width": 1}, name=str(ev),
+            )
+            fig.add_annotation(
+                x=date, y=1, xref="x", yref="paper", text=html.escape(str(ev)),
+                showarrow=False, yanchor="bottom", textangle=-90 if len(sp.events) > 2 else 0,
+            )
+        unit = f" ({html.escape(sp.unit)})" if sp.unit else ""
+        fig.update_layout(
+            title=html.escape(title or f"{sp.series}: actual vs counterfactual"),
+            yaxis_title=f"{html.escape(sp.series)}{unit}",
+            xaxis_title="date",
+            template="plotly_white",
+        )
+        return fig
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _iso(value: Any) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _period(value: pd.Timestamp, frequency: str) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m" if frequency == "monthly" else "%Y-%m-%d")
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(x):
+        return "-"
+    if abs(x) >= 1e5 or (x != 0 and abs(x) < 10 ** (-digits)):
+        return f"{x:.{digits}g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    return f"{x:,.{digits}f}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return _iso(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        return x if math.isfinite(x) else None
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")
+    ]
