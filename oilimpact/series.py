@@ -191,6 +191,9 @@ class SeriesRegistry(Mapping[str, SeriesSpec]):
                 "Register your own in a TOML file (see oilimpact.series)."
             ) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._specs)
 
