@@ -1,0 +1,129 @@
+"""The data-layer CLI end to end: import, status, validate, fetch, errors without tracebacks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oilimpact import api
+from oilimpact.cli import app
+from oilimpact.snapshot import SNAPSHOT_FILES, import_snapshot
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real snapshot {REAL} absent")
+
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
+
+
+def test_help_teaches():
+    res = _invoke("--help")
+    assert res.exit_code == 0
+    for cmd in ("import", "fetch", "validate", "status", "series"):
+        assert cmd in res.output
+    assert "oilimpact import" in res.output  # an example, not just a list
+    res = _invoke("import", "--help")
+    assert res.exit_code == 0 and "--filter" in res.output and "eia_product_id=57" in res.output
+
+
+def test_series_lists_registry_as_json():
+    res = _invoke("series", "--json")
+    assert res.exit_code == 0
+    rows = {r["series"]: r for r in json.loads(res.stdout)}
+    assert rows["brent"]["sources"].startswith("fred:DCOILBRENTEU")
+
+
+@needs_real
+def test_every_real_file_imports_and_validates(tmp_path):
+    outcomes = {o.name: o for o in import_snapshot(REAL, tmp_path, fetched_at="2026-01-09T12:00:00Z")}
+    assert set(outcomes) == {f.series for f in SNAPSHOT_FILES}
+    wti = outcomes["wti"]
+    assert any("-36.98" in w and "2020-04-20" in w for w in wti.warnings)
+    assert not any("negative" in w for w in outcomes["brent"].warnings)
+    # the FRED file's holiday rows are empty values: kept missing, not zero
+    sp = api.load("sp500", data_dir=tmp_path)
+    assert sp.isna().sum() > 0 and (sp.dropna() > 0).all()
+    assert api.validate(data_dir=tmp_path)["ok"].all()
+    status = api.status(data_dir=tmp_path, today="2026-01-09")
+    assert set(status["series"]) == set(outcomes)
+    assert status.set_index("series").loc["ve_crude_production", "unit"] == "kb/d"
+    assert (status["source"] == "file").all()
+
+
+@needs_real
+def test_import_then_status_via_cli(tmp_path):
+    res = _invoke("import", str(REAL / "eia_wti_spot_daily.csv"), "--series", "wti", "--data-dir", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "stored wti" in res.stdout
+    assert "-36.98" in res.stderr  # the negative-price warning
+    res = _invoke("status", "--data-dir", str(tmp_path), "--json", "--today", "2026-08-20")
+    row = json.loads(res.stdout)[0]
+    assert row["series"] == "wti" and row["last"] == "2026-08-18" and row["stale"] is False
+    res = _invoke("status", "--data-dir", str(tmp_path), "--today", "2026-12-01", "--fail-on-stale")
+    assert res.exit_code == 1 and "stale series: wti" in res.stderr
+    res = _invoke("validate", "--data-dir", str(tmp_path))
+    assert res.exit_code == 0
+
+
+GOOD = "Date,Price\n2025-12-15,61.1\n2025-12-16,58.9\n2025-12-17,60.7\n"
+MALFORMED = {
+    "duplicate_dates": ("Date,Price\n2025-12-18,61.0\n2025-12-19,62.0\n2025-12-19,63.0\n", "line 4"),
+    "non_numeric": ("Date,Price\n2025-12-18,61.0\n2025-12-19,sixty\n", "line 3"),
+    "missing_header": ("2025-12-18,61.0\n2025-12-19,62.0\n", "line 1"),
+    "wrong_column": ("Day,Value,Extra\n2025-12-18,61.0,1\n", "line 1"),
+    "empty": ("", "empty"),
+    "mixed_dates": ("Date,Price\n2025-12-18,61.0\n12/19/2025,62.0\n", "line 3"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_file_refused_and_store_byte_identical(tmp_path, case):
+    store = tmp_path / "store"
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    assert _invoke("import", str(good), "--series", "brent", "--format", "eia", "--data-dir", str(store)).exit_code == 0
+    before = _tree_digest(store)
+    text, where = MALFORMED[case]
+    bad = tmp_path / f"{case}.csv"
+    bad.write_text(text)
+    res = _invoke("import", str(bad), "--series", "brent", "--data-dir", str(store))
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert bad.name in res.stderr and where in res.stderr.replace("\n", " ")
+    assert _tree_digest(store) == before
+    assert api.load("brent", data_dir=store).tolist() == [61.1, 58.9, 60.7]
+
+
+def test_validation_failure_prints_table_and_stores_nothing(tmp_path):
+    bad = tmp_path / "brent.csv"
+    bad.write_text("Date,Price\n2025-12-18,61.0\n2025-12-19,-3.0\n2025-12-22,900\n")
+    res = _invoke("import", str(bad), "--series", "brent", "--data-dir", str(tmp_path / "s"))
+    assert res.exit_code == 2
+    assert "failed validation" in res.stderr and "2025-12-19=-3.0" in res.stderr
+    assert "validation failures" in res.stderr  # the table
+    assert not (tmp_path / "s" / "manifest.json").exists()
+
+
+def test_bad_filter_syntax_is_one_line_error(tmp_path):
+    res = _invoke("import", str(tmp_path / "x.csv"), "--series", "brent", "--filter", "nonsense")
+    assert res.exit_code == 2 and "KEY=VALUE" in res.stderr
+
+
+def test_fetch_offline_reports_store(tmp_path):
+    res = _invoke("fetch", "--offline", "--data-dir", str(tmp_path))
+    assert res.exit_code == 0 and "store is empty" in res.stdout
