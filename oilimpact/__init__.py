@@ -1,8 +1,52 @@
-"""oilimpact: energy-market and sanctions impact analytics."""
+"""oilimpact: energy-market and sanctions impact analytics.
+
+The public API, importable from the top level:
+
+- data: :func:`load`, :func:`load_frame`, :func:`fetch`, :func:`import_file`,
+  :func:`status`, :func:`validate`, :class:`Store`, :func:`default_registry`;
+- events: the :mod:`oilimpact.events` catalog (``oilimpact.events.load_catalog()``);
+- studies: :func:`event_study` (returns) and :func:`intervention` (volumes);
+- reports: :func:`build_brief`.
+
+Heavy modules (statsmodels, plotly) load on first use, so ``import oilimpact`` is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .errors import OilImpactError
 from .series import SeriesSpec, default_registry
 
 __version__ = "0.1.0"
 
-__all__ = ["OilImpactError", "SeriesSpec", "default_registry", "__version__"]
+_LAZY = {
+    "load": "oilimpact.api",
+    "load_frame": "oilimpact.api",
+    "fetch": "oilimpact.api",
+    "import_file": "oilimpact.api",
+    "status": "oilimpact.api",
+    "validate": "oilimpact.api",
+    "build_brief": "oilimpact.api",
+    "Store": "oilimpact.store",
+    "event_study": "oilimpact.study.engine",
+    "EventStudyResult": "oilimpact.study.result",
+    "intervention": "oilimpact.study.intervention",
+    "events": "oilimpact.events",
+}
+
+__all__ = ["OilImpactError", "SeriesSpec", "__version__", "default_registry", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = module if name == "events" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'oilimpact' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -297,6 +297,158 @@ def status_cmd(
         raise typer.Exit(code=1)
 
 
+def _parse_windows(windows: list[str] | None) -> tuple[tuple[int, int], ...] | None:
+    if not windows:
+        return None
+    parsed = []
+    for text in windows:
+        lo, sep, hi = text.strip("[]() ").partition(",")
+        try:
+            parsed.append((int(lo), int(hi)))
+        except ValueError:
+            _fail(OilImpactError(f"--window expects LO,HI trading days such as 0,5 or -1,1; got {text!r}"))
+    return tuple(parsed)
+
+
+@app.command("events")
+def events_cmd(
+    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file (adds or overrides).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the event catalog (ids to pass to `study`, `intervention` and the brief)."""
+    from .events import load_catalog
+
+    try:
+        frame = load_catalog(catalog).to_frame()
+    except OilImpactError as exc:
+        _fail(exc)
+    if as_json:
+        _json(_frame_json(frame))
+    else:
+        out.print(_table(frame[["id", "date", "timestamp", "time_known", "kind", "title"]], title="event catalog"))
+
+
+@app.command("study")
+def study_cmd(
+    series: Annotated[list[str], typer.Argument(help="Stored series to study (e.g. brent wti xle).")],
+    event: Annotated[
+        list[str] | None, typer.Option("--event", "-e", help="Event id, repeatable (default: blockade, fto_announced).")
+    ] = None,
+    market: Annotated[str | None, typer.Option(help="Market series for the market model.")] = "sp500",
+    model: Annotated[
+        str, typer.Option(help="market | market_adjusted | constant_mean | zero_mean | multifactor")
+    ] = "market",
+    factor: Annotated[list[str] | None, typer.Option(help="Factor series for model=multifactor, repeatable.")] = None,
+    window: Annotated[list[str] | None, typer.Option(help="Event window LO,HI in trading days, repeatable.")] = None,
+    estimation: Annotated[str, typer.Option(help="Estimation window LO,HI relative to day 0.")] = "-250,-11",
+    conventions: Annotated[str, typer.Option(help="textbook | estudy2")] = "textbook",
+    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Use the data as known on this date (vintage).")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Event study of stored series around catalogued events: AR/CAR, t and SQ p-values.
+
+    Example: oilimpact study brent wti --event blockade --event fto_announced --window 0,1
+    """
+    from . import api
+    from .events import load_catalog
+    from .study.engine import event_study
+
+    est = _parse_windows([estimation])
+    try:
+        cat = load_catalog(catalog)
+        extra = [market] if market else []
+        names = list(dict.fromkeys([*series, *extra, *(factor or [])]))
+        frame = api.load_frame(names, as_of=as_of, data_dir=data_dir)
+        kwargs: dict[str, Any] = {}
+        if factor:
+            kwargs["factors"] = frame[list(factor)]
+        if _parse_windows(window):
+            kwargs["event_windows"] = _parse_windows(window)
+        result = event_study(
+            frame[list(series)],
+            [cat[e] if e in cat else e for e in (event or ["blockade", "fto_announced"])],
+            market=frame[market] if market and model in ("market", "market_adjusted", "multifactor") else None,
+            model=model,
+            estimation_window=est[0] if est else (-250, -11),
+            conventions=conventions,
+            catalog=cat,
+            **kwargs,
+        )
+    except OilImpactError as exc:
+        _fail(exc)
+    if as_json:
+        _json(result.to_dict())
+    else:
+        out.print(result.summary(), highlight=False)
+
+
+@app.command("intervention")
+def intervention_cmd(
+    series: Annotated[str, typer.Argument(help="Stored volume series (e.g. ve_crude_production).")],
+    event: Annotated[list[str] | None, typer.Option("--event", "-e", help="Event id, repeatable (default: blockade).")] = None,
+    model: Annotated[str, typer.Option(help="segmented | sarimax")] = "segmented",
+    placebo: Annotated[bool, typer.Option(help="Placebo (permutation) inference over pseudo-event dates.")] = True,
+    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Use the data as known on this date (vintage).")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Intervention analysis of a volume series: level change in units and %, placebo p-value.
+
+    Example: oilimpact intervention ve_crude_production --event blockade --model sarimax
+    """
+    from . import api
+    from .events import load_catalog
+    from .study.intervention import intervention
+
+    try:
+        cat = load_catalog(catalog)
+        data = api.load(series, as_of=as_of, data_dir=data_dir)
+        result = intervention(
+            data, [cat[e] if e in cat else e for e in (event or ["blockade"])], model=model, placebo=placebo
+        )
+    except OilImpactError as exc:
+        _fail(exc)
+    if as_json:
+        _json(result.to_dict())
+    else:
+        out.print(result.summary(), highlight=False)
+
+
+@app.command("brief")
+def brief_cmd(
+    as_of: Annotated[str | None, typer.Option(help="Brief date (default: the end of the last complete week).")] = None,
+    demo: Annotated[bool, typer.Option(help="Run offline on the seeded synthetic dataset (marked synthetic).")] = False,
+    fetch: Annotated[bool, typer.Option(help="Fetch (incrementally) before building; needs network.")] = False,
+    fail_on_stale: Annotated[bool, typer.Option(help="Exit 1 instead of publishing when a series is stale.")] = False,
+    generated_at: Annotated[
+        str | None, typer.Option(help="Timestamp printed in the brief (fix it for byte-identical rebuilds).")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
+    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Build the weekly brief: reports/<ISO week>/brief.html, results.json and CSV tables.
+
+    Offline quickstart: oilimpact brief --demo
+    """
+    from . import api
+
+    try:
+        paths = api.build_brief(
+            as_of=as_of, data_dir=data_dir, out=out_dir, generated_at=generated_at, demo=demo,
+            fetch=fetch, fail_on_stale=fail_on_stale, catalog=catalog,
+        )  # fmt: skip
+    except api.StaleDataError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+    except OilImpactError as exc:
+        _fail(exc)
+    out.print(f"brief written to {paths.html}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``oilimpact`` console script."""
     try:
