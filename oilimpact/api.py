@@ -67,7 +67,7 @@ DateLike = str | date | datetime | pd.Timestamp
 
 def open_store(data_dir: str | Path | None = None) -> Store:
     """The store at ``data_dir``, else ``$OILIMPACT_DATA_DIR``, else ``./data``."""
-    return Store(data_dir)
+    return Store.from_env(data_dir)
 
 
 def _registry(registry: SeriesRegistry | str | Path | None) -> SeriesRegistry:
@@ -129,10 +129,10 @@ def _store_validated(
         source=source,
         source_id=source_id,
         fetched_at=fetched_at,
+        unit=spec.unit,
+        frequency=spec.frequency,
+        kind=spec.kind,
         meta={
-            "unit": spec.unit,
-            "frequency": spec.frequency,
-            "kind": spec.kind,
             "warnings": list(report.warnings),
             "origin": origin,
             **dict(meta or {}),
@@ -202,14 +202,14 @@ def import_file(
     series = imported.series
     when = pd.Timestamp(fetched_at, tz="UTC") if fetched_at is not None else None
     result, warnings, clean = _store_validated(
-        Store(data_dir),
+        open_store(data_dir),
         series,
         spec,
         source="file",
         source_id=str(imported.source_id or path.name),
         origin=str(path),
         fetched_at=when,
-        meta={"file": str(path), "format": imported.format},
+        meta={"file": str(path), "format": imported.format, "import_notes": list(imported.notes or [])},
     )
     valid = clean.dropna()
     return ImportOutcome(
@@ -254,7 +254,7 @@ def fetch(
     from .sources import get_source
 
     reg = _registry(registry)
-    store = Store(data_dir)
+    store = open_store(data_dir)
     wanted = list(names) if names else [n for n in reg if _fetchable(reg[n])]
     outcomes: list[FetchOutcome] = []
     for name in wanted:
@@ -336,7 +336,7 @@ def load(
     --------
     See the module docstring for a complete offline round trip.
     """
-    return Store(data_dir).load(name, as_of=as_of, start=start, end=end)
+    return open_store(data_dir).load(name, as_of=as_of, start=start, end=end)
 
 
 def load_frame(
@@ -349,7 +349,7 @@ def load_frame(
     missing: Literal["raise", "skip"] = "raise",
 ) -> pd.DataFrame:
     """Load several stored series side by side (outer join on dates)."""
-    store = Store(data_dir)
+    store = open_store(data_dir)
     cols = {}
     for name in names:
         if missing == "skip" and not store.exists(name):
@@ -372,7 +372,7 @@ def validate(
     the row says what failed.
     """
     reg = _registry(registry)
-    store = Store(data_dir)
+    store = open_store(data_dir)
     rows = []
     for name in list(names) if names else store.names():
         spec = reg.spec_or_default(name)
@@ -397,7 +397,7 @@ def status(
     """
     reg = _registry(registry)
     ref = pd.Timestamp(today).normalize() if today is not None else pd.Timestamp.now("UTC").tz_localize(None).normalize()
-    man = Store(data_dir).manifest()
+    man = open_store(data_dir).manifest().reset_index()
     cols = [
         "series", "frequency", "unit", "source", "source_id", "first", "last", "rows",
         "fetched_at", "vintages", "age_days", "stale", "warnings",
@@ -408,15 +408,15 @@ def status(
     for _, entry in man.iterrows():
         name = entry["name"]
         spec = reg.spec_or_default(name)
-        meta = entry.get("meta") or {}
-        freq = meta.get("frequency", spec.frequency) if isinstance(meta, dict) else spec.frequency
+        meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+        freq = entry.get("frequency") or spec.frequency
         last = pd.Timestamp(entry["last"])
         age = int((ref - last).days)
         rows.append(
             {
                 "series": name,
                 "frequency": freq,
-                "unit": (meta.get("unit") if isinstance(meta, dict) else None) or spec.unit,
+                "unit": entry.get("unit") or spec.unit,
                 "source": entry["source"],
                 "source_id": entry["source_id"],
                 "first": pd.Timestamp(entry["first"]).date(),
@@ -426,7 +426,7 @@ def status(
                 "vintages": int(entry.get("n_vintages", 1) or 1),
                 "age_days": age,
                 "stale": age > STALE_AFTER_DAYS.get(freq, 7),
-                "warnings": "; ".join(meta.get("warnings", [])) if isinstance(meta, dict) else "",
+                "warnings": "; ".join(meta.get("warnings", [])),
             }
         )
     return pd.DataFrame(rows, columns=cols).sort_values("series").reset_index(drop=True)

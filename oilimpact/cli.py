@@ -73,8 +73,23 @@ def _json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=_cell, sort_keys=True) + "\n")
 
 
+def _plain(value: Any) -> Any:
+    """A JSON-able scalar: dates as ISO strings, NaN/NaT as None, numpy scalars as Python."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() and value.tz is None else value.isoformat()
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def _frame_json(frame: Any) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 @app.command("series")

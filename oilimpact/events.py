@@ -61,8 +61,10 @@ __all__ = [
     "KINDS",
     "Event",
     "EventCatalog",
+    "UnknownEventError",
     "event_table_schema",
     "load_catalog",
+    "read_events",
 ]
 
 #: Zone of a time-unknown event when its table gives none.
@@ -182,6 +184,17 @@ class Event:
         }
 
 
+class UnknownEventError(ConfigError, KeyError):
+    """An event id is not in the catalog (a :class:`ConfigError` and a ``KeyError``).
+
+    Being a ``KeyError`` keeps the ``Mapping`` protocol (``in``, ``get``) and callers'
+    ``except KeyError`` working; being a ``ConfigError`` lets the CLI report it.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 def _parses_with_offset(value: str) -> bool:
     if not isinstance(value, str) or not _OFFSET_RE.search(value):
         return False
@@ -268,9 +281,9 @@ def _validate(events: list[Event], origin: str) -> None:
             )
             column = row.get("column")
             field = f" field {column!r}" if isinstance(column, str) and column else ""
-            lines.append(f"  {who}{field}: {row.get('check')} (got {row.get('failure_case')!r})")
+            lines.append(f"{who}{field}: {row.get('check')} (got {row.get('failure_case')!r})")
         raise ConfigError(
-            f"event file {origin}: {len(lines)} problem(s):\n" + "\n".join(lines)
+            f"event file {origin}: {len(lines)} problem(s): " + "; ".join(lines)
         ) from exc
 
 
@@ -300,9 +313,12 @@ class EventCatalog(Mapping[str, Event]):
         try:
             return self._events[event_id]
         except KeyError:
-            raise ConfigError(
+            raise UnknownEventError(
                 f"unknown event {event_id!r}; known events: {', '.join(self._events)}"
             ) from None
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._events
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._events)
@@ -367,7 +383,7 @@ class EventCatalog(Mapping[str, Event]):
         wanted = [ids] if isinstance(ids, str) else list(ids)
         unknown = [i for i in wanted if i not in self._events]
         if unknown:
-            raise ConfigError(
+            raise UnknownEventError(
                 f"unknown event id(s) {unknown}; known events: {', '.join(self._events)}"
             )
         return EventCatalog(self._events[i] for i in wanted)
@@ -407,7 +423,7 @@ def _timestamp(value: Any, zone: str | None, where: str) -> pd.Timestamp:
         if zone is None:
             raise ConfigError(
                 f"{where}: 'timestamp' {parsed.isoformat()} has no UTC offset; write it with "
-                "an offset (2025-12-16T18:00:00-05:00), add timezone = \"America/New_York\", "
+                'an offset (2025-12-16T18:00:00-05:00), add timezone = "America/New_York", '
                 "or use 'date = YYYY-MM-DD' when the time is unknown"
             )
         try:
@@ -500,7 +516,9 @@ def read_events(path: str | Path, text: str | None = None) -> list[Event]:
         raise ConfigError(f"event file {origin} is not valid TOML: {exc}") from exc
     extra = sorted(set(raw) - {"events"})
     if extra:
-        raise ConfigError(f"event file {origin}: unknown top-level entries {extra}; use [events.ID]")
+        raise ConfigError(
+            f"event file {origin}: unknown top-level entries {extra}; use [events.ID]"
+        )
     tables = raw.get("events")
     if not isinstance(tables, dict) or not tables:
         raise ConfigError(f"event file {origin} has no [events.ID] tables")

@@ -1,0 +1,932 @@
+"""The local store: one Parquet file per series, a manifest, vintages and a revisions log.
+
+Layout of a store rooted at ``root`` (see :func:`resolve_data_dir`)::
+
+    root/
+      manifest.json              one entry per series: provenance, coverage, checksum
+      log.jsonl                  append-only log, one JSON line per write or delete
+      series/<name>.<hash>.parquet   long table ``date, value, vintage`` of one series
+      .locks/                    lock files (filelock), safe to delete when idle
+
+Every value is stored with its *vintage*, the UTC time it was first seen (the
+``fetched_at`` of the write that brought it). A write appends a row only where a date
+is new or its value differs from the value known at that vintage, so
+``load(name, as_of=t)`` returns the series as it was known at time ``t`` and
+``load(name)`` the latest knowledge. Dates missing from a write are kept: an
+incremental fetch covers only the recent span (see :meth:`Store.refresh_start`).
+
+Guarantees
+----------
+* **Atomic.** A new Parquet file is written to a temporary file in the same directory,
+  fsynced and renamed into place under a new, content-addressed name; the manifest is
+  then replaced the same way and is the single commit point. A write that fails or is
+  killed at any moment leaves the previous version loadable and the manifest checksum
+  matching its file. Leftover temporary or unreferenced files are removed by the next
+  write of that series.
+* **Concurrent.** Writers take a per-series lock and then the manifest lock, always in
+  that order. Readers take no lock: the manifest is replaced atomically and a file it
+  refers to is only deleted after the manifest stops referring to it.
+* **Verified.** :meth:`Store.load` checks the SHA-256 of the file against the manifest
+  and raises :class:`~oilimpact.errors.StoreError` naming the file when it differs.
+
+The store neither validates (validate with ``oilimpact.schemas`` before writing) nor
+fetches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
+
+from .errors import InputError, StoreError
+from .frames import INDEX_NAME, to_series_frame
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "SCHEMA_VERSION",
+    "ManifestEntry",
+    "Store",
+    "WriteResult",
+    "resolve_data_dir",
+]
+
+#: Version of the on-disk layout (Parquet columns and manifest fields).
+SCHEMA_VERSION = 1
+#: Environment variable naming the data directory when no explicit one is given.
+DATA_DIR_ENV = "OILIMPACT_DATA_DIR"
+
+Frequency = Literal["daily", "weekly", "monthly"]
+DateLike = str | datetime.date | pd.Timestamp | np.datetime64
+
+_NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,99}")
+_TOKEN_RE = re.compile(r"[0-9a-f]{16}")
+_MANIFEST = "manifest.json"
+_LOG = "log.jsonl"
+_SERIES_DIR = "series"
+_LOCK_DIR = ".locks"
+_COLUMNS = ("date", "value", "vintage")
+_DEFAULT_OVERLAP: dict[str, pd.DateOffset] = {
+    "daily": pd.DateOffset(days=14),
+    "weekly": pd.DateOffset(weeks=8),
+    "monthly": pd.DateOffset(months=6),
+}
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the store directory: ``data_dir``, else ``$OILIMPACT_DATA_DIR``, else ``./data``.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Explicit directory (the CLI's ``--data-dir``). Empty strings count as not given.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path (``~`` expanded, relative paths taken from the current directory).
+        The directory is not created.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> resolve_data_dir(d) == Path(d).absolute()
+    True
+    """
+    for candidate in (data_dir, os.environ.get(DATA_DIR_ENV)):
+        if candidate is not None and str(candidate).strip():
+            return Path(os.path.abspath(Path(candidate).expanduser()))
+    return Path(os.path.abspath("data"))
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one :meth:`Store.write` changed.
+
+    Attributes
+    ----------
+    name : str
+        Series name.
+    rows_added : int
+        Dates not known before this write's vintage.
+    rows_revised : int
+        Known dates whose value changed (a change to or from NaN counts).
+    unchanged : bool
+        True when nothing changed; the Parquet file was not rewritten.
+    path : pathlib.Path
+        The series' current Parquet file.
+    checksum : str
+        SHA-256 (hex) of that file.
+    """
+
+    name: str
+    rows_added: int
+    rows_revised: int
+    unchanged: bool
+    path: Path
+    checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """Provenance and coverage of one stored series (one manifest entry).
+
+    Attributes
+    ----------
+    name : str
+        Series name.
+    file : str
+        Parquet file name inside ``root/series``.
+    source, source_id : str
+        Provider (``"fred"``, ``"file"``, ...) and its identifier, from the newest fetch.
+    fetched_at : pandas.Timestamp
+        UTC time of the newest fetch, including fetches that changed nothing.
+    updated_at : pandas.Timestamp
+        Newest vintage in the file: when the data last changed.
+    first, last : pandas.Timestamp or None
+        First and last date with a non-missing value (latest vintage).
+    rows : int
+        Non-missing values in the latest vintage.
+    n_vintages : int
+        Distinct vintages stored.
+    checksum : str
+        SHA-256 (hex) of the Parquet file bytes.
+    schema_version : int
+        :data:`SCHEMA_VERSION` of the writer.
+    unit, frequency, kind : str or None
+        As passed to :meth:`Store.write` (kept from earlier writes when not passed).
+    meta : dict
+        Free JSON-compatible metadata of the newest fetch (validation warnings, file name).
+    """
+
+    name: str
+    file: str
+    source: str
+    source_id: str
+    fetched_at: pd.Timestamp
+    updated_at: pd.Timestamp
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    rows: int
+    n_vintages: int
+    checksum: str
+    schema_version: int = SCHEMA_VERSION
+    unit: str | None = None
+    frequency: str | None = None
+    kind: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the entry as JSON-compatible types (timestamps as ISO 8601)."""
+        out = asdict(self)
+        for key in ("fetched_at", "updated_at"):
+            out[key] = _iso_utc(out[key])
+        for key in ("first", "last"):
+            out[key] = None if out[key] is None else out[key].strftime("%Y-%m-%d")
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ManifestEntry:
+        """Build an entry from :meth:`to_json` output (unknown keys are ignored)."""
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for key in ("fetched_at", "updated_at"):
+            known[key] = _utc(known[key])
+        for key in ("first", "last"):
+            known[key] = None if known.get(key) is None else pd.Timestamp(known[key])
+        known["meta"] = dict(known.get("meta") or {})
+        return cls(**known)
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """A directory of series with provenance, vintages and atomic, locked writes.
+
+    Parameters
+    ----------
+    root : path-like
+        Store directory; created on the first write. Use :meth:`from_env` to apply the
+        ``--data-dir`` / ``$OILIMPACT_DATA_DIR`` / ``./data`` resolution.
+    lock_timeout : float, default 60
+        Seconds to wait for another process's lock before raising ``StoreError``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from oilimpact.frames import to_series_frame
+    >>> store = Store(tempfile.mkdtemp())
+    >>> s = to_series_frame([70.0, 71.0], ["2025-01-02", "2025-01-03"], "brent")
+    >>> r = store.write(s, source="fred", source_id="DCOILBRENTEU",
+    ...                 fetched_at="2025-01-04T12:00Z")
+    >>> r.rows_added, r.rows_revised
+    (2, 0)
+    >>> revised = to_series_frame([71.5, 72.0], ["2025-01-03", "2025-01-06"], "brent")
+    >>> r = store.write(revised, source="fred", source_id="DCOILBRENTEU",
+    ...                 fetched_at="2025-01-07T12:00Z")
+    >>> r.rows_added, r.rows_revised
+    (1, 1)
+    >>> store.load("brent").tolist()
+    [70.0, 71.5, 72.0]
+    >>> store.load("brent", as_of="2025-01-05").tolist()
+    [70.0, 71.0]
+    >>> store.entry("brent").rows, store.names()
+    (3, ['brent'])
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = 60.0) -> None:
+        self.root = Path(os.path.abspath(Path(root).expanduser()))
+        self.lock_timeout = float(lock_timeout)
+
+    @classmethod
+    def from_env(cls, data_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> Store:
+        """Open the store at :func:`resolve_data_dir` ``(data_dir)``."""
+        return cls(resolve_data_dir(data_dir), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # ---- paths
+
+    @property
+    def manifest_path(self) -> Path:
+        """Path of ``manifest.json``."""
+        return self.root / _MANIFEST
+
+    @property
+    def log_path(self) -> Path:
+        """Path of the append-only ``log.jsonl``."""
+        return self.root / _LOG
+
+    @property
+    def series_dir(self) -> Path:
+        """Directory holding the Parquet files."""
+        return self.root / _SERIES_DIR
+
+    def path(self, name: str) -> Path | None:
+        """Return the current Parquet file of ``name``, or None when not stored."""
+        entry = self.entry(name)
+        return None if entry is None else self.series_dir / entry.file
+
+    # ---- manifest queries
+
+    def entry(self, name: str) -> ManifestEntry | None:
+        """Return the manifest entry of ``name``, or None when it is not stored."""
+        _check_name(name)
+        return self._read_manifest().get(name)
+
+    def names(self) -> list[str]:
+        """Return the stored series names, sorted."""
+        return sorted(self._read_manifest())
+
+    def exists(self, name: str) -> bool:
+        """Return True when ``name`` is stored."""
+        return self.entry(name) is not None
+
+    def manifest(self) -> pd.DataFrame:
+        """Return the manifest as a DataFrame, one row per series, indexed by name.
+
+        Columns are the :class:`ManifestEntry` fields; an empty store gives an empty frame
+        with those columns.
+        """
+        fields = [f for f in ManifestEntry.__dataclass_fields__ if f != "name"]
+        entries = self._read_manifest()
+        rows = [{f: getattr(e, f) for f in fields} for _, e in sorted(entries.items())]
+        frame = pd.DataFrame(rows, columns=fields, index=pd.Index(sorted(entries), name="name"))
+        return frame
+
+    # ---- reading
+
+    def load(
+        self,
+        name: str,
+        as_of: DateLike | None = None,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+    ) -> pd.Series:
+        """Return a stored series in the frame convention, optionally as known at ``as_of``.
+
+        Parameters
+        ----------
+        name : str
+            Series name.
+        as_of : date-like, optional
+            Point in time (tz-naive means UTC; ``"2025-01-15"`` is midnight at the start
+            of that day). Each date gets its latest vintage at or before ``as_of``; dates
+            first seen later are left out. None means the latest knowledge.
+        start, end : date-like, optional
+            Inclusive bounds on the observation dates.
+
+        Returns
+        -------
+        pandas.Series
+            float64 on a sorted ``DatetimeIndex`` named ``"date"``, ``name=name``. NaN
+            marks a date the provider listed without a value.
+
+        Raises
+        ------
+        StoreError
+            The series is not stored; its file is missing, corrupt or fails its checksum
+            (the message names the file); or ``as_of`` is before the series' first
+            vintage (the message gives that vintage).
+        """
+        table = self.vintages(name)
+        if as_of is not None:
+            cutoff = _utc(as_of)
+            if table.empty or cutoff < table["vintage"].min():
+                first = "never" if table.empty else _iso_utc(table["vintage"].min())
+                raise StoreError(
+                    f"series {name!r} has no data as of {_iso_utc(cutoff)}: it was first "
+                    f"stored at {first}; use an as_of on or after that"
+                )
+            table = table[table["vintage"] <= cutoff]
+        latest = table.drop_duplicates("date", keep="last")
+        index = pd.DatetimeIndex(latest["date"], name=INDEX_NAME)
+        out = pd.Series(latest["value"].to_numpy(dtype="float64"), index=index, name=name)
+        return _window(out, start, end)
+
+    def vintages(self, name: str) -> pd.DataFrame:
+        """Return the stored long table of ``name``: columns ``date, value, vintage``.
+
+        ``date`` is ``datetime64[ns]``, ``vintage`` is ``datetime64[ns, UTC]``; rows are
+        sorted by date then vintage. The file's checksum is verified.
+        """
+        _check_name(name)
+        for _attempt in range(5):
+            entry = self._require(name)
+            path = self.series_dir / entry.file
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                newer = self.entry(name)
+                if newer is not None and newer.file != entry.file:
+                    continue  # a writer replaced the file between our two reads
+                raise StoreError(
+                    f"{path}: file of series {name!r} is missing; delete the series "
+                    f"(Store.delete) and re-fetch or re-import it"
+                ) from None
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot read series {name!r}: {exc}") from exc
+            return _decode(data, path, name, entry.checksum)
+        raise StoreError(f"series {name!r} kept changing while being read; try again")
+
+    def revisions(self, name: str) -> pd.DataFrame:
+        """Return every revision of ``name``: columns ``date, vintage, previous, value``.
+
+        One row per stored value that replaced an earlier, different value of the same
+        date (first appearances are not revisions). Sorted by vintage then date.
+        """
+        table = self.vintages(name)
+        previous = table.groupby("date", sort=False)["value"].shift(1)
+        is_rev = table["date"].duplicated(keep="first")
+        out = table.assign(previous=previous)[is_rev]
+        out = out[["date", "vintage", "previous", "value"]]
+        return out.sort_values(["vintage", "date"], kind="stable").reset_index(drop=True)
+
+    def log(self, name: str | None = None) -> pd.DataFrame:
+        """Return the write log (``log.jsonl``) as a DataFrame, optionally for one series.
+
+        Columns include ``written_at, action, series, fetched_at, source, source_id,
+        rows_added, rows_revised, unchanged, checksum``. A truncated last line (a writer
+        killed while appending) is skipped.
+        """
+        records: list[dict[str, Any]] = []
+        with contextlib.suppress(FileNotFoundError):
+            for line in self.log_path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(json.JSONDecodeError):
+                    rec = json.loads(line)
+                    if isinstance(rec, dict) and (name is None or rec.get("series") == name):
+                        records.append(rec)
+        return pd.DataFrame.from_records(records)
+
+    def refresh_start(
+        self,
+        name: str,
+        overlap: int | str | pd.Timedelta | pd.DateOffset | None = None,
+        frequency: Frequency | None = None,
+    ) -> pd.Timestamp | None:
+        """Return the date an incremental fetch of ``name`` should start from.
+
+        Parameters
+        ----------
+        name : str
+            Series name.
+        overlap : int, str, Timedelta or DateOffset, optional
+            How far before the last stored date to start, so that recent revisions are
+            caught. An int counts stored observations (``10`` re-fetches the last ten);
+            a string is read by :func:`pandas.Timedelta` (``"14D"``). Default by
+            frequency: 14 days daily, 8 weeks weekly, 6 months monthly.
+        frequency : {"daily", "weekly", "monthly"}, optional
+            Used for the default overlap; else taken from the manifest, else inferred
+            from the spacing of the stored dates.
+
+        Returns
+        -------
+        pandas.Timestamp or None
+            Normalised start date, or None when the series is absent or has no values
+            (fetch the full history).
+        """
+        entry = self.entry(name)
+        if entry is None or entry.last is None:
+            return None
+        if isinstance(overlap, int) and not isinstance(overlap, bool):
+            if overlap < 1:
+                raise InputError(f"overlap must be at least 1 observation, got {overlap}")
+            dates = self.load(name).dropna().index
+            return pd.Timestamp(dates[max(len(dates) - overlap, 0)])
+        if overlap is None:
+            freq = frequency or entry.frequency or _infer_frequency(self.load(name).dropna().index)
+            if freq not in _DEFAULT_OVERLAP:
+                raise InputError(
+                    f"frequency must be one of {sorted(_DEFAULT_OVERLAP)}, got {freq!r}"
+                )
+            offset: pd.DateOffset | pd.Timedelta = _DEFAULT_OVERLAP[freq]
+        else:
+            offset = pd.Timedelta(overlap) if isinstance(overlap, str) else overlap
+        return (entry.last - offset).normalize()
+
+    # ---- writing
+
+    def write(
+        self,
+        series: pd.Series,
+        *,
+        source: str,
+        source_id: str,
+        fetched_at: DateLike | None = None,
+        name: str | None = None,
+        unit: str | None = None,
+        frequency: str | None = None,
+        kind: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> WriteResult:
+        """Merge ``series`` into the store as the vintage ``fetched_at``.
+
+        For each date of ``series`` a row is appended only when the date is new or its
+        value differs from the value known at ``fetched_at`` (NaN equals NaN; a change to
+        NaN is a revision). Dates not in ``series`` are kept. A write that changes
+        nothing does not rewrite the file but still records ``fetched_at``.
+
+        Parameters
+        ----------
+        series : pandas.Series
+            Values in the frame convention; validate it before writing.
+        source, source_id : str
+            Provenance: provider and its id (``"fred"``, ``"DCOILBRENTEU"``).
+        fetched_at : date-like, optional
+            When the data was fetched (tz-naive means UTC); becomes the vintage of new
+            rows. Default: now. Fetches may arrive out of order; each is placed at its
+            own vintage and the newest fetch wins in :meth:`load`.
+        name : str, optional
+            Store name; default ``series.name``.
+        unit, frequency, kind : str, optional
+            Recorded in the manifest; None keeps the earlier value.
+        meta : mapping, optional
+            JSON-compatible metadata of this fetch; replaces the earlier ``meta`` when
+            this is the newest fetch.
+
+        Returns
+        -------
+        WriteResult
+
+        Raises
+        ------
+        InputError
+            Bad name, index that is not dates, duplicate or missing dates, non-numeric
+            values, or ``meta`` that is not JSON-compatible.
+        StoreError
+            The disk write failed or a lock was not obtained; the store is unchanged.
+        """
+        name = _check_name(name if name is not None else series.name)
+        frame = _normalise_input(series, name)
+        vintage = _utc(fetched_at) if fetched_at is not None else pd.Timestamp.now(tz="UTC")
+        meta_dict = _check_meta(meta)
+        with self._lock(name):
+            current = self._read_manifest().get(name)
+            self._remove_orphans(name, current)
+            old = _empty_table() if current is None else self.vintages(name)
+            merged, added, revised = _merge(old, frame, vintage)
+            if current is not None and added + revised == 0:
+                file_name, checksum, table = current.file, current.checksum, old
+            else:
+                table = merged
+                file_name, checksum = self._write_parquet(name, table)
+            entry = _make_entry(
+                name,
+                file_name,
+                checksum,
+                table,
+                current,
+                vintage,
+                source=source,
+                source_id=source_id,
+                unit=unit,
+                frequency=frequency,
+                kind=kind,
+                meta=meta_dict,
+            )
+            record = {
+                "action": "write",
+                "series": name,
+                "fetched_at": _iso_utc(vintage),
+                "source": source,
+                "source_id": source_id,
+                "rows_added": added,
+                "rows_revised": revised,
+                "unchanged": added + revised == 0,
+                "checksum": checksum,
+            }
+            try:
+                self._commit(name, entry, record)
+            except BaseException:
+                self._discard_uncommitted(name, file_name)
+                raise
+            if current is not None and current.file != file_name:
+                _unlink(self.series_dir / current.file)
+        return WriteResult(
+            name, added, revised, added + revised == 0, self.series_dir / file_name, checksum
+        )
+
+    def delete(self, name: str) -> bool:
+        """Remove ``name`` from the manifest and delete its files; return whether it existed.
+
+        Works on a series whose file is missing or corrupt (the way to start it afresh).
+        """
+        _check_name(name)
+        with self._lock(name):
+            current = self._read_manifest().get(name)
+            if current is None:
+                self._remove_orphans(name, None)
+                return False
+            self._commit(
+                name, None, {"action": "delete", "series": name, "checksum": current.checksum}
+            )
+            self._remove_orphans(name, None)
+        return True
+
+    # ---- internals
+
+    @contextlib.contextmanager
+    def _lock(self, name: str | None) -> Iterator[None]:
+        """Hold the lock of series ``name`` (None: the manifest's) for the block."""
+        lock_dir = self.root / _LOCK_DIR
+        try:
+            lock_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot create the store directory: {exc}") from exc
+        lock_path = lock_dir / ("manifest.lock" if name is None else f"series-{name}.lock")
+        lock = FileLock(str(lock_path), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreError(
+                f"{lock_path}: another process has held the lock on "
+                f"{'the manifest' if name is None else repr(name)} for more than "
+                f"{self.lock_timeout:g} s; try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _require(self, name: str) -> ManifestEntry:
+        entry = self._read_manifest().get(name)
+        if entry is None:
+            known = ", ".join(self.names()) or "none"
+            raise StoreError(
+                f"series {name!r} is not in the store at {self.root} (stored: {known}); "
+                f"fetch or import it first"
+            )
+        if entry.schema_version > SCHEMA_VERSION:
+            raise StoreError(
+                f"series {name!r} was written with store schema {entry.schema_version}, this "
+                f"oilimpact reads up to {SCHEMA_VERSION}; upgrade oilimpact"
+            )
+        return entry
+
+    def _read_manifest(self) -> dict[str, ManifestEntry]:
+        try:
+            raw = self.manifest_path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StoreError(f"{self.manifest_path}: cannot read the manifest: {exc}") from exc
+        try:
+            data = json.loads(raw)
+            return {n: ManifestEntry.from_json(e) for n, e in data["series"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StoreError(
+                f"{self.manifest_path}: manifest is corrupt ({exc}); restore it from a "
+                f"backup, or move the store aside and re-fetch"
+            ) from exc
+
+    def _commit(self, name: str, entry: ManifestEntry | None, record: dict[str, Any]) -> None:
+        """Replace ``name``'s manifest entry (None removes it), then append ``record``."""
+        with self._lock(None):
+            for tmp in self.root.glob(f".{_MANIFEST}.*.tmp"):
+                _unlink(tmp)
+            entries = self._read_manifest()
+            if entry is None:
+                entries.pop(name, None)
+            else:
+                entries[name] = entry
+            doc = {
+                "format": "oilimpact-store",
+                "schema_version": SCHEMA_VERSION,
+                "series": {n: entries[n].to_json() for n in sorted(entries)},
+            }
+            data = json.dumps(doc, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+            _atomic_write(self.manifest_path, data)
+            record = {"written_at": _iso_utc(pd.Timestamp.now(tz="UTC")), **record}
+            with contextlib.suppress(OSError):  # the log is informational
+                _append_line(self.log_path, json.dumps(record, sort_keys=True))
+
+    def _write_parquet(self, name: str, table: pd.DataFrame) -> tuple[str, str]:
+        data = _encode(table, name)
+        checksum = hashlib.sha256(data).hexdigest()
+        file_name = f"{name}.{checksum[:16]}.parquet"
+        try:
+            self.series_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.series_dir}: cannot create directory: {exc}") from exc
+        _atomic_write(self.series_dir / file_name, data)
+        return file_name, checksum
+
+    def _discard_uncommitted(self, name: str, file_name: str) -> None:
+        """After a failed commit, delete ``file_name`` unless the manifest refers to it."""
+        try:
+            committed = self._read_manifest().get(name)
+        except StoreError:
+            return  # leave it to the next write's orphan sweep
+        if committed is None or committed.file != file_name:
+            _unlink(self.series_dir / file_name)
+
+    def _remove_orphans(self, name: str, current: ManifestEntry | None) -> None:
+        """Delete temp files and unreferenced Parquet files of ``name`` (lock held)."""
+        if not self.series_dir.is_dir():
+            return
+        keep = None if current is None else current.file
+        for path in self.series_dir.iterdir():
+            if _series_of_file(path.name) == name and path.name != keep:
+                _unlink(path)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name.endswith("."):
+        raise InputError(
+            f"store name must be 1-100 characters of a-z, 0-9, '_', '.', '-', starting "
+            f"with a letter, digit or '_' and not ending with '.', got {name!r}"
+        )
+    return name
+
+
+def _series_of_file(file_name: str) -> str | None:
+    """Series name of a store file (``<name>.<hash>.parquet`` or its temp file), else None."""
+    if file_name.startswith(".") and file_name.endswith(".tmp"):
+        file_name = file_name[1:-4].rpartition(".")[0]
+    if not file_name.endswith(".parquet"):
+        return None
+    base, _, token = file_name[: -len(".parquet")].rpartition(".")
+    return base if base and _TOKEN_RE.fullmatch(token) else None
+
+
+def _utc(value: DateLike) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"expected a date or time, got {value!r}") from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise InputError(f"expected a date or time, got {value!r}")
+    ts = ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
+    return ts.as_unit("ns")
+
+
+def _iso_utc(ts: pd.Timestamp) -> str:
+    return ts.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+
+
+def _check_meta(meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    if meta is None:
+        return {}
+    try:
+        return json.loads(json.dumps(dict(meta), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"meta must be JSON-compatible: {exc}") from exc
+
+
+def _normalise_input(series: pd.Series, name: str) -> pd.DataFrame:
+    if not isinstance(series, pd.Series):
+        raise InputError(f"series {name!r}: expected a pandas Series, got {type(series).__name__}")
+    try:
+        clean = to_series_frame(series.to_numpy(), series.index, name)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"series {name!r}: cannot store it in the frame convention: {exc}"
+        ) from exc
+    if clean.index.hasnans:
+        raise InputError(f"series {name!r}: index has missing dates")
+    dup = clean.index[clean.index.duplicated()]
+    if len(dup):
+        raise InputError(f"series {name!r}: duplicate dates, first {dup[0]:%Y-%m-%d}")
+    clean = clean.sort_index()
+    return pd.DataFrame({"date": clean.index.to_numpy(), "value": clean.to_numpy()})
+
+
+def _empty_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": pd.Series([], dtype="datetime64[ns]"),
+            "value": pd.Series([], dtype="float64"),
+            "vintage": pd.Series([], dtype="datetime64[ns, UTC]"),
+        }
+    )
+
+
+def _merge(
+    old: pd.DataFrame, new: pd.DataFrame, vintage: pd.Timestamp
+) -> tuple[pd.DataFrame, int, int]:
+    """Add ``new`` at ``vintage`` to the long table ``old``; return it, #added, #revised."""
+    known = old[old["vintage"] <= vintage].drop_duplicates("date", keep="last")
+    both = new.merge(
+        known[["date", "value"]], on="date", how="left", suffixes=("", "_old"), indicator=True
+    )
+    is_new = (both["_merge"] == "left_only").to_numpy()
+    a, b = both["value"].to_numpy(), both["value_old"].to_numpy()
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    changed = is_new | ~same
+    n_added, n_revised = int(is_new.sum()), int((changed & ~is_new).sum())
+    if not changed.any():
+        return old, 0, 0
+    rows = new[changed].assign(vintage=vintage)
+    # a row already at exactly this vintage is superseded (same instant: last write wins)
+    stale = old["date"].isin(rows["date"]) & (old["vintage"] == vintage)
+    table = pd.concat([old[~stale], rows], ignore_index=True)
+    table = table.sort_values(["date", "vintage"], kind="stable").reset_index(drop=True)
+    return table, n_added, n_revised
+
+
+def _make_entry(
+    name: str,
+    file_name: str,
+    checksum: str,
+    table: pd.DataFrame,
+    current: ManifestEntry | None,
+    vintage: pd.Timestamp,
+    **fields: Any,
+) -> ManifestEntry:
+    latest = table.drop_duplicates("date", keep="last")
+    present = latest.loc[latest["value"].notna(), "date"]
+    newest = current is None or vintage >= current.fetched_at
+    base = fields if newest else {k: getattr(current, k) for k in ("source", "source_id", "meta")}
+    keep = {
+        k: fields[k] if fields[k] is not None else getattr(current, k, None)
+        for k in ("unit", "frequency", "kind")
+    }
+    return ManifestEntry(
+        name=name,
+        file=file_name,
+        source=base["source"],
+        source_id=base["source_id"],
+        fetched_at=vintage if newest else current.fetched_at,  # type: ignore[union-attr]
+        updated_at=table["vintage"].max() if len(table) else vintage,
+        first=pd.Timestamp(present.iloc[0]) if len(present) else None,
+        last=pd.Timestamp(present.iloc[-1]) if len(present) else None,
+        rows=len(present),
+        n_vintages=int(table["vintage"].nunique()),
+        checksum=checksum,
+        meta=base["meta"],
+        **keep,
+    )
+
+
+def _encode(table: pd.DataFrame, name: str) -> bytes:
+    arrow = pa.table(
+        {
+            "date": pa.array(table["date"].to_numpy(dtype="datetime64[ns]"), pa.timestamp("ns")),
+            "value": pa.array(
+                table["value"].to_numpy(dtype="float64"), pa.float64(), from_pandas=False
+            ),
+            "vintage": pa.array(
+                table["vintage"]
+                .dt.tz_convert("UTC")
+                .dt.tz_localize(None)
+                .to_numpy(dtype="datetime64[ns]"),
+                pa.timestamp("ns", tz="UTC"),
+            ),
+        }
+    ).replace_schema_metadata(
+        {"oilimpact.series": name, "oilimpact.schema_version": str(SCHEMA_VERSION)}
+    )
+    sink = pa.BufferOutputStream()
+    pq.write_table(arrow, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _decode(data: bytes, path: Path, name: str, checksum: str) -> pd.DataFrame:
+    got = hashlib.sha256(data).hexdigest()
+    if got != checksum:
+        raise StoreError(
+            f"{path}: checksum mismatch for series {name!r} (manifest sha256 {checksum[:12]}..., "
+            f"file {got[:12]}...): the file is corrupt or was changed outside oilimpact; "
+            f"delete the series (Store.delete) and re-fetch or re-import it"
+        )
+    try:
+        frame = pq.read_table(pa.BufferReader(data), columns=list(_COLUMNS)).to_pandas()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise StoreError(
+            f"{path}: cannot read series {name!r} ({exc}); delete the series "
+            f"(Store.delete) and re-fetch or re-import it"
+        ) from exc
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(frame["date"]).astype("datetime64[ns]"),
+            "value": frame["value"].astype("float64"),
+            "vintage": pd.to_datetime(frame["vintage"], utc=True).astype("datetime64[ns, UTC]"),
+        }
+    )
+
+
+def _window(series: pd.Series, start: DateLike | None, end: DateLike | None) -> pd.Series:
+    mask = np.ones(len(series), dtype=bool)
+    if start is not None:
+        mask &= series.index >= pd.Timestamp(start).tz_localize(None).normalize()
+    if end is not None:
+        mask &= series.index <= pd.Timestamp(end).tz_localize(None).normalize()
+    return series[mask]
+
+
+def _infer_frequency(dates: pd.DatetimeIndex) -> str:
+    if len(dates) < 2:
+        return "daily"
+    step = float(np.median(np.diff(dates.to_numpy()).astype("timedelta64[D]").astype(float)))
+    return "daily" if step <= 4 else "weekly" if step <= 10 else "monthly"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a fsynced temp file in the same directory."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        _unlink(tmp)
+        if isinstance(exc, OSError):
+            raise StoreError(f"{path}: write failed, store left unchanged: {exc}") from exc
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (POSIX); best effort, a failure here changes nothing."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _append_line(path: Path, line: str) -> None:
+    with open(path, "a+b") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":  # a writer was killed mid-line: start a fresh one
+                fh.write(b"\n")
+        fh.write(line.encode("utf-8") + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,489 @@
+"""Tests of oilimpact.store: round trips, vintages, atomicity, locking, corruption."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_series_equal
+
+from oilimpact import store as store_mod
+from oilimpact.errors import InputError, StoreError
+from oilimpact.frames import to_series_frame
+from oilimpact.store import DATA_DIR_ENV, Store, resolve_data_dir
+
+WRITER = Path(__file__).parent / "helpers" / "store_writer.py"
+T0 = pd.Timestamp("2025-01-10T12:00Z")
+T1 = pd.Timestamp("2025-01-20T12:00Z")
+T2 = pd.Timestamp("2025-01-30T12:00Z")
+
+
+def frame(values: list[float], dates: list[str], name: str = "brent") -> pd.Series:
+    return to_series_frame(values, dates, name)
+
+
+def put(store: Store, s: pd.Series, at: pd.Timestamp = T0, **kw: object) -> store_mod.WriteResult:
+    kw.setdefault("source", "fred")
+    kw.setdefault("source_id", "DCOILBRENTEU")
+    return store.write(s, fetched_at=at, **kw)  # type: ignore[arg-type]
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_consistent(store: Store) -> None:
+    """Manifest checksums match their files; no temp or unreferenced files remain."""
+    referenced = set()
+    for name in store.names():
+        entry = store.entry(name)
+        assert entry is not None
+        path = store.series_dir / entry.file
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.checksum
+        store.load(name)
+        referenced.add(entry.file)
+    on_disk = {p.name for p in store.series_dir.iterdir()} if store.series_dir.exists() else set()
+    assert on_disk == referenced
+    assert not list(store.root.glob(".*.tmp"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "store")
+
+
+# ----------------------------------------------------------------------- round trip
+
+
+def test_round_trip_matches_frame_convention(store: Store) -> None:
+    s = frame([70.1, np.nan, 71.3], ["2025-01-02", "2025-01-03", "2025-01-06"])
+    result = put(store, s, unit="USD/bbl", frequency="daily", kind="price", meta={"file": "x.csv"})
+    assert (result.rows_added, result.rows_revised, result.unchanged) == (3, 0, False)
+    assert result.path.exists() and result.path.parent == store.series_dir
+
+    out = store.load("brent")
+    assert_series_equal(out, s, check_freq=False)
+    assert out.index.dtype == "datetime64[ns]" and out.index.name == "date"
+
+    entry = store.entry("brent")
+    assert entry is not None
+    assert (entry.source, entry.source_id, entry.fetched_at) == ("fred", "DCOILBRENTEU", T0)
+    assert (entry.first, entry.last, entry.rows, entry.n_vintages) == (
+        pd.Timestamp("2025-01-02"),
+        pd.Timestamp("2025-01-06"),
+        2,
+        1,
+    )
+    assert entry.checksum == hashlib.sha256(result.path.read_bytes()).hexdigest()
+    assert (entry.unit, entry.frequency, entry.kind, entry.meta) == (
+        "USD/bbl",
+        "daily",
+        "price",
+        {"file": "x.csv"},
+    )
+    assert entry.schema_version == store_mod.SCHEMA_VERSION
+    assert store.names() == ["brent"] and store.exists("brent") and not store.exists("wti")
+    manifest = store.manifest()
+    assert list(manifest.index) == ["brent"] and manifest.loc["brent", "rows"] == 2
+    assert json.loads(store.manifest_path.read_text())["series"]["brent"]["first"] == "2025-01-02"
+
+
+def test_empty_store_queries(store: Store) -> None:
+    assert store.names() == [] and store.entry("brent") is None
+    assert store.manifest().empty and store.refresh_start("brent") is None
+    assert store.log().empty
+    with pytest.raises(StoreError, match="'brent' is not in the store"):
+        store.load("brent")
+    assert not store.root.exists()  # reading never creates the directory
+
+
+def test_load_window(store: Store) -> None:
+    put(store, frame([1.0, 2.0, 3.0], ["2025-01-02", "2025-01-03", "2025-01-06"]))
+    assert store.load("brent", start="2025-01-03").tolist() == [2.0, 3.0]
+    assert store.load("brent", end="2025-01-03").tolist() == [1.0, 2.0]
+
+
+# ----------------------------------------------------------------------- vintages
+
+
+def test_incremental_write_keeps_old_dates(store: Store) -> None:
+    put(store, frame([1.0, 2.0, 3.0], ["2025-01-02", "2025-01-03", "2025-01-06"]))
+    r = put(store, frame([3.0, 4.0], ["2025-01-06", "2025-01-07"]), at=T1)
+    assert (r.rows_added, r.rows_revised) == (1, 0)
+    assert store.load("brent").tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert store.entry("brent").last == pd.Timestamp("2025-01-07")  # type: ignore[union-attr]
+
+
+def test_revision_creates_vintage_and_as_of_returns_old_value(store: Store) -> None:
+    put(store, frame([1.0, 2.0], ["2025-01-02", "2025-01-03"]))
+    r = put(store, frame([2.5, 3.0], ["2025-01-03", "2025-01-06"]), at=T1)
+    assert (r.rows_added, r.rows_revised) == (1, 1)
+
+    assert store.load("brent").tolist() == [1.0, 2.5, 3.0]
+    old = store.load("brent", as_of=T1 - pd.Timedelta(seconds=1))
+    assert old.tolist() == [1.0, 2.0]  # 2025-01-06 was not known yet
+    assert store.load("brent", as_of=T1).tolist() == [1.0, 2.5, 3.0]
+    assert store.load("brent", as_of="2025-01-15").tolist() == [1.0, 2.0]
+
+    v = store.vintages("brent")
+    assert list(v.columns) == ["date", "value", "vintage"] and len(v) == 4
+    assert str(v["vintage"].dtype) == "datetime64[ns, UTC]"
+    assert store.entry("brent").n_vintages == 2  # type: ignore[union-attr]
+    rev = store.revisions("brent")
+    assert rev[["previous", "value"]].values.tolist() == [[2.0, 2.5]]
+    assert rev["vintage"].tolist() == [T1]
+
+
+def test_as_of_before_first_fetch_raises_naming_series_and_first_vintage(store: Store) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    with pytest.raises(StoreError, match=r"'brent'.*first stored at 2025-01-10T12:00:00Z"):
+        store.load("brent", as_of="2025-01-01")
+
+
+def test_nan_equal_to_nan_but_revision_to_nan_counts(store: Store) -> None:
+    put(store, frame([1.0, np.nan], ["2025-01-02", "2025-01-03"]))
+    same = put(store, frame([1.0, np.nan], ["2025-01-02", "2025-01-03"]), at=T1)
+    assert same.unchanged
+    to_nan = put(store, frame([np.nan], ["2025-01-02"]), at=T2)
+    assert (to_nan.rows_added, to_nan.rows_revised) == (0, 1)
+    assert store.load("brent").isna().all()
+    assert store.load("brent", as_of=T1).tolist()[0] == 1.0
+    assert store.entry("brent").first is None  # type: ignore[union-attr]
+    assert store.refresh_start("brent") is None
+
+
+def test_unchanged_write_updates_fetched_at_but_not_the_file(store: Store) -> None:
+    first = put(store, frame([1.0, 2.0], ["2025-01-02", "2025-01-03"]), meta={"warnings": ["a"]})
+    before = first.path.read_bytes()
+    again = put(store, frame([2.0], ["2025-01-03"]), at=T1, source="eia", source_id="RBRTE")
+    assert again.unchanged and again.path == first.path and again.checksum == first.checksum
+    assert first.path.read_bytes() == before
+    entry = store.entry("brent")
+    assert entry is not None
+    assert (entry.fetched_at, entry.updated_at, entry.source, entry.meta) == (T1, T0, "eia", {})
+    log = store.log("brent")
+    assert log["unchanged"].tolist() == [False, True]
+    assert log["fetched_at"].tolist() == ["2025-01-10T12:00:00Z", "2025-01-20T12:00:00Z"]
+
+
+def test_out_of_order_fetches_are_placed_at_their_vintage(store: Store) -> None:
+    put(store, frame([2.0], ["2025-01-02"]), at=T2, source_id="new")
+    r = put(store, frame([1.0], ["2025-01-02"]), at=T0, source_id="old")
+    assert (r.rows_added, r.rows_revised) == (1, 0)  # nothing was known at T0
+    assert store.load("brent").tolist() == [2.0]  # the newest fetch wins
+    assert store.load("brent", as_of=T1).tolist() == [1.0]
+    entry = store.entry("brent")
+    assert entry is not None and (entry.fetched_at, entry.source_id) == (T2, "new")
+
+
+def test_same_vintage_written_twice_last_write_wins(store: Store) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    r = put(store, frame([5.0], ["2025-01-02"]))
+    assert r.rows_revised == 1
+    assert len(store.vintages("brent")) == 1 and store.load("brent").tolist() == [5.0]
+
+
+def test_fetched_at_default_and_naive_times_are_utc(store: Store) -> None:
+    before = pd.Timestamp.now(tz="UTC")
+    store.write(frame([1.0], ["2025-01-02"]), source="fred", source_id="X")
+    assert store.entry("brent").fetched_at >= before  # type: ignore[operator,union-attr]
+    put(store, frame([2.0], ["2025-01-02"], "wti"), at=pd.Timestamp("2025-01-10 12:00"))
+    assert store.entry("wti").fetched_at == T0  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------------- refresh start
+
+
+def test_refresh_start_defaults_by_frequency(store: Store) -> None:
+    daily = pd.Series(1.0, index=pd.bdate_range("2024-01-01", "2024-12-31", name="date"), name="d")
+    put(store, daily)
+    assert store.refresh_start("d") == pd.Timestamp("2024-12-17")  # inferred daily, 14 days
+    assert store.refresh_start("d", overlap=10) == daily.index[-10]
+    assert store.refresh_start("d", overlap="3D") == pd.Timestamp("2024-12-28")
+    assert store.refresh_start("d", frequency="monthly") == pd.Timestamp("2024-06-30")
+
+    weekly = pd.Series(1.0, index=pd.date_range("2024-01-05", periods=52, freq="W-FRI"), name="w")
+    put(store, weekly)
+    assert store.refresh_start("w") == weekly.index[-1] - pd.DateOffset(weeks=8)
+
+    monthly = pd.Series(1.0, index=pd.date_range("2020-01-01", periods=60, freq="MS"), name="m")
+    put(store, monthly, frequency="monthly")
+    assert store.refresh_start("m") == pd.Timestamp("2024-06-01")
+    with pytest.raises(InputError, match="at least 1"):
+        store.refresh_start("m", overlap=0)
+
+
+# ----------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("name", ["", "Brent", "a/b", "../x", ".hidden", "x.", "a b", "x" * 101])
+def test_invalid_names_are_rejected(store: Store, name: str) -> None:
+    with pytest.raises(InputError, match="store name must be"):
+        put(store, frame([1.0], ["2025-01-02"], "ok"), name=name)
+
+
+def test_bad_series_is_rejected_before_touching_disk(store: Store) -> None:
+    dup = pd.Series([1.0, 2.0], index=pd.to_datetime(["2025-01-02", "2025-01-02"]), name="x")
+    with pytest.raises(InputError, match="duplicate dates, first 2025-01-02"):
+        put(store, dup)
+    with pytest.raises(InputError, match="frame convention"):
+        put(store, pd.Series(["a"], index=pd.to_datetime(["2025-01-02"]), name="x"))
+    with pytest.raises(InputError, match="JSON-compatible"):
+        put(store, frame([1.0], ["2025-01-02"]), meta={"when": object()})
+    assert not store.root.exists()
+
+
+# ----------------------------------------------------------------------- corruption
+
+
+def test_corrupt_parquet_raises_store_error_with_path(store: Store) -> None:
+    r = put(store, frame([1.0, 2.0], ["2025-01-02", "2025-01-03"]))
+    data = bytearray(r.path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    r.path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="checksum mismatch") as info:
+        store.load("brent")
+    assert str(r.path) in str(info.value) and "re-fetch" in str(info.value)
+    with pytest.raises(StoreError, match="checksum mismatch"):
+        put(store, frame([3.0], ["2025-01-06"]), at=T1)  # never builds on bad data
+
+
+def test_unreadable_parquet_with_matching_checksum(store: Store) -> None:
+    r = put(store, frame([1.0], ["2025-01-02"]))
+    r.path.write_bytes(b"not parquet")
+    doc = json.loads(store.manifest_path.read_text())
+    doc["series"]["brent"]["checksum"] = hashlib.sha256(b"not parquet").hexdigest()
+    store.manifest_path.write_text(json.dumps(doc))
+    with pytest.raises(StoreError, match="cannot read series 'brent'") as info:
+        store.load("brent")
+    assert str(r.path) in str(info.value)
+
+
+def test_missing_file_and_delete_starts_afresh(store: Store) -> None:
+    r = put(store, frame([1.0], ["2025-01-02"]))
+    r.path.unlink()
+    with pytest.raises(StoreError, match="is missing"):
+        store.load("brent")
+    assert store.delete("brent") and not store.exists("brent") and not store.delete("brent")
+    put(store, frame([2.0], ["2025-01-02"]), at=T1)
+    assert store.load("brent").tolist() == [2.0]
+    assert store.log("brent")["action"].tolist() == ["write", "delete", "write"]
+
+
+def test_corrupt_manifest_raises_store_error(store: Store) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    store.manifest_path.write_text("{not json")
+    with pytest.raises(StoreError, match="manifest.json: manifest is corrupt"):
+        store.names()
+
+
+def test_leftover_temp_and_orphan_files_are_swept_by_next_write(store: Store) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    junk = [
+        store.series_dir / ".brent.0123456789abcdef.parquet.deadbeef.tmp",
+        store.series_dir / "brent.0123456789abcdef.parquet",
+        store.root / ".manifest.json.deadbeef.tmp",
+    ]
+    other = store.series_dir / "brent.x.0123456789abcdef.parquet"  # another series' file
+    for p in [*junk, other]:
+        p.write_bytes(b"junk")
+    put(store, frame([2.0], ["2025-01-03"]), at=T1)
+    assert not any(p.exists() for p in junk) and other.exists()
+
+
+def test_lock_timeout_raises_store_error_naming_the_lock(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    store = Store(tmp_path, lock_timeout=0.1)
+    put(store, frame([1.0], ["2025-01-02"]))
+    with FileLock(str(tmp_path / ".locks" / "series-brent.lock")):
+        with pytest.raises(StoreError, match=r"series-brent\.lock: another process .*'brent'"):
+            put(store, frame([2.0], ["2025-01-02"]), at=T1)
+        put(store, frame([2.0], ["2025-01-02"], "manifest.json"), at=T1)  # other series: free
+    assert store.load("brent").tolist() == [1.0]
+    assert store.names() == ["brent", "manifest.json"]
+
+
+# ----------------------------------------------------------------------- failed writes
+
+
+def _raise(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom while serialising")
+
+
+def _no_space(fd: int) -> None:
+    raise OSError(28, "No space left on device")
+
+
+def _failing_replace_on(suffix: str):  # noqa: ANN202
+    real = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        if os.fspath(dst).endswith(suffix):  # type: ignore[call-overload]
+            raise OSError(28, "No space left on device")
+        real(src, dst)  # type: ignore[arg-type]
+
+    return replace
+
+
+@pytest.mark.parametrize(
+    ("target", "patch", "error"),
+    [
+        ("pq.write_table", _raise, RuntimeError),
+        ("os.replace", _failing_replace_on(".parquet"), StoreError),
+        ("os.replace", _failing_replace_on("manifest.json"), StoreError),
+        ("os.fsync", _no_space, StoreError),
+    ],
+    ids=["serialise", "parquet-replace", "manifest-replace", "fsync"],
+)
+def test_failed_write_leaves_store_byte_identical(
+    store: Store, monkeypatch: pytest.MonkeyPatch, target: str, patch: object, error: type
+) -> None:
+    put(store, frame([1.0, 2.0], ["2025-01-02", "2025-01-03"]))
+    put(store, frame([3.0], ["2025-01-06"], "wti"))
+    before = snapshot(store.root)
+    module, attr = target.split(".")
+    monkeypatch.setattr(getattr(store_mod, module), attr, patch)
+    with pytest.raises(error):
+        put(store, frame([2.5, 4.0], ["2025-01-03", "2025-01-07"]), at=T1)
+    monkeypatch.undo()
+    assert snapshot(store.root) == before
+    assert store.load("brent").tolist() == [1.0, 2.0]
+    assert_consistent(store)
+
+
+# ----------------------------------------------------------------------- data dir
+
+
+def test_data_dir_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    assert resolve_data_dir() == tmp_path / "data"
+    assert Store.from_env().root == tmp_path / "data"
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "env"))
+    assert resolve_data_dir() == tmp_path / "env"
+    assert resolve_data_dir("") == tmp_path / "env"
+    assert resolve_data_dir("arg") == tmp_path / "arg"
+    assert Store.from_env(tmp_path / "x").root == tmp_path / "x"
+    monkeypatch.setenv(DATA_DIR_ENV, "")
+    assert resolve_data_dir() == tmp_path / "data"
+
+
+# ----------------------------------------------------------------------- processes
+
+
+def _writer(root: Path, name: str, *args: str) -> subprocess.Popen[str]:
+    cmd = [sys.executable, str(WRITER), "--root", str(root), "--name", name, *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(proc: subprocess.Popen[str], word: str) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == word:
+            return
+    raise AssertionError(
+        f"writer exited before {word}: {proc.stderr.read() if proc.stderr else ''}"
+    )
+
+
+def _expected(rows: int, base: float, i: int) -> np.ndarray:
+    return base + i + 0.001 * np.arange(rows)
+
+
+@pytest.mark.parametrize("pause", ["parquet", "manifest"])
+def test_writer_killed_mid_write_leaves_previous_version(store: Store, pause: str) -> None:
+    rows = 20_000
+    done = _writer(store.root, "big", "--rows", str(rows))
+    assert done.wait(timeout=60) == 0
+    before = store.load("big")
+
+    proc = _writer(store.root, "big", "--rows", str(rows), "--base", "500",
+                   "--start", "2025-06-01T00:00Z", "--pause", pause)  # fmt: skip
+    try:
+        _wait_for(proc, "PAUSED")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    assert_series_equal(store.load("big"), before)
+    entry = store.entry("big")
+    assert entry is not None and entry.n_vintages == 1
+    assert (
+        hashlib.sha256((store.series_dir / entry.file).read_bytes()).hexdigest() == entry.checksum
+    )
+    # the next write sweeps what the killed writer left and succeeds
+    put(store, before.iloc[:5] + 1, at=T1)
+    assert_consistent(store)
+
+
+def test_writer_killed_at_random_points(store: Store) -> None:
+    rng = random.Random(20251217)
+    rows = 20_000
+    for _ in range(4):
+        proc = _writer(store.root, "big", "--rows", str(rows), "--writes", "1000",
+                       "--start", str(store.entry("big").fetched_at + pd.Timedelta(seconds=1))
+                       if store.exists("big") else "2025-01-01T00:00Z")  # fmt: skip
+        try:
+            _wait_for(proc, "READY")
+            time.sleep(rng.uniform(0.05, 0.6))
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        if not store.exists("big"):
+            continue
+        values = store.load("big").to_numpy()
+        # a complete version of some write i: value - ramp is one constant
+        level = values - 0.001 * np.arange(rows)
+        np.testing.assert_allclose(level, level[0], atol=1e-6)
+        entry = store.entry("big")
+        assert entry is not None
+        assert (
+            hashlib.sha256((store.series_dir / entry.file).read_bytes()).hexdigest()
+            == entry.checksum
+        )
+    assert store.exists("big")
+
+
+def test_concurrent_writers_same_and_different_series(store: Store) -> None:
+    rows, writes = 2_000, 4
+    procs = [
+        _writer(store.root, "shared", "--rows", str(rows), "--writes", str(writes),
+                "--base", "100", "--start", "2025-01-01T00:00:00Z", "--step", "2"),
+        _writer(store.root, "shared", "--rows", str(rows), "--writes", str(writes),
+                "--base", "200", "--start", "2025-01-01T00:00:01Z", "--step", "2"),
+        _writer(store.root, "alpha", "--rows", str(rows), "--writes", str(writes)),
+        _writer(store.root, "beta", "--rows", str(rows), "--writes", str(writes)),
+    ]  # fmt: skip
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+
+    assert store.names() == ["alpha", "beta", "shared"]
+    assert_consistent(store)
+    # the newest fetch is writer 2's last write, whatever order the writes landed in
+    np.testing.assert_allclose(store.load("shared").to_numpy(), _expected(rows, 200, writes - 1))
+    assert store.entry("shared").n_vintages == 2 * writes  # type: ignore[union-attr]
+    first_a = store.load("shared", as_of="2025-01-01T00:00:00Z").to_numpy()
+    np.testing.assert_allclose(first_a, _expected(rows, 100, 0))
+    for name in ("alpha", "beta"):
+        np.testing.assert_allclose(store.load(name).to_numpy(), _expected(rows, 100, writes - 1))
+    log = store.log()
+    assert len(log) == 4 * writes and set(log["series"]) == {"alpha", "beta", "shared"}
