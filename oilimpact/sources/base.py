@@ -66,7 +66,9 @@ class Source(ABC):
     name: str = ""
 
     @abstractmethod
-    def fetch(self, ref: SourceRef, start: date | None = None, end: date | None = None) -> pd.Series:
+    def fetch(
+        self, ref: SourceRef, start: date | None = None, end: date | None = None
+    ) -> pd.Series:
         """Return the observations of ``ref`` between ``start`` and ``end`` (inclusive).
 
         Parameters
@@ -116,7 +118,9 @@ def clip_to_range(series: pd.Series, start: date | None, end: date | None) -> pd
         mask &= series.index >= pd.Timestamp(start)
     if end is not None:
         mask &= series.index <= pd.Timestamp(end)
-    return series[mask.to_numpy()]
+    out = series[mask.to_numpy()]
+    out.index.freq = None  # a boolean mask may leave an inferred freq ("B"); keep it plain
+    return out
 
 
 def require_observations(

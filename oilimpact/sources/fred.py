@@ -113,7 +113,9 @@ class FredSource(Source):
             params.append(("coed", end.isoformat()))
         return HttpRequest(f"{self.base_url}/graph/fredgraph.csv", tuple(params))
 
-    def fetch(self, ref: SourceRef, start: date | None = None, end: date | None = None) -> pd.Series:
+    def fetch(
+        self, ref: SourceRef, start: date | None = None, end: date | None = None
+    ) -> pd.Series:
         """Download ``ref.id`` from FRED; see :meth:`Source.fetch`.
 
         Raises
@@ -151,7 +153,9 @@ class FredSource(Source):
         series = clip_to_range(series, start, end)
         return require_observations(series, source=self.name, what=what, start=start, end=end)
 
-    def _error_from_response(self, response: requests.Response, series_id: str) -> OilImpactError | None:
+    def _error_from_response(
+        self, response: requests.Response, series_id: str
+    ) -> OilImpactError | None:
         try:
             payload = response.json()
         except ValueError:
@@ -277,12 +281,14 @@ def parse_fred_json(payload: Mapping[str, Any] | str | bytes, series_id: str) ->
         raise SourceError(f"fred: reply for {series_id!r} has no 'observations' list")
     try:
         dates = [obs["date"] for obs in observations]
-        values = [_to_float(obs.get("value"), series_id, n + 1) for n, obs in enumerate(observations)]
+        values = [
+            _to_float(obs.get("value"), series_id, n + 1) for n, obs in enumerate(observations)
+        ]
     except (KeyError, TypeError, AttributeError) as exc:
         raise SourceError(f"fred: malformed observation in reply for {series_id!r}: {exc}") from exc
-    return to_series_frame(values, _parse_dates(pd.Series(dates, dtype=object), series_id), series_id).sort_index(
-        kind="stable"
-    )
+    return to_series_frame(
+        values, _parse_dates(pd.Series(dates, dtype=object), series_id), series_id
+    ).sort_index(kind="stable")
 
 
 def _to_float(raw: Any, series_id: str, where: int) -> float:

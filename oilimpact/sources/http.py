@@ -8,7 +8,9 @@
   exponential backoff on HTTP 429 and 5xx and on connection errors, honouring a
   ``Retry-After`` header up to :data:`MAX_RETRY_AFTER` seconds;
 * a retry budget (:data:`RETRY_BUDGET`): no retry is started, and no connection attempt
-  waits, beyond it, so a machine without a network fails within about 20 seconds;
+  waits, beyond it, so a machine without a network fails within about 20 seconds
+  (a DNS lookup is not bounded by the connect timeout; an offline resolver normally
+  fails at once);
 * typed errors from :mod:`oilimpact.errors`: :class:`~oilimpact.errors.RateLimitError`
   for a final 429, :class:`~oilimpact.errors.AuthError` for 401/403 and
   :class:`~oilimpact.errors.SourceError` for everything else. Messages name the source
@@ -72,6 +74,33 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
 #: A provider hook that turns a final non-2xx response into a specific error (or None).
 ErrorHook = Callable[[requests.Response], OilImpactError | None]
+
+
+class _ScrubFilter(logging.Filter):
+    """Rewrites records of a third-party logger through :func:`scrub`.
+
+    urllib3 logs each request line, query string included, at DEBUG: with this filter
+    an ``api_key=`` parameter shows as ``api_key=***``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # pragma: no cover - a malformed record is left alone
+            return True
+        record.msg, record.args = scrub(message), ()
+        return True
+
+
+_SCRUBBED_LOGGERS = ("urllib3.connectionpool",)
+
+
+def _install_log_scrubber() -> None:
+    for name in _SCRUBBED_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, _ScrubFilter) for f in target.filters):
+            target.addFilter(_ScrubFilter())
+
 
 # Indirection so tests can make backoff instantaneous.
 _sleep = time.sleep
@@ -179,6 +208,7 @@ def get(
         Any other failure: connection error, timeout, other non-2xx status.
     """
     secret_list = [s for s in secrets if s]
+    _install_log_scrubber()
     session = session or make_session()
     connect, read = timeout or _default_timeout()
     retries = _default_retries() if retries is None else retries
@@ -288,7 +318,23 @@ def _describe_exception(exc: BaseException, secrets: Sequence[str]) -> str:
         kind = "connection failed"
     else:
         kind = type(exc).__name__
-    return scrub(f"{kind}: {type(exc).__name__}", *secrets)
+    cause = _root_cause_name(exc)
+    return scrub(f"{kind}: {cause}", *secrets)
+
+
+def _root_cause_name(exc: BaseException) -> str:
+    """The class name of the innermost urllib3 reason (``NameResolutionError``, ...).
+
+    Only class names are used: the texts of these exceptions contain the full URL.
+    """
+    name = type(exc).__name__
+    node: object = exc.args[0] if exc.args else None
+    for _ in range(4):
+        reason = getattr(node, "reason", None)
+        if not isinstance(reason, BaseException):
+            break
+        name, node = type(reason).__name__, reason
+    return name
 
 
 def _body_excerpt(response: requests.Response, secrets: Sequence[str], limit: int = 300) -> str:
