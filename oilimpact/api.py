@@ -33,6 +33,7 @@ import pandas as pd
 from .errors import (
     AuthError,
     ConfigError,
+    EmptyDataError,
     InputError,
     OilImpactError,
     SourceError,
@@ -235,6 +236,7 @@ def fetch(
     full: bool = False,
     providers: Sequence[str] | None = None,
     registry: SeriesRegistry | str | Path | None = None,
+    sources: Mapping[str, Any] | None = None,
     on_progress: Callable[[str, FetchOutcome], None] | None = None,
 ) -> list[FetchOutcome]:
     """Fetch series from their providers, validate them, and store them.
@@ -244,7 +246,14 @@ def fetch(
     answer) is recorded and the next is tried; a series whose every source failed is
     reported as ``failed`` and nothing stored for it changes. Refreshes are
     incremental: from the last stored date minus an overlap that catches revisions,
-    unless ``full`` or ``start`` is given.
+    unless ``full`` or ``start`` is given. An incremental refresh that finds nothing
+    new is ``unchanged``, not a failure.
+
+    Parameters
+    ----------
+    sources : mapping of provider name to Source, optional
+        Pre-built sources (e.g. ``{"fred": FredSource(base_url=...)}``) used instead of
+        the defaults; handy for proxies, custom sessions and tests.
 
     Returns
     -------
@@ -269,7 +278,7 @@ def fetch(
             if ref.provider == "file" or (providers and ref.provider not in providers):
                 continue
             try:
-                source = get_source(ref.provider)
+                source = (sources or {}).get(ref.provider) or get_source(ref.provider)
                 raw = source.fetch(ref, start=begin, end=stop)
                 result, warnings, clean = _store_validated(
                     store,
@@ -280,7 +289,17 @@ def fetch(
                     origin=str(ref),
                     fetched_at=None,
                 )
-            except (SourceError, ValidationError, InputError) as exc:
+            except EmptyDataError as exc:
+                if start is None and not full and store.exists(name):
+                    outcome = FetchOutcome(
+                        name=name, status="unchanged", source=str(ref),
+                        rows=int(store.entry(name).rows), attempts=tuple(attempts),
+                        warnings=(f"nothing new since {begin}: {exc}",),
+                    )  # fmt: skip
+                    break
+                attempts.append(f"{ref}: EmptyDataError: {exc}")
+                continue
+            except (SourceError, ValidationError, InputError, ConfigError) as exc:
                 kind = "no key" if isinstance(exc, AuthError) else type(exc).__name__
                 attempts.append(f"{ref}: {kind}: {exc}")
                 log.info("fetch %s via %s failed: %s", name, ref, exc)
