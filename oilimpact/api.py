@@ -210,7 +210,11 @@ def import_file(
         source_id=str(imported.source_id or path.name),
         origin=str(path),
         fetched_at=when,
-        meta={"file": str(path), "format": imported.format, "import_notes": list(imported.notes or [])},
+        meta={
+            "file": str(path),
+            "format": imported.format,
+            "import_notes": list(imported.notes or []),
+        },
     )
     valid = clean.dropna()
     return ImportOutcome(
@@ -397,7 +401,9 @@ def validate(
         spec = reg.spec_or_default(name)
         try:
             report = validate_series(store.load(name), spec, origin=f"store:{name}")
-            rows.append({"series": name, "ok": True, "problems": "", "warnings": "; ".join(report.warnings)})
+            rows.append(
+                {"series": name, "ok": True, "problems": "", "warnings": "; ".join(report.warnings)}
+            )
         except (ValidationError, StoreError, ConfigError) as exc:
             rows.append({"series": name, "ok": False, "problems": str(exc), "warnings": ""})
     return pd.DataFrame(rows, columns=["series", "ok", "problems", "warnings"])
@@ -415,7 +421,11 @@ def status(
     :data:`STALE_AFTER_DAYS` (by frequency) before ``today`` (default: now, UTC).
     """
     reg = _registry(registry)
-    ref = pd.Timestamp(today).normalize() if today is not None else pd.Timestamp.now("UTC").tz_localize(None).normalize()
+    ref = (
+        pd.Timestamp(today).normalize()
+        if today is not None
+        else pd.Timestamp.now("UTC").tz_localize(None).normalize()
+    )
     man = open_store(data_dir).manifest().reset_index()
     cols = [
         "series", "frequency", "unit", "source", "source_id", "first", "last", "rows",

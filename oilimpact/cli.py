@@ -40,9 +40,15 @@ err = Console(stderr=True)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Store directory (default: $OILIMPACT_DATA_DIR, then ./data).", show_default=False),
+    typer.Option(
+        "--data-dir",
+        help="Store directory (default: $OILIMPACT_DATA_DIR, then ./data).",
+        show_default=False,
+    ),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")
+]
 
 
 def _fail(exc: OilImpactError) -> None:
@@ -77,10 +83,16 @@ def _plain(value: Any) -> Any:
     """A JSON-able scalar: dates as ISO strings, NaN/NaT as None, numpy scalars as Python."""
     import pandas as pd
 
-    if value is None or (not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)):
+    if value is None or (
+        not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
         return None
     if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() and value.tz is None else value.isoformat()
+        return (
+            value.date().isoformat()
+            if value == value.normalize() and value.tz is None
+            else value.isoformat()
+        )
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if hasattr(value, "item"):
@@ -128,19 +140,30 @@ def series_cmd(
 @app.command("import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="CSV file to import.", show_default=False)],
-    series: Annotated[str, typer.Option("--series", "-s", help="Registry name to store it under (e.g. brent).")],
+    series: Annotated[
+        str, typer.Option("--series", "-s", help="Registry name to store it under (e.g. brent).")
+    ],
     fmt: Annotated[
         str, typer.Option("--format", help="auto | fred | eia | ohlc | yahoo | tidy | tanker")
     ] = "auto",
-    column: Annotated[str | None, typer.Option(help="Value column when the file has several (FRED ids, OHLC).")] = None,
+    column: Annotated[
+        str | None, typer.Option(help="Value column when the file has several (FRED ids, OHLC).")
+    ] = None,
     date_column: Annotated[str | None, typer.Option(help="Date column of a tidy file.")] = None,
     value_column: Annotated[str | None, typer.Option(help="Value column of a tidy file.")] = None,
     filter_: Annotated[
         list[str] | None,
-        typer.Option("--filter", help="KEY=VALUE row filter for tidy files, repeatable (e.g. eia_product_id=57)."),
+        typer.Option(
+            "--filter",
+            help="KEY=VALUE row filter for tidy files, repeatable (e.g. eia_product_id=57).",
+        ),
     ] = None,
-    preset: Annotated[str | None, typer.Option(help="Tanker export preset: kpler | kpler-sdk | vortexa.")] = None,
-    origin: Annotated[str | None, typer.Option(help="Tanker exports: origin country to keep.")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Tanker export preset: kpler | kpler-sdk | vortexa.")
+    ] = None,
+    origin: Annotated[
+        str | None, typer.Option(help="Tanker exports: origin country to keep.")
+    ] = None,
     registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -197,12 +220,22 @@ def import_cmd(
 
 @app.command("fetch")
 def fetch_cmd(
-    series: Annotated[list[str] | None, typer.Argument(help="Series to fetch (default: every fetchable series).")] = None,
-    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD); default: incremental.")] = None,
+    series: Annotated[
+        list[str] | None, typer.Argument(help="Series to fetch (default: every fetchable series).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First date (YYYY-MM-DD); default: incremental.")
+    ] = None,
     end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
-    full: Annotated[bool, typer.Option(help="Refetch the whole history instead of an incremental refresh.")] = False,
-    provider: Annotated[list[str] | None, typer.Option(help="Only use these providers (fred, eia, yahoo).")] = None,
-    offline: Annotated[bool, typer.Option(help="Do not touch the network; just report the store.")] = False,
+    full: Annotated[
+        bool, typer.Option(help="Refetch the whole history instead of an incremental refresh.")
+    ] = False,
+    provider: Annotated[
+        list[str] | None, typer.Option(help="Only use these providers (fred, eia, yahoo).")
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option(help="Do not touch the network; just report the store.")
+    ] = False,
     registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -264,7 +297,9 @@ def fetch_cmd(
 
 @app.command("validate")
 def validate_cmd(
-    series: Annotated[list[str] | None, typer.Argument(help="Series to check (default: all stored).")] = None,
+    series: Annotated[
+        list[str] | None, typer.Argument(help="Series to check (default: all stored).")
+    ] = None,
     registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -286,7 +321,9 @@ def validate_cmd(
 
 @app.command("status")
 def status_cmd(
-    today: Annotated[str | None, typer.Option(help="Reference date for staleness (default: today).")] = None,
+    today: Annotated[
+        str | None, typer.Option(help="Reference date for staleness (default: today).")
+    ] = None,
     fail_on_stale: Annotated[bool, typer.Option(help="Exit 1 when any series is stale.")] = False,
     registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
     data_dir: DataDir = None,
@@ -302,7 +339,9 @@ def status_cmd(
     if as_json:
         _json(_frame_json(frame))
     elif frame.empty:
-        out.print("the store is empty: run `oilimpact import FILE --series NAME` or `oilimpact fetch`.")
+        out.print(
+            "the store is empty: run `oilimpact import FILE --series NAME` or `oilimpact fetch`."
+        )
     else:
         shown = frame.drop(columns=["warnings", "age_days"])
         out.print(_table(shown, title="store status"))
@@ -321,13 +360,19 @@ def _parse_windows(windows: list[str] | None) -> tuple[tuple[int, int], ...] | N
         try:
             parsed.append((int(lo), int(hi)))
         except ValueError:
-            _fail(OilImpactError(f"--window expects LO,HI trading days such as 0,5 or -1,1; got {text!r}"))
+            _fail(
+                OilImpactError(
+                    f"--window expects LO,HI trading days such as 0,5 or -1,1; got {text!r}"
+                )
+            )
     return tuple(parsed)
 
 
 @app.command("events")
 def events_cmd(
-    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file (adds or overrides).")] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="Extra events TOML file (adds or overrides).")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """List the event catalog (ids to pass to `study`, `intervention` and the brief)."""
@@ -340,25 +385,45 @@ def events_cmd(
     if as_json:
         _json(_frame_json(frame))
     else:
-        out.print(_table(frame[["id", "date", "timestamp", "time_known", "kind", "title"]], title="event catalog"))
+        out.print(
+            _table(
+                frame[["id", "date", "timestamp", "time_known", "kind", "title"]],
+                title="event catalog",
+            )
+        )
 
 
 @app.command("study")
 def study_cmd(
-    series: Annotated[list[str], typer.Argument(help="Stored series to study (e.g. brent wti xle).")],
+    series: Annotated[
+        list[str], typer.Argument(help="Stored series to study (e.g. brent wti xle).")
+    ],
     event: Annotated[
-        list[str] | None, typer.Option("--event", "-e", help="Event id, repeatable (default: blockade, fto_announced).")
+        list[str] | None,
+        typer.Option(
+            "--event", "-e", help="Event id, repeatable (default: blockade, fto_announced)."
+        ),
     ] = None,
-    market: Annotated[str | None, typer.Option(help="Market series for the market model.")] = "sp500",
+    market: Annotated[
+        str | None, typer.Option(help="Market series for the market model.")
+    ] = "sp500",
     model: Annotated[
         str, typer.Option(help="market | market_adjusted | constant_mean | zero_mean | multifactor")
     ] = "market",
-    factor: Annotated[list[str] | None, typer.Option(help="Factor series for model=multifactor, repeatable.")] = None,
-    window: Annotated[list[str] | None, typer.Option(help="Event window LO,HI in trading days, repeatable.")] = None,
-    estimation: Annotated[str, typer.Option(help="Estimation window LO,HI relative to day 0.")] = "-250,-11",
+    factor: Annotated[
+        list[str] | None, typer.Option(help="Factor series for model=multifactor, repeatable.")
+    ] = None,
+    window: Annotated[
+        list[str] | None, typer.Option(help="Event window LO,HI in trading days, repeatable.")
+    ] = None,
+    estimation: Annotated[
+        str, typer.Option(help="Estimation window LO,HI relative to day 0.")
+    ] = "-250,-11",
     conventions: Annotated[str, typer.Option(help="textbook | estudy2")] = "textbook",
     catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
-    as_of: Annotated[str | None, typer.Option(help="Use the data as known on this date (vintage).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Use the data as known on this date (vintage).")
+    ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -384,7 +449,9 @@ def study_cmd(
         result = event_study(
             frame[list(series)],
             [cat[e] if e in cat else e for e in (event or ["blockade", "fto_announced"])],
-            market=frame[market] if market and model in ("market", "market_adjusted", "multifactor") else None,
+            market=frame[market]
+            if market and model in ("market", "market_adjusted", "multifactor")
+            else None,
             model=model,
             estimation_window=est[0] if est else (-250, -11),
             conventions=conventions,
@@ -402,11 +469,18 @@ def study_cmd(
 @app.command("intervention")
 def intervention_cmd(
     series: Annotated[str, typer.Argument(help="Stored volume series (e.g. ve_crude_production).")],
-    event: Annotated[list[str] | None, typer.Option("--event", "-e", help="Event id, repeatable (default: blockade).")] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option("--event", "-e", help="Event id, repeatable (default: blockade)."),
+    ] = None,
     model: Annotated[str, typer.Option(help="segmented | sarimax")] = "segmented",
-    placebo: Annotated[bool, typer.Option(help="Placebo (permutation) inference over pseudo-event dates.")] = True,
+    placebo: Annotated[
+        bool, typer.Option(help="Placebo (permutation) inference over pseudo-event dates.")
+    ] = True,
     catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
-    as_of: Annotated[str | None, typer.Option(help="Use the data as known on this date (vintage).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Use the data as known on this date (vintage).")
+    ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -422,7 +496,10 @@ def intervention_cmd(
         cat = load_catalog(catalog)
         data = api.load(series, as_of=as_of, data_dir=data_dir)
         result = intervention(
-            data, [cat[e] if e in cat else e for e in (event or ["blockade"])], model=model, placebo=placebo
+            data,
+            [cat[e] if e in cat else e for e in (event or ["blockade"])],
+            model=model,
+            placebo=placebo,
         )
     except OilImpactError as exc:
         _fail(exc)
@@ -434,12 +511,21 @@ def intervention_cmd(
 
 @app.command("brief")
 def brief_cmd(
-    as_of: Annotated[str | None, typer.Option(help="Brief date (default: the end of the last complete week).")] = None,
-    demo: Annotated[bool, typer.Option(help="Run offline on the seeded synthetic dataset (marked synthetic).")] = False,
-    fetch: Annotated[bool, typer.Option(help="Fetch (incrementally) before building; needs network.")] = False,
-    fail_on_stale: Annotated[bool, typer.Option(help="Exit 1 instead of publishing when a series is stale.")] = False,
+    as_of: Annotated[
+        str | None, typer.Option(help="Brief date (default: the end of the last complete week).")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Run offline on the seeded synthetic dataset (marked synthetic).")
+    ] = False,
+    fetch: Annotated[
+        bool, typer.Option(help="Fetch (incrementally) before building; needs network.")
+    ] = False,
+    fail_on_stale: Annotated[
+        bool, typer.Option(help="Exit 1 instead of publishing when a series is stale.")
+    ] = False,
     generated_at: Annotated[
-        str | None, typer.Option(help="Timestamp printed in the brief (fix it for byte-identical rebuilds).")
+        str | None,
+        typer.Option(help="Timestamp printed in the brief (fix it for byte-identical rebuilds)."),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
     catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,

@@ -30,10 +30,15 @@ def to_series_frame(values: Iterable[Any], index: Iterable[Any], name: str) -> p
     >>> s.index.dtype, s.dtype, s.isna().tolist()
     (dtype('<M8[ns]'), dtype('float64'), [False, True])
     """
-    idx = pd.DatetimeIndex(pd.to_datetime(list(index) if not isinstance(index, pd.Index) else index))
+    idx = pd.DatetimeIndex(
+        pd.to_datetime(list(index) if not isinstance(index, pd.Index) else index)
+    )
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     idx = idx.normalize().as_unit("ns")
     idx.name = INDEX_NAME
-    arr = pd.to_numeric(pd.Series(list(values) if not isinstance(values, (pd.Series, np.ndarray)) else values), errors="raise")
+    arr = pd.to_numeric(
+        pd.Series(list(values) if not isinstance(values, (pd.Series, np.ndarray)) else values),
+        errors="raise",
+    )
     return pd.Series(np.asarray(arr, dtype="float64"), index=idx, name=name)

@@ -82,7 +82,9 @@ def series_schema(spec: SeriesSpec) -> pa.DataFrameSchema:
         checks.append(pa.Check.ge(lo, error=f"value >= {lo:g} ({spec.unit or 'unit'})"))
     if spec.plausible_max is not None:
         checks.append(
-            pa.Check.le(spec.plausible_max, error=f"value <= {spec.plausible_max:g} ({spec.unit or 'unit'})")
+            pa.Check.le(
+                spec.plausible_max, error=f"value <= {spec.plausible_max:g} ({spec.unit or 'unit'})"
+            )
         )
     return pa.DataFrameSchema(
         {"value": pa.Column(float, checks=checks, nullable=True, coerce=True)},
@@ -195,7 +197,9 @@ def _warnings(s: pd.Series, spec: SeriesSpec) -> list[str]:
     return out
 
 
-def validate_series(series: pd.Series, spec: SeriesSpec, *, origin: str | None = None) -> ValidationReport:
+def validate_series(
+    series: pd.Series, spec: SeriesSpec, *, origin: str | None = None
+) -> ValidationReport:
     """Validate ``series`` against the schema of ``spec``, collecting every failure.
 
     Parameters

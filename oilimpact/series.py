@@ -152,16 +152,26 @@ class SeriesSpec:
                 provider, sid = item.get("provider", ""), item.get("id", "")
                 opts = {k: v for k, v in item.items() if k not in ("provider", "id")}
             else:
-                raise ConfigError(f"{where}: a source must be 'provider:id' or a table, got {item!r}")
+                raise ConfigError(
+                    f"{where}: a source must be 'provider:id' or a table, got {item!r}"
+                )
             if provider not in PROVIDERS or not sid:
                 raise ConfigError(
                     f"{where}: source {item!r} must name a provider in {PROVIDERS} and an id"
                 )
             refs.append(SourceRef(provider, sid, opts))
-        known = {f for f in cls.__dataclass_fields__} - {"name", "frequency", "kind", "close_time", "sources"}
+        known = {f for f in cls.__dataclass_fields__} - {
+            "name",
+            "frequency",
+            "kind",
+            "close_time",
+            "sources",
+        }
         unknown = set(data) - known
         if unknown:
-            raise ConfigError(f"{where}: unknown entries {sorted(unknown)}; allowed: {sorted(known)}")
+            raise ConfigError(
+                f"{where}: unknown entries {sorted(unknown)}; allowed: {sorted(known)}"
+            )
         data.setdefault("description", name)
         data.setdefault("unit", "")
         return cls(

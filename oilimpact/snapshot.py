@@ -41,19 +41,27 @@ SNAPSHOT_FILES: tuple[SnapshotFile, ...] = (
     SnapshotFile("cboe_vix_daily.csv", "vix", "ohlc", column="CLOSE"),
     SnapshotFile("fred_SP500.csv", "sp500", "fred"),
     SnapshotFile(
-        "eia_venezuela_liquids_production_monthly.csv", "ve_crude_production", "tidy",
+        "eia_venezuela_liquids_production_monthly.csv",
+        "ve_crude_production",
+        "tidy",
         filters={"eia_product_id": "57"},
     ),  # fmt: skip
     SnapshotFile(
-        "eia_venezuela_liquids_production_monthly.csv", "ve_liquids_production", "tidy",
+        "eia_venezuela_liquids_production_monthly.csv",
+        "ve_liquids_production",
+        "tidy",
         filters={"eia_product_id": "53"},
     ),  # fmt: skip
     SnapshotFile(
-        "imf_imts_us_trade_with_venezuela_monthly.csv", "us_imports_ve_value", "tidy",
+        "imf_imts_us_trade_with_venezuela_monthly.csv",
+        "us_imports_ve_value",
+        "tidy",
         filters={"imf_key": "USA.MG_CIF_USD.VEN.M"},
     ),  # fmt: skip
     SnapshotFile(
-        "imf_imts_us_trade_with_venezuela_monthly.csv", "us_exports_ve_value", "tidy",
+        "imf_imts_us_trade_with_venezuela_monthly.csv",
+        "us_exports_ve_value",
+        "tidy",
         filters={"imf_key": "USA.XG_FOB_USD.VEN.M"},
     ),  # fmt: skip
 )
@@ -96,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         for outcome in import_snapshot(args.folder, data_dir, fetched_at=f"{args.as_of}T12:00:00Z"):
             print(f"imported {outcome.name}: {outcome.rows} rows {outcome.first} .. {outcome.last}")
         paths = build_brief(
-            as_of=args.as_of, data_dir=data_dir, out=args.out, generated_at=f"{args.as_of}T12:00:00Z"
+            as_of=args.as_of,
+            data_dir=data_dir,
+            out=args.out,
+            generated_at=f"{args.as_of}T12:00:00Z",
         )
         print(f"brief: {paths}")
     return 0

@@ -34,7 +34,9 @@ CHECK = textwrap.dedent(
 def test_study_and_report_import_nothing_that_does_io():
     if not (PACKAGE / "report" / "__init__.py").exists():
         pytest.skip("oilimpact.report not present")
-    proc = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"study/report pulled in I/O modules: {proc.stdout.strip()}"
 
@@ -43,5 +45,11 @@ def test_study_and_report_import_nothing_that_does_io():
 def test_no_source_level_imports_of_io_modules(layer):
     for path in (PACKAGE / layer).rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        for forbidden in ("from ..sources", "from ..store", "from ..api", "import requests", "import yfinance"):
+        for forbidden in (
+            "from ..sources",
+            "from ..store",
+            "from ..api",
+            "import requests",
+            "import yfinance",
+        ):
             assert forbidden not in text, f"{path} contains {forbidden!r}"

@@ -50,7 +50,9 @@ def test_series_lists_registry_as_json():
 
 @needs_real
 def test_every_real_file_imports_and_validates(tmp_path):
-    outcomes = {o.name: o for o in import_snapshot(REAL, tmp_path, fetched_at="2026-01-09T12:00:00Z")}
+    outcomes = {
+        o.name: o for o in import_snapshot(REAL, tmp_path, fetched_at="2026-01-09T12:00:00Z")
+    }
     assert set(outcomes) == {f.series for f in SNAPSHOT_FILES}
     wti = outcomes["wti"]
     assert any("-36.98" in w and "2020-04-20" in w for w in wti.warnings)
@@ -67,7 +69,14 @@ def test_every_real_file_imports_and_validates(tmp_path):
 
 @needs_real
 def test_import_then_status_via_cli(tmp_path):
-    res = _invoke("import", str(REAL / "eia_wti_spot_daily.csv"), "--series", "wti", "--data-dir", str(tmp_path))
+    res = _invoke(
+        "import",
+        str(REAL / "eia_wti_spot_daily.csv"),
+        "--series",
+        "wti",
+        "--data-dir",
+        str(tmp_path),
+    )
     assert res.exit_code == 0, res.output
     assert "stored wti" in res.stdout
     assert "-36.98" in res.stderr  # the negative-price warning
@@ -82,7 +91,10 @@ def test_import_then_status_via_cli(tmp_path):
 
 GOOD = "Date,Price\n2025-12-15,61.1\n2025-12-16,58.9\n2025-12-17,60.7\n"
 MALFORMED = {
-    "duplicate_dates": ("Date,Price\n2025-12-18,61.0\n2025-12-19,62.0\n2025-12-19,63.0\n", "line 4"),
+    "duplicate_dates": (
+        "Date,Price\n2025-12-18,61.0\n2025-12-19,62.0\n2025-12-19,63.0\n",
+        "line 4",
+    ),
     "non_numeric": ("Date,Price\n2025-12-18,61.0\n2025-12-19,sixty\n", "line 3"),
     "missing_header": ("2025-12-18,61.0\n2025-12-19,62.0\n", "line 1"),
     "wrong_column": ("Day,Value,Extra\n2025-12-18,61.0,1\n", "line 1"),
@@ -96,7 +108,12 @@ def test_malformed_file_refused_and_store_byte_identical(tmp_path, case):
     store = tmp_path / "store"
     good = tmp_path / "good.csv"
     good.write_text(GOOD)
-    assert _invoke("import", str(good), "--series", "brent", "--format", "eia", "--data-dir", str(store)).exit_code == 0
+    assert (
+        _invoke(
+            "import", str(good), "--series", "brent", "--format", "eia", "--data-dir", str(store)
+        ).exit_code
+        == 0
+    )
     before = _tree_digest(store)
     text, where = MALFORMED[case]
     bad = tmp_path / f"{case}.csv"

@@ -34,7 +34,9 @@ def no_keys(monkeypatch):
 @needs_real
 def test_fetch_stores_then_revision_becomes_a_vintage(httpserver, tmp_path, no_keys):
     body = FRED_FILE.read_bytes()
-    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data(body, content_type="text/csv")
+    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data(
+        body, content_type="text/csv"
+    )
     fred = FredSource(base_url=httpserver.url_for("/").rstrip("/"), api_key="")
     [out] = api.fetch(["sp500"], data_dir=tmp_path, providers=["fred"], sources={"fred": fred})
     assert out.status == "stored" and out.source == "fred:SP500", out
@@ -46,7 +48,9 @@ def test_fetch_stores_then_revision_becomes_a_vintage(httpserver, tmp_path, no_k
     time.sleep(0.01)  # a later vintage
     revised = body.replace(b"2026-02-11,6941.47", b"2026-02-11,6950.00")
     httpserver.clear()
-    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data(revised, content_type="text/csv")
+    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data(
+        revised, content_type="text/csv"
+    )
     [out2] = api.fetch(["sp500"], data_dir=tmp_path, providers=["fred"], sources={"fred": fred})
     assert out2.status == "stored" and out2.rows_revised == 1 and out2.rows_added == 0
     assert api.load("sp500", data_dir=tmp_path).iloc[-1] == 6950.00
@@ -58,7 +62,9 @@ def test_fetch_stores_then_revision_becomes_a_vintage(httpserver, tmp_path, no_k
     assert cosd is not None and cosd >= "2026-01-01"
 
 
-def test_failed_fetch_leaves_store_untouched_and_says_what_to_do(httpserver, tmp_path, no_keys, monkeypatch):
+def test_failed_fetch_leaves_store_untouched_and_says_what_to_do(
+    httpserver, tmp_path, no_keys, monkeypatch
+):
     monkeypatch.setattr("oilimpact.sources.http.backoff_delay", lambda *a, **k: 0.0)
     api.import_file(_write(tmp_path / "b.csv"), name="brent", data_dir=tmp_path / "s")
     before = _digest(tmp_path / "s")
@@ -66,7 +72,11 @@ def test_failed_fetch_leaves_store_untouched_and_says_what_to_do(httpserver, tmp
     fred = FredSource(base_url=httpserver.url_for("/").rstrip("/"), api_key="")
     eia = EiaSource(api_key=None, base_url=httpserver.url_for("/").rstrip("/"))
     [out] = api.fetch(
-        ["brent"], data_dir=tmp_path / "s", providers=["fred", "eia"], sources={"fred": fred, "eia": eia}, full=True
+        ["brent"],
+        data_dir=tmp_path / "s",
+        providers=["fred", "eia"],
+        sources={"fred": fred, "eia": eia},
+        full=True,
     )
     assert out.status == "failed"
     assert "fred:DCOILBRENTEU" in out.error and "eia:RBRTE" in out.error
@@ -80,7 +90,9 @@ def test_invalid_provider_data_is_not_stored(httpserver, tmp_path, no_keys):
     )
     fred = FredSource(base_url=httpserver.url_for("/").rstrip("/"), api_key="")
     [out] = api.fetch(["brent"], data_dir=tmp_path, providers=["fred"], sources={"fred": fred})
-    assert out.status == "failed" and "failed validation" in out.error and "2025-12-17=-1" in out.error
+    assert (
+        out.status == "failed" and "failed validation" in out.error and "2025-12-17=-1" in out.error
+    )
     assert not api.open_store(tmp_path).exists("brent")
 
 

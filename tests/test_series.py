@@ -61,9 +61,15 @@ def test_user_file_adds_and_overrides(tmp_path):
     [
         ('[series.x]\nkind = "price"\n', "needs a 'frequency'"),
         ('[series.x]\nfrequency = "hourly"\nkind = "price"\n', "frequency must be one of"),
-        ('[series.x]\nfrequency = "daily"\nkind = "price"\nsources = ["bloomberg:X"]\n', "must name a provider"),
+        (
+            '[series.x]\nfrequency = "daily"\nkind = "price"\nsources = ["bloomberg:X"]\n',
+            "must name a provider",
+        ),
         ('[series.x]\nfrequency = "daily"\nkind = "price"\ncolour = "red"\n', "unknown entries"),
-        ('[series.x]\nfrequency = "daily"\nkind = "price"\nclose_time = "4pm"\n', "close_time must be HH:MM"),
+        (
+            '[series.x]\nfrequency = "daily"\nkind = "price"\nclose_time = "4pm"\n',
+            "close_time must be HH:MM",
+        ),
         ("[series.x\n", "not valid TOML"),
         ("title = 'nothing'\n", r"no \[series\.NAME\] tables"),
     ],
