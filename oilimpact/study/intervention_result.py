@@ -357,9 +357,9 @@ class InterventionResult:
         for row in self.effects.itertuples(index=False):
             lines.append(
                 f"{str(row.event)[:21]:<22}{row.term:<8}{_fmt(row.estimate):>11}"
-                f"{_fmt(row.se):>10}{_fmt(row.pvalue, 3):>8}"
+                f"{_fmt(row.se):>10}{_fmt_p(row.pvalue):>8}"
                 f"{'[' + _fmt(row.ci_lower) + ', ' + _fmt(row.ci_upper) + ']':>22}"
-                f"{_fmt(row.pct_of_pre_mean, 1):>9}{_fmt(row.placebo_pvalue, 3):>8}"
+                f"{_fmt(row.pct_of_pre_mean, 1):>9}{_fmt_p(row.placebo_pvalue):>8}"
                 f"{int(row.n_placebo):>7}"
             )
         if self.warnings:
@@ -389,40 +389,77 @@ class InterventionResult:
         fig = go.Figure()
         fig.add_trace(
             go.Scatter(
-                x=p["date"], y=p["cf_upper"], mode="lines", line={"width": 0},
-                name="counterfactual band", legendgroup="band", showlegend=False,
+                x=p["date"],
+                y=p["cf_upper"],
+                mode="lines",
+                line={"width": 0},
+                name="counterfactual band",
+                legendgroup="band",
+                showlegend=False,
                 hoverinfo="skip",
             )
         )
         band_label = "confidence band" if sp.model == "segmented" else "forecast interval"
         fig.add_trace(
             go.Scatter(
-                x=p["date"], y=p["cf_lower"], mode="lines", line={"width": 0},
-                fill="tonexty", fillcolor="rgba(31,119,180,0.2)",
+                x=p["date"],
+                y=p["cf_lower"],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(31,119,180,0.2)",
                 name=f"counterfactual band ({100 * (1 - sp.alpha):g}% {band_label})",
                 legendgroup="band",
             )
         )
         fig.add_trace(
-            go.Scatter(x=p["date"], y=p["counterfactual"], mode="lines",
-                       name="counterfactual", line={"dash": "dash", "color": "#1f77b4"})
+            go.Scatter(
+                x=p["date"],
+                y=p["counterfactual"],
+                mode="lines",
+                name="counterfactual",
+                line={"dash": "dash", "color": "#1f77b4"},
+            )
         )
         fig.add_trace(
-            go.Scatter(x=p["date"], y=p["fitted"], mode="lines", name="fitted",
-                       line={"dash": "dot", "color": "#7f7f7f"})
+            go.Scatter(
+                x=p["date"],
+                y=p["fitted"],
+                mode="lines",
+                name="fitted",
+                line={"dash": "dot", "color": "#7f7f7f"},
+            )
         )
         fig.add_trace(
-            go.Scatter(x=p["date"], y=p["actual"], mode="lines+markers", name="actual",
-                       line={"color": "#d62728"})
+            go.Scatter(
+                x=p["date"],
+                y=p["actual"],
+                mode="lines+markers",
+                name="actual",
+                line={"color": "#d62728"},
+            )
         )
         for ev, date, _period_start in sp.events:
             fig.add_shape(
-                type="line", x0=date, x1=date, y0=0, y1=1, xref="x", yref="paper",
-                line={"dash": "dot", "color": "black", "width": 1}, name=str(ev),
+                type="line",
+                x0=date,
+                x1=date,
+                y0=0,
+                y1=1,
+                xref="x",
+                yref="paper",
+                line={"dash": "dot", "color": "black", "width": 1},
+                name=str(ev),
             )
             fig.add_annotation(
-                x=date, y=1, xref="x", yref="paper", text=html.escape(str(ev)),
-                showarrow=False, yanchor="bottom", textangle=-90 if len(sp.events) > 2 else 0,
+                x=date,
+                y=1,
+                xref="x",
+                yref="paper",
+                text=html.escape(str(ev)),
+                showarrow=False,
+                yanchor="bottom",
+                textangle=-90 if len(sp.events) > 2 else 0,
             )
         unit = f" ({html.escape(sp.unit)})" if sp.unit else ""
         fig.update_layout(
@@ -455,6 +492,16 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _fmt_p(value: Any) -> str:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(x):
+        return "-"
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return _iso(value)
@@ -473,6 +520,4 @@ def _jsonable(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {str(k): _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")
-    ]
+    return [{str(k): _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]

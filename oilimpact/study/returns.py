@@ -92,10 +92,10 @@ def compute_returns(prices: _T, method: ReturnMethod = "log") -> _T:
             when = date.date().isoformat() if isinstance(date, pd.Timestamp) else str(date)
             raise EstimationError(
                 f"log returns need positive prices: series {name!r} has "
-                f"{values[r, c]!r} on {when}; use returns='simple' or drop the period"
+                f"{float(values[r, c])!r} on {when}; use returns='simple' or drop the period"
             )
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.log(values) - np.log(prev)
+            out = np.log(values / prev)
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             out = values / prev - 1.0

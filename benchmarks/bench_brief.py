@@ -1,0 +1,177 @@
+"""Benchmark: building the weekly brief, cold (a fresh Python process per run).
+
+Cases:
+
+* ``demo``: the seeded synthetic dataset (``oilimpact.demo``), 14 price series and 3
+  volume series, 8 catalog events: import, generate, :func:`compute_brief`,
+  :func:`write_brief`;
+* ``real``: the public snapshot in ``../shared/data/real`` (Brent, WTI, Henry Hub, VIX,
+  S&P 500; Venezuelan crude production and US import values), read with pandas, as of
+  2026-01-09 (skipped when the folder is absent);
+* ``cli_demo``: ``oilimpact brief --demo`` end to end, when the CLI glue
+  (``oilimpact.api.build_brief``) is present.
+
+Each case runs ``REPEATS`` times in a new interpreter (imports included: that is what a
+scheduled job pays); the median wall time is compared with the 10 s target. The
+per-phase times of the last run are reported too.
+
+Run: ``python benchmarks/bench_brief.py``. Writes ``benchmarks/results/brief.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "real"
+OUT = Path(__file__).resolve().parent / "results" / "brief.json"
+REPEATS = 3
+TARGET_S = 10.0
+GENERATED_AT = "2026-01-12T06:17:00+00:00"
+
+_PHASES = textwrap.dedent(
+    """
+    import json, sys, time
+    t0 = time.perf_counter()
+    import pandas as pd
+    from oilimpact.events import load_catalog
+    from oilimpact.report import compute_brief, write_brief
+    t1 = time.perf_counter()
+    {load}
+    t2 = time.perf_counter()
+    data = compute_brief(prices, volumes, as_of="2026-01-09", events=load_catalog(),
+                         health=health, synthetic=synthetic, true_effects=true_effects)
+    t3 = time.perf_counter()
+    paths = write_brief(data, sys.argv[1], generated_at="{generated_at}")
+    t4 = time.perf_counter()
+    print(json.dumps({{"import_s": t1 - t0, "data_s": t2 - t1, "compute_s": t3 - t2,
+                      "write_s": t4 - t3, "html_bytes": paths.html.stat().st_size,
+                      "notices": list(data.notices)}}))
+    """
+)
+
+_LOAD_DEMO = """
+from oilimpact.demo import demo_dataset
+demo = demo_dataset()
+prices, volumes, true_effects, synthetic = demo.prices, demo.volumes, demo.true_effects, True
+health = demo.health_frame()
+"""
+
+_LOAD_REAL = f"""
+real = {str(REAL)!r}
+def daily(file, date, value):
+    df = pd.read_csv(f"{{real}}/{{file}}", parse_dates=[date]).set_index(date)[value]
+    return pd.to_numeric(df, errors="coerce").dropna()
+prices = pd.concat({{
+    "brent": daily("eia_brent_spot_daily.csv", "Date", "Price"),
+    "wti": daily("eia_wti_spot_daily.csv", "Date", "Price"),
+    "henry_hub": daily("eia_henry_hub_spot_daily.csv", "Date", "Price"),
+    "vix": daily("cboe_vix_daily.csv", "DATE", "CLOSE"),
+    "sp500": daily("fred_SP500.csv", "observation_date", "SP500"),
+}}, axis=1, sort=True).loc["2023-01-01":]
+prices.index = prices.index.as_unit("ns").rename("date")
+prod = pd.read_csv(f"{{real}}/eia_venezuela_liquids_production_monthly.csv")
+prod = prod[prod.eia_product_id == 57]
+imf = pd.read_csv(f"{{real}}/imf_imts_us_trade_with_venezuela_monthly.csv")
+imf = imf[imf.imf_key == "USA.MG_CIF_USD.VEN.M"]
+def monthly(df, name):
+    s = pd.Series(df["value"].to_numpy(float), index=pd.to_datetime(df["month"] + "-01"), name=name)
+    s.index = s.index.as_unit("ns").rename("date")
+    return s
+volumes = {{"ve_crude_production": monthly(prod, "ve_crude_production"),
+           "us_imports_ve_value": monthly(imf, "us_imports_ve_value")}}
+health, true_effects, synthetic = None, None, False
+"""
+
+
+def _run(cmd: list[str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{proc.stderr[-3000:]}")
+    return wall, proc.stdout
+
+
+def _case(load: str) -> dict:
+    script = _PHASES.format(load=textwrap.indent(load, "").strip(), generated_at=GENERATED_AT)
+    walls, phases = [], {}
+    for _ in range(REPEATS):
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, out = _run([sys.executable, "-c", script, tmp])
+        walls.append(wall)
+        phases = json.loads(out.strip().splitlines()[-1])
+    return {"wall_s": walls, "median_s": statistics.median(walls), "phases_last_run": phases}
+
+
+def _cli_case() -> dict | None:
+    try:
+        from oilimpact import api
+    except ImportError:
+        return None
+    if not hasattr(api, "build_brief"):
+        return None
+    exe = Path(sys.executable).parent / "oilimpact"
+    walls = []
+    for _ in range(REPEATS):
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, _ = _run(
+                [str(exe), "brief", "--demo", "--generated-at", GENERATED_AT, "--out", tmp]
+            )
+        walls.append(wall)
+    return {"wall_s": walls, "median_s": statistics.median(walls)}
+
+
+def main() -> int:
+    results: dict = {
+        "benchmark": "weekly brief, cold process per run",
+        "repeats": REPEATS,
+        "target_s": TARGET_S,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "cases": {},
+    }
+    results["cases"]["demo"] = _case(_LOAD_DEMO)
+    if REAL.is_dir():
+        results["cases"]["real"] = _case(_LOAD_REAL)
+    else:
+        results["cases"]["real"] = f"skipped: {REAL} is absent"
+    cli = _cli_case()
+    results["cases"]["cli_demo"] = cli if cli else "skipped: oilimpact.api.build_brief not present"
+    ok = True
+    for name, case in results["cases"].items():
+        if isinstance(case, str):
+            print(f"{name:9s} {case}")
+            continue
+        met = case["median_s"] < TARGET_S
+        ok &= met
+        extra = ""
+        if "phases_last_run" in case:
+            p = case["phases_last_run"]
+            extra = (
+                f"  (import {p['import_s']:.2f}, data {p['data_s']:.2f}, compute "
+                f"{p['compute_s']:.2f}, write {p['write_s']:.2f} s; "
+                f"{p['html_bytes'] / 1e6:.2f} MB)"
+            )
+        print(
+            f"{name:9s} median {case['median_s']:.2f} s over {REPEATS} cold runs "
+            f"[{'ok' if met else 'SLOW'} < {TARGET_S:g} s]{extra}"
+        )
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1344 @@
+"""Intervention analysis of weekly and monthly volume series.
+
+Prices answer to news within a day; export and import volumes answer over weeks and
+months. :func:`intervention` estimates how much a volume series moved after one or
+more events (the terrorist designation, the blockade, the capture of Maduro) and
+whether the move stands out from the series' own noise, trend and seasonality, with
+two models:
+
+* ``"segmented"``: segmented (interrupted time-series) regression by OLS with
+  Newey-West standard errors (Wagner et al. 2002);
+* ``"sarimax"``: regression with SARIMA errors and step / ramp / pulse regressors at
+  the events (Box and Tiao 1975), order chosen by AIC or BIC within small bounds.
+
+Both report the effect in the series' unit and in percent of the pre-event mean, the
+counterfactual path with its band, and a placebo (in-time permutation) p-value next to
+the model-based one. See ``docs/methods-intervention.md`` for the formulas.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import EstimationError
+from .intervention_result import (
+    EFFECT_COLUMNS,
+    PATH_COLUMNS,
+    CloseEventsWarning,
+    InterventionResult,
+    InterventionSpec,
+    InterventionWarning,
+    ModelInfo,
+    PlaceboWarning,
+)
+
+__all__ = [
+    "CloseEventsWarning",
+    "InterventionResult",
+    "InterventionSpec",
+    "InterventionWarning",
+    "ModelInfo",
+    "PlaceboWarning",
+    "intervention",
+    "newey_west_lags",
+]
+
+Model = Literal["segmented", "sarimax"]
+Freq = Literal["weekly", "monthly"]
+
+#: Default ``min_pre_periods`` by frequency (two years of data).
+MIN_PRE_PERIODS: dict[str, int] = {"monthly": 24, "weekly": 52}
+#: Observed pre-event periods needed before ``seasonal="auto"`` adds seasonal terms.
+SEASONAL_AUTO_PERIODS: dict[str, int] = {"monthly": 36, "weekly": 156}
+#: Default cap on placebo refits for SARIMAX (segmented refits are cheap: no cap).
+SARIMAX_MAX_PLACEBOS = 40
+#: Iteration cap of each SARIMAX likelihood optimisation (L-BFGS).
+SARIMAX_MAXITER = 100
+#: Time zone in which an event's timestamp is turned into a calendar date.
+EVENT_TZ = "America/New_York"
+
+_TERM_ORDER = {"level": 0, "slope": 1, "pulse": 2, "average": 3}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def newey_west_lags(nobs: int) -> int:
+    """Newey-West (1994) plug-in lag rule ``floor(4 * (T / 100) ** (2 / 9))``.
+
+    Examples
+    --------
+    >>> newey_west_lags(100), newey_west_lags(300), newey_west_lags(24)
+    (4, 5, 2)
+    """
+    return int(math.floor(4.0 * (max(nobs, 1) / 100.0) ** (2.0 / 9.0)))
+
+
+# ======================================================================================
+# public entry point
+# ======================================================================================
+def intervention(
+    series: pd.Series,
+    events: Any,
+    *,
+    model: Model = "segmented",
+    frequency: Freq | None = None,
+    start: Literal["containing", "next"] = "containing",
+    pre_periods: int | None = None,
+    post_periods: int | None = None,
+    step: bool = True,
+    slope: bool = True,
+    pulse: bool = False,
+    trend: bool = True,
+    seasonal: Literal["auto", "dummies", "fourier", "none"] | None = None,
+    fourier_order: int = 2,
+    hac_lags: int | None = None,
+    max_order: tuple[int, int, int] = (2, 1, 2),
+    seasonal_order: tuple[int, int, int] | None = None,
+    ic: Literal["aic", "bic"] = "aic",
+    placebo: bool = True,
+    placebo_stat: Literal["estimate", "tstat"] = "tstat",
+    max_placebos: int | None = None,
+    min_pre_periods: int | None = None,
+    close_events: Literal["merge", "raise"] = "merge",
+    alpha: float = 0.05,
+    unit: str | None = None,
+) -> InterventionResult:
+    r"""Estimate the level (and slope) change of a volume series at one or more events.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Float series in the frame convention: tz-naive ``DatetimeIndex``, monthly series
+        indexed by the first of the month, weekly series by the provider's period date
+        (EIA: week ending). Missing periods are NaN (or absent rows); they are never
+        treated as zero.
+    events : Event, str, mapping or iterable
+        Event objects (anything with ``.id`` and ``.timestamp``), event ids (looked up
+        in :func:`oilimpact.events.load_catalog`), a mapping ``id -> date-like`` (or
+        ``id -> Event``), or an iterable of these. A tz-aware timestamp is dated in
+        America/New_York.
+    model : {"segmented", "sarimax"}
+        Segmented OLS with HAC standard errors, or regression with SARIMA errors.
+    frequency : {"weekly", "monthly"}, optional
+        Inferred from the median spacing of the index when omitted.
+    start : {"containing", "next"}
+        ``"containing"`` (default): the effect starts in the period that contains the
+        event date, so a partially treated period (December for an event on
+        2025-12-16) counts as treated; this dilutes the first period's effect but
+        keeps the baseline clean. ``"next"``: the effect starts in the following
+        period and the event period is an untreated, partially contaminated
+        baseline period.
+    pre_periods : int, optional
+        Periods before the first treated period used for estimation. Default: all.
+    post_periods : int, optional
+        Periods from the first treated period on (inclusive). Default: all.
+    step, slope, pulse : bool
+        Event terms: level shift, change of slope (ramp), one-period pulse.
+    trend : bool
+        Linear time trend (segmented) / ``"ct"`` or drift (SARIMAX).
+    seasonal : {"auto", "dummies", "fourier", "none"}, optional
+        ``None``/``"auto"``: monthly series get 11 month dummies when at least 36
+        observed pre-event months are available, weekly series get ``fourier_order``
+        annual Fourier pairs when at least 156 observed pre-event weeks are available;
+        otherwise no seasonal terms.
+    fourier_order : int
+        Harmonics of the Fourier seasonal terms.
+    hac_lags : int, optional
+        Newey-West lags; default :func:`newey_west_lags` of the number of observations.
+    max_order : tuple of int
+        Upper bounds ``(p, d, q)`` of the SARIMAX order search (each ``p, q <= 2``,
+        ``d <= 1`` is sensible; all combinations are fitted).
+    seasonal_order : tuple of int, optional
+        Fixed SARIMAX seasonal ``(P, D, Q)`` (period 12 or 52); default off.
+    ic : {"aic", "bic"}
+        Criterion of the SARIMAX order search.
+    placebo : bool
+        Refit at every admissible pseudo-event date before the event (see Notes).
+    placebo_stat : {"estimate", "tstat"}
+        Statistic compared with the placebo distribution.
+    max_placebos : int, optional
+        Cap on placebo refits (evenly spaced dates). Default: no cap for
+        ``"segmented"``, 40 for ``"sarimax"``.
+    min_pre_periods : int, optional
+        Observed periods required before the event (and before each placebo date).
+        Default 24 (monthly) / 52 (weekly).
+    close_events : {"merge", "raise"}
+        Events whose effects start in the same period are merged into one event
+        (with a :class:`CloseEventsWarning`) or refused with an error.
+    alpha : float
+        Level of the confidence intervals and bands (``1 - alpha``).
+    unit : str, optional
+        Unit for the report; default from the series registry entry of
+        ``series.name`` (``"kb/d"``), else ``""``.
+
+    Returns
+    -------
+    InterventionResult
+
+    Raises
+    ------
+    EstimationError
+        Unknown frequency, an event outside the data, too few observations before the
+        event, all values missing after the event, an unknown event id, events that
+        cannot be separated when ``close_events="raise"``.
+
+    Warns
+    -----
+    CloseEventsWarning
+        Two events start in the same or adjacent periods.
+    PlaceboWarning
+        Fewer placebo dates than ``1 / alpha - 1``: the placebo p-value cannot reach
+        ``alpha``.
+    InterventionWarning
+        An event term is not identified and was dropped.
+
+    Notes
+    -----
+    Let :math:`t = 0, 1, \dots` index the periods of the sample and :math:`t_j` the
+    first treated period of event :math:`j`; :math:`S_{jt} = 1[t \ge t_j]`. The
+    segmented regression (Wagner et al. 2002) is
+
+    .. math::
+
+        y_t = a + b t + \sum_j \left[ c_j S_{jt} + d_j (t - t_j) S_{jt}
+              + g_j 1[t = t_j] \right] + \sum_m s_m D_{mt} + e_t ,
+
+    where :math:`c_j` is the level change, :math:`d_j` the change of slope per period
+    and :math:`g_j` an optional pulse; :math:`D_{mt}` are month dummies (January is the
+    base) or Fourier pairs :math:`\sin(2\pi k \tau_t), \cos(2\pi k \tau_t)` with
+    :math:`\tau_t` the fraction of the year. Rows with a missing :math:`y_t` are
+    dropped. Standard errors are Newey-West (1987) HAC with Bartlett weights,
+    :math:`L = \lfloor 4 (T/100)^{2/9} \rfloor` lags and the small-sample factor
+    :math:`T/(T-k)`; tests and intervals use Student t with :math:`T-k` degrees of
+    freedom.
+
+    The SARIMAX model (Box and Tiao 1975) is :math:`y_t = x_t'\beta + u_t` where
+    :math:`x_t` holds the same event and seasonal regressors and
+    :math:`\phi(L)\Phi(L^s)\Delta^d u_t = A(t) + \theta(L)\Theta(L^s)\varepsilon_t`;
+    :math:`A(t)` is a constant and trend (``d = 0``) or a drift (``d = 1``). The order
+    :math:`(p, d, q)` is chosen by the information criterion over all combinations up
+    to ``max_order``; every candidate's criterion is reported (criteria for different
+    ``d`` are comparable only approximately because of the diffuse initialisation).
+    Inference on :math:`\beta` is normal with the observed-information (OIM)
+    covariance (the OPG default of statsmodels is unreliable for regression
+    coefficients in samples of this size). The likelihood is maximised on the
+    standardised series (at most 100 L-BFGS iterations); criteria and estimates are
+    reported in the original unit.
+
+    Effects: ``level`` is :math:`c_j`, ``slope`` :math:`d_j`, ``pulse`` :math:`g_j`;
+    ``average`` (event ``"all"``) is the mean of the summed event terms over the
+    observed post-event periods, :math:`\bar{x}'\beta` with standard error
+    :math:`\sqrt{\bar{x}' V \bar{x}}`. Percentages divide the estimate and its
+    interval by the pre-event mean :math:`\bar{y}_{pre}` (observed values before the
+    period containing the first event), treated as known.
+
+    Counterfactual: for ``"segmented"`` the fitted mean with the event terms set to zero
+    and its pointwise confidence band (``get_prediction`` on the zeroed design, HAC
+    covariance). For ``"sarimax"`` the full-sample parameters are kept, the data from
+    the period containing the first event on are treated as missing and the event
+    regressors set to zero: the Kalman filter then gives one-step predictions before
+    the event and multi-step forecasts after it, with forecast intervals (innovation
+    uncertainty, not parameter uncertainty).
+
+    Placebo (in-time) inference, in the spirit of Abadie, Diamond and Hainmueller
+    (2010, 2015): with :math:`L` the number of sample periods from the first treated
+    period on, every pseudo date :math:`\tau` with at least ``min_pre_periods``
+    observed periods before it and :math:`\tau + L` at or before the period containing
+    the first real event is refitted with the whole event configuration shifted to
+    start at :math:`\tau` (same relative spacing, same model, same seasonal terms; for
+    SARIMAX the chosen order is reused, not re-selected). When ``pre_periods`` is set,
+    each placebo uses the same number of pre periods. No real post-event data enter a
+    placebo fit. The p-value of each term is
+
+    .. math:: p = \frac{1 + \#\{|\hat\theta_{placebo}| \ge |\hat\theta|\}}{1 + n_{placebo}} .
+
+    References
+    ----------
+    .. [1] Box, G. E. P. and Tiao, G. C. (1975). Intervention analysis with applications
+       to economic and environmental problems. JASA 70(349), 70-79.
+    .. [2] Wagner, A. K., Soumerai, S. B., Zhang, F. and Ross-Degnan, D. (2002).
+       Segmented regression analysis of interrupted time series studies in medication
+       use research. J. Clin. Pharm. Ther. 27(4), 299-309.
+    .. [3] Newey, W. K. and West, K. D. (1987). A simple, positive semi-definite,
+       heteroskedasticity and autocorrelation consistent covariance matrix.
+       Econometrica 55(3), 703-708; (1994) Automatic lag selection in covariance
+       matrix estimation. Rev. Econ. Stud. 61(4), 631-653.
+    .. [4] Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods
+       for comparative case studies. JASA 105(490), 493-505; (2015) Comparative
+       politics and the synthetic control method. AJPS 59(2), 495-510.
+
+    Examples
+    --------
+    A monthly series with a drop of 100 kb/d from 2025-12:
+
+    >>> import numpy as np, pandas as pd
+    >>> from oilimpact.study.intervention import intervention
+    >>> idx = pd.date_range("2018-01-01", "2026-04-01", freq="MS", name="date")
+    >>> rng = np.random.default_rng(0)
+    >>> y = 900 + rng.normal(0, 10, len(idx)) - 100 * (idx >= "2025-12-01")
+    >>> s = pd.Series(y, index=idx, name="ve_crude_production")
+    >>> res = intervention(s, {"blockade": "2025-12-16"}, slope=False)
+    >>> row = res.effects.query("term == 'level'").iloc[0]
+    >>> bool(row.ci_lower < -100 < row.ci_upper), res.spec.unit, res.spec.seasonal
+    (True, 'kb/d', 'dummies')
+    >>> round(float(row.estimate)), round(float(row.pct_of_pre_mean))
+    (-107, -12)
+    >>> int(row.n_placebo), bool(row.placebo_pvalue < 0.05)
+    (67, True)
+    """
+    if model not in ("segmented", "sarimax"):
+        raise EstimationError(f"model must be 'segmented' or 'sarimax', got {model!r}")
+    if start not in ("containing", "next"):
+        raise EstimationError(f"start must be 'containing' or 'next', got {start!r}")
+    if close_events not in ("merge", "raise"):
+        raise EstimationError(f"close_events must be 'merge' or 'raise', got {close_events!r}")
+    if placebo_stat not in ("estimate", "tstat"):
+        raise EstimationError(f"placebo_stat must be 'estimate' or 'tstat', got {placebo_stat!r}")
+    if ic not in ("aic", "bic"):
+        raise EstimationError(f"ic must be 'aic' or 'bic', got {ic!r}")
+    if not 0.0 < alpha < 1.0:
+        raise EstimationError(f"alpha must be in (0, 1), got {alpha!r}")
+    if not (step or slope or pulse):
+        raise EstimationError("at least one of step, slope, pulse must be True, got none")
+
+    name = str(series.name) if getattr(series, "name", None) is not None else "series"
+    collected: list[tuple[type[Warning], str]] = []
+
+    # --- data on a regular grid -------------------------------------------------------
+    y_raw = _validate_series(series, name)
+    freq = _infer_frequency(y_raw.index, frequency, name)
+    grid_y = _regularize(y_raw, freq, name)
+    grid = grid_y.index
+    yv = grid_y.to_numpy(dtype="float64")
+    n = len(grid)
+    min_pre = int(min_pre_periods if min_pre_periods is not None else MIN_PRE_PERIODS[freq])
+
+    # --- events -> periods ------------------------------------------------------------
+    resolved = _resolve_events(events)
+    if not resolved:
+        raise EstimationError(f"needs at least one event, got none (series={name})")
+    placed = []
+    for ev_id, ev_date in resolved:
+        pos = _containing_position(grid, ev_date, freq)
+        if pos is None:
+            raise EstimationError(
+                f"event {ev_id} on {ev_date:%Y-%m-%d} falls outside the data of {name} "
+                f"({_label(grid[0], freq)} .. {_label(grid[-1], freq)}, {freq}); needed a "
+                "date inside the series' span"
+            )
+        first = pos + (1 if start == "next" else 0)
+        if first >= n:
+            raise EstimationError(
+                f"event {ev_id} on {ev_date:%Y-%m-%d} with start='next' is treated from the "
+                f"period after {_label(grid[pos], freq)}, but {name} ends there: needed at "
+                "least one period after the event, got 0"
+            )
+        placed.append(_Placed(ev_id, ev_date, pos, first))
+    placed = _merge_close(placed, grid, freq, close_events, collected)
+    e_first = placed[0].first
+    c_first = placed[0].containing
+
+    # --- sample ----------------------------------------------------------------------
+    if pre_periods is not None:
+        if pre_periods < 1:
+            raise EstimationError(f"pre_periods must be >= 1, got {pre_periods}")
+        if pre_periods > e_first:
+            raise EstimationError(
+                f"pre_periods={pre_periods} needs {pre_periods} {freq} periods before "
+                f"{_label(grid[e_first], freq)} (event={placed[0].id}, series={name}), "
+                f"got {e_first}"
+            )
+        s0 = e_first - pre_periods
+    else:
+        s0 = 0
+    if post_periods is not None:
+        if post_periods < 1:
+            raise EstimationError(f"post_periods must be >= 1, got {post_periods}")
+        if e_first + post_periods > n:
+            raise EstimationError(
+                f"post_periods={post_periods} needs {post_periods} {freq} periods from "
+                f"{_label(grid[e_first], freq)} (event={placed[0].id}, series={name}), "
+                f"got {n - e_first}"
+            )
+        s1 = e_first + post_periods - 1
+    else:
+        s1 = n - 1
+    for p in placed:
+        if p.first > s1:
+            raise EstimationError(
+                f"event {p.id} is treated from {_label(grid[p.first], freq)}, after the end "
+                f"of the post window {_label(grid[s1], freq)}; needed post_periods >= "
+                f"{p.first - e_first + 1}, got {post_periods}"
+            )
+
+    pre_obs = int(np.isfinite(yv[s0:c_first]).sum())
+    if pre_obs < min_pre:
+        raise EstimationError(
+            f"needs at least {min_pre} observed {freq} periods before "
+            f"{_label(grid[c_first], freq)} (event={placed[0].id}, series={name}), "
+            f"got {pre_obs}"
+        )
+    for k, p in enumerate(placed):
+        seg_end = placed[k + 1].first if k + 1 < len(placed) else s1 + 1
+        if k + 1 == len(placed) and not np.isfinite(yv[p.first : seg_end]).any():
+            raise EstimationError(
+                f"all values of {name} are missing from {_label(grid[p.first], freq)} "
+                f"(event={p.id}) to {_label(grid[s1], freq)}: needed at least one observed "
+                "period after the event, got 0"
+            )
+    pre_mean = float(np.nanmean(yv[s0:c_first]))
+
+    seasonal_mode = _resolve_seasonal(seasonal, freq, pre_obs)
+    if model == "sarimax" and seasonal_order is not None and len(seasonal_order) != 3:
+        raise EstimationError(f"seasonal_order must be (P, D, Q), got {seasonal_order!r}")
+    opts = _DesignOptions(
+        freq=freq,
+        trend=trend,
+        seasonal=seasonal_mode,
+        fourier_order=int(fourier_order),
+        step=step,
+        slope=slope,
+        pulse=pulse,
+    )
+    ids = [p.id for p in placed]
+    rel_starts = [p.first - s0 for p in placed]
+    dates = grid[s0 : s1 + 1]
+    ys = yv[s0 : s1 + 1]
+    post_mask = np.arange(len(dates)) >= (e_first - s0)
+    cf_from = c_first - s0
+
+    # --- real fit ------------------------------------------------------------------------
+    if model == "segmented":
+        fit = _fit_segmented(ys, dates, ids, rel_starts, opts, hac_lags, alpha, post_mask)
+        order = None
+        s_order = None
+        candidates = None
+    else:
+        s_period = 12 if freq == "monthly" else 52
+        s_order = (*tuple(int(v) for v in seasonal_order), s_period) if seasonal_order else None
+        order, candidates = _select_order(ys, dates, ids, rel_starts, opts, max_order, s_order, ic)
+        fit = _fit_sarimax(
+            ys, dates, ids, rel_starts, opts, order, s_order, alpha, post_mask, cf_from=cf_from
+        )
+    for col in fit.dropped:
+        ev, term = col.split("|")
+        collected.append(
+            (
+                InterventionWarning,
+                f"term '{term}' of event {ev} is not identified with the observed {freq} "
+                "data (too few observed periods before the next event or the end of the "
+                "sample) and was dropped",
+            )
+        )
+
+    # --- placebo -----------------------------------------------------------------------
+    real_stats = _effect_stats(fit)
+    if max_placebos is None and model == "sarimax":
+        cap: int | None = SARIMAX_MAX_PLACEBOS
+    else:
+        cap = max_placebos
+    plac = pd.DataFrame(columns=["pseudo_date", "event", "term", "estimate", "stat"])
+    if placebo:
+        plac = _run_placebo(
+            yv=yv,
+            grid=grid,
+            placed=placed,
+            s0=s0,
+            s1=s1,
+            pre_periods=pre_periods,
+            min_pre=min_pre,
+            opts=opts,
+            model=model,
+            hac_lags=hac_lags,
+            order=order,
+            s_order=s_order,
+            cap=cap,
+            alpha=alpha,
+        )
+        n_dates = int(plac["pseudo_date"].nunique()) if len(plac) else 0
+        if n_dates == 0:
+            collected.append(
+                (
+                    PlaceboWarning,
+                    f"no admissible placebo date for {name}: each needs {min_pre} observed "
+                    f"periods before it and {s1 - e_first + 1} periods after it before "
+                    f"{_label(grid[c_first], freq)}; placebo p-values are missing",
+                )
+            )
+        elif 1.0 / (n_dates + 1) > alpha:
+            collected.append(
+                (
+                    PlaceboWarning,
+                    f"only {n_dates} placebo dates for {name}: the smallest attainable placebo "
+                    f"p-value is 1/{n_dates + 1} = {1 / (n_dates + 1):.3f} > alpha={alpha}",
+                )
+            )
+
+    effects = _effects_frame(real_stats, plac, placebo_stat, pre_mean, alpha)
+    path = pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex(dates),
+            "actual": ys,
+            "fitted": fit.fitted,
+            "counterfactual": fit.cf,
+            "cf_lower": fit.cf_lower,
+            "cf_upper": fit.cf_upper,
+        },
+        columns=list(PATH_COLUMNS),
+    )
+
+    spec = InterventionSpec(
+        series=name,
+        unit=_resolve_unit(unit, series, name),
+        frequency=freq,
+        model=model,
+        start=start,
+        events=tuple((p.id, p.date, grid[p.first]) for p in placed),
+        sample_start=grid[s0],
+        sample_end=grid[s1],
+        pre_periods=e_first - s0,
+        post_periods=s1 - e_first + 1,
+        step=step,
+        slope=slope,
+        pulse=pulse,
+        trend=trend,
+        seasonal=seasonal_mode,
+        fourier_order=int(fourier_order),
+        hac_lags=fit.hac_lags,
+        ic=ic,
+        max_order=tuple(int(v) for v in max_order),  # type: ignore[arg-type]
+        seasonal_order=s_order,
+        placebo=placebo,
+        placebo_stat=placebo_stat,
+        max_placebos=cap,
+        min_pre_periods=min_pre,
+        close_events=close_events,
+        alpha=alpha,
+    )
+    info = ModelInfo(
+        model=model,
+        nobs=fit.nobs,
+        n_params=fit.n_params,
+        df_resid=fit.df,
+        hac_lags=fit.hac_lags,
+        pre_mean=pre_mean,
+        order=order,
+        seasonal_order=s_order,
+        trend=fit.trend,
+        ic=ic if model == "sarimax" else None,
+        ic_value=fit.ic_value.get(ic) if model == "sarimax" else None,
+        candidates=candidates,
+        params=fit.params,
+        cov_params=fit.cov,
+        columns=tuple(fit.params.index),
+        dropped=tuple(fit.dropped),
+    )
+    for cls, msg in collected:
+        warnings.warn(msg, cls, stacklevel=2)
+    return InterventionResult(
+        spec=spec,
+        effects=effects,
+        path=path,
+        placebo=plac.reset_index(drop=True),
+        warnings=tuple(msg for _, msg in collected),
+        model_info=info,
+    )
+
+
+# ======================================================================================
+# input handling
+# ======================================================================================
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    id: str
+    date: pd.Timestamp
+    containing: int  # grid position of the period containing the event date
+    first: int  # grid position of the first treated period
+
+
+def _validate_series(series: Any, name: str) -> pd.Series:
+    if not isinstance(series, pd.Series):
+        raise EstimationError(f"needs a pandas Series, got {type(series).__name__}")
+    if not isinstance(series.index, pd.DatetimeIndex):
+        raise EstimationError(
+            f"series {name} needs a DatetimeIndex, got {type(series.index).__name__}"
+        )
+    try:
+        values = pd.to_numeric(series, errors="raise").astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise EstimationError(f"series {name} needs numeric values, got {series.dtype}") from exc
+    idx = series.index
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    out = pd.Series(values.to_numpy(), index=idx.normalize(), name=name).sort_index()
+    if out.index.has_duplicates:
+        dup = out.index[out.index.duplicated()][0]
+        raise EstimationError(f"series {name} needs unique dates, got {dup:%Y-%m-%d} twice")
+    if len(out) < 2:
+        raise EstimationError(f"series {name} needs at least 2 observations, got {len(out)}")
+    return out
+
+
+def _infer_frequency(idx: pd.DatetimeIndex, frequency: str | None, name: str) -> Freq:
+    aliases = {
+        "weekly": "weekly",
+        "w": "weekly",
+        "monthly": "monthly",
+        "m": "monthly",
+        "ms": "monthly",
+    }
+    if frequency is not None:
+        key = str(frequency).lower()
+        if key not in aliases:
+            raise EstimationError(
+                f"frequency must be 'weekly' or 'monthly', got {frequency!r} (series={name})"
+            )
+        return aliases[key]  # type: ignore[return-value]
+    gaps = np.diff(idx.as_unit("ns").asi8) / 86_400e9
+    med = float(np.median(gaps))
+    if 6.0 <= med <= 8.0:
+        return "weekly"
+    if 27.0 <= med <= 32.0:
+        return "monthly"
+    raise EstimationError(
+        f"cannot infer the frequency of {name}: needed weekly (7-day) or monthly spacing, got "
+        f"a median spacing of {med:g} days; pass frequency='weekly' or 'monthly' (daily "
+        "series belong in the event study)"
+    )
+
+
+def _regularize(y: pd.Series, freq: Freq, name: str) -> pd.Series:
+    """Reindex onto the complete period grid, missing periods as NaN."""
+    if freq == "monthly":
+        idx = y.index.to_period("M").to_timestamp()
+        if idx.has_duplicates:
+            dup = idx[idx.duplicated()][0]
+            raise EstimationError(
+                f"monthly series {name} needs one value per month, got two in {dup:%Y-%m}"
+            )
+        y = pd.Series(y.to_numpy(), index=idx, name=name)
+        grid = pd.date_range(idx[0], idx[-1], freq="MS")
+    else:
+        days = (y.index - y.index[0]).days
+        bad = np.asarray(days) % 7 != 0
+        if bad.any():
+            raise EstimationError(
+                f"weekly series {name} needs dates 7 days apart (one weekday), got "
+                f"{y.index[bad][0]:%Y-%m-%d} off the grid starting {y.index[0]:%Y-%m-%d}"
+            )
+        grid = pd.date_range(y.index[0], y.index[-1], freq="7D")
+    grid = pd.DatetimeIndex(grid, name="date").as_unit("ns")
+    return y.reindex(grid)
+
+
+def _event_date(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(EVENT_TZ).tz_localize(None)
+    return ts.normalize()
+
+
+def _is_event_like(obj: Any) -> bool:
+    return hasattr(obj, "timestamp") and hasattr(obj, "id") and not isinstance(obj, pd.Timestamp)
+
+
+def _resolve_events(events: Any) -> list[tuple[str, pd.Timestamp]]:
+    catalog: list[Any] = []  # lazily loaded, at most once
+
+    def lookup(ev_id: str) -> tuple[str, pd.Timestamp]:
+        if not catalog:
+            try:
+                from ..events import load_catalog  # type: ignore[attr-defined]
+            except ImportError as exc:
+                raise EstimationError(
+                    f"event id {ev_id!r} needs the event catalog (oilimpact.events), which "
+                    "is not available; pass a mapping id -> date instead"
+                ) from exc
+            catalog.append(load_catalog())
+        try:
+            ev = catalog[0][ev_id]
+        except KeyError as exc:
+            known = ", ".join(sorted(map(str, catalog[0])))
+            raise EstimationError(f"unknown event id {ev_id!r}; known ids: {known}") from exc
+        return str(getattr(ev, "id", ev_id)), _event_date(ev.timestamp)
+
+    def one(item: Any, key: Any = None) -> tuple[str, pd.Timestamp]:
+        if _is_event_like(item):
+            return str(key if key is not None else item.id), _event_date(item.timestamp)
+        if key is not None:
+            try:
+                return str(key), _event_date(item)
+            except (TypeError, ValueError) as exc:
+                raise EstimationError(f"event {key!r} needs a date, got {item!r}") from exc
+        if isinstance(item, str):
+            if _ISO_DATE.match(item.strip()):
+                return item.strip(), _event_date(item)
+            return lookup(item)
+        if isinstance(item, tuple) and len(item) == 2:
+            return one(item[1], key=item[0])
+        if isinstance(item, pd.Timestamp | _dt.date | np.datetime64):
+            d = _event_date(item)
+            return f"{d:%Y-%m-%d}", d
+        raise EstimationError(
+            f"each event must be an Event, an event id, a date or an (id, date) pair, got {item!r}"
+        )
+
+    if isinstance(events, Mapping) and not _is_event_like(events):
+        return [one(v, key=k) for k, v in events.items()]
+    if isinstance(events, str | pd.Timestamp | _dt.date | np.datetime64) or _is_event_like(events):
+        return [one(events)]
+    if isinstance(events, Iterable):
+        return [one(item) for item in events]
+    raise EstimationError(f"events must be Events, ids or a mapping id -> date, got {events!r}")
+
+
+def _containing_position(grid: pd.DatetimeIndex, date: pd.Timestamp, freq: Freq) -> int | None:
+    """Grid position of the period whose span contains ``date`` (None when outside)."""
+    if freq == "monthly":
+        month = date.to_period("M").to_timestamp()
+        pos = grid.get_indexer([month])[0]
+        return None if pos < 0 else int(pos)
+    # weekly: labels are period (week-ending) dates, span (label - 7 days, label]
+    pos = int(grid.searchsorted(date, side="left"))
+    if pos >= len(grid):
+        return None
+    if pos == 0 and date <= grid[0] - pd.Timedelta(days=7):
+        return None
+    return pos
+
+
+def _label(ts: pd.Timestamp, freq: str) -> str:
+    return f"{ts:%Y-%m}" if freq == "monthly" else f"week of {ts:%Y-%m-%d}"
+
+
+def _merge_close(
+    placed: list[_Placed],
+    grid: pd.DatetimeIndex,
+    freq: Freq,
+    how: str,
+    collected: list[tuple[type[Warning], str]],
+) -> list[_Placed]:
+    placed = sorted(placed, key=lambda p: (p.first, p.date))
+    merged: list[_Placed] = []
+    for p in placed:
+        if merged and merged[-1].first == p.first:
+            q = merged[-1]
+            msg = (
+                f"events {q.id} ({q.date:%Y-%m-%d}) and {p.id} ({p.date:%Y-%m-%d}) start in "
+                f"the same {freq} period {_label(grid[p.first], freq)}: a {freq} series "
+                "cannot separate them"
+            )
+            if how == "raise":
+                raise EstimationError(
+                    msg + "; needed events in different periods, got the same period "
+                    "(pass close_events='merge' to estimate them as one event)"
+                )
+            new = _Placed(f"{q.id}+{p.id}", q.date, q.containing, q.first)
+            collected.append((CloseEventsWarning, msg + f"; estimated as one event '{new.id}'"))
+            merged[-1] = new
+        else:
+            merged.append(p)
+    for a, b in zip(merged, merged[1:], strict=False):
+        if b.first - a.first == 1:
+            collected.append(
+                (
+                    CloseEventsWarning,
+                    f"events {a.id} ({a.date:%Y-%m-%d}) and {b.id} ({b.date:%Y-%m-%d}) start "
+                    f"in adjacent {freq} periods {_label(grid[a.first], freq)} and "
+                    f"{_label(grid[b.first], freq)}: the level change of {a.id} rests on one "
+                    "period and its slope is not identified; read them jointly (the "
+                    "'average' row)",
+                )
+            )
+    return merged
+
+
+def _resolve_seasonal(seasonal: str | None, freq: Freq, pre_obs: int) -> Any:
+    mode = "auto" if seasonal is None else str(seasonal)
+    if mode not in ("auto", "dummies", "fourier", "none"):
+        raise EstimationError(
+            f"seasonal must be 'auto', 'dummies', 'fourier' or 'none', got {seasonal!r}"
+        )
+    if mode == "auto":
+        if pre_obs < SEASONAL_AUTO_PERIODS[freq]:
+            return "none"
+        return "dummies" if freq == "monthly" else "fourier"
+    if mode == "dummies" and freq == "weekly":
+        raise EstimationError(
+            "seasonal='dummies' needs a monthly series (52 week dummies are not supported), "
+            "got weekly; use seasonal='fourier'"
+        )
+    return mode
+
+
+def _resolve_unit(unit: str | None, series: pd.Series, name: str) -> str:
+    if unit is not None:
+        return str(unit)
+    attr = series.attrs.get("unit") if hasattr(series, "attrs") else None
+    if attr:
+        return str(attr)
+    try:
+        from ..series import default_registry
+
+        reg = default_registry()
+        return reg[name].unit if name in reg else ""
+    except Exception:  # pragma: no cover - registry problems must not break a study
+        return ""
+
+
+# ======================================================================================
+# design
+# ======================================================================================
+@dataclass(frozen=True, slots=True)
+class _DesignOptions:
+    freq: Freq
+    trend: bool
+    seasonal: str
+    fourier_order: int
+    step: bool
+    slope: bool
+    pulse: bool
+
+
+def _design_arrays(
+    month: np.ndarray,
+    doy: np.ndarray,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Design matrix (numpy), its column names and the event columns in priority order."""
+    n = len(month)
+    t = np.arange(n, dtype="float64")
+    cols: list[np.ndarray] = [np.ones(n)]
+    names = ["const"]
+    if opts.trend:
+        cols.append(t)
+        names.append("trend")
+    if opts.seasonal == "dummies":
+        for m in range(2, 13):
+            cols.append((month == m).astype("float64"))
+            names.append(f"month_{m:02d}")
+    elif opts.seasonal == "fourier":
+        frac = (month - 1) / 12.0 if opts.freq == "monthly" else (doy - 1) / 365.25
+        for k in range(1, opts.fourier_order + 1):
+            cols += [np.sin(2 * np.pi * k * frac), np.cos(2 * np.pi * k * frac)]
+            names += [f"sin_{k}", f"cos_{k}"]
+    event_cols: list[str] = []
+    pairs = list(zip(ids, starts, strict=True))
+    for term, flag in (("level", opts.step), ("slope", opts.slope), ("pulse", opts.pulse)):
+        if not flag:
+            continue
+        # levels in time order; slopes and pulses latest event first, so that when the
+        # frequency cannot separate close events the term of the earlier (shorter)
+        # segment is the one the rank check drops
+        for ev, s in pairs if term == "level" else pairs[::-1]:
+            on = t >= s
+            if term == "level":
+                v = on.astype("float64")
+            elif term == "slope":
+                v = (t - s) * on
+            else:
+                v = (t == s).astype("float64")
+            cols.append(v)
+            names.append(f"{ev}|{term}")
+            event_cols.append(f"{ev}|{term}")
+    return np.column_stack(cols), names, event_cols
+
+
+def _design(
+    dates: pd.DatetimeIndex, ids: list[str], starts: list[int], opts: _DesignOptions
+) -> tuple[pd.DataFrame, list[str]]:
+    """Design matrix over ``dates``; returns the frame and the event columns in order."""
+    X, names, event_cols = _design_arrays(
+        dates.month.to_numpy(), dates.day_of_year.to_numpy(), ids, starts, opts
+    )
+    return pd.DataFrame(X, index=dates, columns=names), event_cols
+
+
+def _identified(X: np.ndarray, names: list[str]) -> list[str]:
+    """Columns kept, greedily in order, so that the kept design has full column rank."""
+    if X.shape[0] >= X.shape[1] and np.linalg.matrix_rank(X) == X.shape[1]:
+        return list(names)
+    keep: list[int] = []
+    rank = 0
+    for j in range(X.shape[1]):
+        if not np.any(X[:, j]):
+            continue
+        r = np.linalg.matrix_rank(X[:, keep + [j]])
+        if r > rank:
+            keep.append(j)
+            rank = r
+    return [names[j] for j in keep]
+
+
+# ======================================================================================
+# fits
+# ======================================================================================
+@dataclass(slots=True)
+class _Fit:
+    params: pd.Series
+    cov: pd.DataFrame
+    df: float | None
+    nobs: int
+    n_params: int
+    event_cols: list[str]
+    dropped: list[str]
+    avg_vec: pd.Series  # contrast of the 'average' effect over params
+    fitted: np.ndarray
+    cf: np.ndarray
+    cf_lower: np.ndarray
+    cf_upper: np.ndarray
+    hac_lags: int | None
+    trend: str | None
+    ic_value: dict[str, float]
+
+
+def _avg_contrast(X: pd.DataFrame, event_cols: list[str], rows: np.ndarray) -> pd.Series:
+    vec = pd.Series(0.0, index=X.columns)
+    if rows.any():
+        vec[event_cols] = X.loc[rows, event_cols].mean(axis=0).to_numpy()
+    return vec
+
+
+def _hac_lags(hac_lags: int | None, nobs: int) -> int:
+    return int(hac_lags) if hac_lags is not None else newey_west_lags(nobs)
+
+
+def _fit_segmented(
+    y: np.ndarray,
+    dates: pd.DatetimeIndex,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+    hac_lags: int | None,
+    alpha: float,
+    post_mask: np.ndarray,
+) -> _Fit:
+    import statsmodels.api as sm
+
+    X_full, ev_all = _design(dates, ids, starts, opts)
+    obs = np.isfinite(y)
+    kept = _identified(X_full.to_numpy()[obs], list(X_full.columns))
+    dropped = [c for c in ev_all if c not in kept]
+    X = X_full[kept]
+    event_cols = [c for c in ev_all if c in kept]
+    nobs = int(obs.sum())
+    if nobs <= X.shape[1]:
+        raise EstimationError(
+            f"segmented regression needs more observations than its {X.shape[1]} "
+            f"parameters, got {nobs}"
+        )
+    lags = _hac_lags(hac_lags, nobs)
+    res = sm.OLS(y[obs], X.to_numpy()[obs]).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
+    )
+    params = pd.Series(res.params, index=kept)
+    cov = pd.DataFrame(res.cov_params(), index=kept, columns=kept)
+    fitted = X.to_numpy() @ res.params
+    X_cf = X.copy()
+    X_cf[event_cols] = 0.0
+    pred = res.get_prediction(X_cf.to_numpy()).summary_frame(alpha=alpha)
+    return _Fit(
+        params=params,
+        cov=cov,
+        df=float(res.df_resid),
+        nobs=nobs,
+        n_params=len(kept),
+        event_cols=event_cols,
+        dropped=dropped,
+        avg_vec=_avg_contrast(X, event_cols, post_mask & obs),
+        fitted=fitted,
+        cf=pred["mean"].to_numpy(),
+        cf_lower=pred["mean_ci_lower"].to_numpy(),
+        cf_upper=pred["mean_ci_upper"].to_numpy(),
+        hac_lags=lags,
+        trend=None,
+        ic_value={},
+    )
+
+
+def _sarimax_parts(
+    y: np.ndarray,
+    dates: pd.DatetimeIndex,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+    d: int,
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Exog of the regression with SARIMA errors: deterministic and event terms.
+
+    All deterministic terms are regressors (``trend="n"`` in statsmodels): constant and
+    trend for ``d = 0``; for ``d = 1`` the constant is dropped (not identified under
+    integrated errors) and the trend regressor acts as a drift.
+    """
+    X_full, ev_all = _design(dates, ids, starts, opts)
+    if d > 0:
+        X_full = X_full.drop(columns="const")
+    obs = np.isfinite(y)
+    kept = _identified(X_full.to_numpy()[obs], list(X_full.columns))
+    dropped = [c for c in ev_all if c not in kept]
+    exog = X_full[kept].reset_index(drop=True)
+    return exog, [c for c in ev_all if c in kept], dropped
+
+
+def _sarimax_model(
+    y: np.ndarray,
+    exog: pd.DataFrame | None,
+    order: tuple[int, int, int],
+    s_order: tuple[int, int, int, int] | None,
+) -> Any:
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    return SARIMAX(
+        pd.Series(y),
+        exog=exog if exog is not None and exog.shape[1] else None,
+        order=order,
+        seasonal_order=s_order or (0, 0, 0, 0),
+        trend="n",
+        concentrate_scale=True,
+    )
+
+
+def _quiet_fit(mod: Any, cov_type: str = "oim") -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mod.fit(disp=False, maxiter=SARIMAX_MAXITER, cov_type=cov_type)
+
+
+def _standardize(y: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``(y - m) / sd`` for numerically stable likelihood optimisation."""
+    fin = y[np.isfinite(y)]
+    m = float(fin.mean()) if fin.size else 0.0
+    sd = float(fin.std()) if fin.size > 1 else 1.0
+    if not np.isfinite(sd) or sd <= 0:
+        sd = 1.0
+    return (y - m) / sd, m, sd
+
+
+def _ic_original_scale(res: Any, y: np.ndarray, sd: float) -> dict[str, float]:
+    """AIC and BIC of the fit expressed for the unstandardised series (Jacobian term)."""
+    n_eff = int(np.isfinite(y).sum()) - int(getattr(res, "loglikelihood_burn", 0))
+    shift = 2.0 * n_eff * math.log(sd)
+    return {"aic": float(res.aic) + shift, "bic": float(res.bic) + shift}
+
+
+def _select_order(
+    y: np.ndarray,
+    dates: pd.DatetimeIndex,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+    max_order: tuple[int, int, int],
+    s_order: tuple[int, int, int, int] | None,
+    ic: str,
+) -> tuple[tuple[int, int, int], pd.DataFrame]:
+    if len(max_order) != 3 or min(max_order) < 0:
+        raise EstimationError(f"max_order must be (p, d, q) of non-negative ints, got {max_order}")
+    pmax, dmax, qmax = (int(v) for v in max_order)
+    if dmax > 1 or pmax > 2 or qmax > 2:
+        raise EstimationError(
+            f"max_order bounds are p, q <= 2 and d <= 1 (SARIMAX fits are slow), got {max_order}"
+        )
+    ys, _, sd = _standardize(y)
+    rows = []
+    for d in range(dmax + 1):
+        exog, _, _ = _sarimax_parts(y, dates, ids, starts, opts, d)
+        for p in range(pmax + 1):
+            for q in range(qmax + 1):
+                try:
+                    res = _quiet_fit(_sarimax_model(ys, exog, (p, d, q), s_order), "none")
+                    conv = bool(res.mle_retvals.get("converged", True))
+                    crit = _ic_original_scale(res, y, sd)
+                    rows.append({"p": p, "d": d, "q": q, **crit, "converged": conv})
+                except Exception:  # noqa: BLE001 - a failing candidate is recorded, not fatal
+                    rows.append(
+                        {"p": p, "d": d, "q": q, "aic": np.nan, "bic": np.nan, "converged": False}
+                    )
+    cand = pd.DataFrame(rows, columns=["p", "d", "q", "aic", "bic", "converged"])
+    pool = cand[cand["converged"] & np.isfinite(cand[ic])]
+    if pool.empty:
+        pool = cand[np.isfinite(cand[ic])]
+    if pool.empty:
+        raise EstimationError(
+            f"SARIMAX order search needs at least one candidate that fits, got none of {len(cand)}"
+        )
+    best = pool.loc[pool[ic].idxmin()]
+    cand["chosen"] = (cand["p"] == best.p) & (cand["d"] == best.d) & (cand["q"] == best.q)
+    return (int(best.p), int(best.d), int(best.q)), cand
+
+
+def _fit_sarimax(
+    y: np.ndarray,
+    dates: pd.DatetimeIndex,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+    order: tuple[int, int, int],
+    s_order: tuple[int, int, int, int] | None,
+    alpha: float,
+    post_mask: np.ndarray,
+    *,
+    cf_from: int | None,
+) -> _Fit:
+    exog, event_cols, dropped = _sarimax_parts(y, dates, ids, starts, opts, order[1])
+    ys, m, sd = _standardize(y)
+    mod = _sarimax_model(ys, exog, order, s_order)
+    res = _quiet_fit(mod)
+    names = list(mod.param_names)
+    exog_names = list(exog.columns)
+    # back to the unit of y: exog coefficients scale by sd, the constant also shifts by m
+    scale = np.array([sd if nm in exog_names else 1.0 for nm in names])
+    raw = np.asarray(res.params, dtype="float64")
+    params = pd.Series(raw * scale, index=names)
+    if "const" in names:
+        params["const"] += m
+    cov = pd.DataFrame(
+        np.asarray(res.cov_params()) * np.outer(scale, scale), index=names, columns=names
+    )
+    obs = np.isfinite(y)
+    nobs = int(obs.sum())
+    avg = pd.Series(0.0, index=names)
+    if event_cols and (post_mask & obs).any():
+        avg[event_cols] = exog.loc[post_mask & obs, event_cols].mean(axis=0).to_numpy()
+    burn = order[1] + (s_order[1] * s_order[3] if s_order else 0)
+    fitted = m + sd * np.asarray(res.fittedvalues, dtype="float64")
+    fitted[:burn] = np.nan
+    n = len(y)
+    cf = np.full(n, np.nan)
+    cf_lo = np.full(n, np.nan)
+    cf_hi = np.full(n, np.nan)
+    if cf_from is not None:
+        y_cf = ys.copy()
+        y_cf[cf_from:] = np.nan
+        ex_cf = exog.copy()
+        ex_cf[event_cols] = 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res_cf = _sarimax_model(y_cf, ex_cf, order, s_order).filter(raw)
+            pred = res_cf.get_prediction()
+            ci = np.asarray(pred.conf_int(alpha=alpha), dtype="float64")
+        cf = m + sd * np.asarray(pred.predicted_mean, dtype="float64")
+        cf_lo, cf_hi = m + sd * ci[:, 0], m + sd * ci[:, 1]
+        for arr in (cf, cf_lo, cf_hi):
+            arr[:burn] = np.nan
+    return _Fit(
+        params=params,
+        cov=cov,
+        df=None,
+        nobs=nobs,
+        n_params=len(names) + 1,  # + the concentrated innovation variance
+        event_cols=event_cols,
+        dropped=dropped,
+        avg_vec=avg,
+        fitted=fitted,
+        cf=cf,
+        cf_lower=cf_lo,
+        cf_upper=cf_hi,
+        hac_lags=None,
+        trend="drift" if (order[1] > 0 and opts.trend) else ("ct" if opts.trend else "c"),
+        ic_value=_ic_original_scale(res, y, sd),
+    )
+
+
+def _effect_stats(fit: _Fit) -> pd.DataFrame:
+    """Estimate, se and reference distribution of every event term and the average."""
+    rows = []
+    for col in fit.event_cols:
+        ev, term = col.split("|")
+        est = float(fit.params[col])
+        se = float(math.sqrt(max(fit.cov.loc[col, col], 0.0)))
+        rows.append((ev, term, est, se))
+    if fit.event_cols:
+        c = fit.avg_vec.reindex(fit.params.index).to_numpy()
+        V = fit.cov.to_numpy()
+        est = float(c @ fit.params.to_numpy())
+        se = float(math.sqrt(max(c @ V @ c, 0.0)))
+        rows.append(("all", "average", est, se))
+    out = pd.DataFrame(rows, columns=["event", "term", "estimate", "se"])
+    out.attrs["df"] = fit.df
+    return out
+
+
+# ======================================================================================
+# placebo
+# ======================================================================================
+def _fast_ols(y: np.ndarray, X: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
+    """OLS coefficients and their Newey-West HAC covariance, in numpy.
+
+    Same estimator as ``statsmodels`` ``OLS.fit(cov_type="HAC", cov_kwds={"maxlags":
+    lags, "use_correction": True})`` (Bartlett weights ``1 - l / (lags + 1)``, factor
+    ``n / (n - k)``), used for the many placebo refits.
+    """
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    u = y - X @ beta
+    xu = X * u[:, None]
+    S = xu.T @ xu
+    for lag in range(1, lags + 1):
+        w = 1.0 - lag / (lags + 1.0)
+        G = xu[lag:].T @ xu[:-lag]
+        S += w * (G + G.T)
+    H = np.linalg.pinv(X.T @ X)
+    n, k = X.shape
+    return beta, H @ S @ H * (n / (n - k))
+
+
+def _run_placebo(
+    *,
+    yv: np.ndarray,
+    grid: pd.DatetimeIndex,
+    placed: list[_Placed],
+    s0: int,
+    s1: int,
+    pre_periods: int | None,
+    min_pre: int,
+    opts: _DesignOptions,
+    model: Model,
+    hac_lags: int | None,
+    order: tuple[int, int, int] | None,
+    s_order: tuple[int, int, int, int] | None,
+    cap: int | None,
+    alpha: float,
+) -> pd.DataFrame:
+    e1 = placed[0].first
+    c1 = placed[0].containing
+    offset = e1 - c1  # 1 with start="next"
+    post_len = s1 - e1 + 1
+    rel = [p.first - e1 for p in placed]
+    ids = [p.id for p in placed]
+    finite = np.isfinite(yv)
+    cum = np.concatenate([[0], np.cumsum(finite)])
+    taus = []
+    for tau in range(1, c1 - post_len + 1):
+        ps0 = 0 if pre_periods is None else tau - pre_periods
+        if ps0 < 0:
+            continue
+        if cum[tau - offset] - cum[ps0] < min_pre:
+            continue
+        if cum[tau + post_len] - cum[tau] == 0:
+            continue
+        taus.append(tau)
+    if cap is not None and len(taus) > cap:
+        pick = np.unique(np.round(np.linspace(0, len(taus) - 1, cap)).astype(int))
+        taus = [taus[i] for i in pick]
+    rows: list[tuple[pd.Timestamp, str, str, float, float]] = []
+    month_all = grid.month.to_numpy()
+    doy_all = grid.day_of_year.to_numpy()
+    for tau in taus:
+        ps0 = 0 if pre_periods is None else tau - pre_periods
+        pe = tau + post_len  # exclusive end
+        dates = grid[ps0:pe]
+        y = yv[ps0:pe]
+        starts = [tau - ps0 + r for r in rel]
+        post_mask = np.arange(len(dates)) >= (tau - ps0)
+        pseudo = grid[tau]
+        try:
+            if model == "segmented":
+                stats_ = _placebo_segmented(
+                    y, month_all[ps0:pe], doy_all[ps0:pe], ids, starts, opts, hac_lags, post_mask
+                )
+            else:
+                assert order is not None
+                fit = _fit_sarimax(
+                    y, dates, ids, starts, opts, order, s_order, alpha, post_mask, cf_from=None
+                )
+                stats_ = list(_effect_stats(fit).itertuples(index=False, name=None))
+        except (np.linalg.LinAlgError, ValueError, EstimationError):
+            continue
+        for ev, term, est, se in stats_:
+            stat = est / se if se and se > 0 else np.nan
+            rows.append((pseudo, ev, term, float(est), float(stat)))
+    return pd.DataFrame(rows, columns=["pseudo_date", "event", "term", "estimate", "stat"])
+
+
+def _placebo_segmented(
+    y: np.ndarray,
+    month: np.ndarray,
+    doy: np.ndarray,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+    hac_lags: int | None,
+    post_mask: np.ndarray,
+) -> list[tuple[str, str, float, float]]:
+    """Placebo refit in numpy: (event, term, estimate, se) of the event terms and average."""
+    X_all, names, ev_all = _design_arrays(month, doy, ids, starts, opts)
+    obs = np.isfinite(y)
+    kept = _identified(X_all[obs], names)
+    pos_all = {c: i for i, c in enumerate(names)}
+    idx = [pos_all[c] for c in kept]
+    Xk = X_all[:, idx]
+    Xo = Xk[obs]
+    nobs = Xo.shape[0]
+    if nobs <= Xo.shape[1]:
+        raise EstimationError("too few observations")
+    beta, cov = _fast_ols(y[obs], Xo, _hac_lags(hac_lags, nobs))
+    rows: list[tuple[str, str, float, float]] = []
+    pos = {c: i for i, c in enumerate(kept)}
+    ev_kept = [c for c in ev_all if c in pos]
+    for col in ev_kept:
+        ev, term = col.split("|")
+        i = pos[col]
+        rows.append((ev, term, float(beta[i]), float(math.sqrt(max(cov[i, i], 0.0)))))
+    rows_mask = post_mask & obs
+    if ev_kept and rows_mask.any():
+        c = np.zeros(len(kept))
+        for col in ev_kept:
+            c[pos[col]] = Xk[rows_mask, pos[col]].mean()
+        rows.append(("all", "average", float(c @ beta), float(math.sqrt(max(c @ cov @ c, 0.0)))))
+    return rows
+
+
+def _effects_frame(
+    real: pd.DataFrame, plac: pd.DataFrame, placebo_stat: str, pre_mean: float, alpha: float
+) -> pd.DataFrame:
+    df = real.attrs.get("df")
+    out = real.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["stat"] = out["estimate"] / out["se"]
+    if df:
+        q = stats.t.ppf(1 - alpha / 2, df)
+        out["pvalue"] = 2 * stats.t.sf(np.abs(out["stat"]), df)
+    else:
+        q = stats.norm.ppf(1 - alpha / 2)
+        out["pvalue"] = 2 * stats.norm.sf(np.abs(out["stat"]))
+    out["ci_lower"] = out["estimate"] - q * out["se"]
+    out["ci_upper"] = out["estimate"] + q * out["se"]
+    scale = 100.0 / pre_mean if pre_mean and np.isfinite(pre_mean) else np.nan
+    out["pct_of_pre_mean"] = out["estimate"] * scale
+    a, b = out["ci_lower"] * scale, out["ci_upper"] * scale
+    out["pct_ci_lower"] = np.minimum(a, b)
+    out["pct_ci_upper"] = np.maximum(a, b)
+    pvals, counts = [], []
+    key = "estimate" if placebo_stat == "estimate" else "stat"
+    for r in out.itertuples(index=False):
+        if len(plac):
+            sel = plac.loc[(plac["event"] == r.event) & (plac["term"] == r.term), key]
+            sel = sel[np.isfinite(sel)]
+        else:
+            sel = pd.Series(dtype="float64")
+        real_v = r.estimate if key == "estimate" else r.stat
+        if len(sel) and np.isfinite(real_v):
+            pvals.append(
+                (1 + int((np.abs(sel) >= abs(real_v) - 1e-12 * abs(real_v)).sum())) / (1 + len(sel))
+            )
+        else:
+            pvals.append(np.nan)
+        counts.append(len(sel))
+    out["placebo_pvalue"] = pvals
+    out["n_placebo"] = np.asarray(counts, dtype="int64")
+    event_order = {ev: i for i, ev in enumerate(dict.fromkeys(out["event"]))}
+    out["_e"] = out["event"].map(event_order)
+    out["_o"] = out["term"].map(_TERM_ORDER)
+    out = out.sort_values(["_e", "_o"], kind="stable").drop(columns=["_o", "_e"])
+    out.attrs = {}
+    return out[list(EFFECT_COLUMNS)].reset_index(drop=True)

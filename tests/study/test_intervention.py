@@ -1,0 +1,363 @@
+"""Tests of oilimpact.study.intervention: real data, bad inputs, warnings, result methods."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from oilimpact.errors import EstimationError
+from oilimpact.study.intervention import (
+    CloseEventsWarning,
+    InterventionResult,
+    PlaceboWarning,
+    _fast_ols,
+    intervention,
+    newey_west_lags,
+)
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+PROD = REAL / "eia_venezuela_liquids_production_monthly.csv"
+IMTS = REAL / "imf_imts_us_trade_with_venezuela_monthly.csv"
+needs_real = pytest.mark.skipif(
+    not (PROD.exists() and IMTS.exists()),
+    reason=f"real monthly files not found under {REAL} (only present in the project checkout)",
+)
+
+
+def monthly(
+    n: int = 100,
+    start: str = "2018-01-01",
+    seed: int = 0,
+    shift: float = -100.0,
+    at: str = "2025-12-01",
+    name: str = "ve_crude_production",
+) -> pd.Series:
+    idx = pd.date_range(start, periods=n, freq="MS", name="date")
+    rng = np.random.default_rng(seed)
+    y = 900 + rng.normal(0, 10, n) + shift * (idx >= at)
+    return pd.Series(y, index=idx, name=name)
+
+
+# -- real data ------------------------------------------------------------------------
+def _production() -> pd.Series:
+    raw = pd.read_csv(PROD)
+    raw = raw[raw["eia_product_id"] == 57]
+    idx = pd.DatetimeIndex(pd.to_datetime(raw["month"] + "-01"), name="date")
+    return pd.Series(raw["value"].to_numpy(float), index=idx, name="ve_crude_production")
+
+
+def _imports_value() -> pd.Series:
+    raw = pd.read_csv(IMTS)
+    raw = raw[raw["imf_key"] == "USA.MG_CIF_USD.VEN.M"]
+    idx = pd.DatetimeIndex(pd.to_datetime(raw["month"] + "-01"), name="date")
+    return pd.Series(raw["value"].to_numpy(float), index=idx, name="us_imports_ve_value")
+
+
+def _direct_design(s: pd.Series, event_month: str, seasonal: bool) -> pd.DataFrame:
+    """The segmented design built independently of the package."""
+    t = np.arange(len(s), dtype=float)
+    t0 = int(np.flatnonzero(s.index == pd.Timestamp(event_month))[0])
+    cols = {"const": np.ones(len(s)), "trend": t}
+    if seasonal:
+        for m in range(2, 13):
+            cols[f"m{m}"] = (s.index.month == m).astype(float)
+    cols["level"] = (t >= t0).astype(float)
+    cols["slope"] = np.where(t >= t0, t - t0, 0.0)
+    return pd.DataFrame(cols, index=s.index)
+
+
+@needs_real
+@pytest.mark.parametrize("loader,unit", [(_production, "kb/d"), (_imports_value, "million USD")])
+def test_real_blockade_matches_direct_statsmodels_fit(loader, unit):
+    s = loader().loc["2019-01-01":]
+    res = intervention(s, {"blockade": "2025-12-16"}, pre_periods=60, max_placebos=None)
+    assert isinstance(res, InterventionResult)
+    assert res.spec.unit == unit and res.spec.frequency == "monthly"
+    assert res.spec.seasonal == "dummies" and res.spec.events[0][2] == pd.Timestamp("2025-12-01")
+    eff = res.effects.set_index("term")
+    assert set(eff.index) == {"level", "slope", "average"}
+    assert list(res.path.columns) == [
+        "date",
+        "actual",
+        "fitted",
+        "counterfactual",
+        "cf_lower",
+        "cf_upper",
+    ]
+    # independent fit of the same design: 60 months before 2025-12 to the end
+    sample = s.loc["2020-12-01":]
+    X = _direct_design(sample, "2025-12-01", seasonal=True)
+    lags = math.floor(4 * (len(sample) / 100) ** (2 / 9))
+    ref = sm.OLS(sample.to_numpy(), X.to_numpy()).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
+    )
+    np.testing.assert_allclose(eff.loc["level", "estimate"], ref.params[-2], rtol=1e-8)
+    np.testing.assert_allclose(eff.loc["slope", "estimate"], ref.params[-1], rtol=1e-8)
+    np.testing.assert_allclose(eff.loc["level", "se"], ref.bse[-2], rtol=1e-8)
+    np.testing.assert_allclose(eff.loc["level", "pvalue"], ref.pvalues[-2], rtol=1e-8)
+    pre_mean = sample.loc[:"2025-11-01"].mean()
+    np.testing.assert_allclose(
+        eff.loc["level", "pct_of_pre_mean"], 100 * ref.params[-2] / pre_mean, rtol=1e-8
+    )
+    # counterfactual: design with event terms zeroed
+    Xcf = X.copy()
+    Xcf[["level", "slope"]] = 0.0
+    np.testing.assert_allclose(res.path["counterfactual"], Xcf.to_numpy() @ ref.params, rtol=1e-8)
+    assert eff.loc["level", "n_placebo"] > 0
+    assert 0 < eff.loc["level", "placebo_pvalue"] <= 1
+
+
+@needs_real
+def test_real_production_three_events_jointly():
+    s = _production().loc["2019-01-01":]
+    with pytest.warns(CloseEventsWarning):
+        res = intervention(
+            s,
+            {
+                "fto_announced": "2025-11-16",
+                "fto_effective": "2025-11-24",
+                "blockade": "2025-12-16",
+                "maduro_captured": "2026-01-03",
+            },
+            pre_periods=60,
+        )
+    assert [e[0] for e in res.spec.events] == [
+        "fto_announced+fto_effective",
+        "blockade",
+        "maduro_captured",
+    ]
+    assert any("same monthly period" in w for w in res.warnings)
+    assert any("adjacent" in w for w in res.warnings)
+    assert "all" in set(res.effects["event"])
+
+
+# -- reference pieces -----------------------------------------------------------------
+def test_newey_west_rule():
+    assert [newey_west_lags(n) for n in (24, 60, 100, 300)] == [2, 3, 4, 5]
+
+
+def test_fast_hac_equals_statsmodels():
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(80), np.arange(80.0), (np.arange(80) >= 60).astype(float)])
+    y = X @ [1.0, 0.1, -2.0] + rng.normal(size=80).cumsum() * 0.3
+    beta, cov = _fast_ols(y, X, 3)
+    ref = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": 3, "use_correction": True})
+    np.testing.assert_allclose(beta, ref.params, rtol=1e-10)
+    np.testing.assert_allclose(cov, ref.cov_params(), rtol=1e-10)
+
+
+def test_missing_values_are_dropped_not_zero():
+    s = monthly(n=100)
+    s.iloc[[5, 40, 97]] = np.nan
+    res = intervention(s, {"blockade": "2025-12-16"}, placebo=False)
+    assert res.model_info.nobs == len(s) - 3
+    assert res.path["actual"].isna().sum() == 3
+    assert res.path["fitted"].notna().all()
+
+
+def test_weekly_with_gaps():
+    idx = pd.date_range("2022-01-07", "2026-03-27", freq="W-FRI", name="date")
+    rng = np.random.default_rng(1)
+    y = pd.Series(
+        200 + rng.normal(0, 20, len(idx)) - 80 * (idx >= "2025-12-19"),
+        index=idx,
+        name="us_imports_ve_weekly",
+    )
+    y = y.drop(y.index[[3, 50, 100]])  # absent weeks
+    res = intervention(y, {"blockade": "2025-12-16"}, slope=False)
+    assert res.spec.frequency == "weekly" and res.spec.unit == "kb/d"
+    # week ending 2025-12-19 contains 2025-12-16
+    assert res.spec.events[0][2] == pd.Timestamp("2025-12-19")
+    assert res.spec.seasonal == "fourier"
+    lvl = res.effects.query("term == 'level'").iloc[0]
+    assert lvl.ci_lower < -80 < lvl.ci_upper
+
+
+def test_start_next_moves_the_first_treated_period():
+    res = intervention(monthly(), {"blockade": "2025-12-16"}, start="next", placebo=False)
+    assert res.spec.events[0][2] == pd.Timestamp("2026-01-01")
+
+
+def test_event_objects_and_catalog_ids_duck_typed(monkeypatch):
+    class Ev:
+        def __init__(self, id, ts):
+            self.id, self.timestamp = id, pd.Timestamp(ts)
+
+    ev = Ev("blockade", "2025-12-17 01:30:00+00:00")  # evening of 12-16 in New York
+    res = intervention(monthly(), ev, placebo=False)
+    assert res.spec.events[0][:2] == ("blockade", pd.Timestamp("2025-12-16"))
+
+    import sys
+    import types
+
+    fake = types.ModuleType("oilimpact.events")
+    fake.load_catalog = lambda path=None: {"blockade": ev}  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "oilimpact.events", fake)
+    res2 = intervention(monthly(), ["blockade"], placebo=False)
+    assert res2.spec.events == res.spec.events
+    with pytest.raises(EstimationError, match="unknown event id 'nope'"):
+        intervention(monthly(), "nope", placebo=False)
+
+
+# -- bad inputs -------------------------------------------------------------------------
+def test_too_short_before_event():
+    s = monthly(n=20, start="2024-06-01")
+    with pytest.raises(
+        EstimationError,
+        match=r"needs at least 24 observed monthly periods "
+        r"before 2025-12 \(event=blockade.*got 18",
+    ):
+        intervention(s, {"blockade": "2025-12-16"})
+
+
+def test_event_outside_data():
+    with pytest.raises(
+        EstimationError,
+        match=r"event late on 2027-02-01 falls outside the data"
+        r".*2018-01 \.\. 2026-04",
+    ):
+        intervention(monthly(), {"late": "2027-02-01"})
+
+
+def test_all_missing_after_event():
+    s = monthly()
+    s.loc["2025-12-01":] = np.nan
+    with pytest.raises(
+        EstimationError,
+        match=r"all values .* missing from 2025-12.*needed at "
+        r"least one observed period after the event, got 0",
+    ):
+        intervention(s, {"blockade": "2025-12-16"})
+
+
+def test_unknown_frequency():
+    idx = pd.date_range("2025-01-01", periods=200, freq="D", name="date")
+    s = pd.Series(np.ones(200), index=idx, name="brent")
+    with pytest.raises(
+        EstimationError, match="cannot infer the frequency of brent.*median spacing of 1 days"
+    ):
+        intervention(s, {"x": "2025-06-01"})
+
+
+def test_same_period_events_refused_when_asked():
+    with pytest.raises(EstimationError, match="same monthly period 2025-11"):
+        intervention(monthly(), {"a": "2025-11-16", "b": "2025-11-24"}, close_events="raise")
+
+
+# -- warnings ---------------------------------------------------------------------------
+def test_adjacent_events_warn_and_are_recorded():
+    with pytest.warns(CloseEventsWarning, match="adjacent monthly periods 2025-12 and 2026-01"):
+        res = intervention(
+            monthly(), {"blockade": "2025-12-16", "maduro_captured": "2026-01-03"}, placebo=False
+        )
+    assert any("adjacent" in w for w in res.warnings)
+    # the blockade's one-period segment cannot carry a slope
+    assert "blockade|slope" in res.model_info.dropped
+    assert set(res.effects["event"]) == {"blockade", "maduro_captured", "all"}
+
+
+def test_placebo_warning_when_too_few_dates():
+    with pytest.warns(PlaceboWarning, match="smallest attainable placebo p-value"):
+        res = intervention(
+            monthly(n=40, start="2022-09-01"), {"blockade": "2025-12-16"}, max_placebos=5
+        )
+    assert (res.effects["n_placebo"] == 5).all()
+    assert res.effects["placebo_pvalue"].min() >= 1 / 6
+
+
+# -- SARIMAX -----------------------------------------------------------------------------
+def test_sarimax_order_within_bounds_and_effect_recovered():
+    s = monthly(n=60, start="2021-05-01", shift=-100.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlaceboWarning)
+        res = intervention(
+            s,
+            {"blockade": "2025-12-16"},
+            model="sarimax",
+            slope=False,
+            seasonal="none",
+            max_order=(1, 1, 1),
+            placebo=False,
+        )
+    p, d, q = res.model_info.order
+    assert 0 <= p <= 1 and 0 <= d <= 1 and 0 <= q <= 1
+    cand = res.model_info.candidates
+    assert len(cand) == 8 and cand["chosen"].sum() == 1
+    best = cand.loc[cand["chosen"]].iloc[0]
+    assert best["aic"] == pytest.approx(cand.loc[cand["converged"], "aic"].min())
+    lvl = res.effects.query("term == 'level'").iloc[0]
+    assert lvl.ci_lower < -100 < lvl.ci_upper
+    assert res.path["counterfactual"].iloc[-1] > res.path["actual"].iloc[-1]
+    with pytest.raises(EstimationError, match="max_order bounds"):
+        intervention(s, {"b": "2025-12-16"}, model="sarimax", max_order=(3, 1, 1))
+
+
+# -- result methods ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def result() -> InterventionResult:
+    s = monthly(name="<script>alert(1)</script>")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return intervention(s, {"<b>blockade</b>": "2025-12-16"}, unit="kb/d")
+
+
+def test_result_is_frozen_and_tidy(result):
+    with pytest.raises(AttributeError):
+        result.spec = None  # type: ignore[misc]
+    frame = result.to_frame()
+    assert list(frame.columns) == [
+        "event",
+        "term",
+        "estimate",
+        "se",
+        "stat",
+        "pvalue",
+        "ci_lower",
+        "ci_upper",
+        "pct_of_pre_mean",
+        "pct_ci_lower",
+        "pct_ci_upper",
+        "placebo_pvalue",
+        "n_placebo",
+    ]
+    frame.loc[0, "estimate"] = 0.0
+    assert result.effects.loc[0, "estimate"] != 0.0
+
+
+def test_conf_int_matches_effects_at_alpha(result):
+    ci = result.conf_int(0.05)
+    np.testing.assert_allclose(ci["ci_lower"], result.effects["ci_lower"], rtol=1e-12)
+    wide = result.conf_int(0.01)
+    assert (wide["ci_upper"] - wide["ci_lower"] > ci["ci_upper"] - ci["ci_lower"]).all()
+
+
+def test_summary_and_html_escape(result):
+    text = result.summary()
+    assert "Intervention analysis" in text and "level" in text and str(result) == text
+    html = result._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>blockade" not in html
+
+
+def test_to_dict_is_json(result):
+    d = json.loads(json.dumps(result.to_dict()))
+    assert d["spec"]["events"][0]["first_treated_period"] == "2025-12-01"
+    assert d["effects"][0]["term"] == "level"
+
+
+def test_plot_has_band_and_event_lines(result):
+    fig = result.plot()
+    names = [t.name for t in fig.data]
+    assert "counterfactual" in names and "actual" in names
+    band = [t for t in fig.data if t.fill == "tonexty"]
+    assert len(band) == 1
+    lines = [sh for sh in fig.layout.shapes if sh.type == "line"]
+    assert len(lines) == len(result.spec.events)
+    assert pd.Timestamp(lines[0].x0) == pd.Timestamp("2025-12-16")

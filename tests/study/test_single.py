@@ -1,0 +1,141 @@
+"""Single-pair inference: PE-corrected CAR variance, t test, SQ test, dummy regression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from oilimpact.study.models import fit_panel
+from oilimpact.study.single import (
+    ar_tests,
+    car_tests,
+    min_sq_pvalue,
+    rolling_sums,
+    sq_pvalues,
+)
+
+RTOL = 1e-10
+WINDOWS = [(0, 0), (0, 1), (-1, 1), (0, 5), (0, 10)]
+
+
+def _panel(n=4, l1=239, seed=3):
+    rng = np.random.default_rng(seed)
+    days = np.arange(-1, 11)
+    m = rng.normal(0.0, 0.01, size=(n, l1 + days.size))
+    y = 0.0003 + 0.9 * m + rng.normal(0, 0.015, size=m.shape)
+    y[1, 10] = np.nan  # one missing estimation day
+    p = fit_panel(y[:, :l1], y[:, l1:], m[:, :l1], m[:, l1:], event_days=days)
+    return p, y, m, l1
+
+
+def test_car_variance_is_mackinlay_closed_form():
+    p, y, m, l1 = _panel()
+    out = car_tests(p, WINDOWS)
+    for i in range(p.n_pairs):
+        ok = ~np.isnan(y[i, :l1])
+        me = m[i, :l1][ok]
+        mbar = me.mean()
+        smm = ((me - mbar) ** 2).sum()
+        n1 = ok.sum()
+        for lo, hi in WINDOWS:
+            cols = (p.event_days >= lo) & (p.event_days <= hi)
+            L = cols.sum()
+            mw = m[i, l1:][cols]
+            var = p.sigma2[i] * (L + L**2 / n1 + ((mw - mbar).sum()) ** 2 / smm)
+            row = out[(out["asset"] == p.ids[i][1]) & (out["start"] == lo) & (out["end"] == hi)]
+            np.testing.assert_allclose(row["se"].iloc[0] ** 2, var, rtol=RTOL)
+            car = p.event_ar[i][cols].sum()
+            np.testing.assert_allclose(row["car"].iloc[0], car, rtol=RTOL)
+            t = car / np.sqrt(var)
+            np.testing.assert_allclose(row["tstat"].iloc[0], t, rtol=RTOL)
+            np.testing.assert_allclose(
+                row["pvalue"].iloc[0], 2 * stats.t.sf(abs(t), n1 - 2), rtol=1e-8
+            )
+            assert row["dof"].iloc[0] == n1 - 2
+
+
+def test_ar_tests_diagonal():
+    p, *_ = _panel()
+    a = ar_tests(p)
+    se = np.sqrt(p.sigma2[:, None] * np.einsum("ntt->nt", p.pe_cov))
+    np.testing.assert_allclose(a["se"], se, rtol=RTOL)
+    np.testing.assert_allclose(a["tstat"], p.event_ar / se, rtol=RTOL)
+
+
+def test_sq_pvalue_definition_and_minimum():
+    ref = np.arange(1.0, 240.0)[None, :]
+    x = np.array([[0.0, 1.0, 6.0, 120.0, 239.0, 1000.0, np.nan]])
+    p, n = sq_pvalues(ref, x)
+    assert n.tolist() == [239]
+    # p_lo = (1 + #{s <= x}) / 240, p_hi = (1 + #{s >= x}) / 240, p = min(1, 2 min)
+    expected = [2 / 240, 2 * 2 / 240, 2 * 7 / 240, 1.0, 2 * 2 / 240, 2 / 240]
+    np.testing.assert_allclose(p[0, :6], expected, rtol=1e-14)
+    assert np.isnan(p[0, 6])
+    assert min_sq_pvalue(239) == pytest.approx(2 / 240)
+    # 38 residuals cannot reach p < 0.05
+    assert min_sq_pvalue(38) > 0.05 >= min_sq_pvalue(39)
+
+
+def test_sq_ignores_missing_references():
+    ref = np.array([[1.0, np.nan, 3.0, 2.0]])
+    p, n = sq_pvalues(ref, np.array([10.0]))
+    assert n.tolist() == [3]
+    np.testing.assert_allclose(p, [2 / 4])
+
+
+def test_rolling_sums_skip_gaps():
+    r = np.array([[1.0, 2.0, 3.0, np.nan, 5.0, 6.0]])
+    np.testing.assert_array_equal(rolling_sums(r, 2), [[3.0, 5.0, np.nan, np.nan, 11.0]])
+    np.testing.assert_array_equal(rolling_sums(r, 1), r)
+    assert rolling_sums(r, 7).shape == (1, 0)
+
+
+def test_car_sq_uses_rolling_sums():
+    p, *_ = _panel()
+    out = car_tests(p, [(0, 5)])
+    ref = rolling_sums(p.est_resid, 6)
+    expected, n = sq_pvalues(ref, p.event_ar[:, 1:7].sum(axis=1))
+    np.testing.assert_allclose(out["sq_pvalue"], expected)
+    assert out["sq_n"].tolist() == n.tolist()
+    assert out["sq_n"].iloc[0] == 239 - 6 + 1
+
+
+def test_window_with_missing_ar_gives_nan_car():
+    p, y, m, l1 = _panel()
+    ar = p.event_ar.copy()
+    ar[2, 4] = np.nan
+    from dataclasses import replace
+
+    q = replace(p, event_ar=ar)
+    out = car_tests(q, [(0, 5), (0, 1)])
+    row = out[out["asset"] == p.ids[2][1]]
+    assert np.isnan(row["car"].iloc[0]) and np.isfinite(row["car"].iloc[1])
+
+
+def _dummy_design(m_est, m_evt):
+    l1, l2 = m_est.size, m_evt.size
+    x = np.concatenate([m_est, m_evt])
+    d = np.zeros((l1 + l2, l2))
+    d[l1:, :] = np.eye(l2)
+    return np.column_stack([np.ones(l1 + l2), x, d])
+
+
+def test_event_dummy_regression_equals_two_step():
+    """One dummy per event day over estimation + event sample: coefficients = AR."""
+    p, y, m, l1 = _panel(n=2)
+    for i in range(2):
+        ok = ~np.isnan(y[i, :l1])
+        m_est, y_est = m[i, :l1][ok], y[i, :l1][ok]
+        z = _dummy_design(m_est, m[i, l1:])
+        yy = np.concatenate([y_est, y[i, l1:]])
+        hac = sm.OLS(yy, z).fit(cov_type="HAC", cov_kwds={"maxlags": 5})
+        np.testing.assert_allclose(hac.params[2:], p.event_ar[i], rtol=RTOL)
+        ols = sm.OLS(yy, z).fit()
+        # non-HAC OLS variance of the dummy block = s^2 (I + X*(X'X)^-1 X*')
+        np.testing.assert_allclose(ols.scale, p.sigma2[i], rtol=RTOL)
+        np.testing.assert_allclose(
+            ols.cov_params()[2:, 2:], p.sigma2[i] * p.pe_cov[i], rtol=1e-9, atol=1e-18
+        )
+        np.testing.assert_allclose(ols.bse[2:], ar_tests(p)["se"][i], rtol=RTOL)
