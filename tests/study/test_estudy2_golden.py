@@ -86,21 +86,10 @@ def test_textbook_generalized_sign_uses_mean_of_fractions():
     assert _day0(textbook, "generalized_sign") != pytest.approx(1.151676, abs=1e-4)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "engine in progress: its estudy2 pe_cov still takes the index mean/SS over each "
-        "security's own days (ZM, UBER differ by up to 4e-3); remove this marker when it "
-        "uses all index days of the estimation window"
-    ),
-)
 def test_engine_panel_reproduces_the_table():
     """The engine's estudy2-convention panel, through these tests, gives the table."""
-    engine = pytest.importorskip("oilimpact.study.engine")
-    event_study = getattr(engine, "event_study", None)
-    if event_study is None:
-        pytest.skip("oilimpact.study.engine.event_study not written yet")
     from oilimpact.events import Event
+    from oilimpact.study.engine import event_study
 
     sec, idx = vignette.load()
     event = Event.on_date("covid_vignette", "estudy2 vignette event", "political", "2020-03-16")
