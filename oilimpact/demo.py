@@ -66,6 +66,10 @@ VOLUME_SERIES: tuple[str, ...] = (
     "us_imports_ve_monthly",
 )
 
+#: Volume series start this many years before ``start``: monthly and weekly models need
+#: two to three years of pre-event periods for seasonal terms and placebo dates.
+VOLUME_HISTORY_YEARS = 3
+
 #: Day 0 of the blockade for US-close series: announced the evening of 2025-12-16 ET,
 #: after every close, so the first session that can react is 2025-12-17.
 BLOCKADE_DAY0 = "2025-12-17"
@@ -93,9 +97,10 @@ _BLOCKADE_AR: dict[str, float] = {
     "tnk": 0.05,
     "vlo": -0.02,
 }
-# Injected level shifts of the volume series (kb/d) and the first period they apply to.
+# Injected level shifts of the volume series (kb/d) from the first *full* period after
+# the blockade on: the week ending 2025-12-26 and January 2026.
 _BLOCKADE_LEVEL: dict[str, tuple[str, float]] = {
-    "us_imports_ve_weekly": ("2025-12-19", -150.0),
+    "us_imports_ve_weekly": ("2025-12-26", -150.0),
     "ve_crude_production": ("2026-01-01", -250.0),
     "us_imports_ve_monthly": ("2026-01-01", -150.0),
 }
@@ -245,7 +250,7 @@ def _prices(rng: np.random.Generator, sessions: pd.DatetimeIndex) -> pd.DataFram
     cols["brent"] = np.exp(log_brent)
     cols["wti"] = np.exp(log_brent - q + np.cumsum(shock["wti"] - shock["brent"]))
     # Henry Hub: mean-reverting log price with a winter peak, ~60% annual vol.
-    doy = sessions.dayofyear.to_numpy()
+    doy = sessions.day_of_year.to_numpy()
     hh_mean = np.log(3.0) + 0.15 * np.cos(2 * np.pi * (doy - 15) / 365.25)
     hh_shocks = 0.6 / np.sqrt(252) * _t4(rng, n) + shock["henry_hub"]
     cols["henry_hub"] = np.exp(_ou(rng, n, np.log(2.6), hh_mean, 0.02, hh_shocks))
@@ -276,7 +281,7 @@ def _volume(
     for t in range(n):
         prev = phi * prev + e[t]
         noise[t] = prev
-    season = seasonal_amp * np.sin(2 * np.pi * (index.dayofyear.to_numpy() / 365.25))
+    season = seasonal_amp * np.sin(2 * np.pi * (index.day_of_year.to_numpy() / 365.25))
     values = level + season + noise
     start, shift = _BLOCKADE_LEVEL[name]
     values = values + np.where(index >= pd.Timestamp(start), shift, 0.0)
@@ -288,6 +293,7 @@ def _volume(
 def _volumes(
     rng: np.random.Generator, start: pd.Timestamp, end: pd.Timestamp
 ) -> dict[str, pd.Series]:
+    start = start - pd.DateOffset(years=VOLUME_HISTORY_YEARS)
     weeks = pd.DatetimeIndex(pd.date_range(start, end, freq="W-FRI").as_unit("ns"), name="date")
     months = pd.DatetimeIndex(
         pd.date_range(start.to_period("M").to_timestamp(), end, freq="MS").as_unit("ns"),
@@ -366,15 +372,16 @@ def demo_dataset(
     refiners), log(Brent/WTI) mean-reverts around log(1.06), Henry Hub is a
     mean-reverting log price with a winter peak (about 60% vol), and the VIX is a
     mean-reverting log level that rises when the market falls. Volumes are AR(1)
-    noise around a trend with an annual cycle.
+    noise around a trend with an annual cycle; they start ``VOLUME_HISTORY_YEARS`` (3)
+    years before ``start`` because intervention models need long pre-event samples.
 
     Injected at the blockade (announced 2025-12-16 after the US close): abnormal log
     returns on 2025-12-17 of +3.0% (Brent), +2.5% (WTI), +5% (FRO, DHT, INSW, TNK)
     and -2% (VLO), each a permanent price-level shift added to the idiosyncratic
     component only (so the market-model abnormal return on that day is the injected
-    value); level shifts of -150 kb/d in weekly US imports from Venezuela (from the
-    week ending 2025-12-19), -250 kb/d in Venezuelan crude production and -150 kb/d
-    in monthly US imports (from January 2026).
+    value); level shifts of -150 kb/d in weekly US imports from Venezuela, -250 kb/d in
+    Venezuelan crude production and -150 kb/d in monthly US imports, each from the
+    first full period after the event (the week ending 2025-12-26 and January 2026).
     """
     start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
     if end_ts <= start_ts:

@@ -1,0 +1,879 @@
+"""The weekly brief: compute every number (pure), render one self-contained HTML page.
+
+Three steps, each a pure function of its inputs except the last, which writes files:
+
+* :func:`compute_brief` takes price and volume frames, the event catalog and a data
+  health table, runs the event studies and the intervention analyses, and returns a
+  :class:`BriefData` value holding every table the page shows;
+* :func:`render_brief` turns it into HTML (Jinja2 with autoescape; plotly.js inlined
+  once; the same data and ``generated_at`` give the same bytes);
+* :func:`write_brief` writes ``<out>/<ISO week>/brief.html``, ``results.json`` and one
+  CSV per table.
+
+Nothing here reads the store or the network: the caller (``oilimpact.api``) loads the
+frames. Series names follow the registry (``brent``, ``wti``, ``sp500`` ...); series
+that are absent are skipped and the page says so.
+
+Examples
+--------
+>>> import datetime as dt
+>>> from oilimpact.demo import demo_dataset
+>>> from oilimpact.events import load_catalog
+>>> demo = demo_dataset()
+>>> data = compute_brief(demo.prices, demo.volumes, as_of=dt.date(2026, 1, 9),
+...                      events=load_catalog(), synthetic=True,
+...                      true_effects=demo.true_effects)  # doctest: +SKIP
+>>> html = render_brief(data, generated_at=dt.datetime(2026, 1, 12, 6, 17,
+...                                                   tzinfo=dt.timezone.utc))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from ..errors import EstimationError, OilImpactError
+from ..events import EventCatalog
+from ..series import SeriesRegistry, SeriesSpec, default_registry
+from ..study.engine import DEFAULT_EVENT_WINDOWS, event_study
+from ..study.intervention import intervention
+from ..study.intervention_result import InterventionResult
+from ..study.result import EventStudyResult
+from ..study.returns import compute_returns
+from .tables import jsonable as _jsonable
+
+__all__ = [
+    "SPREAD",
+    "BriefData",
+    "BriefOptions",
+    "BriefPaths",
+    "results_dict",
+    "compute_brief",
+    "iso_week",
+    "render_brief",
+    "write_brief",
+]
+
+#: Name of the Brent-WTI spread in the brief's tables.
+SPREAD = "brent_wti"
+
+#: Display labels and units of the series the brief knows by name.
+LABELS: dict[str, tuple[str, str]] = {
+    "brent": ("Brent", "USD/bbl"),
+    "wti": ("WTI", "USD/bbl"),
+    SPREAD: ("Brent-WTI spread", "USD/bbl"),
+    "henry_hub": ("Henry Hub gas", "USD/MMBtu"),
+    "vix": ("VIX", "points"),
+    "sp500": ("S&P 500", "index"),
+    "xle": ("XLE energy ETF", "USD"),
+    "cvx": ("Chevron (CVX)", "USD"),
+    "fro": ("Frontline (FRO)", "USD"),
+    "dht": ("DHT Holdings (DHT)", "USD"),
+    "insw": ("Intl Seaways (INSW)", "USD"),
+    "tnk": ("Teekay Tankers (TNK)", "USD"),
+    "vlo": ("Valero (VLO)", "USD"),
+    "mpc": ("Marathon Petroleum (MPC)", "USD"),
+    "pbf": ("PBF Energy (PBF)", "USD"),
+    "us_imports_ve_weekly": ("US crude imports from Venezuela, weekly", "kb/d"),
+    "us_imports_ve_monthly": ("US crude imports from Venezuela, monthly", "kb/d"),
+    "ve_crude_production": ("Venezuela crude production", "kb/d"),
+    "ve_liquids_production": ("Venezuela liquids production", "kb/d"),
+    "us_imports_ve_value": ("US imports from Venezuela, value (CIF)", "million USD"),
+}
+
+_HEADLINE = (
+    "brent",
+    "wti",
+    SPREAD,
+    "henry_hub",
+    "vix",
+    "sp500",
+    "xle",
+    "cvx",
+    "fro",
+    "dht",
+    "insw",
+    "tnk",
+    "vlo",
+    "mpc",
+    "pbf",
+)
+_STUDY = (
+    "brent",
+    "wti",
+    SPREAD,
+    "henry_hub",
+    "xle",
+    "cvx",
+    "fro",
+    "dht",
+    "insw",
+    "tnk",
+    "vlo",
+    "mpc",
+    "pbf",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BriefOptions:
+    """What the brief estimates; every field is reported in the methods section.
+
+    Attributes
+    ----------
+    lookback_days : int
+        Catalog events dated within this many calendar days before ``as_of`` are studied.
+    market : str
+        Market series of the market model (a column of ``prices``).
+    model : str
+        Normal-return model of :func:`oilimpact.study.engine.event_study`.
+    estimation_window, event_windows
+        Relative trading days (inclusive).
+    conventions : {"textbook", "estudy2"}
+    alpha : float
+        1 - level of the bands and intervals.
+    headline_series, study_series : tuple of str
+        Series shown in the headline and studied (absent ones are skipped).
+    focus_events : tuple of str
+        Events shown expanded, with CAR-path charts.
+    chart_series : tuple of str
+        Series in each CAR-path chart.
+    intervention_events : tuple of str
+        Events whose volume effects are estimated.
+    intervention_model : {"segmented", "sarimax"}
+    intervention_start : {"containing", "next"}
+        The effect starts in the period containing the event or the next (first full) one.
+    intervention_slope : bool
+        Also estimate a change of slope (needs several post-event periods).
+    max_placebos : int
+        Cap on the placebo refits of each intervention fit.
+    sparkline_points : int
+        Observations per sparkline.
+    """
+
+    lookback_days: int = 200
+    market: str = "sp500"
+    model: str = "market"
+    estimation_window: tuple[int, int] = (-250, -11)
+    event_windows: tuple[tuple[int, int], ...] = DEFAULT_EVENT_WINDOWS
+    conventions: str = "textbook"
+    alpha: float = 0.05
+    headline_series: tuple[str, ...] = _HEADLINE
+    study_series: tuple[str, ...] = _STUDY
+    focus_events: tuple[str, ...] = ("blockade", "fto_announced", "fto_effective")
+    chart_series: tuple[str, ...] = ("brent", "wti", SPREAD, "xle", "fro", "vlo")
+    intervention_events: tuple[str, ...] = ("blockade",)
+    intervention_model: str = "segmented"
+    intervention_start: str = "next"
+    intervention_slope: bool = False
+    max_placebos: int = 60
+    sparkline_points: int = 66
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (tuples become lists)."""
+        return {k: _jsonable(getattr(self, k)) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BriefData:
+    """Everything the weekly brief shows, computed (no HTML yet).
+
+    Attributes
+    ----------
+    as_of : datetime.date
+        Data cut-off: no observation after it was used.
+    week : str
+        ISO week of ``as_of`` (``"2026-W02"``): the output folder name.
+    week_ago : datetime.date
+        ``as_of`` minus 7 days: the reference of the headline changes.
+    synthetic : bool
+        The data are synthetic (every section carries a banner).
+    options : BriefOptions
+    events : EventCatalog
+        The studied events.
+    tables : dict of str to pandas.DataFrame
+        Every named table at full precision (``headline``, ``events``, ``car``,
+        ``abnormal``, ``abnormal0``, ``car_paths``, ``alignment``, ``interventions``,
+        ``counterfactual``, ``sparklines``, ``health``).
+    studies : tuple of EventStudyResult
+        The event-study results (one, or one per event or pair after a failure).
+    interventions : dict of str to InterventionResult
+        Intervention fit per volume series.
+    sparks : dict of str to pandas.Series
+        The sparkline data (last ``sparkline_points`` observations per series).
+    notices : tuple of str
+        What could not be computed and why (shown at the top of the page).
+    methods : tuple of str
+        The methods-and-caveats paragraphs, generated from the specs used.
+    true_effects : dict
+        The injected effects of synthetic data (empty otherwise).
+    """
+
+    as_of: dt.date
+    week: str
+    week_ago: dt.date
+    synthetic: bool
+    options: BriefOptions
+    events: EventCatalog
+    tables: dict[str, pd.DataFrame]
+    studies: tuple[EventStudyResult, ...]
+    interventions: dict[str, InterventionResult]
+    sparks: dict[str, pd.Series]
+    notices: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    true_effects: Mapping[str, Any] = field(default_factory=dict)
+    has_health: bool = False
+
+    def study_for(self, event: str, series: str) -> EventStudyResult | None:
+        """The result holding the (event, series) pair, or None."""
+        for res in self.studies:
+            ids = res.panel.ids
+            if ((ids.get_level_values(0) == event) & (ids.get_level_values(1) == series)).any():
+                return res
+        return None
+
+
+# ======================================================================================
+# compute
+# ======================================================================================
+
+
+def iso_week(day: dt.date | str | pd.Timestamp) -> str:
+    """ISO 8601 week label of ``day``.
+
+    Examples
+    --------
+    >>> iso_week("2026-01-09"), iso_week("2025-12-29")
+    ('2026-W02', '2026-W01')
+    """
+    y, w, _ = pd.Timestamp(day).date().isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name, (name, ""))[0]
+
+
+def _unit(name: str, registry: SeriesRegistry) -> str:
+    if name in LABELS:
+        return LABELS[name][1]
+    return registry[name].unit if name in registry else ""
+
+
+def _last_on_or_before(s: pd.Series, day: pd.Timestamp) -> tuple[pd.Timestamp | None, float]:
+    s = s.loc[:day].dropna()
+    if s.empty:
+        return None, math.nan
+    return s.index[-1], float(s.iloc[-1])
+
+
+def _with_spread(prices: pd.DataFrame) -> pd.DataFrame:
+    out = prices.copy()
+    if {"brent", "wti"} <= set(out.columns):
+        out[SPREAD] = out["brent"] - out["wti"]
+    return out
+
+
+def _headline(
+    prices: pd.DataFrame, names: Sequence[str], as_of: pd.Timestamp, registry: SeriesRegistry
+) -> pd.DataFrame:
+    levels = _with_spread(prices)
+    ago = as_of - pd.Timedelta(days=7)
+    rows = []
+    for name in names:
+        if name not in levels.columns:
+            continue
+        d1, v1 = _last_on_or_before(levels[name], as_of)
+        d0, v0 = _last_on_or_before(levels[name], ago)
+        if d1 is None:
+            continue
+        change = v1 - v0
+        # a percentage change is meaningless for a spread that can cross zero
+        pct = math.nan if name == SPREAD or not v0 or v0 < 0 else v1 / v0 - 1.0
+        rows.append(
+            {
+                "series": name,
+                "label": _label(name),
+                "unit": _unit(name, registry),
+                "date": d1,
+                "value": v1,
+                "prev_date": d0,
+                "prev_value": v0,
+                "change": change,
+                "pct_change": pct,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "series",
+            "label",
+            "unit",
+            "date",
+            "value",
+            "prev_date",
+            "prev_value",
+            "change",
+            "pct_change",
+        ],
+    )
+
+
+def _study_returns(prices: pd.DataFrame, names: Sequence[str], market: str) -> pd.DataFrame:
+    """Log returns of the studied series and the market, plus the spread return.
+
+    The Brent-WTI spread is studied as the difference of the two log returns,
+    ``d ln(Brent/WTI)``: a spread in USD can be zero or negative, so its "return" is
+    undefined, while the return difference is the return of a long-Brent/short-WTI
+    position in ratio terms and is defined whenever both prices are positive.
+    """
+    cols = [c for c in dict.fromkeys([*names, market]) if c in prices.columns and c != SPREAD]
+    rets = compute_returns(prices[cols], "log")
+    if SPREAD in names and {"brent", "wti"} <= set(prices.columns):
+        rets[SPREAD] = rets["brent"] - rets["wti"]
+    order = [c for c in names if c in rets.columns and c != market] + [market]
+    return rets[order]
+
+
+def _registry_with_spread(registry: SeriesRegistry) -> SeriesRegistry:
+    wti = registry["wti"] if "wti" in registry else None
+    spec = SeriesSpec(
+        name=SPREAD,
+        description="Brent-WTI: difference of log returns, d ln(Brent/WTI)",
+        unit="log return",
+        frequency="daily",
+        kind="return",
+        calendar=wti.calendar if wti else "XNYS",
+        close_time=wti.close_time if wti else dt.time(14, 30),
+        timezone=wti.timezone if wti else "America/New_York",
+        allow_negative=True,
+    )
+    return registry.with_specs(spec)
+
+
+def _run_studies(
+    returns: pd.DataFrame,
+    events: EventCatalog,
+    catalog: EventCatalog,
+    opts: BriefOptions,
+    registry: SeriesRegistry,
+) -> tuple[list[EventStudyResult], list[str]]:
+    """One event study of all events and series; on failure, per event, then per pair."""
+    kw: dict[str, Any] = dict(
+        market=opts.market,
+        model=opts.model,
+        estimation_window=opts.estimation_window,
+        event_windows=opts.event_windows,
+        input="returns",
+        conventions=opts.conventions,
+        catalog=catalog,
+        registry=registry,
+    )
+    assets = [c for c in returns.columns if c != opts.market]
+    try:
+        return [event_study(returns, list(events.values()), **kw)], []
+    except EstimationError:
+        pass
+    results: list[EventStudyResult] = []
+    notices: list[str] = []
+    for ev in events.values():
+        try:
+            results.append(event_study(returns, [ev], **kw))
+            continue
+        except EstimationError:
+            pass
+        for name in assets:
+            try:
+                results.append(event_study(returns[[name, opts.market]], [ev], **kw))
+            except EstimationError as exc:
+                notices.append(f"event study {ev.id} / {name} not computed: {exc}")
+    return results, notices
+
+
+def _true_ar(true_effects: Mapping[str, Any], event: str, series: str) -> tuple[str | None, float]:
+    """(shock date, injected abnormal log return) of a pair; spread = Brent - WTI."""
+    eff = true_effects.get(event, {})
+    if series == SPREAD:
+        b, w = _true_ar(true_effects, event, "brent"), _true_ar(true_effects, event, "wti")
+        day = b[0] or w[0]
+        return day, b[1] - w[1]
+    rec = eff.get(series)
+    if rec and rec.get("measure") == "ar":
+        return str(rec["start"]), float(rec["value"])
+    return None, 0.0
+
+
+def _car_table(
+    studies: Sequence[EventStudyResult], synthetic: bool, true_effects: Mapping[str, Any]
+) -> pd.DataFrame:
+    frames = []
+    for res in studies:
+        car = res.car.copy()
+        ab = res.abnormal
+        if synthetic:
+            true = []
+            for r in car.itertuples(index=False):
+                day, value = _true_ar(true_effects, r.event, r.series)
+                if day is None:
+                    true.append(0.0)
+                    continue
+                hit = ab[(ab["event"] == r.event) & (ab["series"] == r.series)]
+                rel = hit.loc[pd.to_datetime(hit["date"]) == pd.Timestamp(day), "day"]
+                inside = len(rel) and r.start <= int(rel.iloc[0]) <= r.end
+                true.append(value if inside else 0.0)
+            car["true_car"] = true
+        frames.append(car)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    out["window"] = [f"[{a:+d},{b:+d}]" for a, b in zip(out["start"], out["end"], strict=True)]
+    out.insert(2, "label", [_label(s) for s in out["series"]])
+    return out
+
+
+def _abnormal_tables(
+    studies: Sequence[EventStudyResult], synthetic: bool, true_effects: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not studies:
+        return pd.DataFrame(), pd.DataFrame()
+    ab = pd.concat([r.abnormal for r in studies], ignore_index=True)
+    ab.insert(2, "label", [_label(s) for s in ab["series"]])
+    if synthetic:
+        vals = []
+        for r in ab.itertuples(index=False):
+            day, value = _true_ar(true_effects, r.event, r.series)
+            same = day is not None and pd.Timestamp(r.date) == pd.Timestamp(day)
+            vals.append(value if same else 0.0)
+        ab["true_ar"] = vals
+    day0 = ab[ab["day"] == 0].reset_index(drop=True)
+    return ab, day0
+
+
+def _car_paths(
+    data_studies: Sequence[EventStudyResult],
+    events: Sequence[str],
+    series: Sequence[str],
+    alpha: float,
+) -> pd.DataFrame:
+    frames = []
+    for ev in events:
+        for name in series:
+            res = _find(data_studies, ev, name)
+            if res is None:
+                continue
+            p = res.car_path(ev, name, alpha)
+            p.insert(0, "series", name)
+            p.insert(0, "event", ev)
+            frames.append(p)
+    if not frames:
+        return pd.DataFrame(columns=["event", "series", "day", "car", "se", "lower", "upper"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _find(studies: Sequence[EventStudyResult], event: str, series: str) -> EventStudyResult | None:
+    for res in studies:
+        ids = res.panel.ids
+        if ((ids.get_level_values(0) == event) & (ids.get_level_values(1) == series)).any():
+            return res
+    return None
+
+
+def _run_interventions(
+    volumes: Mapping[str, pd.Series],
+    as_of: pd.Timestamp,
+    catalog: EventCatalog,
+    opts: BriefOptions,
+) -> tuple[dict[str, InterventionResult], list[str]]:
+    results: dict[str, InterventionResult] = {}
+    notices: list[str] = []
+    wanted = [catalog[e] for e in opts.intervention_events if e in catalog]
+    for name in sorted(volumes):
+        s = volumes[name].loc[:as_of]
+        s = s.rename(name)
+        evs = [
+            e for e in wanted if s.dropna().size and pd.Timestamp(e.date) <= s.dropna().index[-1]
+        ]
+        if not evs:
+            notices.append(f"intervention {name}: no observation after the events")
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                results[name] = intervention(
+                    s,
+                    evs,
+                    model=opts.intervention_model,  # type: ignore[arg-type]
+                    start=opts.intervention_start,  # type: ignore[arg-type]
+                    slope=opts.intervention_slope,
+                    max_placebos=opts.max_placebos,
+                    alpha=opts.alpha,
+                )
+        except OilImpactError as exc:
+            notices.append(f"intervention {name} not computed: {exc}")
+    return results, notices
+
+
+def _intervention_tables(
+    results: Mapping[str, InterventionResult], synthetic: bool, true_effects: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    eff_frames, path_frames = [], []
+    for name, res in results.items():
+        eff = res.effects.copy()
+        n_events = len(res.spec.events)
+        if n_events == 1:  # the "all/average" row repeats the single event's level
+            eff = eff[eff["event"] != "all"]
+        eff.insert(0, "series", name)
+        eff.insert(1, "label", _label(name))
+        eff.insert(2, "unit", res.spec.unit)
+        if synthetic:
+            vals = []
+            for r in eff.itertuples(index=False):
+                rec = true_effects.get(r.event, {}).get(name)
+                ok = rec and rec.get("measure") == "level" and r.term in ("level", "average")
+                vals.append(float(rec["value"]) if ok else 0.0)
+            eff["true_effect"] = vals
+        eff_frames.append(eff)
+        path = res.path.copy()
+        path.insert(0, "series", name)
+        path_frames.append(path)
+    eff_all = pd.concat(eff_frames, ignore_index=True) if eff_frames else pd.DataFrame()
+    path_all = pd.concat(path_frames, ignore_index=True) if path_frames else pd.DataFrame()
+    return eff_all, path_all
+
+
+def _events_table(events: EventCatalog, alignment: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for ev in events.values():
+        day0 = pd.NaT
+        if len(alignment):
+            d = alignment.loc[alignment["event"] == ev.id, "day0"].dropna()
+            if len(d):
+                day0 = pd.to_datetime(d).mode().iloc[0]
+        rows.append(
+            {
+                "event": ev.id,
+                "title": ev.title,
+                "kind": ev.kind,
+                "timestamp": ev.timestamp.isoformat() if ev.time_known else "",
+                "date": pd.Timestamp(ev.date),
+                "time_known": ev.time_known,
+                "day0": day0,
+                "source": ev.source,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["event", "title", "kind", "timestamp", "date", "time_known", "day0", "source"],
+    )
+
+
+def _health_table(health: pd.DataFrame | None) -> pd.DataFrame:
+    cols = [
+        "series",
+        "source",
+        "source_id",
+        "first",
+        "last",
+        "rows",
+        "fetched_at",
+        "vintage",
+        "stale",
+        "warnings",
+    ]
+    if health is None:
+        return pd.DataFrame(columns=cols)
+    h = health.copy()
+    missing = {"series", "last", "stale"} - set(h.columns)
+    if missing:
+        raise ValueError(f"health frame needs columns {sorted(missing)}; got {list(h.columns)}")
+    for c in cols:
+        if c not in h.columns:
+            h[c] = "" if c in ("source", "source_id", "vintage", "warnings") else pd.NA
+    h["warnings"] = [
+        "; ".join(map(str, w)) if isinstance(w, list | tuple) else ("" if _isna(w) else str(w))
+        for w in h["warnings"]
+    ]
+    h["stale"] = h["stale"].fillna(False).astype(bool)
+    return h[cols].sort_values("series", kind="stable").reset_index(drop=True)
+
+
+def _isna(x: Any) -> bool:
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _methods(
+    data_studies: Sequence[EventStudyResult],
+    car: pd.DataFrame,
+    alignment: pd.DataFrame,
+    interventions: Mapping[str, InterventionResult],
+    opts: BriefOptions,
+    as_of: pd.Timestamp,
+    synthetic: bool,
+    true_effects: Mapping[str, Any],
+) -> list[str]:
+    out = [
+        f"Data cut-off: only observations dated on or before {as_of.date()} are used; "
+        "weekly and monthly volumes are published with a lag of one to several periods."
+    ]
+    if data_studies:
+        s = data_studies[0].spec
+        e0, e1 = s.estimation_window
+        wins = ", ".join(f"[{a:+d},{b:+d}]" for a, b in s.event_windows)
+        out.append(
+            f"Event studies: {s.model} model (market: {_label(s.market or '')}), estimated by "
+            f"OLS over trading days [{e0}, {e1}] relative to day 0 (at least "
+            f"{s.min_estimation} observations); CAR windows {wins}; {s.returns} returns "
+            f"({s.input} given to the engine); conventions '{s.conventions}'. Other catalog "
+            f"events' windows were {'removed from' if s.exclude_confounders else 'kept in'} "
+            "each estimation window. AR and CAR are shown in percent of log return."
+        )
+        out.append(
+            "Brent-WTI spread: the headline shows its level change in USD/bbl (a spread can "
+            "be zero or negative, so no percentage). The event study uses the difference of "
+            "the two log returns, d ln(Brent/WTI): the return of a long-Brent/short-WTI "
+            "position in ratio terms, defined whenever both prices are positive."
+        )
+        out.append(
+            "p(t): prediction-error-corrected t test, Student t with L1 - k degrees of freedom "
+            "(MacKinlay 1997). p(SQ): the sample-quantile test of Gelbach, Helland and Klick "
+            "(2013), which ranks the event-window sum among the estimation-window sums of the "
+            "same length and does not assume normal returns."
+        )
+        if "sq_min_pvalue" in car.columns and len(car):
+            lo, hi = float(car["sq_min_pvalue"].min()), float(car["sq_min_pvalue"].max())
+            out.append(
+                "SQ caveat: with a single event and series the SQ p-value cannot fall below "
+                f"2/(n+1) for n estimation-window sums; here the smallest attainable SQ p-value "
+                f"is {lo:.3f} to {hi:.3f}, so an SQ p-value at that floor means 'as extreme as "
+                "anything in the estimation window', not a precise probability."
+            )
+        conf = (
+            alignment[
+                alignment.get("confounded_by", pd.Series(dtype=str)).astype(str).str.len() > 0
+            ]
+            if len(alignment) and "confounded_by" in alignment
+            else pd.DataFrame()
+        )
+        if len(conf):
+            pairs = sorted({(r.event, str(r.confounded_by)) for r in conf.itertuples(index=False)})
+            txt = "; ".join(f"{a} (window contains day 0 of {b})" for a, b in pairs)
+            out.append(
+                f"Confounding: windows flagged 'confounded' contain another catalog event's day 0: {txt}. "
+                "Their CARs mix the effects of both events."
+            )
+        out.append(
+            "Event alignment: day 0 is the first session whose close comes after the event "
+            "(a time-unknown event uses its own date's session, or the next session); reasons:"
+            + "".join(f" {ev}: {reason}." for ev, reason in _alignment_reasons(alignment))
+        )
+        out.append(
+            "A CAR whose window runs past the last observation is not computed (shown as –); "
+            "a missing day in a window also leaves its CAR missing."
+        )
+    if interventions:
+        r0 = next(iter(interventions.values()))
+        sp = r0.spec
+        terms = "a level shift" + (" and a change of slope" if sp.slope else "")
+        per = "the first full period after" if sp.start == "next" else "the period containing"
+        seas = {name: r.spec.seasonal for name, r in interventions.items()}
+        out.append(
+            f"Volumes: {sp.model} intervention model with {terms} from {per} the event, "
+            f"{'a linear trend, ' if sp.trend else ''}seasonal terms per series "
+            f"({', '.join(f'{k}: {v}' for k, v in seas.items())}); "
+            + (
+                "Newey-West (HAC) standard errors; "
+                if sp.model == "segmented"
+                else "SARIMA errors chosen by information criterion; "
+            )
+            + f"{100 * (1 - sp.alpha):g}% intervals. The placebo p-value refits the model at up "
+            f"to {opts.max_placebos} pseudo-event dates before the event (in-time permutation)."
+        )
+        short = [n for n, r in interventions.items() if r.spec.post_periods < 3]
+        if short:
+            out.append(
+                "Few post-event periods: "
+                + ", ".join(f"{n} ({interventions[n].spec.post_periods})" for n in short)
+                + ". An effect estimated from one or two periods is fragile and will be revised."
+            )
+    if synthetic:
+        out.append(
+            "SYNTHETIC DATA: the series were generated by oilimpact.demo with known injected "
+            "effects; the 'true' columns show them (zero where nothing was injected). The "
+            "estimates should bracket the truth about 95% of the time; they are not market facts."
+        )
+    return out
+
+
+def _alignment_reasons(alignment: pd.DataFrame) -> list[tuple[str, str]]:
+    if not len(alignment) or "reason" not in alignment:
+        return []
+    out = []
+    for ev, grp in alignment.groupby("event", sort=False):
+        reasons = grp["reason"].astype(str).drop_duplicates().tolist()
+        out.append(
+            (
+                str(ev),
+                reasons[0]
+                + (f" (and {len(reasons) - 1} other series-specific)" if len(reasons) > 1 else ""),
+            )
+        )
+    return out
+
+
+def compute_brief(
+    prices: pd.DataFrame,
+    volumes: Mapping[str, pd.Series],
+    *,
+    as_of: dt.date | str | pd.Timestamp,
+    events: EventCatalog,
+    health: pd.DataFrame | None = None,
+    synthetic: bool = False,
+    true_effects: Mapping[str, Any] | None = None,
+    options: BriefOptions | None = None,
+    registry: SeriesRegistry | None = None,
+) -> BriefData:
+    """Compute every table of the weekly brief.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Daily prices, one column per registry name (``brent``, ``wti``, ``sp500`` ...),
+        tz-naive ``DatetimeIndex``. Missing series are skipped; ``options.market``
+        (``sp500``) is required for the event studies.
+    volumes : Mapping[str, pandas.Series]
+        Weekly / monthly volume series by name (may be empty).
+    as_of : date-like
+        Data cut-off: later observations are ignored.
+    events : EventCatalog
+        The catalog; events dated within ``options.lookback_days`` before ``as_of``
+        are studied, all others are used to flag and clean confounding windows.
+    health : pandas.DataFrame, optional
+        Data-health table (columns ``series, source, source_id, first, last, rows,
+        fetched_at, stale, warnings``; ``vintage`` optional).
+    synthetic : bool
+        Mark every section synthetic and show ``true_effects`` beside the estimates.
+    true_effects : mapping, optional
+        ``event -> series -> {"measure", "start", "value", "unit"}``
+        (:attr:`oilimpact.demo.DemoData.true_effects`).
+    options : BriefOptions, optional
+    registry : SeriesRegistry, optional
+        Default: the packaged registry.
+
+    Returns
+    -------
+    BriefData
+
+    Raises
+    ------
+    EstimationError
+        ``prices`` lacks the market series while events are in range.
+    """
+    opts = options or BriefOptions()
+    reg = registry if registry is not None else default_registry()
+    cut = pd.Timestamp(as_of).normalize()
+    if cut.tzinfo is not None:
+        cut = cut.tz_localize(None)
+    true = dict(true_effects or {}) if synthetic else {}
+    prices = prices.sort_index().loc[:cut]
+    notices: list[str] = []
+
+    headline = _headline(prices, opts.headline_series, cut, reg)
+    levels = _with_spread(prices)
+    sparks = {
+        n: levels[n].dropna().iloc[-opts.sparkline_points :]
+        for n in opts.headline_series
+        if n in levels.columns and levels[n].notna().any()
+    }
+    spark_tbl = (
+        pd.concat(
+            [
+                pd.DataFrame({"series": n, "date": s.index, "value": s.to_numpy()})
+                for n, s in sparks.items()
+            ],
+            ignore_index=True,
+        )
+        if sparks
+        else pd.DataFrame(columns=["series", "date", "value"])
+    )
+    absent = [n for n in opts.headline_series if n not in levels.columns]
+    if absent:
+        notices.append("series not available for this brief: " + ", ".join(absent))
+
+    lookback = cut - pd.Timedelta(days=opts.lookback_days)
+    in_range = EventCatalog(
+        ev
+        for ev in events.between(lookback.date(), cut.date()).values()
+        if ev.timestamp.tz_convert("UTC").tz_localize(None) <= cut + pd.Timedelta(days=1)
+    )
+    studies: list[EventStudyResult] = []
+    study_names = [n for n in opts.study_series if n in levels.columns]
+    if len(in_range) and study_names:
+        if opts.market not in prices.columns:
+            raise EstimationError(
+                f"the event studies need the market series {opts.market!r}; "
+                f"prices has {', '.join(map(str, prices.columns))}"
+            )
+        first = min(pd.Timestamp(ev.date) for ev in in_range.values())
+        # enough history for the estimation window, and no older prices (WTI < 0 in 2020)
+        span = int(abs(opts.estimation_window[0]) * 1.6) + 60
+        window = prices.loc[first - pd.Timedelta(days=span) :]
+        rets = _study_returns(window, study_names, opts.market)
+        studies, n2 = _run_studies(rets, in_range, events, opts, _registry_with_spread(reg))
+        notices += n2
+
+    car = _car_table(studies, synthetic, true)
+    abnormal, abnormal0 = _abnormal_tables(studies, synthetic, true)
+    alignment = (
+        pd.concat([r.alignment for r in studies], ignore_index=True) if studies else pd.DataFrame()
+    )
+    focus = [e for e in opts.focus_events if e in in_range] or list(in_range)[-1:]
+    chart_series = [n for n in opts.chart_series if n in study_names]
+    car_paths = _car_paths(studies, focus, chart_series, opts.alpha)
+
+    inter, n3 = _run_interventions(volumes, cut, events, opts)
+    notices += n3
+    eff, paths = _intervention_tables(inter, synthetic, true)
+
+    tables = {
+        "headline": headline,
+        "sparklines": spark_tbl,
+        "events": _events_table(in_range, alignment),
+        "car": car,
+        "abnormal": abnormal,
+        "abnormal0": abnormal0,
+        "car_paths": car_paths,
+        "alignment": alignment,
+        "interventions": eff,
+        "counterfactual": paths,
+        "health": _health_table(health),
+    }
+    methods = _methods(studies, car, alignment, inter, opts, cut, synthetic, true)
+    return BriefData(
+        as_of=cut.date(),
+        week=iso_week(cut),
+        week_ago=(cut - pd.Timedelta(days=7)).date(),
+        synthetic=bool(synthetic),
+        options=replace(opts, focus_events=tuple(focus), chart_series=tuple(chart_series)),
+        events=in_range,
+        tables=tables,
+        studies=tuple(studies),
+        interventions=inter,
+        sparks=sparks,
+        notices=tuple(notices),
+        methods=tuple(methods),
+        true_effects=true,
+        has_health=health is not None,
+    )
+
+
+# render_brief / write_brief live in .render (imported last: .render uses the names above)
+from .render import BriefPaths, render_brief, results_dict, write_brief  # noqa: E402

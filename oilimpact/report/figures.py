@@ -1,0 +1,387 @@
+"""Plotly figures of the weekly brief, in one lean, offline-safe style.
+
+Every function takes frames or result values and returns a
+:class:`plotly.graph_objects.Figure`; nothing here reads files or the network. Figures
+are assembled as plain dicts and validated once (plotly's per-call ``update_*`` and
+``make_subplots`` cost seconds for a page of small multiples).
+
+:func:`figure_html` turns a figure into the ``<div>`` the brief embeds: no plotly.js
+(the page carries it once), a caller-chosen deterministic ``div_id``, numbers rounded
+to six significant digits and dates as ISO days, so the bytes stay small and identical
+from run to run.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from oilimpact.report.figures import figure_html, sparklines
+>>> s = pd.Series([70.0, 71.5, 69.9], index=pd.date_range("2025-12-15", periods=3))
+>>> fig = sparklines({"brent": s}, labels={"brent": "Brent (USD/bbl)"})
+>>> html = figure_html(fig, "fig-test")
+>>> 'id="fig-test"' in html and "cdn.plot.ly" not in html
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+__all__ = [
+    "COLORS",
+    "LAYOUT",
+    "car_paths",
+    "counterfactual",
+    "figure_html",
+    "plot_text",
+    "sparklines",
+    "style",
+]
+
+#: Colours used across the brief (colour-blind-safe Okabe-Ito palette).
+COLORS: dict[str, str] = {
+    "up": "#009E73",
+    "down": "#D55E00",
+    "line": "#0072B2",
+    "band": "rgba(0,114,178,0.18)",
+    "muted": "#7f7f7f",
+    "event": "#000000",
+    "actual": "#D55E00",
+}
+_COLORWAY = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
+_FONT = "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
+_AXIS = {"gridcolor": "#eeeeee", "zerolinecolor": "#bbbbbb", "linecolor": "#888888"}
+
+#: The layout every figure of the brief shares (instead of a ~6 kB plotly template).
+LAYOUT: dict[str, Any] = {
+    "template": {},
+    "font": {"family": _FONT, "size": 12, "color": "#1d1d1f"},
+    "colorway": _COLORWAY,
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "hovermode": "closest",
+    "legend": {"orientation": "h", "y": -0.28, "yanchor": "top"},
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 70},
+}
+
+_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"],
+}
+_SIG_DIGITS = 6
+
+
+def plot_text(text: str) -> str:
+    """Escape ``text`` for a plotly title or label (plotly interprets a subset of HTML).
+
+    Examples
+    --------
+    >>> plot_text("<script>x</script> & co")
+    '&lt;script&gt;x&lt;/script&gt; &amp; co'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def style(fig: go.Figure, *, height: int = 360, title: str | None = None) -> go.Figure:
+    """Apply the brief's look to ``fig`` in place (shared layout, fixed height).
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+    height : int
+        Height in pixels (a fixed height keeps the page layout stable).
+    title : str, optional
+        Replaces the figure title; already escaped for plotly (:func:`plot_text`).
+    """
+    axes = {k: _AXIS for k in fig.layout if k.startswith(("xaxis", "yaxis"))} or {
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+    }
+    fig.update_layout({**LAYOUT, **axes, "height": height})
+    if title is not None:
+        fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left"})
+    return fig
+
+
+def _grid(
+    n: int, cols: int, titles: Sequence[str], *, hgap: float, vgap: float
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Layout axes and title annotations of an ``n``-panel grid; returns (layout, refs)."""
+    rows = max(1, math.ceil(n / cols))
+    width = (1.0 - hgap * (cols - 1)) / cols
+    height = (1.0 - vgap * (rows - 1)) / rows
+    layout: dict[str, Any] = {"annotations": []}
+    refs = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        k = "" if i == 0 else str(i + 1)
+        x0 = c * (width + hgap)
+        y1 = 1.0 - r * (height + vgap)
+        xdom = [round(max(x0, 0.0), 4), round(min(x0 + width, 1.0), 4)]
+        ydom = [round(max(y1 - height, 0.0), 4), round(min(y1, 1.0), 4)]
+        layout[f"xaxis{k}"] = {**_AXIS, "domain": xdom, "anchor": f"y{k}"}
+        layout[f"yaxis{k}"] = {**_AXIS, "domain": ydom, "anchor": f"x{k}"}
+        layout["annotations"].append(
+            {
+                "text": titles[i],
+                "x": round(x0 + width / 2, 4),
+                "y": round(y1, 4),
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 11},
+            }
+        )
+        refs.append((f"x{k}", f"y{k}"))
+    return layout, refs
+
+
+def sparklines(
+    series: Mapping[str, pd.Series],
+    *,
+    labels: Mapping[str, str] | None = None,
+    cols: int = 5,
+    points: int = 66,
+) -> go.Figure:
+    """Small multiples: one sparkline per series, the last ``points`` observations.
+
+    Each panel is green when the series ended above where the panel starts, orange
+    otherwise, and titled with its label; hover shows the date and value.
+
+    Parameters
+    ----------
+    series : Mapping[str, pandas.Series]
+        Name -> series on a DatetimeIndex, in display order (empty ones are skipped).
+    labels : Mapping[str, str], optional
+        Panel titles (plain text; escaped here); default the names.
+    cols : int
+        Panels per row.
+    points : int
+        Observations per panel (about three months of sessions by default).
+    """
+    names = [n for n, s in series.items() if s.dropna().size]
+    labels = dict(labels or {})
+    rows = max(1, math.ceil(len(names) / cols))
+    layout, refs = _grid(
+        len(names),
+        cols,
+        [plot_text(labels.get(n, n)) for n in names],
+        hgap=0.04,
+        vgap=0.45 / rows,
+    )
+    data = []
+    for name, (xref, yref) in zip(names, refs, strict=True):
+        s = series[name].dropna().iloc[-points:]
+        rising = bool(s.iloc[-1] >= s.iloc[0])
+        data.append(
+            {
+                "type": "scatter",
+                "x": s.index,
+                "y": s.to_numpy(),
+                "mode": "lines",
+                "name": name,
+                "xaxis": xref,
+                "yaxis": yref,
+                "line": {"width": 1.5, "color": COLORS["up"] if rising else COLORS["down"]},
+                "showlegend": False,
+                "hovertemplate": "%{x|%Y-%m-%d}: %{y:.4g}<extra>" + plot_text(name) + "</extra>",
+            }
+        )
+        for ax, extra in ((xref, {"nticks": 3, "tickformat": "%b %d"}), (yref, {"nticks": 3})):
+            key = ax[0] + "axis" + ax[1:]
+            layout[key].update({"showgrid": False, "tickfont": {"size": 9}, **extra})
+    layout.update(
+        {**LAYOUT, "height": 140 * rows + 40, "margin": {"l": 40, "r": 10, "t": 30, "b": 20}}
+    )
+    return go.Figure({"data": data, "layout": layout})
+
+
+def car_paths(
+    pairs: Sequence[tuple[str, Any]],
+    event: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
+    title: str | None = None,
+    cols: int = 3,
+) -> go.Figure:
+    """CAR paths with their confidence bands, one panel per series, for one event.
+
+    Each panel shows ``result.car_path(event, series, alpha)`` of
+    :class:`oilimpact.study.result.EventStudyResult`, the same path and
+    prediction-error band that ``result.plot(event, series, alpha)`` draws for one pair,
+    with a zero line and a dotted line at day 0.
+
+    Parameters
+    ----------
+    pairs : sequence of (series name, EventStudyResult)
+        The series to show and the result holding its (event, series) pair.
+    event : str
+    labels : Mapping[str, str], optional
+        Panel titles (plain text; escaped here).
+    alpha : float
+        1 - level of the band.
+    title : str, optional
+        Figure title, already escaped for plotly (see :func:`plot_text`).
+    cols : int
+        Panels per row.
+    """
+    labels = dict(labels or {})
+    rows = max(1, math.ceil(len(pairs) / cols))
+    layout, refs = _grid(
+        len(pairs),
+        cols,
+        [plot_text(labels.get(n, n)) for n, _ in pairs],
+        hgap=0.06,
+        vgap=0.5 / (rows + 1),
+    )
+    level = f"{100 * (1 - alpha):g}%"
+    data: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
+    for i, ((name, result), (xref, yref)) in enumerate(zip(pairs, refs, strict=True)):
+        path = result.car_path(event, name, alpha)
+        common = {"type": "scatter", "x": path["day"].to_numpy(), "xaxis": xref, "yaxis": yref}
+        data.append(
+            {
+                **common,
+                "y": path["upper"].to_numpy(),
+                "mode": "lines",
+                "line": {"width": 0},
+                "name": f"{level} band",
+                "legendgroup": "band",
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
+        )
+        data.append(
+            {
+                **common,
+                "y": path["lower"].to_numpy(),
+                "mode": "lines",
+                "line": {"width": 0},
+                "fill": "tonexty",
+                "fillcolor": COLORS["band"],
+                "name": f"{level} band",
+                "legendgroup": "band",
+                "showlegend": i == 0,
+                "hoverinfo": "skip",
+            }
+        )
+        data.append(
+            {
+                **common,
+                "y": path["car"].to_numpy(),
+                "mode": "lines+markers",
+                "line": {"color": COLORS["line"], "width": 2},
+                "marker": {"size": 4},
+                "name": "CAR",
+                "legendgroup": "car",
+                "showlegend": i == 0,
+                "hovertemplate": "day %{x}: %{y:.2%}<extra>" + plot_text(name) + "</extra>",
+            }
+        )
+        line = {"type": "line", "xref": f"{xref} domain", "yref": yref, "x0": 0, "x1": 1}
+        shapes.append({**line, "y0": 0, "y1": 0, "line": {"color": COLORS["muted"], "width": 1}})
+        shapes.append(
+            {
+                "type": "line",
+                "xref": xref,
+                "yref": f"{yref} domain",
+                "x0": 0,
+                "x1": 0,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": COLORS["event"], "width": 1, "dash": "dot"},
+            }
+        )
+        layout[f"yaxis{xref[1:]}"]["tickformat"] = ".1%"
+        layout[f"xaxis{xref[1:]}"]["dtick"] = 2
+    layout.update({**LAYOUT, "height": 220 * rows + 100, "shapes": shapes})
+    layout["legend"] = {"orientation": "h", "y": -0.06}
+    if title is not None:
+        layout["title"] = {"text": title, "x": 0.01, "xanchor": "left"}
+    return go.Figure({"data": data, "layout": layout})
+
+
+def counterfactual(result: Any, *, title: str | None = None) -> go.Figure:
+    """Actual vs counterfactual of an intervention fit (``result.plot()``), styled.
+
+    Parameters
+    ----------
+    result : oilimpact.study.intervention_result.InterventionResult
+    title : str, optional
+        Already escaped for plotly (:func:`plot_text`).
+    """
+    fig = result.plot(title=title) if title is not None else result.plot()
+    return style(fig, height=340)
+
+
+def _round_array(values: Any) -> Any:
+    """Numbers to ``_SIG_DIGITS`` significant digits (NaN -> None); dates to ISO days."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "M":
+        idx = pd.DatetimeIndex(arr.ravel())
+        fmt = "%Y-%m-%d" if (idx[idx.notna()] == idx[idx.notna()].normalize()).all() else None
+        return [None if pd.isna(x) else (x.strftime(fmt) if fmt else x.isoformat()) for x in idx]
+    if arr.dtype.kind in "fiu":
+        arr = arr.astype(float).ravel()
+        finite = np.isfinite(arr)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mag = np.where(finite & (arr != 0), np.floor(np.log10(np.abs(arr))), 0)
+        decimals = np.clip(_SIG_DIGITS - 1 - mag, 0, 15).astype(int)
+        return [
+            round(float(x), int(d)) if ok else None
+            for x, d, ok in zip(arr, decimals, finite, strict=True)
+        ]
+    if arr.dtype.kind == "O" and arr.size and all(isinstance(x, pd.Timestamp) for x in arr.ravel()):
+        return _round_array(pd.DatetimeIndex(arr.ravel()).to_numpy())
+    return values
+
+
+def _lean(fig: go.Figure) -> dict[str, Any]:
+    """The figure as a plain dict with rounded numbers and ISO dates in x/y arrays."""
+    spec = fig.to_plotly_json()
+    for trace in spec.get("data", []):
+        for key in ("x", "y"):
+            values = trace.get(key)
+            if values is not None and not isinstance(values, str):
+                trace[key] = _round_array(values)
+    return spec
+
+
+def figure_html(fig: go.Figure, div_id: str) -> str:
+    """The ``<div>`` + ``<script>`` of one figure, without plotly.js, with a fixed id.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+    div_id : str
+        The element id; unique in the page and deterministic (``"fig-car-blockade"``),
+        so the same inputs give the same bytes (plotly draws a random id otherwise).
+
+    Returns
+    -------
+    str
+        HTML fragment; the page must load plotly.js before it.
+    """
+    spec = _lean(fig)
+    height = spec.get("layout", {}).get("height") or 360
+    return pio.to_html(
+        spec,
+        config=_CONFIG,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        div_id=div_id,
+        default_width="100%",
+        default_height=f"{int(height)}px",
+        validate=False,
+    )

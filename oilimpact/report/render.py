@@ -1,0 +1,393 @@
+"""Rendering and writing the weekly brief: HTML (Jinja2, autoescape), JSON and CSV.
+
+:func:`render_brief` is pure: the same :class:`~oilimpact.report.brief.BriefData` and
+``generated_at`` give byte-identical HTML (deterministic figure ids, no clock). The page
+is self-contained: plotly.js is inlined once in the head, each figure is a ``<div>`` with
+its data, there is no request to any other host. :func:`write_brief` writes the page,
+``results.json`` (sorted keys, no NaN) and one CSV per table into ``<out>/<ISO week>/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .brief import BriefData, _label
+from .tables import Column, Table
+from .tables import jsonable as _jsonable
+
+__all__ = ["BriefPaths", "render_brief", "results_dict", "write_brief"]
+
+
+@dataclass(frozen=True, slots=True)
+class BriefPaths:
+    """Files written by :func:`write_brief`."""
+
+    dir: Path
+    html: Path
+    json: Path
+    tables: dict[str, Path]
+
+
+# ======================================================================================
+# render
+# ======================================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class _Figure:
+    id: str
+    section: str
+    key: str
+    html: str
+    caption: str = ""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _views(data: BriefData) -> dict[str, Any]:
+    """Table views of the page (the HTML shows exactly these columns)."""
+    t = data.tables
+    syn = data.synthetic
+    views: dict[str, Any] = {}
+    views["headline"] = Table(
+        "headline",
+        "tbl-headline",
+        (
+            Column("label", "Series"),
+            Column("unit", "Unit"),
+            Column("date", "Last date", "date"),
+            Column("value", "Last", "f2"),
+            Column("prev_date", "Week-ago date", "date"),
+            Column("prev_value", "Week ago", "f2"),
+            Column("change", "Change", "signed2"),
+            Column("pct_change", "Change (%)", "pct"),
+        ),
+        t["headline"],
+    )
+    views["events"] = Table(
+        "events",
+        "tbl-events",
+        (
+            Column("event", "Event"),
+            Column("date", "Date", "date"),
+            Column("timestamp", "Time (if known)"),
+            Column("day0", "Day 0", "date"),
+            Column("kind", "Kind"),
+            Column("title", "Title"),
+        ),
+        t["events"],
+        caption="Catalog events in the window of this brief",
+    )
+    car_cols = [
+        Column("label", "Series"),
+        Column("window", "Window"),
+        Column("car", "CAR (%)", "pct"),
+        Column("se", "se (%)", "pct"),
+        Column("tstat", "t", "f2"),
+        Column("pvalue", "p (t)", "p"),
+        Column("sq_pvalue", "p (SQ)", "p"),
+        Column("n_est", "n est.", "int"),
+        Column("confounded", "Confounded", "flag"),
+    ]
+    if syn:
+        car_cols.insert(3, Column("true_car", "True CAR (%)", "pct"))
+    car = t["car"]
+    car_tbl = Table(
+        "car",
+        "tbl-car",
+        tuple(car_cols),
+        car,
+        row_css=tuple("confounded" if c else "" for c in car.get("confounded", [])),
+    )
+    blocks = []
+    for ev in data.events.values():
+        if not len(car):
+            break
+        mask = (car["event"] == ev.id).to_numpy()
+        if not mask.any():
+            continue
+        blocks.append(
+            {
+                "id": ev.id,
+                "title": ev.title,
+                "date": ev.date.isoformat(),
+                "time_known": ev.time_known,
+                "notes": ev.notes,
+                "focus": ev.id in data.options.focus_events,
+                "car": car_tbl.slice(
+                    mask,
+                    id=f"tbl-car-{_slug(ev.id)}",
+                    caption=f"CAR by series and window: {ev.id}",
+                ),
+            }
+        )
+    ab_cols = [
+        Column("event", "Event"),
+        Column("label", "Series"),
+        Column("date", "Day 0", "date"),
+        Column("ar", "AR (%)", "pct"),
+        Column("se", "se (%)", "pct"),
+        Column("tstat", "t", "f2"),
+        Column("pvalue", "p (t)", "p"),
+        Column("sq_pvalue", "p (SQ)", "p"),
+    ]
+    if syn:
+        ab_cols.insert(4, Column("true_ar", "True AR (%)", "pct"))
+    views["abnormal0"] = Table("abnormal0", "tbl-abnormal0", tuple(ab_cols), t["abnormal0"])
+    al = t["alignment"]
+    al_cols = tuple(
+        c
+        for c in (
+            Column("event", "Event"),
+            Column("series", "Series"),
+            Column("day0", "Day 0", "date"),
+            Column("reason", "Why"),
+            Column("confounded_by", "Confounded by"),
+            Column("n_est", "n est.", "int"),
+        )
+        if c.key in al.columns
+    )
+    views["alignment"] = Table("alignment", "tbl-alignment", al_cols, al)
+    iv_cols = [
+        Column("label", "Series"),
+        Column("unit", "Unit"),
+        Column("event", "Event"),
+        Column("term", "Term"),
+        Column("estimate", "Estimate", "f1"),
+        Column("se", "se", "f1"),
+        Column("pvalue", "p", "p"),
+        Column("ci_lower", "CI low", "f1"),
+        Column("ci_upper", "CI high", "f1"),
+        Column("pct_of_pre_mean", "% of pre mean", "f1"),
+        Column("placebo_pvalue", "Placebo p", "p"),
+        Column("n_placebo", "n placebo", "int"),
+    ]
+    if syn:
+        iv_cols.insert(5, Column("true_effect", "True effect", "f1"))
+    views["interventions"] = Table(
+        "interventions", "tbl-interventions", tuple(iv_cols), t["interventions"]
+    )
+    h = t["health"]
+    views["health"] = (
+        Table(
+            "health",
+            "tbl-health",
+            (
+                Column("series", "Series"),
+                Column("source", "Source"),
+                Column("source_id", "Source id"),
+                Column("first", "First", "date"),
+                Column("last", "Last", "date"),
+                Column("rows", "Rows", "int"),
+                Column("fetched_at", "Fetched", "datetime"),
+                Column("vintage", "Vintage"),
+                Column("stale", "Stale", "flag"),
+                Column("warnings", "Validation warnings"),
+            ),
+            h,
+            row_css=tuple("stale" if s else "" for s in h["stale"]),
+        )
+        if data.has_health
+        else None
+    )
+    return {"tables": views, "event_blocks": blocks}
+
+
+def _figures(data: BriefData) -> list[_Figure]:
+    from .figures import car_paths, counterfactual, figure_html, plot_text, sparklines
+
+    figs: list[_Figure] = []
+    if data.sparks:
+        fig = sparklines(
+            data.sparks,
+            labels={n: _label(n) for n in data.sparks},
+            points=data.options.sparkline_points,
+        )
+        figs.append(
+            _Figure(
+                "fig-headline-sparklines",
+                "headline",
+                "sparklines",
+                figure_html(fig, "fig-headline-sparklines"),
+                f"Last {data.options.sparkline_points} observations up to {data.as_of}; "
+                "green: up over the panel, orange: down.",
+            )
+        )
+    for ev in data.options.focus_events:
+        pairs = [(n, data.study_for(ev, n)) for n in data.options.chart_series]
+        pairs = [(n, r) for n, r in pairs if r is not None]
+        if not pairs:
+            continue
+        fid = f"fig-car-{_slug(ev)}"
+        title = plot_text(f"CAR paths around {ev}")
+        fig = car_paths(
+            pairs,
+            ev,
+            labels={n: _label(n) for n, _ in pairs},
+            alpha=data.options.alpha,
+            title=title,
+        )
+        figs.append(
+            _Figure(
+                fid,
+                "event",
+                ev,
+                figure_html(fig, fid),
+                f"Cumulative abnormal return (log, fraction) from the first event-window day, "
+                f"with the {100 * (1 - data.options.alpha):g}% prediction-error band.",
+            )
+        )
+    for name, res in data.interventions.items():
+        fid = f"fig-volume-{_slug(name)}"
+        fig = counterfactual(res, title=plot_text(f"{_label(name)}: actual vs counterfactual"))
+        figs.append(_Figure(fid, "volumes", name, figure_html(fig, fid)))
+    return figs
+
+
+def _iso_generated(generated_at: dt.datetime | str) -> str:
+    if generated_at is None or (isinstance(generated_at, str) and not generated_at.strip()):
+        raise ValueError(
+            "generated_at is required: the brief prints it and uses no clock of its own "
+            "(pass datetime.now(timezone.utc) to stamp it now)"
+        )
+    if isinstance(generated_at, str):
+        return generated_at
+    ts = pd.Timestamp(generated_at)
+    return ts.isoformat()
+
+
+def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
+    """Render the brief as one self-contained HTML page.
+
+    Parameters
+    ----------
+    data : BriefData
+    generated_at : datetime or str
+        Printed in the page; the only time the page contains, so the same ``data``
+        and ``generated_at`` give byte-identical output.
+
+    Returns
+    -------
+    str
+        The HTML: plotly.js inlined once in the head, one ``<div>`` per figure, no
+        reference to any other host, every user-supplied text escaped.
+    """
+    import jinja2
+    import plotly.offline
+
+    from .. import __version__
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("oilimpact.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    figures = _figures(data)
+    views = _views(data)
+    stale = []
+    h = data.tables["health"]
+    if data.has_health and len(h):
+        stale = h.loc[h["stale"], "series"].astype(str).tolist()
+    volume_warnings = [f"{n}: {w}" for n, r in data.interventions.items() for w in r.warnings]
+    ctx = {
+        "version": __version__,
+        "as_of": data.as_of.isoformat(),
+        "week": data.week,
+        "week_ago": data.week_ago.isoformat(),
+        "generated_at": _iso_generated(generated_at),
+        "synthetic": data.synthetic,
+        "plotlyjs": plotly.offline.get_plotlyjs(),
+        "figures": figures,
+        "notices": list(data.notices),
+        "methods": list(data.methods),
+        "stale_series": stale,
+        "volume_warnings": volume_warnings,
+        "table_files": [f"{k}.csv" for k in data.tables],
+        **views,
+    }
+    return env.get_template("brief.html.j2").render(**ctx)
+
+
+# ======================================================================================
+# write
+# ======================================================================================
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        out[col] = [
+            v
+            if isinstance(v, str)
+            else (json.dumps(j) if isinstance(j := _jsonable(v), list) else j)
+            for v in out[col]
+        ]
+    return out
+
+
+def results_dict(data: BriefData, *, generated_at: dt.datetime | str) -> dict[str, Any]:
+    """Everything the brief shows, JSON-able (``results.json``)."""
+    return {
+        "meta": {
+            "as_of": data.as_of.isoformat(),
+            "week": data.week,
+            "generated_at": _iso_generated(generated_at),
+            "synthetic": data.synthetic,
+            "events": list(data.events),
+            "notices": list(data.notices),
+        },
+        "options": data.options.to_dict(),
+        "specs": {
+            "event_study": [r.spec.to_dict() for r in data.studies],
+            "interventions": {n: r.spec.to_dict() for n, r in data.interventions.items()},
+        },
+        "methods": list(data.methods),
+        "true_effects": _jsonable(dict(data.true_effects)),
+        "tables": {name: _records(frame) for name, frame in data.tables.items()},
+    }
+
+
+def write_brief(
+    data: BriefData, out_dir: str | Path, *, generated_at: dt.datetime | str
+) -> BriefPaths:
+    """Write ``<out_dir>/<ISO week>/brief.html``, ``results.json`` and ``<table>.csv``.
+
+    Existing files of the same week are overwritten; nothing else is touched.
+
+    Returns
+    -------
+    BriefPaths
+    """
+    folder = Path(out_dir) / data.week
+    folder.mkdir(parents=True, exist_ok=True)
+    html = render_brief(data, generated_at=generated_at)
+    html_path = folder / "brief.html"
+    html_path.write_text(html, encoding="utf-8", newline="\n")
+    payload = results_dict(data, generated_at=generated_at)
+    json_path = folder / "results.json"
+    json_path.write_text(
+        json.dumps(payload, sort_keys=True, indent=1, allow_nan=False, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+        newline="\n",
+    )
+    tables: dict[str, Path] = {}
+    for name, frame in data.tables.items():
+        p = folder / f"{name}.csv"
+        _csv_frame(frame).to_csv(p, index=False, lineterminator="\n")
+        tables[name] = p
+    return BriefPaths(folder, html_path, json_path, tables)
