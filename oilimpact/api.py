@@ -37,6 +37,7 @@ from .errors import (
     InputError,
     OilImpactError,
     SourceError,
+    StaleDataError,
     StoreError,
     ValidationError,
 )
@@ -45,6 +46,9 @@ from .series import SeriesRegistry, SeriesSpec, default_registry
 from .store import Store
 
 __all__ = [
+    "StaleDataError",
+    "build_brief",
+    "default_as_of",
     "FetchOutcome",
     "ImportOutcome",
     "STALE_AFTER_DAYS",
@@ -459,6 +463,130 @@ def status(
             }
         )
     return pd.DataFrame(rows, columns=cols).sort_values("series").reset_index(drop=True)
+
+
+def default_as_of(today: DateLike | None = None) -> date:
+    """The end (Sunday) of the last complete ISO week before ``today`` (default: now, UTC).
+
+    Examples
+    --------
+    >>> default_as_of("2026-01-14")  # a Wednesday
+    datetime.date(2026, 1, 11)
+    >>> default_as_of("2026-01-11")  # a Sunday: that week is not over yet
+    datetime.date(2026, 1, 4)
+    """
+    now = pd.Timestamp(today) if today is not None else pd.Timestamp.now("UTC").tz_localize(None)
+    now = now.normalize()
+    days_back = now.dayofweek + 1  # Monday -> 1 day back (Sunday), Sunday -> 7
+    return (now - pd.Timedelta(days=days_back)).date()
+
+
+def _health(store: Store, loaded: Mapping[str, pd.Series], as_of: pd.Timestamp, reg: SeriesRegistry) -> pd.DataFrame:
+    """Per series its source, span up to ``as_of``, fetch time, vintages, warnings, stale."""
+    rows = []
+    for name, values in loaded.items():
+        entry = store.entry(name)
+        spec = reg.spec_or_default(name)
+        valid = values.dropna()
+        last = valid.index[-1] if valid.size else pd.NaT
+        age = int((as_of - last).days) if valid.size else None
+        meta = entry.meta if entry is not None and isinstance(entry.meta, dict) else {}
+        rows.append(
+            {
+                "series": name,
+                "source": entry.source if entry else "",
+                "source_id": entry.source_id if entry else "",
+                "first": valid.index[0] if valid.size else pd.NaT,
+                "last": last,
+                "rows": int(valid.size),
+                "fetched_at": entry.fetched_at if entry else pd.NaT,
+                "vintage": int(entry.n_vintages) if entry else 0,
+                "stale": age is None or age > STALE_AFTER_DAYS.get(spec.frequency, 7),
+                "warnings": "; ".join(meta.get("warnings", [])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build_brief(
+    *,
+    as_of: DateLike | None = None,
+    data_dir: str | Path | None = None,
+    out: str | Path = "reports",
+    generated_at: DateLike | None = None,
+    demo: bool = False,
+    fetch: bool = False,
+    fail_on_stale: bool = False,
+    catalog: str | Path | None = None,
+    registry: SeriesRegistry | str | Path | None = None,
+) -> Any:
+    """Build the weekly brief from the store (or the synthetic demo) and write it.
+
+    Writes ``<out>/<ISO week>/brief.html``, ``results.json`` and a CSV of every table.
+
+    Parameters
+    ----------
+    as_of : date-like, optional
+        Data cut-off. Default: :func:`default_as_of` (the demo: its last date).
+    demo : bool
+        Use :func:`oilimpact.demo.demo_dataset` (seeded, synthetic, offline) instead of the
+        store; every page is marked synthetic and shows the injected true effects.
+    fetch : bool
+        Refresh every fetchable series first (failures are reported in the health table
+        through their staleness, never by replacing stored data).
+    fail_on_stale : bool
+        Raise :class:`~oilimpact.errors.StaleDataError` instead of building when any
+        series' last observation is older than :data:`STALE_AFTER_DAYS` before ``as_of``.
+    generated_at : date-like, optional
+        Printed in the brief; fix it for byte-identical rebuilds. Default: now (UTC).
+
+    Returns
+    -------
+    oilimpact.report.BriefPaths
+        ``html``, ``json`` and ``tables`` paths.
+    """
+    from .events import load_catalog
+    from .report import compute_brief, write_brief
+
+    reg = _registry(registry)
+    cat = load_catalog(catalog)
+    synthetic, true_effects = False, None
+    if demo:
+        from .demo import demo_dataset
+
+        data = demo_dataset()
+        cut = pd.Timestamp(as_of) if as_of is not None else data.prices.index[-1]
+        prices, volumes, health = data.prices, dict(data.volumes), data.health_frame()
+        synthetic, true_effects = True, data.true_effects
+    else:
+        if fetch:
+            globals()["fetch"](data_dir=data_dir, registry=reg)
+        cut = pd.Timestamp(as_of if as_of is not None else default_as_of())
+        store = open_store(data_dir)
+        names = store.names()
+        if not names:
+            raise OilImpactError(
+                f"the store at {store.root} is empty: run `oilimpact import FILE --series NAME` or "
+                "`oilimpact fetch`, or build the offline demo with `oilimpact brief --demo`"
+            )
+        loaded = {n: store.load(n, end=cut) for n in names}
+        health = _health(store, loaded, cut, reg)
+        if fail_on_stale and health["stale"].any():
+            stale = health.loc[health["stale"], ["series", "last"]]
+            listing = ", ".join(f"{r.series} (last {pd.Timestamp(r.last).date()})" for r in stale.itertuples())
+            raise StaleDataError(
+                f"stale series as of {cut.date()}: {listing}. The brief was not built; "
+                "fetch again or pass an earlier --as-of."
+            )
+        daily = [n for n in names if reg.spec_or_default(n).frequency == "daily"]
+        prices = pd.concat({n: loaded[n] for n in daily}, axis=1) if daily else pd.DataFrame()
+        volumes = {n: loaded[n] for n in names if n not in daily}
+    stamp = pd.Timestamp(generated_at) if generated_at is not None else pd.Timestamp.now("UTC")
+    brief = compute_brief(
+        prices, volumes, as_of=cut.date(), events=cat, health=health,
+        synthetic=synthetic, true_effects=true_effects, registry=reg,
+    )  # fmt: skip
+    return write_brief(brief, out, generated_at=stamp.to_pydatetime())
 
 
 # Re-exported so ``except oilimpact.api.OilImpactError`` reads naturally in notebooks.

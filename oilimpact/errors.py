@@ -25,6 +25,7 @@ __all__ = [
     "OilImpactError",
     "RateLimitError",
     "SourceError",
+    "StaleDataError",
     "StoreError",
     "ValidationError",
     "scrub",
@@ -108,6 +109,10 @@ class ValidationError(OilImpactError, ValueError):
     def __init__(self, message: str, failures: Any = None) -> None:
         super().__init__(message)
         self.failures = failures
+
+
+class StaleDataError(OilImpactError):
+    """A series is older than its frequency allows; the brief refuses to republish it."""
 
 
 class EstimationError(OilImpactError, ValueError):
