@@ -153,6 +153,9 @@ class BriefOptions:
         Also estimate a change of slope (needs several post-event periods).
     max_placebos : int
         Cap on the placebo refits of each intervention fit.
+    intervention_pre_periods : mapping of frequency to int
+        Pre-event periods each intervention fit uses (one linear trend over decades of
+        structural breaks fits badly, so the window is finite: 60 months, 156 weeks).
     sparkline_points : int
         Observations per sparkline.
     """
@@ -168,6 +171,7 @@ class BriefOptions:
     study_series: tuple[str, ...] = _STUDY
     focus_events: tuple[str, ...] = ("blockade", "fto_announced", "fto_effective")
     chart_series: tuple[str, ...] = ("brent", "wti", SPREAD, "xle", "fro", "vlo")
+    intervention_pre_periods: tuple[tuple[str, int], ...] = (("monthly", 60), ("weekly", 156))
     intervention_events: tuple[str, ...] = ("blockade",)
     intervention_model: str = "segmented"
     intervention_start: str = "next"
@@ -484,6 +488,16 @@ def _find(studies: Sequence[EventStudyResult], event: str, series: str) -> Event
     return None
 
 
+def _pre_periods(series: pd.Series, opts: BriefOptions) -> int | None:
+    """The finite pre-event window for ``series`` by its inferred frequency (None: all)."""
+    dates = series.dropna().index
+    if len(dates) < 3:
+        return None
+    step = float(pd.Series(dates).diff().dt.days.median())
+    freq = "weekly" if step <= 10 else "monthly"
+    return dict(opts.intervention_pre_periods).get(freq)
+
+
 def _run_interventions(
     volumes: Mapping[str, pd.Series],
     as_of: pd.Timestamp,
@@ -512,6 +526,7 @@ def _run_interventions(
                     start=opts.intervention_start,  # type: ignore[arg-type]
                     slope=opts.intervention_slope,
                     max_placebos=opts.max_placebos,
+                    pre_periods=_pre_periods(s, opts),
                     alpha=opts.alpha,
                 )
         except OilImpactError as exc:

@@ -256,7 +256,8 @@ def intervention(
     the first real event is refitted with the whole event configuration shifted to
     start at :math:`\tau` (same relative spacing, same model, same seasonal terms; for
     SARIMAX the chosen order is reused, not re-selected). When ``pre_periods`` is set,
-    each placebo uses the same number of pre periods. No real post-event data enter a
+    each placebo uses at most that many pre periods (and at least ``min_pre_periods``
+    observed ones), so early pseudo dates are admissible too. No real post-event data enter a
     placebo fit. The p-value of each term is
 
     .. math:: p = \frac{1 + \#\{|\hat\theta_{placebo}| \ge |\hat\theta|\}}{1 + n_{placebo}} .
@@ -1219,9 +1220,7 @@ def _run_placebo(
     cum = np.concatenate([[0], np.cumsum(finite)])
     taus = []
     for tau in range(1, c1 - post_len + 1):
-        ps0 = 0 if pre_periods is None else tau - pre_periods
-        if ps0 < 0:
-            continue
+        ps0 = 0 if pre_periods is None else max(0, tau - pre_periods)
         if cum[tau - offset] - cum[ps0] < min_pre:
             continue
         if cum[tau + post_len] - cum[tau] == 0:
@@ -1234,7 +1233,7 @@ def _run_placebo(
     month_all = grid.month.to_numpy()
     doy_all = grid.day_of_year.to_numpy()
     for tau in taus:
-        ps0 = 0 if pre_periods is None else tau - pre_periods
+        ps0 = 0 if pre_periods is None else max(0, tau - pre_periods)
         pe = tau + post_len  # exclusive end
         dates = grid[ps0:pe]
         y = yv[ps0:pe]
