@@ -384,7 +384,7 @@ def load_frame(
         cols[name] = store.load(name, as_of=as_of, start=start, end=end)
     if not cols:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-    return pd.concat(cols, axis=1).sort_index()
+    return pd.concat(cols, axis=1, sort=True)
 
 
 def validate(
@@ -481,7 +481,22 @@ def default_as_of(today: DateLike | None = None) -> date:
     return (now - pd.Timedelta(days=days_back)).date()
 
 
-def _health(store: Store, loaded: Mapping[str, pd.Series], as_of: pd.Timestamp, reg: SeriesRegistry) -> pd.DataFrame:
+def _complete_periods(series: pd.Series, frequency: str, cut: pd.Timestamp) -> pd.Series:
+    """Keep only periods complete on ``cut``: a month dated 2026-01-01 ends 2026-01-31.
+
+    Monthly series are indexed by the first day of the month, so ``end=cut`` alone would
+    let a brief dated 2026-01-09 use January's value, which nobody knew on that day.
+    Weekly EIA periods are dated by week ending and daily ones by session: no change.
+    """
+    if frequency != "monthly" or series.empty:
+        return series
+    ends = series.index + pd.offsets.MonthEnd(0)
+    return series[ends <= cut]
+
+
+def _health(
+    store: Store, loaded: Mapping[str, pd.Series], as_of: pd.Timestamp, reg: SeriesRegistry
+) -> pd.DataFrame:
     """Per series its source, span up to ``as_of``, fetch time, vintages, warnings, stale."""
     rows = []
     for name, values in loaded.items():
@@ -569,17 +584,24 @@ def build_brief(
                 f"the store at {store.root} is empty: run `oilimpact import FILE --series NAME` or "
                 "`oilimpact fetch`, or build the offline demo with `oilimpact brief --demo`"
             )
-        loaded = {n: store.load(n, end=cut) for n in names}
+        loaded = {
+            n: _complete_periods(store.load(n, end=cut), reg.spec_or_default(n).frequency, cut)
+            for n in names
+        }
         health = _health(store, loaded, cut, reg)
         if fail_on_stale and health["stale"].any():
             stale = health.loc[health["stale"], ["series", "last"]]
-            listing = ", ".join(f"{r.series} (last {pd.Timestamp(r.last).date()})" for r in stale.itertuples())
+            listing = ", ".join(
+                f"{r.series} (last {pd.Timestamp(r.last).date()})" for r in stale.itertuples()
+            )
             raise StaleDataError(
                 f"stale series as of {cut.date()}: {listing}. The brief was not built; "
                 "fetch again or pass an earlier --as-of."
             )
         daily = [n for n in names if reg.spec_or_default(n).frequency == "daily"]
-        prices = pd.concat({n: loaded[n] for n in daily}, axis=1) if daily else pd.DataFrame()
+        prices = (
+            pd.concat({n: loaded[n] for n in daily}, axis=1, sort=True) if daily else pd.DataFrame()
+        )
         volumes = {n: loaded[n] for n in names if n not in daily}
     stamp = pd.Timestamp(generated_at) if generated_at is not None else pd.Timestamp.now("UTC")
     brief = compute_brief(

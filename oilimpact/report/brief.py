@@ -514,7 +514,12 @@ def _run_interventions(
             e for e in wanted if s.dropna().size and pd.Timestamp(e.date) <= s.dropna().index[-1]
         ]
         if not evs:
-            notices.append(f"intervention {name}: no observation after the events")
+            last = s.dropna().index[-1].date() if s.dropna().size else None
+            ids = ", ".join(f"{e.id} ({e.date})" for e in wanted)
+            notices.append(
+                f"intervention {name}: not estimable yet; its last complete period ({last}) "
+                f"is not after {ids}, so no post-event data were known on {as_of.date()}"
+            )
             continue
         try:
             with warnings.catch_warnings():

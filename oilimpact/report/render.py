@@ -313,6 +313,7 @@ def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
         "methods": list(data.methods),
         "stale_series": stale,
         "volume_warnings": volume_warnings,
+        "volume_notices": [n for n in data.notices if n.startswith("intervention ")],
         "table_files": [f"{k}.csv" for k in data.tables],
         **views,
     }
