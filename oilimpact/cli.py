@@ -463,7 +463,7 @@ def study_cmd(
     if as_json:
         _json(result.to_dict())
     else:
-        out.print(result.summary(), highlight=False)
+        sys.stdout.write(result.summary() + "\n")
 
 
 @app.command("intervention")
@@ -474,6 +474,13 @@ def intervention_cmd(
         typer.Option("--event", "-e", help="Event id, repeatable (default: blockade)."),
     ] = None,
     model: Annotated[str, typer.Option(help="segmented | sarimax")] = "segmented",
+    start: Annotated[
+        str, typer.Option(help="Effect starts in the period 'containing' the event or the 'next'.")
+    ] = "containing",
+    pre_periods: Annotated[
+        int | None,
+        typer.Option(help="Pre-event periods to fit (default: 60 months / 156 weeks; 0 = all)."),
+    ] = None,
     placebo: Annotated[
         bool, typer.Option(help="Placebo (permutation) inference over pseudo-event dates.")
     ] = True,
@@ -488,25 +495,33 @@ def intervention_cmd(
 
     Example: oilimpact intervention ve_crude_production --event blockade --model sarimax
     """
+    import pandas as pd
+
     from . import api
     from .events import load_catalog
+    from .series import default_registry
     from .study.intervention import intervention
 
     try:
         cat = load_catalog(catalog)
+        events = [cat[e] for e in (event or ["blockade"])]
         data = api.load(series, as_of=as_of, data_dir=data_dir)
+        if pre_periods is None:
+            freq = default_registry().spec_or_default(series).frequency
+            pre_periods = {"monthly": 60, "weekly": 156}.get(freq, 0)
+        if pre_periods:
+            first = pd.Timestamp(min(e.date for e in events))
+            available = int((data.dropna().index < first).sum()) - 1
+            pre_periods = min(pre_periods, max(available, 1))
         result = intervention(
-            data,
-            [cat[e] if e in cat else e for e in (event or ["blockade"])],
-            model=model,
-            placebo=placebo,
+            data, events, model=model, start=start, placebo=placebo, pre_periods=pre_periods or None
         )
     except OilImpactError as exc:
         _fail(exc)
     if as_json:
         _json(result.to_dict())
     else:
-        out.print(result.summary(), highlight=False)
+        sys.stdout.write(result.summary() + "\n")
 
 
 @app.command("brief")

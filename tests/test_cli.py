@@ -144,3 +144,49 @@ def test_bad_filter_syntax_is_one_line_error(tmp_path):
 def test_fetch_offline_reports_store(tmp_path):
     res = _invoke("fetch", "--offline", "--data-dir", str(tmp_path))
     assert res.exit_code == 0 and "store is empty" in res.stdout
+
+
+def test_events_lists_catalog():
+    res = _invoke("events", "--json")
+    ids = [r["id"] for r in json.loads(res.stdout)]
+    assert res.exit_code == 0 and {"blockade", "fto_announced", "maduro_captured"} <= set(ids)
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory):
+    if not REAL.is_dir():
+        pytest.skip(f"real snapshot {REAL} absent")
+    root = tmp_path_factory.mktemp("real_store")
+    import_snapshot(REAL, root, fetched_at="2026-01-09T12:00:00Z")
+    return root
+
+
+def test_study_json_equals_the_api(real_store):
+    from oilimpact.events import load_catalog
+    from oilimpact.study import event_study
+
+    res = _invoke("study", "brent", "--event", "blockade", "--data-dir", str(real_store), "--json")
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    frame = api.load_frame(["brent", "sp500"], data_dir=real_store)
+    direct = event_study(frame[["brent"]], [load_catalog()["blockade"]], market=frame["sp500"])
+    want = {tuple(w): v for w, v in zip(direct.car["window"], direct.car["car"], strict=True)}
+    got = {tuple(row["window"]): row["car"] for row in payload["car"]}
+    assert set(got) == set(want) and len(got) == 5
+    for window, value in got.items():
+        assert value == pytest.approx(want[window], rel=1e-12)
+
+
+def test_study_text_and_unknown_event(real_store):
+    res = _invoke("study", "wti", "--event", "fto_announced", "--data-dir", str(real_store))
+    assert res.exit_code == 0 and "fto_announced" in res.stdout and "p(SQ)" in res.stdout
+    res = _invoke("study", "wti", "--event", "nope", "--data-dir", str(real_store))
+    assert res.exit_code == 2 and "unknown event 'nope'" in res.stderr
+
+
+def test_intervention_json_has_effects(real_store):
+    res = _invoke("intervention", "ve_crude_production", "--data-dir", str(real_store), "--json")
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    terms = {(e["event"], e["term"]) for e in payload["effects"]}
+    assert ("blockade", "level") in terms
