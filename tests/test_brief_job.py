@@ -50,6 +50,12 @@ def test_real_brief_uses_only_complete_periods_and_refuses_stale(tmp_path):
     # January 2026 production was not known on 2026-01-09: the last complete month is December
     assert health.loc["ve_crude_production", "last"] == "2025-12-01"
     assert health.loc["brent", "last"] == "2026-01-09"
+    # day 0 comes from the pair's own sessions: 2025-09-01 (US Labor Day) has a Brent
+    # price but no S&P 500 close, and must not push 2025-09-02 out of the grid
+    align = pd.read_csv(paths.tables["alignment"]).set_index(["event", "series"])
+    assert align.loc[("boat_strike_1", "brent"), "day0"][:10] == "2025-09-02"
+    assert align.loc[("maduro_offer", "wti"), "day0"][:10] == "2026-01-02"
+    assert align.loc[("blockade", "brent_wti"), "day0"][:10] == "2025-12-17"
     car = pd.read_csv(paths.tables["car"])
     assert {"blockade", "fto_announced"} <= set(car["event"])
     html = paths.html.read_text()

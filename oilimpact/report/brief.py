@@ -45,7 +45,6 @@ from ..study.engine import DEFAULT_EVENT_WINDOWS, event_study
 from ..study.intervention import intervention
 from ..study.intervention_result import InterventionResult
 from ..study.result import EventStudyResult
-from ..study.returns import compute_returns
 from .tables import jsonable as _jsonable
 
 __all__ = [
@@ -329,30 +328,32 @@ def _headline(
     )
 
 
-def _study_returns(prices: pd.DataFrame, names: Sequence[str], market: str) -> pd.DataFrame:
-    """Log returns of the studied series and the market, plus the spread return.
+def _study_prices(prices: pd.DataFrame, names: Sequence[str], market: str) -> pd.DataFrame:
+    """Prices of the studied series and the market, plus the Brent/WTI price ratio.
 
-    The Brent-WTI spread is studied as the difference of the two log returns,
-    ``d ln(Brent/WTI)``: a spread in USD can be zero or negative, so its "return" is
-    undefined, while the return difference is the return of a long-Brent/short-WTI
-    position in ratio terms and is defined whenever both prices are positive.
+    The engine turns prices into synchronous log returns per pair (only dates where the
+    asset and the market both have a price), so a holiday of one market does not move
+    day 0 of the other. The Brent-WTI spread is studied through the ratio Brent/WTI:
+    its log return is ``d ln(Brent/WTI)``, the difference of the two log returns. A
+    spread in USD can be zero or negative, so its own "return" is undefined, while the
+    ratio's is the return of a long-Brent/short-WTI position in ratio terms.
     """
     cols = [c for c in dict.fromkeys([*names, market]) if c in prices.columns and c != SPREAD]
-    rets = compute_returns(prices[cols], "log")
+    out = prices[cols].copy()
     if SPREAD in names and {"brent", "wti"} <= set(prices.columns):
-        rets[SPREAD] = rets["brent"] - rets["wti"]
-    order = [c for c in names if c in rets.columns and c != market] + [market]
-    return rets[order]
+        out[SPREAD] = prices["brent"] / prices["wti"]
+    order = [c for c in names if c in out.columns and c != market] + [market]
+    return out[order]
 
 
 def _registry_with_spread(registry: SeriesRegistry) -> SeriesRegistry:
     wti = registry["wti"] if "wti" in registry else None
     spec = SeriesSpec(
         name=SPREAD,
-        description="Brent-WTI: difference of log returns, d ln(Brent/WTI)",
-        unit="log return",
+        description="Brent/WTI price ratio: its log return is d ln(Brent/WTI)",
+        unit="ratio",
         frequency="daily",
-        kind="return",
+        kind="price",
         calendar=wti.calendar if wti else "XNYS",
         close_time=wti.close_time if wti else dt.time(14, 30),
         timezone=wti.timezone if wti else "America/New_York",
@@ -362,7 +363,7 @@ def _registry_with_spread(registry: SeriesRegistry) -> SeriesRegistry:
 
 
 def _run_studies(
-    returns: pd.DataFrame,
+    prices: pd.DataFrame,
     events: EventCatalog,
     catalog: EventCatalog,
     opts: BriefOptions,
@@ -374,27 +375,27 @@ def _run_studies(
         model=opts.model,
         estimation_window=opts.estimation_window,
         event_windows=opts.event_windows,
-        input="returns",
+        input="prices",
         conventions=opts.conventions,
         catalog=catalog,
         registry=registry,
     )
-    assets = [c for c in returns.columns if c != opts.market]
+    assets = [c for c in prices.columns if c != opts.market]
     try:
-        return [event_study(returns, list(events.values()), **kw)], []
+        return [event_study(prices, list(events.values()), **kw)], []
     except EstimationError:
         pass
     results: list[EventStudyResult] = []
     notices: list[str] = []
     for ev in events.values():
         try:
-            results.append(event_study(returns, [ev], **kw))
+            results.append(event_study(prices, [ev], **kw))
             continue
         except EstimationError:
             pass
         for name in assets:
             try:
-                results.append(event_study(returns[[name, opts.market]], [ev], **kw))
+                results.append(event_study(prices[[name, opts.market]], [ev], **kw))
             except EstimationError as exc:
                 notices.append(f"event study {ev.id} / {name} not computed: {exc}")
     return results, notices
@@ -846,8 +847,8 @@ def compute_brief(
         # enough history for the estimation window, and no older prices (WTI < 0 in 2020)
         span = int(abs(opts.estimation_window[0]) * 1.6) + 60
         window = prices.loc[first - pd.Timedelta(days=span) :]
-        rets = _study_returns(window, study_names, opts.market)
-        studies, n2 = _run_studies(rets, in_range, events, opts, _registry_with_spread(reg))
+        levels = _study_prices(window, study_names, opts.market)
+        studies, n2 = _run_studies(levels, in_range, events, opts, _registry_with_spread(reg))
         notices += n2
 
     car = _car_table(studies, synthetic, true)
