@@ -412,11 +412,12 @@ def event_study(
     ids_ev: list[str] = []
     ids_as: list[str] = []
     day0s: list[pd.Timestamp] = []
-    align_rows: list[dict[str, Any]] = []
+    align_rows: list[dict[str, Any]] = []  # one dict of columns per asset
     evt_dates_rows: list[np.ndarray] = []
     confounded_w: list[np.ndarray] = []
     mkt_mean_all: list[np.ndarray] = []
     mkt_ss_all: list[np.ndarray] = []
+    align_cache: dict[tuple[Any, ...], tuple[pd.DatetimeIndex, np.ndarray, list[str]]] = {}
 
     for asset in assets:
         cols = [asset] + used_regressors
@@ -460,10 +461,26 @@ def event_study(
                 f"({', '.join(used_regressors) or 'none'}) are all observed"
             )
 
-        # day 0 of every event on this grid
-        pos = np.full(len(all_events), -1, dtype=np.int64)
-        reasons: list[str] = [""] * len(all_events)
-        for j, ev in enumerate(all_events):
+        # day 0 of every event on this grid: aligned once per (grid, close rule) and
+        # reused by every asset that shares both (align_event is the slow part)
+        key = (
+            len(sessions),
+            hash(sessions.asi8.tobytes()),
+            spec.calendar,
+            spec.close_time,
+            str(spec.timezone),
+        )
+        cached = align_cache.get(key)
+        if cached is not None and cached[0].equals(sessions):
+            pos, reasons = cached[1].copy(), list(cached[2])
+            pending: Iterable[int] = [j for j in range(len(all_events)) if j < n_ev and pos[j] < 0]
+        else:
+            pos = np.full(len(all_events), -1, dtype=np.int64)
+            reasons = [""] * len(all_events)
+            pending = range(len(all_events))
+        sess_pos = {d: i for i, d in enumerate(sessions.asi8)} if cached is None else None
+        for j in pending:
+            ev = all_events[j]
             is_studied = j < n_ev
             if ev.timestamp.date() < sessions[0].date():
                 if is_studied:
@@ -483,11 +500,17 @@ def event_study(
                         f"{sessions[-1].date()}): {exc}"
                     ) from exc
                 continue
-            k = int(sessions.get_indexer([pd.Timestamp(al.day0)])[0])
+            k = (
+                sess_pos.get(pd.Timestamp(al.day0).value, -1)
+                if sess_pos is not None
+                else int(sessions.get_indexer([pd.Timestamp(al.day0)])[0])
+            )
             if k < 0:  # pragma: no cover - align_event returns one of the sessions
                 raise EstimationError(f"alignment of {ev.id!r} returned a non-session day")
             pos[j] = k
             reasons[j] = al.reason
+        if cached is None:
+            align_cache[key] = (sessions, pos.copy(), list(reasons))
 
         k_st = pos[:n_ev]
         # ---- estimation positions, minus other events' windows ------------------------
@@ -555,42 +578,42 @@ def event_study(
             )
 
         # ---- confounding: another event's day 0 inside this event's windows -----------
-        other_pos = pos.copy()
+        # (vectorised over the studied events: rel[i, j] = day of event j relative to i)
+        n_all = len(all_events)
+        rel = pos[None, :] - k_st[:, None]
+        other = (pos[None, :] >= 0) & (np.arange(n_all)[None, :] != np.arange(n_ev)[:, None])
         conf_w = np.zeros((n_ev, len(windows)), dtype=bool)
-        for i in range(n_ev):
-            mask = (other_pos >= 0) & (np.arange(len(all_events)) != i)
-            rel = other_pos[mask] - k_st[i]
-            names = [all_events[j].id for j in np.flatnonzero(mask)]
-            in_u = (rel >= lo_u) & (rel <= hi_u)
-            conf_ids = tuple(n for n, f in zip(names, in_u, strict=True) if f)
-            for w, (lo, hi) in enumerate(windows):
-                conf_w[i, w] = bool(((rel >= lo) & (rel <= hi)).any())
-            ev = studied[i]
-            align_rows.append(
-                {
-                    "event": ev.id,
-                    "series": asset,
-                    "title": ev.title,
-                    "timestamp": ev.timestamp,
-                    "time_known": ev.time_known,
-                    "day0": sessions[int(k_st[i])],
-                    "reason": reasons[i],
-                    "confounded_by": ", ".join(conf_ids),
-                    "n_est": int(n_ok[i]),
-                    "dropped_est_days": int(dropped[i].sum()),
-                    "est_start": sessions[int(clipped[i][in_range[i]].min())]
-                    if in_range[i].any()
-                    else pd.NaT,
-                    "est_end": sessions[int(clipped[i][in_range[i]].max())]
-                    if in_range[i].any()
-                    else pd.NaT,
-                    "event_days_observed": int((in_evt[i] & ~np.isnan(y_evt[i])).sum()),
-                    "spanning_returns": int(
-                        (use_est[i] & gap[clipped[i]]).sum()
-                        + (in_evt[i] & gap[clipped_evt[i]]).sum()
-                    ),
-                }
-            )
+        for w, (lo, hi) in enumerate(windows):  # a handful of windows
+            conf_w[:, w] = (other & (rel >= lo) & (rel <= hi)).any(axis=1)
+        in_u = other & (rel >= lo_u) & (rel <= hi_u)
+        conf_by = [""] * n_ev
+        for i in np.flatnonzero(in_u.any(axis=1)):  # only the confounded pairs
+            conf_by[i] = ", ".join(all_events[j].id for j in np.flatnonzero(in_u[i]))
+        sess_np = sessions.to_numpy()
+        any_in = in_range.any(axis=1)
+        first = np.clip(est_pos[:, 0], 0, T - 1)
+        last = np.clip(est_pos[:, -1], 0, T - 1)
+        nat = np.datetime64("NaT", "ns")
+        align_rows.append(
+            {
+                "event": [ev.id for ev in studied],
+                "series": [asset] * n_ev,
+                "title": [ev.title for ev in studied],
+                "timestamp": [ev.timestamp for ev in studied],
+                "time_known": [ev.time_known for ev in studied],
+                "day0": sess_np[k_st],
+                "reason": reasons[:n_ev],
+                "confounded_by": conf_by,
+                "n_est": n_ok.astype(int),
+                "dropped_est_days": dropped.sum(axis=1).astype(int),
+                "est_start": np.where(any_in, sess_np[first], nat),
+                "est_end": np.where(any_in, sess_np[last], nat),
+                "event_days_observed": (in_evt & ~np.isnan(y_evt)).sum(axis=1).astype(int),
+                "spanning_returns": (
+                    (use_est & gap[clipped]).sum(axis=1) + (in_evt & gap[clipped_evt]).sum(axis=1)
+                ).astype(int),
+            }
+        )
         confounded_w.append(conf_w)
 
         # estudy2: market mean and sum of squares over all market days of the window
@@ -665,7 +688,16 @@ def event_study(
         series=tuple(assets),
         confounders=tuple(e.id for e in others),
     )
-    return build_result(panel, windows, spec_obj, pd.DataFrame(align_rows), evt_dates, conf)
+    align_df = pd.DataFrame(
+        {
+            col: [x for r in align_rows for x in r[col]]
+            if col
+            in ("event", "series", "title", "timestamp", "time_known", "reason", "confounded_by")
+            else np.concatenate([np.asarray(r[col]) for r in align_rows])
+            for col in align_rows[0]
+        }
+    )
+    return build_result(panel, windows, spec_obj, align_df, evt_dates, conf)
 
 
 def build_result(

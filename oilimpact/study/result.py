@@ -230,7 +230,7 @@ class EventStudyResult:
             )
         notes.append(
             "p(t): PE-corrected t test, Student t with L1-k dof (MacKinlay 1997); "
-            "p(SQ): rank against estimation residual sums (Gelbach-Helland-Klick 2013)"
+            "p(SQ): studentised rank against estimation residual sums (Gelbach-Helland-Klick 2013)"
         )
         return notes
 

@@ -14,6 +14,7 @@ from oilimpact.study.single import (
     min_sq_pvalue,
     rolling_sums,
     sq_pvalues,
+    sq_reference,
 )
 
 RTOL = 1e-10
@@ -92,14 +93,97 @@ def test_rolling_sums_skip_gaps():
     assert rolling_sums(r, 7).shape == (1, 0)
 
 
-def test_car_sq_uses_rolling_sums():
-    p, *_ = _panel()
+def test_car_sq_uses_studentised_rolling_sums():
+    """SQ on [0,5]: CAR / sqrt(g'(I + X*(X'X)^-1 X*')g) ranked among the rolling sums
+    over sqrt(g_u'(I - H)g_u), both computed here from an explicit hat matrix."""
+    p, y, m, l1 = _panel()
     out = car_tests(p, [(0, 5)])
-    ref = rolling_sums(p.est_resid, 6)
-    expected, n = sq_pvalues(ref, p.event_ar[:, 1:7].sum(axis=1))
+    L = 6
+    ref = np.full((p.n_pairs, l1 - L + 1), np.nan)
+    stat = np.empty(p.n_pairs)
+    for i in range(p.n_pairs):
+        ok = ~np.isnan(y[i, :l1])
+        X = np.column_stack([np.ones(l1), m[i, :l1]])[ok]
+        xtx_inv = np.linalg.inv(X.T @ X)
+        H = X @ xtx_inv @ X.T
+        resid = np.full(l1, np.nan)
+        resid[ok] = y[i, :l1][ok] - X @ (xtx_inv @ X.T @ y[i, :l1][ok])
+        pos = np.flatnonzero(ok)
+        for u in range(l1 - L + 1):
+            days = np.arange(u, u + L)
+            if not ok[days].all():
+                continue
+            g = np.isin(pos, days).astype(float)
+            ref[i, u] = resid[days].sum() / np.sqrt(g @ (np.eye(ok.sum()) - H) @ g)
+        cols = (p.event_days >= 0) & (p.event_days <= 5)
+        Xs = np.column_stack([np.ones(cols.sum()), m[i, l1:][cols]])
+        g = np.ones(cols.sum())
+        pe = np.eye(cols.sum()) + Xs @ xtx_inv @ Xs.T
+        stat[i] = p.event_ar[i][cols].sum() / np.sqrt(g @ pe @ g)
+    np.testing.assert_allclose(sq_reference(p, L), ref, rtol=1e-9)
+    expected, n = sq_pvalues(ref, stat)
     np.testing.assert_allclose(out["sq_pvalue"], expected)
     assert out["sq_n"].tolist() == n.tolist()
     assert out["sq_n"].iloc[0] == 239 - 6 + 1
+    assert out["sq_n"].iloc[1] == 239 - 6 + 1 - 6  # the missing day removes 6 sums
+
+
+def test_ar_sq_is_studentised_by_leverage():
+    p, y, m, l1 = _panel()
+    a = ar_tests(p)
+    i = 0
+    X = np.column_stack([np.ones(l1), m[i, :l1]])
+    xtx_inv = np.linalg.inv(X.T @ X)
+    h = np.einsum("ti,ij,tj->t", X, xtx_inv, X)
+    ref = p.est_resid[i] / np.sqrt(1 - h)
+    Xs = np.column_stack([np.ones(p.event_days.size), m[i, l1:]])
+    hs = np.einsum("ti,ij,tj->t", Xs, xtx_inv, Xs)
+    stat = p.event_ar[i] / np.sqrt(1 + hs)
+    expected, _ = sq_pvalues(ref[None, :], stat[None, :])
+    np.testing.assert_allclose(a["sq_pvalue"][i], expected[0])
+    # day 0 of the AR tests is the [0, 0] CAR window
+    car = car_tests(p, [(0, 0)])
+    np.testing.assert_allclose(car["sq_pvalue"], a["sq_pvalue"][:, 1])
+
+
+def test_sq_pvalues_sorted_search_equals_direct_counts():
+    rng = np.random.default_rng(11)
+    for width in (1, 2, 7, 64, 239, 300):
+        ref = np.round(rng.normal(size=(40, width)), 1)  # ties on purpose
+        ref[rng.random(ref.shape) < 0.1] = np.nan
+        x = np.round(rng.normal(size=(40, 21)), 1)
+        x[0, 0] = np.nan
+        p_many, n = sq_pvalues(ref, x)  # sorted binary search (many statistics)
+        for j in range(21):
+            p_one, _ = sq_pvalues(ref, x[:, j])  # direct comparisons
+            np.testing.assert_array_equal(p_many[:, j], p_one)
+        le = (ref[:, :, None] <= x[:, None, :]).sum(axis=1)
+        ge = (ref[:, :, None] >= x[:, None, :]).sum(axis=1)
+        brute = np.minimum(1, 2 * np.minimum(1 + le, 1 + ge) / (n[:, None] + 1.0))
+        brute[np.isnan(x) | (n[:, None] == 0)] = np.nan
+        np.testing.assert_array_equal(p_many, brute)
+
+
+def test_sq_multifactor_and_constant_mean_references():
+    rng = np.random.default_rng(4)
+    n, l1, l2 = 3, 120, 6
+    f = rng.normal(0, 0.01, size=(n, l1 + l2, 2))
+    y = 0.5 * f[:, :, 0] + rng.normal(0, 0.01, size=(n, l1 + l2))
+    p = fit_panel(
+        y[:, :l1], y[:, l1:], f[:, :l1], f[:, l1:], model="multifactor", event_days=np.arange(l2)
+    )
+    L = 3
+    for i in range(n):
+        X = np.column_stack([np.ones(l1), f[i, :l1]])
+        H = X @ np.linalg.inv(X.T @ X) @ X.T
+        for u in (0, 50, l1 - L):
+            g = np.zeros(l1)
+            g[u : u + L] = 1
+            want = p.est_resid[i, u : u + L].sum() / np.sqrt(g @ (np.eye(l1) - H) @ g)
+            np.testing.assert_allclose(sq_reference(p, L)[i, u], want, rtol=1e-9)
+    c = fit_panel(y[:, :l1], y[:, l1:], model="constant_mean", event_days=np.arange(l2))
+    want = rolling_sums(c.est_resid, L) / np.sqrt(L - L**2 / l1)
+    np.testing.assert_allclose(sq_reference(c, L), want, rtol=1e-12)
 
 
 def test_window_with_missing_ar_gives_nan_car():
