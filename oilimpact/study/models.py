@@ -5,7 +5,7 @@ estimation-window and event-window returns of N pairs as stacked arrays, fits th
 normal-return model of every pair by batched least squares (closed-form masked sums
 for the market model, stacked ``(N, F, F)`` normal equations of the centred regressors
 otherwise, with a per-pair mask for missing days -- there is no Python loop over pairs)
-and returns the :class:`~oilimpact.study.panel.AbnormalPanel` (a :class:`FittedPanel`)
+and returns the :class:`~oilimpact.study.panel.AbnormalPanel`
 that the inference layer reads.
 
 Models (MacKinlay 1997, section 4; Brown and Warner 1985, section 2):
@@ -26,7 +26,6 @@ Models (MacKinlay 1997, section 4; Brown and Warner 1985, section 2):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -35,35 +34,10 @@ import pandas as pd
 from ..errors import EstimationError
 from .panel import AbnormalPanel, Conventions
 
-__all__ = ["MODELS", "FittedPanel", "ModelName", "fit_panel", "n_params"]
+__all__ = ["MODELS", "ModelName", "fit_panel", "n_params"]
 
 ModelName = Literal["zero_mean", "constant_mean", "market_adjusted", "market", "multifactor"]
 MODELS: tuple[str, ...] = ("zero_mean", "constant_mean", "market_adjusted", "market", "multifactor")
-
-
-@dataclass(frozen=True, slots=True)
-class FittedPanel(AbnormalPanel):
-    r"""An :class:`~oilimpact.study.panel.AbnormalPanel` that also carries the design.
-
-    :func:`fit_panel` returns this subclass; everything that reads an ``AbnormalPanel``
-    reads it unchanged. The extra fields let the SQ test standardise by the exact OLS
-    leverages (:func:`oilimpact.study.single.sq_pvalues`); they are ``None`` for models
-    without regressors (``zero_mean``, ``constant_mean``, ``market_adjusted``).
-
-    Attributes
-    ----------
-    design_est : ndarray, shape (N, L1, F) or None
-        Regressors centred on their mean over the pair's estimation sample, 0 on the
-        days outside it.
-    design_evt : ndarray, shape (N, L2, F) or None
-        Event-window regressors centred on the same means, 0 on missing event days.
-    sxx_inv : ndarray, shape (N, F, F) or None
-        Inverse of the centred cross-product matrix :math:`S_{xx} = \tilde X'\tilde X`.
-    """
-
-    design_est: np.ndarray | None = None
-    design_evt: np.ndarray | None = None
-    sxx_inv: np.ndarray | None = None
 
 
 def n_params(model: ModelName, n_factors: int = 1) -> int:
@@ -112,7 +86,7 @@ def fit_panel(
     market_mean_all: np.ndarray | None = None,
     market_ss_all: np.ndarray | None = None,
     min_estimation: int | None = None,
-) -> FittedPanel:
+) -> AbnormalPanel:
     r"""Fit the normal-return model of N pairs at once and build the abnormal panel.
 
     Parameters
@@ -147,7 +121,7 @@ def fit_panel(
 
     Returns
     -------
-    FittedPanel
+    AbnormalPanel
         An :class:`~oilimpact.study.panel.AbnormalPanel` that also carries the centred
         design (used by the SQ test's studentisation).
 
@@ -357,7 +331,7 @@ def fit_panel(
         pe[miss] = np.nan
         pe.transpose(0, 2, 1)[miss] = np.nan
 
-    return FittedPanel(
+    return AbnormalPanel(
         ids=ids,
         est_resid=resid,
         n_est=n_est.astype(int),

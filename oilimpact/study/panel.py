@@ -57,6 +57,14 @@ class AbnormalPanel:
     event_market : ndarray, shape (N, L2) or None
         Market returns on the event-window days.
     conventions : {"textbook", "estudy2"}
+    design_est : ndarray, shape (N, L1, F) or None
+        Regressors centred on their mean over the pair's estimation sample, 0 on days
+        outside it; ``None`` for models without regressors. With ``design_evt`` and
+        ``sxx_inv`` it gives the exact OLS leverages the studentised SQ test uses.
+    design_evt : ndarray, shape (N, L2, F) or None
+        Event-window regressors centred on the same means, 0 on missing event days.
+    sxx_inv : ndarray, shape (N, F, F) or None
+        Inverse of the centred cross-product matrix ``S_xx``.
     """
 
     ids: pd.MultiIndex
@@ -71,6 +79,9 @@ class AbnormalPanel:
     est_market: np.ndarray | None = None
     event_market: np.ndarray | None = None
     conventions: Conventions = "textbook"
+    design_est: np.ndarray | None = None
+    design_evt: np.ndarray | None = None
+    sxx_inv: np.ndarray | None = None
 
     @property
     def n_pairs(self) -> int:

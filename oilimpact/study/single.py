@@ -246,7 +246,7 @@ def _design(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Centred estimation design, centred event regressors, ``S_xx^{-1}`` (or None).
 
-    Read from a :class:`~oilimpact.study.models.FittedPanel`, or rebuilt from
+    Read from the panel's design fields (set by :func:`~oilimpact.study.models.fit_panel`), or rebuilt from
     ``est_market``/``event_market`` for a market-model panel built by hand.
     """
     d_est = getattr(panel, "design_est", None)
