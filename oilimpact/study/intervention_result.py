@@ -100,7 +100,8 @@ class InterventionSpec:
     fourier_order : int
         Number of harmonics when ``seasonal == "fourier"``.
     hac_lags : int or None
-        Newey-West lags of the segmented fit (None for SARIMAX).
+        Bartlett lags used by the segmented fit (the lag rule of ``cov`` unless set by
+        the caller; see ``ModelInfo.hac_rule``), None for SARIMAX.
     ic : {"aic", "bic"}
         Information criterion of the SARIMAX order search.
     max_order : tuple of int
@@ -116,6 +117,8 @@ class InterventionSpec:
         Observed periods required before the (pseudo) event.
     close_events : {"merge", "raise"}
     alpha : float
+    cov : {"hac-prewhiten", "hac"} or None
+        Standard errors of the segmented fit (None for SARIMAX).
     """
 
     series: str
@@ -144,6 +147,7 @@ class InterventionSpec:
     min_pre_periods: int
     close_events: Literal["merge", "raise"]
     alpha: float
+    cov: Literal["hac-prewhiten", "hac"] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (timestamps as ISO dates)."""
@@ -170,10 +174,12 @@ class ModelInfo:
         Estimated mean parameters (regressors kept after the rank check; for SARIMAX
         also the ARMA and variance parameters).
     df_resid : float or None
-        Residual degrees of freedom of the t reference distribution (segmented), None
+        Degrees of freedom of the t reference distribution (segmented: Satterthwaite
+        with ``cov="hac-prewhiten"``, ``nobs - n_params`` with ``cov="hac"``), None
         when inference is normal (SARIMAX).
     hac_lags : int or None
-        Newey-West lags (segmented).
+        Bartlett (Newey-West) lags used by the segmented fit: on the prewhitened
+        residuals (``"hac-prewhiten"``) or on the scores (``"hac"``).
     pre_mean : float
         Mean of the observed values before the first treated (or event) period.
     order, seasonal_order : tuple or None
@@ -192,6 +198,13 @@ class ModelInfo:
     columns : tuple of str
         Design columns kept; ``dropped`` the event terms dropped as not identified.
     dropped : tuple of str
+    cov_type : {"hac-prewhiten", "hac"} or None
+        Standard errors of the segmented fit (None for SARIMAX).
+    hac_rule : str or None
+        How ``hac_lags`` was chosen (Andrews 1991 AR(1) plug-in, Newey-West 1994 rule,
+        or set by the caller).
+    prewhiten_rho : float or None
+        Bias-corrected AR(1) prewhitening coefficient (``"hac-prewhiten"``).
     """
 
     model: Literal["segmented", "sarimax"]
@@ -210,6 +223,9 @@ class ModelInfo:
     cov_params: pd.DataFrame
     columns: tuple[str, ...]
     dropped: tuple[str, ...] = ()
+    cov_type: str | None = None
+    hac_rule: str | None = None
+    prewhiten_rho: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -229,6 +245,9 @@ class ModelInfo:
             "params": {k: _jsonable(v) for k, v in self.params.items()},
             "columns": list(self.columns),
             "dropped": list(self.dropped),
+            "cov_type": self.cov_type,
+            "hac_rule": self.hac_rule,
+            "prewhiten_rho": _jsonable(self.prewhiten_rho),
         }
 
 
@@ -335,10 +354,19 @@ class InterventionResult:
         for ev, date, period in sp.events:
             lines.append(f"  {ev}: {_iso(date)} -> {_period(period, sp.frequency)}")
         if sp.model == "segmented":
-            lines.append(
-                f"Model: OLS, trend={sp.trend}, seasonal={sp.seasonal}, "
-                f"HAC (Newey-West, Bartlett) lags={mi.hac_lags}, t({mi.df_resid:g})"
-            )
+            lines.append(f"Model: OLS, trend={sp.trend}, seasonal={sp.seasonal}")
+            if mi.cov_type == "hac-prewhiten":
+                se = (
+                    f"HAC, AR(1)-prewhitened (rho={_fmt(mi.prewhiten_rho)}) Newey-West, "
+                    f"Bartlett lags={mi.hac_lags} ({mi.hac_rule}), "
+                    f"Satterthwaite t({_fmt(mi.df_resid, 1)})"
+                )
+            else:
+                se = (
+                    f"HAC, Newey-West, Bartlett lags={mi.hac_lags} ({mi.hac_rule}), "
+                    f"t({_fmt(mi.df_resid, 0)})"
+                )
+            lines.append(f"Standard errors: {se}")
         else:
             lines.append(
                 f"Model: SARIMAX{mi.order}"

@@ -11,13 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import optimize, stats
+from scipy.linalg import toeplitz
 
 from oilimpact.errors import EstimationError
 from oilimpact.study.intervention import (
     CloseEventsWarning,
     InterventionResult,
     PlaceboWarning,
+    _expected_r1,
     _fast_ols,
+    _prewhitened_cov,
+    _r1_moments,
     intervention,
     newey_west_lags,
 )
@@ -60,6 +65,48 @@ def _imports_value() -> pd.Series:
     return pd.Series(raw["value"].to_numpy(float), index=idx, name="us_imports_ve_value")
 
 
+def _reference_prewhitened(
+    X: np.ndarray, u: np.ndarray, lags: int | None = None
+) -> tuple[np.ndarray, float, int, float]:
+    """The default covariance ("hac-prewhiten") computed another way.
+
+    Explicit n x n matrices for the bias-corrected AR(1) coefficient (root of
+    tr(MJMR)/tr(MR) = r1 by bisection), recolouring by numerical integration of the
+    spectral density f_v(w) / |1 - rho e^{-iw}|^2 on a fine grid (not the closed-form
+    autocovariance sum of the package), explicit (X'X)^-1 X' Omega X (X'X)^-1.
+    Returns (cov, df, lags, rho).
+    """
+    n, k = X.shape
+    M = np.eye(n) - X @ np.linalg.solve(X.T @ X, X.T)
+    J = np.eye(n, k=1)
+    h = np.arange(n)
+
+    def expected(r: float) -> float:
+        R = toeplitz(r**h)
+        return np.trace(M @ J @ M @ R) / np.trace(M @ R)
+
+    r1 = (u[1:] @ u[:-1]) / (u @ u)
+    rho = optimize.brentq(lambda r: expected(r) - r1, -0.97, 0.97, xtol=1e-14)
+    v = u[1:] - rho * u[:-1]
+    m = n - 1
+    if lags is None:
+        rv = (v[1:] @ v[:-1]) / (v[:-1] @ v[:-1])
+        alpha = 4 * rv**2 / ((1 - rv) ** 2 * (1 + rv) ** 2)
+        lags = math.floor(1.1447 * (alpha * m) ** (1 / 3))
+    grid = 2 * np.pi * np.arange(2**14) / 2**14
+    f_v = np.zeros_like(grid)
+    for lag in range(-lags, lags + 1):
+        g = (v[abs(lag) :] @ v[: m - abs(lag)]) / m
+        f_v += (1 - abs(lag) / (lags + 1)) * g * np.cos(grid * lag)
+    f_u = f_v / np.abs(1 - rho * np.exp(-1j * grid)) ** 2
+    gamma = np.array([np.mean(f_u * np.cos(grid * j)) for j in h])
+    omega = toeplitz(gamma)
+    omega *= (u @ u) / np.trace(M @ omega)
+    H = np.linalg.inv(X.T @ X)
+    df = 1 / (1 / (n - k) + 2 * (1 + rho) / ((1 - rho) * (n - 1)))
+    return H @ X.T @ omega @ X @ H, df, lags, rho
+
+
 def _direct_design(s: pd.Series, event_month: str, seasonal: bool) -> pd.DataFrame:
     """The segmented design built independently of the package."""
     t = np.arange(len(s), dtype=float)
@@ -94,14 +141,35 @@ def test_real_blockade_matches_direct_statsmodels_fit(loader, unit):
     # independent fit of the same design: 60 months before 2025-12 to the end
     sample = s.loc["2020-12-01":]
     X = _direct_design(sample, "2025-12-01", seasonal=True)
-    lags = math.floor(4 * (len(sample) / 100) ** (2 / 9))
-    ref = sm.OLS(sample.to_numpy(), X.to_numpy()).fit(
-        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
-    )
+    ref = sm.OLS(sample.to_numpy(), X.to_numpy()).fit()
     np.testing.assert_allclose(eff.loc["level", "estimate"], ref.params[-2], rtol=1e-8)
     np.testing.assert_allclose(eff.loc["slope", "estimate"], ref.params[-1], rtol=1e-8)
-    np.testing.assert_allclose(eff.loc["level", "se"], ref.bse[-2], rtol=1e-8)
-    np.testing.assert_allclose(eff.loc["level", "pvalue"], ref.pvalues[-2], rtol=1e-8)
+    # default standard errors: prewhitened HAC computed independently (see helper)
+    V, df, lags, rho = _reference_prewhitened(X.to_numpy(), ref.resid)
+    assert res.spec.cov == "hac-prewhiten" and res.model_info.cov_type == "hac-prewhiten"
+    assert res.model_info.hac_lags == lags and "Andrews (1991)" in res.model_info.hac_rule
+    np.testing.assert_allclose(res.model_info.prewhiten_rho, rho, rtol=1e-8)
+    np.testing.assert_allclose(res.model_info.df_resid, df, rtol=1e-8)
+    se = np.sqrt(np.diag(V))
+    np.testing.assert_allclose(eff.loc["level", "se"], se[-2], rtol=1e-7)
+    np.testing.assert_allclose(eff.loc["slope", "se"], se[-1], rtol=1e-7)
+    p_ref = 2 * stats.t.sf(abs(ref.params[-2] / se[-2]), df)
+    np.testing.assert_allclose(eff.loc["level", "pvalue"], p_ref, rtol=1e-6)
+    # plain Newey-West (cov="hac") equals statsmodels' HAC fit, SEs, p-values and band
+    nw = intervention(s, {"blockade": "2025-12-16"}, pre_periods=60, cov="hac", placebo=False)
+    nw_lags = math.floor(4 * (len(sample) / 100) ** (2 / 9))
+    assert nw.model_info.hac_lags == nw_lags and "Newey-West (1994)" in nw.model_info.hac_rule
+    ref_nw = sm.OLS(sample.to_numpy(), X.to_numpy()).fit(
+        cov_type="HAC", cov_kwds={"maxlags": nw_lags, "use_correction": True}, use_t=True
+    )
+    eff_nw = nw.effects.set_index("term")
+    np.testing.assert_allclose(eff_nw.loc["level", "se"], ref_nw.bse[-2], rtol=1e-8)
+    np.testing.assert_allclose(eff_nw.loc["level", "pvalue"], ref_nw.pvalues[-2], rtol=1e-8)
+    np.testing.assert_allclose(eff_nw.loc["level", "estimate"], ref.params[-2], rtol=1e-8)
+    Xcf0 = X.copy()
+    Xcf0[["level", "slope"]] = 0.0
+    band = ref_nw.get_prediction(Xcf0.to_numpy()).summary_frame(alpha=0.05)
+    np.testing.assert_allclose(nw.path["cf_lower"], band["mean_ci_lower"], rtol=1e-8)
     pre_mean = sample.loc[:"2025-11-01"].mean()
     np.testing.assert_allclose(
         eff.loc["level", "pct_of_pre_mean"], 100 * ref.params[-2] / pre_mean, rtol=1e-8
@@ -141,6 +209,61 @@ def test_real_production_three_events_jointly():
 # -- reference pieces -----------------------------------------------------------------
 def test_newey_west_rule():
     assert [newey_west_lags(n) for n in (24, 60, 100, 300)] == [2, 3, 4, 5]
+
+
+def test_prewhitened_cov_matches_independent_computation():
+    rng = np.random.default_rng(11)
+    n = 90
+    t = np.arange(n, dtype=float)
+    X = np.column_stack([np.ones(n), t, (t >= 78).astype(float), np.where(t >= 78, t - 78, 0)])
+    e = rng.normal(size=n)
+    u = np.empty(n)
+    u[0] = e[0]
+    for i in range(1, n):
+        u[i] = 0.6 * u[i - 1] + e[i]
+    resid = u - X @ np.linalg.lstsq(X, u, rcond=None)[0]
+    for lags in (None, 3):
+        est = _prewhitened_cov(X, resid, lags)
+        V, df, ref_lags, rho = _reference_prewhitened(X, resid, lags)
+        assert est.lags == ref_lags
+        np.testing.assert_allclose(est.rho, rho, rtol=1e-9)
+        np.testing.assert_allclose(est.cov, V, rtol=1e-8)
+        np.testing.assert_allclose(est.df, df, rtol=1e-10)
+    # expected lag-one residual autocorrelation at rho = 0: tr(MJ) / (n - k)
+    Q = np.linalg.qr(X)[0]
+    M = np.eye(n) - Q @ Q.T
+    np.testing.assert_allclose(
+        _expected_r1(0.0, _r1_moments(Q)), np.trace(M @ np.eye(n, k=1)) / (n - 4), rtol=1e-10
+    )
+
+
+def test_cov_options_and_lag_rule_reported():
+    s = monthly()
+    res = intervention(s, {"blockade": "2025-12-16"}, placebo=False)
+    mi = res.model_info
+    assert mi.cov_type == "hac-prewhiten" and mi.prewhiten_rho is not None
+    assert mi.df_resid < mi.nobs - mi.n_params  # Satterthwaite df below T - k
+    text = res.summary()
+    assert "AR(1)-prewhitened" in text and f"lags={mi.hac_lags}" in text
+    assert "Andrews (1991) AR(1) plug-in" in text
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["model_info"]["cov_type"] == "hac-prewhiten" and d["spec"]["cov"] == "hac-prewhiten"
+    # point estimates do not depend on the covariance choice
+    nw = intervention(s, {"blockade": "2025-12-16"}, placebo=False, cov="hac", hac_lags=2)
+    np.testing.assert_allclose(nw.effects["estimate"], res.effects["estimate"], rtol=1e-10)
+    assert nw.model_info.hac_lags == 2 and nw.model_info.hac_rule == "set by hac_lags"
+    assert nw.model_info.df_resid == nw.model_info.nobs - nw.model_info.n_params
+    assert "Newey-West, Bartlett lags=2 (set by hac_lags)" in nw.summary()
+    fixed = intervention(s, {"blockade": "2025-12-16"}, placebo=False, hac_lags=3)
+    assert fixed.model_info.hac_lags == 3
+    with pytest.raises(EstimationError, match="cov must be 'hac-prewhiten' or 'hac'"):
+        intervention(s, {"blockade": "2025-12-16"}, cov="nw")  # type: ignore[arg-type]
+    with pytest.raises(EstimationError, match="hac_lags must be a non-negative integer"):
+        intervention(s, {"blockade": "2025-12-16"}, hac_lags=-1)
+    sar = intervention(
+        s.iloc[40:], {"b": "2025-12-16"}, model="sarimax", max_order=(0, 0, 0), placebo=False
+    )
+    assert sar.spec.cov is None and sar.model_info.cov_type is None
 
 
 def test_fast_hac_equals_statsmodels():

@@ -1,7 +1,18 @@
 """Simulation checks of oilimpact.study.intervention (segmented OLS, seeded).
 
-* Known level shift: the 95% CI covers the truth at about the nominal rate.
-* No effect: the placebo p-value is uniform (KS test) and rejects about alpha.
+Monthly series of 120 periods with a trend, the event at period 108 (12 post-event
+periods), Gaussian errors, iid or AR(1) with phi = 0.3; default settings
+(``cov="hac-prewhiten"``), ``slope=False`` and no seasonal terms.
+
+* Known level shift: the 95% interval covers the truth at the nominal rate, within
+  3 binomial standard deviations of 0.95 for the number of simulations.
+* No effect: the model p-value rejects at 5% within 3 binomial sd of 0.05, and the
+  placebo p-value is uniform (KS test) and rejects within 3 binomial sd of 0.05. (The
+  t statistic of the level does not depend on the true shift, so the coverage check
+  is also a size check of 1 - coverage on other seeds.)
+
+Plain Newey-West (``cov="hac"``) fails the first two checks (coverage 0.88-0.90 iid,
+0.85-0.86 AR(0.3)); see docs/methods-intervention.md for the measured table.
 """
 
 from __future__ import annotations
@@ -18,6 +29,12 @@ from oilimpact.study.intervention import intervention
 N, POST = 120, 12
 IDX = pd.date_range("2015-01-01", periods=N, freq="MS", name="date")
 EVENT = {"ev": IDX[N - POST]}
+SHIFT = -50.0
+#: Simulations per check and the tolerance (binomial standard deviations).
+N_COVERAGE, N_NULL, Z_TOL = 300, 160, 3.0
+#: Placebo dates per no-effect simulation (evenly spaced; keeps the test fast). With 39
+#: dates the placebo p-value lives on k/40 and its 5% test has size exactly 0.05.
+N_PLACEBO = 39
 
 
 def _sim(seed: int, shift: float, phi: float) -> pd.Series:
@@ -31,38 +48,49 @@ def _sim(seed: int, shift: float, phi: float) -> pd.Series:
     return pd.Series(y, index=IDX, name="x")
 
 
-def _binom_band(p: float, n: int, z: float = 3.0) -> tuple[float, float]:
+def _binom_band(p: float, n: int, z: float = Z_TOL) -> tuple[float, float]:
     sd = np.sqrt(p * (1 - p) / n)
     return p - z * sd, p + z * sd
 
 
 @pytest.mark.slow
-def test_level_ci_coverage_iid():
-    reps = 300
+@pytest.mark.parametrize("phi", [0.0, 0.3], ids=["iid", "ar0.3"])
+def test_level_ci_coverage_is_nominal(phi):
     hits = 0
-    for r in range(reps):
-        res = intervention(_sim(r, -50.0, 0.0), EVENT, slope=False, placebo=False, seasonal="none")
+    for r in range(N_COVERAGE):
+        res = intervention(
+            _sim(r, SHIFT, phi), EVENT, slope=False, placebo=False, seasonal="none", unit=""
+        )
         row = res.effects.iloc[0]
-        hits += bool(row.ci_lower <= -50.0 <= row.ci_upper)
-    # Newey-West intervals under-cover when the post window is short (12 of 120
-    # periods): measured 0.89 (iid) and 0.86 (AR(1) 0.3) over 400 seeds. The band below
-    # pins that behaviour (and catches a broken estimator); the placebo p-value is the
-    # calibrated test (next test).
-    assert 0.84 <= hits / reps <= 0.99, hits / reps
+        assert row.term == "level"
+        hits += bool(row.ci_lower <= SHIFT <= row.ci_upper)
+    lo, hi = _binom_band(0.95, N_COVERAGE)  # 0.912 .. 0.988 for 300 simulations
+    assert lo <= hits / N_COVERAGE <= hi, (phi, hits / N_COVERAGE)
 
 
 @pytest.mark.slow
-def test_placebo_pvalue_uniform_under_no_effect():
-    reps = 200
-    pvals = []
+@pytest.mark.parametrize("phi", [0.0, 0.3], ids=["iid", "ar0.3"])
+def test_no_effect_model_size_and_placebo_uniform(phi):
+    model_p, placebo_p = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for r in range(reps):
-            res = intervention(_sim(10_000 + r, 0.0, 0.3), EVENT, slope=False, seasonal="none")
-            pvals.append(res.effects.iloc[0].placebo_pvalue)
-    p = np.asarray(pvals)
+        for r in range(N_NULL):
+            res = intervention(
+                _sim(10_000 + r, 0.0, phi),
+                EVENT,
+                slope=False,
+                seasonal="none",
+                unit="",
+                max_placebos=N_PLACEBO,
+            )
+            row = res.effects.iloc[0]
+            model_p.append(row.pvalue)
+            placebo_p.append(row.placebo_pvalue)
+    lo, hi = _binom_band(0.05, N_NULL)  # 0 .. 0.102 for 160 simulations
+    size = np.mean(np.asarray(model_p) <= 0.05)
+    assert lo <= size <= hi, (phi, size)
+    p = np.asarray(placebo_p)
     assert stats.kstest(p, "uniform").pvalue > 0.01
-    lo, hi = _binom_band(0.05, reps)
     assert max(lo, 0.0) <= np.mean(p <= 0.05) <= hi
 
 
@@ -72,7 +100,7 @@ def test_sarimax_recovers_shift_on_a_few_series():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = intervention(
-                _sim(500 + r, -50.0, 0.3).iloc[60:],
+                _sim(500 + r, SHIFT, 0.3).iloc[60:],
                 EVENT,
                 model="sarimax",
                 slope=False,
@@ -81,4 +109,4 @@ def test_sarimax_recovers_shift_on_a_few_series():
                 placebo=False,
             )
         row = res.effects.iloc[0]
-        assert row.ci_lower < -50.0 < row.ci_upper
+        assert row.ci_lower < SHIFT < row.ci_upper
