@@ -711,7 +711,12 @@ def _methods(
             f"{'a linear trend, ' if sp.trend else ''}seasonal terms per series "
             f"({', '.join(f'{k}: {v}' for k, v in seas.items())}); "
             + (
-                "Newey-West (HAC) standard errors; "
+                (
+                    "prewhitened Newey-West (HAC) standard errors with a Satterthwaite t "
+                    "reference (Andrews-Monahan 1992); "
+                    if sp.cov == "hac-prewhiten"
+                    else "Newey-West (HAC) standard errors; "
+                )
                 if sp.model == "segmented"
                 else "SARIMA errors chosen by information criterion; "
             )

@@ -97,14 +97,16 @@ class StudySpec:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame as JSON-able records: NaN -> None, timestamps -> ISO strings."""
+    """A frame as JSON-able records (15 significant digits): NaN -> None, timestamps -> ISO."""
     if df.empty:
         return []
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object and len(out[col]) and isinstance(out[col].iloc[0], tuple):
             out[col] = out[col].map(list)
-    return json.loads(out.to_json(orient="records", date_format="iso", date_unit="s"))
+    return json.loads(
+        out.to_json(orient="records", date_format="iso", date_unit="s", double_precision=15)
+    )
 
 
 def _fmt(x: Any, spec: str = ".4f") -> str:
