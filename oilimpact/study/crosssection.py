@@ -2,8 +2,10 @@
 
 Every function here reads an :class:`~oilimpact.study.panel.AbnormalPanel` and returns a
 tidy :class:`pandas.DataFrame`; nothing is re-estimated, so the functions are pure numpy
-and vectorised over pairs (no Python loop over pairs; loops run over event-window days
-or windows only).
+and vectorised over pairs (no Python loop over pairs; loops run over event-window days,
+windows, or blocks of pairs). Each row of residuals is sorted once per panel, and the
+panel-level pieces are reused by the next call on the same data (see "Implementation
+and speed" in ``docs/methods-crosssection.md``).
 
 Tests (the ``test`` column; formulas in ``docs/methods-crosssection.md``), each with its
 reference law for the two-sided p-value:
@@ -30,9 +32,10 @@ variance divisor, prediction-error correction) are already in the panel.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -110,31 +113,97 @@ def _pvalue_t(z: np.ndarray, df: np.ndarray | float) -> np.ndarray:
     return 2.0 * stats.t.sf(np.abs(z), df)
 
 
-def _rank_rows(x: np.ndarray) -> np.ndarray:
-    """Ranks within each row (average ties), NaN kept as NaN (R's ``na.last='keep'``).
+def _sort_rows(
+    x: np.ndarray, nan: np.ndarray | None = None, scratch: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise sort of ``x`` (C-contiguous float64), NaN last, ties in any order.
 
-    Sort-based and vectorised over rows; equals ``scipy.stats.rankdata(x, axis=1,
-    nan_policy="omit")`` with NaN restored, at a fraction of its cost.
+    Returns ``(order, xs, flat)``: column indices in sorted order, the sorted values and
+    the flat positions ``row * width + order`` (for gathers and scatters). NaN is sorted
+    as ``+inf`` so numpy's SIMD quicksort applies (a NaN key makes ``argsort`` several
+    times slower); data with both NaN and infinities take the stable NaN-aware sort.
+    ``nan`` is ``np.isnan(x)`` if the caller has it; ``scratch`` lets the NaN key be
+    written into ``x`` (restored before returning) instead of into a copy.
     """
     n, width = x.shape
-    if width == 0 or n == 0:
-        return x.astype(float, copy=True)
-    order = np.argsort(x, axis=1, kind="stable")  # NaN sort last
-    xs = np.take_along_axis(x, order, axis=1)
-    ordinal = np.broadcast_to(np.arange(1.0, width + 1.0), (n, width))
+    if nan is None:
+        nan = np.isnan(x)
+    if not nan.any():
+        order = np.argsort(x, axis=1)
+    elif np.isinf(x).any():
+        order = np.argsort(x, axis=1, kind="stable")  # NaN after +inf
+    elif scratch:
+        x[nan] = np.inf
+        order = np.argsort(x, axis=1)
+        x[nan] = np.nan
+    else:
+        order = np.argsort(np.where(nan, np.inf, x), axis=1)
+    flat = order + (np.arange(n) * width)[:, None]
+    return order, x.ravel()[flat], flat
+
+
+def _sorted_ranks(xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Average ranks (1-based) and strict-below counts at the sorted positions of ``xs``,
+    and whether there are ties.
+
+    ``xs`` holds sorted rows, NaN last (each NaN its own run; callers mask positions at
+    or past a row's count of finite values). Ties are averaged only when present;
+    without them both arrays are read-only broadcasts of ``arange``.
+    """
+    n, width = xs.shape
+    pos = np.arange(width)
     new = np.empty((n, width), dtype=bool)
     new[:, 0] = True
     np.not_equal(xs[:, 1:], xs[:, :-1], out=new[:, 1:])
     if new.all():
-        ranks_sorted = ordinal
-    else:  # average the ordinal ranks within each run of equal values
-        gid = np.cumsum(new.ravel()) - 1
-        avg = np.bincount(gid, weights=ordinal.ravel()) / np.bincount(gid)
-        ranks_sorted = avg[gid].reshape(n, width)
-    ranks = np.empty((n, width))
-    np.put_along_axis(ranks, order, ranks_sorted, axis=1)
+        return np.broadcast_to(pos + 1.0, (n, width)), np.broadcast_to(pos, (n, width)), False
+    gid = np.cumsum(new.ravel()) - 1
+    ordinal = np.broadcast_to(pos + 1.0, (n, width)).ravel()
+    avg = np.bincount(gid, weights=ordinal) / np.bincount(gid)
+    lo = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+    return avg[gid].reshape(n, width), lo, True
+
+
+def _rank_rows(x: np.ndarray) -> np.ndarray:
+    """Ranks within each row (average ties), NaN kept as NaN (R's ``na.last='keep'``).
+
+    Equals ``scipy.stats.rankdata(x, axis=1, nan_policy="omit")`` with NaN restored, at a
+    fraction of its cost. (Used for a few rows at a time; the tests proper work in sorted
+    coordinates and never scatter ranks back.)
+    """
+    x = np.ascontiguousarray(x, dtype=float)
+    n, width = x.shape
+    if width == 0 or n == 0:
+        return x.copy()
+    _, xs, flat = _sort_rows(x)
+    ranks_sorted, _, _ = _sorted_ranks(xs)
+    ranks = np.empty(n * width)
+    ranks[flat.ravel()] = ranks_sorted.ravel()
+    ranks = ranks.reshape(n, width)
     ranks[np.isnan(x)] = np.nan
     return ranks
+
+
+def _count_below(sv: np.ndarray, cnt: np.ndarray, z: np.ndarray, strict: bool) -> np.ndarray:
+    """Per row ``i``: ``#{k < cnt_i : sv[i, k] < z[i, j]}`` (``<=`` unless ``strict``).
+
+    ``sv`` has sorted rows. A branchless binary search vectorised over all (i, j): one
+    gather per halving step instead of ``len(row)`` comparisons per query.
+    """
+    n, width = sv.shape
+    cmp = np.less if strict else np.less_equal
+    flat = sv.ravel()
+    base = (np.arange(n) * width)[:, None]
+    lim = cnt[:, None]
+    out = np.zeros(z.shape, dtype=np.int64)
+    step = 1 << max(int(width).bit_length() - 1, 0) if width else 0
+    while step:
+        cand = out + step
+        ok = cand <= lim
+        ok &= cmp(flat[base + np.minimum(cand, width) - 1], z)
+        out += step * ok
+        step >>= 1
+    return out
 
 
 def _one_hot(inv: np.ndarray, n_groups: int) -> sparse.csr_matrix:
@@ -148,21 +217,68 @@ def _one_hot(inv: np.ndarray, n_groups: int) -> sparse.csr_matrix:
 # --------------------------------------------------------------------------------------
 
 
+#: Panel-level intermediates (sorts, ranks) by panel object, dropped with the panel.
+#: They depend only on ``est_resid``, ``event_ar``, ``sigma2``, ``event_dates`` and
+#: ``conventions``, so :func:`daily_tests` and :func:`cross_sectional_tests` on the same
+#: panel sort and rank the residuals once. Panels are values (never changed in place).
+#: Keyed by ``id(panel)``; a finalizer drops the entry when the panel is collected, so an
+#: id reused by a later object never sees a stale entry.
+_STORES: dict[int, dict[str, Any]] = {}
+
+
+def _store_for(panel: AbnormalPanel) -> dict[str, Any]:
+    key = id(panel)
+    store = _STORES.get(key)
+    if store is None:
+        store = {}
+        try:
+            weakref.finalize(panel, _STORES.pop, key, None)
+        except TypeError:  # a panel-like object that cannot be weakly referenced
+            return store
+        _STORES[key] = store
+    return store
+
+
+class _shared:  # noqa: N801 - used like functools.cached_property
+    """``cached_property`` whose value is also kept in the panel-level store."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Any:
+        if obj is None:
+            return self
+        store = obj.store
+        if self.name not in store:
+            store[self.name] = self.fn(obj)
+        value = obj.__dict__[self.name] = store[self.name]
+        return value
+
+
 class _Parts:
-    """Arrays derived from the panel on first use and shared by all tests (internal)."""
+    """Arrays derived from the panel on first use and shared by all tests (internal).
+
+    Properties marked ``_shared`` are also kept across calls for the same panel object
+    (see :data:`_STORES`); the others (SARs, which depend on ``pe_cov``) are per call.
+    """
 
     def __init__(self, panel: AbnormalPanel) -> None:
         self.panel = panel
         self.estudy2 = panel.conventions == "estudy2"
-        self.ar = np.asarray(panel.event_ar, dtype=float)
-        self.est = np.asarray(panel.est_resid, dtype=float)
+        self.ar = np.ascontiguousarray(panel.event_ar, dtype=float)
+        self.est = np.ascontiguousarray(panel.est_resid, dtype=float)
         self.n_pairs = self.ar.shape[0]
         self.l1 = self.est.shape[1]
         s2 = np.asarray(panel.sigma2, dtype=float)
         self.valid = np.isfinite(s2) & (s2 > 0)  # pairs with a usable variance
         self.s2 = np.where(self.valid, s2, np.nan)
         self.ar_ok = np.isfinite(self.ar)
-        self._grank_all: tuple[np.ndarray, ...] | None = None
+
+    @cached_property
+    def store(self) -> dict[str, Any]:
+        return _store_for(self.panel)
 
     @cached_property
     def est_ok(self) -> np.ndarray:
@@ -188,27 +304,41 @@ class _Parts:
         return np.where(df > 2, _div(df, df - 2), np.nan)
 
     @cached_property
+    def est0(self) -> np.ndarray:
+        """Estimation residuals with 0 for missing values."""
+        return np.where(self.est_ok, self.est, 0.0)
+
+    @cached_property
+    def est_dev(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Demeaned estimation residuals (0 where missing), their row sums of squares
+        and the row counts."""
+        ok = self.est_ok
+        cnt = ok.sum(axis=1)
+        mean = _div(self.est0.sum(axis=1), cnt)
+        dev = self.est0 - mean[:, None]
+        np.multiply(dev, ok, out=dev)
+        return dev, np.einsum("ij,ij->i", dev, dev), cnt
+
+    @_shared
     def bw_var(self) -> np.ndarray:
         """Per-pair AR variance of the Brown-Warner independence test."""
         if not self.estudy2:  # textbook: the model's residual variance
             return self.s2
         # estudy2: colVars of the estimation residuals (demeaned, divisor n - 1)
-        ok = self.est_ok
-        cnt = ok.sum(axis=1)
-        mean = _div(np.where(ok, self.est, 0.0).sum(axis=1), cnt)
-        dev = np.where(ok, self.est - mean[:, None], 0.0)
-        return _div((dev**2).sum(axis=1), cnt - 1)
+        _, ss, cnt = self.est_dev
+        return _div(ss, cnt - 1)
 
-    @cached_property
+    @_shared
     def bw_sd(self) -> tuple[float, int]:
         """sd (ddof 1) of the estimation-window daily AAR series and its length T."""
-        est_aar, est_cnt = _col_mean(self.est, self.est_ok)
+        est_cnt = self.est_ok.sum(axis=0)
+        est_aar = _div(self.est0.sum(axis=0), est_cnt)
         has = est_cnt > 0
         t_est = int(has.sum())
         sd = float(np.std(est_aar[has], ddof=1)) if t_est > 1 else np.nan
         return sd, t_est
 
-    @cached_property
+    @_shared
     def p_hat(self) -> float:
         """Generalized-sign p-hat: estimation-window fraction of positive residuals."""
         ok = self.est_ok
@@ -221,27 +351,44 @@ class _Parts:
         return float(frac.mean()) if frac.size else np.nan
 
     @cached_property
+    def _full_sort(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One row sort of the combined (L1 + L2) grid, shared by the Corrado tests and
+        GRANK: ``(order, sorted values, ranked count per row, ranked count per day)``
+        (+-inf is ranked, NaN is not)."""
+        full = np.concatenate([self.est, self.ar], axis=1)
+        full[~self.valid] = np.nan
+        nan = np.isnan(full)
+        order, xs, _ = _sort_rows(full, nan, scratch=True)
+        width = full.shape[1]
+        n_row = width - np.count_nonzero(nan, axis=1)
+        n_col = self.n_pairs - np.count_nonzero(nan, axis=0)
+        return order, xs, n_row, n_col
+
+    @_shared
     def rank_days(self) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray]:
         """Daily rank-test ingredients on the combined (L1 + L2) grid.
 
         Returns ``(kbar, ubar, s_k, s_u, n_t)``: the day statistics of the Corrado and
         Corrado-Zivney tests (convention applied), their time-series scales and the
-        number of ranked pairs per day.
+        number of ranked pairs per day. The column sums of ranks are accumulated in
+        sorted coordinates (one ``bincount`` by column index each), so the rank matrix
+        itself is never scattered back.
         """
-        full = np.concatenate([self.est, self.ar], axis=1)
-        full[~self.valid] = np.nan
-        k = _rank_rows(full)
-        ok = np.isfinite(k)
-        okf = ok.astype(float)
-        li = okf.sum(axis=1)
-        n_t = okf.sum(axis=0)
-        kf = np.where(ok, k, 0.0)
-        # sum_i (K_it - (L_i+1)/2) and sum_i (K_it/(L_i+1) - 1/2) as matrix products
-        inv = _div(1.0, li + 1.0)
-        inv[~np.isfinite(inv)] = 0.0
-        kbar = _div(kf.sum(axis=0) - ((li + 1.0) / 2.0) @ okf, n_t)
-        umean = _div(inv @ kf, n_t) - 0.5
-        umean[n_t == 0] = np.nan
+        order, xs, li, n_t = self._full_sort
+        width = xs.shape[1]
+        n_t = n_t.astype(float)
+        ranks, _, _ = _sorted_ranks(xs)
+        used = np.arange(width) < li[:, None]  # sorted positions holding a ranked value
+        inv = 1.0 / (li + 1.0)
+        idx = order.ravel()
+        # sum_i (K_it - (L_i+1)/2) and sum_i (K_it/(L_i+1) - 1/2), by column
+        buf = np.subtract(ranks, ((li + 1.0) / 2.0)[:, None])
+        buf *= used
+        kbar = _div(np.bincount(idx, weights=buf.ravel(), minlength=width), n_t)
+        unif = np.multiply(ranks, inv[:, None], out=buf)  # the same memory again
+        unif -= 0.5  # centred: no cancellation
+        unif *= used
+        umean = _div(np.bincount(idx, weights=unif.ravel(), minlength=width), n_t)
         t_len = float(li[li > 0].mean()) if (li > 0).any() else np.nan
         if self.estudy2:  # a missing rank replaced by the row mean: sum = mean * N
             kbar = kbar * _div(self.n_pairs, n_t)
@@ -252,7 +399,7 @@ class _Parts:
         s_u = float(np.sqrt(np.nansum(ubar**2) / t_len))
         return kbar, ubar, s_k, s_u, n_t
 
-    @cached_property
+    @_shared
     def groups(self) -> sparse.csr_matrix:
         """One-hot ``(G, N)`` membership of same-event-date clusters."""
         dates = np.asarray(self.panel.event_dates).astype("datetime64[ns]").ravel()
@@ -260,55 +407,123 @@ class _Parts:
         inv = inv.ravel()
         return _one_hot(inv, int(inv.max()) + 1 if inv.size else 0)
 
-    @cached_property
+    @_shared
     def rbar(self) -> float:
-        return _pooled_rbar(self.est, self.groups)
+        dev, ss, cnt = self.est_dev  # dev is used up here (standardized in place)
+        return _pooled_rbar(dev, ss, cnt, self.est_ok, self.groups)
 
     def cluster_pairs(self, mask: np.ndarray) -> np.ndarray:
         """``M = sum_g n_g (n_g - 1)`` (ordered same-date pairs) per column of ``mask``."""
         counts = np.asarray(self.groups @ mask.astype(float))
         return (counts * (counts - 1.0)).sum(axis=0)
 
-    @cached_property
-    def _grank_est(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Estimation SARs ``e_it / s_i``, their row ranks (0 where missing), ``L_i``,
-        and the finite mask."""
-        est_sar = self.est / np.sqrt(self.s2)[:, None]
-        ok = np.isfinite(est_sar)
-        ranks = np.where(ok, _rank_rows(est_sar), 0.0)
-        li = ok.sum(axis=1).astype(float)
-        return est_sar, ranks, li, ok
+    @_shared
+    def grank_prep(self) -> _GrankPrep:
+        return _GrankPrep(self)
 
-    def grank_base(
-        self, rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """GRANK ingredients restricted to ``rows``: ``(est_sar, sum_i K_it/(L_i+2),
-        1/(L_i+2), n_t, L_i)``; cached for the all-rows case."""
-        if rows.all() and self._grank_all is not None:
-            return self._grank_all
-        est_sar, ranks, li, ok = self._grank_est
-        if not rows.all():
-            est_sar, ranks, li, ok = est_sar[rows], ranks[rows], li[rows], ok[rows]
-        inv = 1.0 / (li + 2.0)  # L_i estimation values + the event value, + 1
-        out = (est_sar, inv @ ranks, inv, ok.sum(axis=0).astype(float), li)
-        if rows.all():
-            self._grank_all = out
+
+class _GrankPrep:
+    """Estimation-window GRANK ingredients, computed once per call (internal).
+
+    The estimation SARs ``e_it / s_i`` of a pair have the order of its residuals, so
+    their row order is read off the combined sort of :attr:`_Parts._full_sort` (the
+    event-window columns dropped); ties are taken on the SARs themselves.
+
+    Attributes: ``sv`` sorted SARs (NaN last), ``li`` finite and ``nn`` non-NaN counts,
+    ``inv`` the weights ``1/(L_i+2)``, ``q`` (column order) ``1 +`` the number of the
+    row's SARs strictly below each SAR (0 where NaN), ``base`` = ``sum_i K_it/(L_i+2)``
+    over finite SARs and ``n_t``. (An infinite SAR is ranked but not counted in
+    ``L_i``, as before this module was vectorised over days.)
+    """
+
+    def __init__(self, p: _Parts) -> None:
+        order, xs, _, n_col = p._full_sort
+        n, l1 = p.n_pairs, p.l1
+        self.s = np.sqrt(p.s2)
+        is_e = order < l1
+        order_e = order[is_e].reshape(n, l1)
+        sv = xs[is_e].reshape(n, l1)
+        self.sv = np.divide(sv, self.s[:, None], out=sv)  # = est_sar, sorted
+        fin = np.isfinite(self.sv)
+        self.li = np.count_nonzero(fin, axis=1)
+        self.nn = l1 - np.count_nonzero(np.isnan(self.sv), axis=1)
+        self.inv = 1.0 / (self.li + 2.0)  # L_i estimation values + the event value, + 1
+        plain = bool((self.nn == self.li).all())  # no infinite SAR (none ranked unused)
+        n_t = n_col[:l1]  # non-NaN per estimation day: the finite ones if plain
+        if not plain or n_t.sum() != self.li.sum():
+            n_t = np.bincount(order_e[fin], minlength=l1)
+        self.n_t = n_t.astype(float)
+        ranks, lo, tied = _sorted_ranks(self.sv)
+        ranked = np.arange(l1) < self.nn[:, None]
+        self.qtype = np.uint8 if l1 < 255 else np.uint16 if l1 < 65535 else np.int64
+        self.q_never = np.iinfo(self.qtype).max  # a "b" that no q exceeds
+        if tied or not plain:  # sum_i K_it/(L_i+2) by column, from sorted positions
+            unif = ranks * self.inv[:, None]
+            unif *= fin
+            base = np.bincount(order_e.ravel(), weights=unif.ravel(), minlength=l1)
+        q = np.empty(n * l1, dtype=self.qtype)
+        lo1 = (lo + 1).astype(self.qtype) if tied else np.arange(1, l1 + 1, dtype=self.qtype)
+        order_e += (np.arange(n) * l1)[:, None]  # now flat positions
+        q[order_e.ravel()] = np.multiply(ranked, lo1).ravel()
+        self.q = q.reshape(n, l1)
+        # rows grouped by weight: the comparison counts are summed in uint8 blocks
+        perm = np.argsort(self.li, kind="stable")
+        self.perm = perm
+        self.qp = self.q[perm]
+        li_p = self.li[perm]
+        cut = np.flatnonzero(np.diff(li_p)) + 1
+        starts = np.r_[0, cut][: int(n > 0) + cut.size]
+        stops = np.r_[cut, n][: starts.size]
+        self.groups = list(
+            zip(starts.tolist(), stops.tolist(), self.inv[perm][starts].tolist(), strict=True)
+        )
+        if not (tied or not plain):  # ranks are q: integer column sums per weight group
+            base = np.zeros(l1)
+            for start, stop, wgt in self.groups:
+                base += wgt * np.add.reduce(self.qp[start:stop], axis=0, dtype=np.int64)
+        self.base = base
+
+    def without(self, est: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(base, n_t)`` with the pairs ``rows`` (a few, typically) left out."""
+        est_sar = est[rows] / self.s[rows, None]
+        fin = np.isfinite(est_sar)
+        ranks = np.where(fin, _rank_rows(est_sar), 0.0)
+        return self.base - self.inv[rows] @ ranks, self.n_t - fin.sum(axis=0)
+
+    def above(self, b: np.ndarray) -> np.ndarray:
+        """``sum_i 1[q_it > b_ij] / (L_i+2)`` for every (j, t): ``(J, L1)``."""
+        n_j = b.shape[1]
+        bp = b[self.perm]
+        out = np.zeros((n_j, self.q.shape[1]))
+        block = 255  # uint8 partial sums cannot overflow
+        for start, stop, wgt in self.groups:
+            acc = np.zeros(out.shape, dtype=np.int64)
+            for k in range(start, stop, block):
+                kk = min(k + block, stop)
+                hit = self.qp[k:kk, None, :] > bp[k:kk, :, None]
+                acc += np.add.reduce(hit.view(np.uint8), axis=0, dtype=np.uint8)
+            out += wgt * acc
         return out
 
 
-def _pooled_rbar(est: np.ndarray, groups: sparse.csr_matrix) -> float:
-    """Average pairwise correlation of estimation residuals among same-date pairs."""
-    ok = np.isfinite(est)
-    cnt = ok.sum(axis=1)
-    mean = _div(np.where(ok, est, 0.0).sum(axis=1), cnt)
-    dev = np.where(ok, est - mean[:, None], 0.0)
-    sd = np.sqrt(_div((dev**2).sum(axis=1), cnt - 1))
+def _pooled_rbar(
+    dev: np.ndarray, ss: np.ndarray, cnt: np.ndarray, ok: np.ndarray, groups: sparse.csr_matrix
+) -> float:
+    """Average pairwise correlation of estimation residuals among same-date pairs.
+
+    ``dev``: demeaned residuals (0 where missing; overwritten with the standardized
+    residuals), ``ss`` their row sums of squares, ``cnt`` the row counts, ``ok`` the
+    observed mask.
+    """
+    sd = np.sqrt(_div(ss, cnt - 1))
     use = np.isfinite(sd) & (sd > 0)
-    z = np.where(use[:, None], dev / np.where(use, sd, 1.0)[:, None], 0.0)
-    okf = (ok & use[:, None]).astype(float)
+    z = np.divide(dev, np.where(use, sd, 1.0)[:, None], out=dev)
+    z[~use] = 0.0
     gz = np.asarray(groups @ z)
-    gm = np.asarray(groups @ okf)
-    num = float((gz**2).sum() - (z**2).sum())
+    # observed-day counts per group and day: float32 holds these integers exactly
+    okf = (ok & use[:, None]).astype(np.float32)
+    gm = np.asarray(groups.astype(np.float32) @ okf, dtype=float)
+    num = float(np.einsum("ij,ij->", gz, gz) - np.einsum("ij,ij->", z, z))
     n_g = np.asarray(groups @ use.astype(float)).ravel()
     pairs = float((n_g * (n_g - 1.0)).sum())
     den = float((gm**2 - gm).sum()) - pairs  # sum over ordered pairs of (T_ij - 1)
@@ -331,38 +546,61 @@ def _kp_factors(rbar: float, m_pairs: np.ndarray, n: np.ndarray) -> tuple[np.nda
     return f_patell, f_bmp
 
 
-def _grank(parts: _Parts, event_sar: np.ndarray) -> tuple[float, float, int]:
-    """Kolari-Pynnonen (2011) GRANK for one event "day" carrying ``event_sar`` (N,).
+def _grank(parts: _Parts, event_sar: np.ndarray) -> list[tuple[float, float, int]]:
+    """Kolari-Pynnonen (2011) GRANK for event "days" carrying ``event_sar`` (N, J).
 
-    The event observation (re-standardized by its cross-sectional sd) is ranked against
-    each pair's estimation SARs. Estimation ranks are cached once per panel and updated
-    with one comparison per day (an estimation value above the event value moves up one
-    rank, a tie half a rank), so nothing is re-sorted per day.
+    Each column's event observation (re-standardized by its cross-sectional sd) is
+    ranked against each pair's estimation SARs. The estimation ranks are computed once
+    per call; an event value only moves the estimation values above it up one rank (a
+    tie half a rank). Its position in each row is found by a vectorised binary search
+    of the sorted SARs, and the per-day column sums of the moved ranks by comparing small
+    integer ranks, all event columns at once, so nothing is re-sorted per day.
     """
+    n_j = event_sar.shape[1]
+    res: list[tuple[float, float, int]] = [(np.nan, np.nan, 0)] * n_j
     ok0 = np.isfinite(event_sar)
-    n0 = int(ok0.sum())
-    if n0 < 2:
-        return np.nan, np.nan, n0
-    sd = float(np.std(event_sar[ok0], ddof=1))
-    if not sd > 0:
-        return np.nan, np.nan, n0
-    est_sar, base_sum, inv, n_t, li = parts.grank_base(ok0)
-    x = (event_sar[ok0] / sd)[:, None]
-    shift: np.ndarray = x < est_sar  # event value below: that estimation rank moves up
-    ties = x == est_sar
-    if ties.any():
-        shift = shift + 0.5 * ties
-    ubar_est = _div(base_sum + inv @ shift, n_t) - 0.5  # column means of U, est days
-    above = np.count_nonzero(shift, axis=1) if shift.dtype == bool else shift.sum(axis=1)
-    k_ev = 1.0 + li - above  # rank of the event value among its L_i + 1 values
-    ubar_ev = float((k_ev * inv).mean() - 0.5)
+    n0 = ok0.sum(axis=0)
+    sd = np.full(n_j, np.nan)
+    for j in np.flatnonzero(n0 >= 2):
+        sd[j] = np.std(event_sar[ok0[:, j], j], ddof=1)
+    run = np.flatnonzero((n0 >= 2) & (sd > 0))
+    for j in np.flatnonzero(~((n0 >= 2) & (sd > 0))):
+        res[j] = (np.nan, np.nan, int(n0[j]))
+    if not run.size:
+        return res
+    g = parts.grank_prep
+    x = event_sar[:, run] / sd[run]  # NaN where the pair has no event value
+    ok = ok0[:, run]
+    n, l1 = g.sv.shape
+    a = _count_below(g.sv, g.nn, x, strict=True)  # estimation SARs below x
+    nxt = g.sv.ravel()[np.minimum(a, l1 - 1) + (np.arange(n) * l1)[:, None]]
+    if ((a < g.nn[:, None]) & (nxt == x)).any():  # x equals estimation values
+        b = _count_below(g.sv, g.nn, x, strict=False)
+    else:
+        b = a
+    # x < e_it  <=>  b <= lo_it  <=>  q_it > b; rows without an event value never count
+    shift = g.above(np.where(ok, b, g.q_never).astype(g.qtype))
     t_len = parts.l1 + 1.0
-    ss = np.nansum((n_t / n0) * ubar_est**2) + ubar_ev**2
-    s_u = float(np.sqrt(ss / t_len))
-    z = float(ubar_ev / s_u) if s_u > 0 else np.nan  # KP 2011 eq. (12); |z| <= sqrt(T)
-    rest = t_len - 1.0 - z**2
-    t_stat = z * np.sqrt((t_len - 2.0) / rest) if rest > 0 else float(np.copysign(np.inf, z))
-    return float(t_stat), float(_pvalue_t(np.asarray(t_stat), t_len - 2.0)), n0
+    for col, j in enumerate(run):
+        rows = ok[:, col]
+        s_j = shift[col]
+        tie = rows & (a[:, col] < b[:, col])
+        if tie.any():  # half a rank for estimation values equal to the event value
+            hit = g.q[tie] == (a[tie, col] + 1)[:, None]
+            s_j = s_j + 0.5 * (g.inv[tie] @ hit)
+        base, n_t = (g.base, g.n_t) if rows.all() else g.without(parts.est, ~rows)
+        nj = int(n0[j])
+        ubar_est = _div(base + s_j, n_t) - 0.5  # column means of U, estimation days
+        # the event value's rank: 1 + L_i - #{e > x} - #{e == x} / 2
+        k_ev = 1.0 + (g.li - g.nn)[rows] + 0.5 * (a[rows, col] + b[rows, col])
+        ubar_ev = float((k_ev * g.inv[rows]).mean() - 0.5)
+        ss = np.nansum((n_t / nj) * ubar_est**2) + ubar_ev**2
+        s_u = float(np.sqrt(ss / t_len))
+        z = float(ubar_ev / s_u) if s_u > 0 else np.nan  # KP 2011 eq. (12); |z| <= sqrt(T)
+        rest = t_len - 1.0 - z**2
+        t_stat = z * np.sqrt((t_len - 2.0) / rest) if rest > 0 else float(np.copysign(np.inf, z))
+        res[j] = (float(t_stat), float(_pvalue_t(np.asarray(t_stat), t_len - 2.0)), nj)
+    return res
 
 
 def _put(res: dict[str, tuple[float, float, int]], name: str, *row: float) -> None:
@@ -580,7 +818,7 @@ def daily_tests(
         results["modified_rank"] = (stat, _pvalue_normal(stat), n_t[ev])
 
     if need("grank"):
-        out = np.array([_grank(p, p.sar[:, j]) for j in range(l2)]).reshape(l2, 3)
+        out = np.array(_grank(p, p.sar), dtype=float).reshape(l2, 3)
         results["grank"] = (out[:, 0], out[:, 1], out[:, 2])
 
     frames = []
@@ -722,7 +960,12 @@ def cross_sectional_tests(
     p = _Parts(panel)
     pe = np.asarray(panel.pe_cov, dtype=float)
     rows: list[dict[str, object]] = []
+    scars: list[np.ndarray] = []
+    done: list[tuple[str, int, int, float, dict[str, tuple[float, float, int]]]] = []
     need_rank = any(t in tests for t in ("rank", "modified_rank"))
+    need_scar = any(
+        t in tests for t in ("patell", "bmp", "adjusted_patell", "adjusted_bmp", "grank")
+    )
     if need_rank:
         kbar, ubar, s_k, s_u, n_t = p.rank_days
         kbar_ev, ubar_ev, nt_ev = kbar[p.l1 :], ubar[p.l1 :], n_t[p.l1 :]
@@ -738,12 +981,17 @@ def cross_sectional_tests(
         has = m.any(axis=1)
         n = int(has.sum())
         car = np.where(has, np.where(m, a, 0.0).sum(axis=1), np.nan)
-        mf = m.astype(float)
-        block = pe[:, cols][:, :, cols]
-        quad = np.einsum("ni,nij,nj->n", mf, block, mf)
-        scar = car / np.sqrt(p.s2 * quad)
-        sc_ok = np.isfinite(scar)
-        n_sc = int(sc_ok.sum())
+        if need_scar:
+            mf = m.astype(float)
+            if cols[-1] - cols[0] + 1 == tau:  # consecutive days: a view, not a copy
+                block = pe[:, cols[0] : cols[-1] + 1, cols[0] : cols[-1] + 1]
+            else:
+                block = pe[:, cols[:, None], cols]
+            quad = np.einsum("ni,nij,nj->n", mf, block, mf)
+            scar = car / np.sqrt(p.s2 * quad)
+            sc_ok = np.isfinite(scar)
+            n_sc = int(sc_ok.sum())
+            scars.append(scar)
         caar = float(car[has].mean()) if n else np.nan
         res: dict[str, tuple[float, float, int]] = {}
 
@@ -801,10 +1049,12 @@ def cross_sectional_tests(
             _put(res, "rank", stat, float(_pvalue_normal(stat)), int(nt_ev[cols].max()))
             stat = float(_div(np.nansum(ubar_ev[cols]), np.sqrt(n_days) * s_u))
             _put(res, "modified_rank", stat, float(_pvalue_normal(stat)), int(nt_ev[cols].max()))
-        if "grank" in tests:
-            _put(res, "grank", *_grank(p, scar))
+        done.append((_window_label(lo, hi), lo, hi, caar, res))
 
-        label = _window_label(lo, hi)
+    if "grank" in tests and done:  # all windows in one batch
+        for (*_, res), row in zip(done, _grank(p, np.column_stack(scars)), strict=True):
+            _put(res, "grank", *row)
+    for label, lo, hi, caar, res in done:
         for name in tests:
             stat, pval, n_used = res[name]
             rows.append(

@@ -24,9 +24,13 @@ __all__ = ["AbnormalPanel", "Conventions"]
 Conventions = Literal["textbook", "estudy2"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class AbnormalPanel:
     """Abnormal returns and their variance ingredients for N (event, asset) pairs.
+
+    A panel is a value: its arrays are not copied, so do not change them in place (build
+    a new panel with :func:`dataclasses.replace`). The cross-sectional tests cache the
+    sorts and ranks they derive from a panel for as long as the panel object lives.
 
     Attributes
     ----------

@@ -400,3 +400,97 @@ def test_simulation_recovers_an_injected_shock():
     out = pd.concat(frames)
     power = out.assign(rej=out["pvalue"] < 0.05).groupby("test")["rej"].mean()
     assert (power[list(SIM_OK)] > 0.8).all(), power
+
+
+# ---- fast paths against straightforward references -------------------------------------
+
+
+def _grank_ref(panel: AbnormalPanel, event_sar: np.ndarray) -> float:
+    """GRANK t for one event "day", ranking pair by pair with scipy (no shortcuts)."""
+    s = np.sqrt(np.where(panel.sigma2 > 0, panel.sigma2, np.nan))
+    ok = np.isfinite(event_sar)
+    x = event_sar[ok] / np.std(event_sar[ok], ddof=1)
+    g = np.column_stack([panel.est_resid[ok] / s[ok, None], x])
+    u = np.full(g.shape, np.nan)
+    for i in range(g.shape[0]):
+        m = np.isfinite(g[i])
+        u[i, m] = stats.rankdata(g[i, m]) / (m.sum() + 1) - 0.5
+    t_len = panel.est_resid.shape[1] + 1
+    s_u = np.sqrt(
+        np.sum(np.isfinite(u).sum(axis=0) / ok.sum() * np.nanmean(u, axis=0) ** 2) / t_len
+    )
+    z = np.nanmean(u, axis=0)[-1] / s_u
+    return z * np.sqrt((t_len - 2) / (t_len - 1 - z**2))
+
+
+def _awkward_panel() -> AbnormalPanel:
+    """Ties everywhere, missing days, a pair without a usable variance, and event SARs
+    equal to estimation SARs (sigma = 1, no prediction-error correction)."""
+    p = make_panel(n=40, l1=80, l2=7, seed=12, missing=True, shift=0.004)
+    est = np.round(p.est_resid / 0.01, 1)  # ties within and across rows
+    ar = np.round(p.event_ar / 0.01, 1)
+    sigma2 = np.ones(40)
+    sigma2[7] = np.nan
+    ok = np.isfinite(ar[:, 3])
+    x = ar[ok, 3] / np.std(ar[ok, 3], ddof=1)
+    rows = np.flatnonzero(ok)[:6]
+    est[rows, 40] = x[:6]  # the day's standardized event value, exactly
+    return AbnormalPanel(
+        **{
+            **{f: getattr(p, f) for f in p.__dataclass_fields__},
+            "est_resid": est,
+            "event_ar": ar,
+            "sigma2": sigma2,
+            "pe_cov": np.broadcast_to(np.eye(7), (40, 7, 7)).copy(),
+        }
+    )
+
+
+def test_fast_paths_match_references_with_ties_and_nans():
+    p = _awkward_panel()
+    daily = daily_tests(p, ["rank", "modified_rank", "grank"])
+    # the pair without a variance is not ranked: the reference simply leaves it out
+    keep = np.isfinite(p.sigma2)
+    fields = {f: getattr(p, f) for f in p.__dataclass_fields__}
+    for f in ("est_resid", "event_ar", "sigma2", "n_est", "pe_cov", "event_dates"):
+        fields[f] = fields[f][keep]
+    fields["ids"] = p.ids[keep]
+    rank, mrank = _rank_loop(AbnormalPanel(**fields))
+    np.testing.assert_allclose(stat_of(daily, "rank"), rank, rtol=1e-10)
+    np.testing.assert_allclose(stat_of(daily, "modified_rank"), mrank, rtol=1e-10)
+    sar = sar_loop(p)
+    want = [_grank_ref(p, sar[:, t]) for t in range(7)]
+    np.testing.assert_allclose(stat_of(daily, "grank"), want, rtol=1e-10)
+    windows = [(0, 0), (-1, 1), (-3, 3), (1, 2)]
+    out = cross_sectional_tests(p, windows, ["grank"])
+    for (lo, hi), got in zip(windows, out["statistic"], strict=True):
+        cols = p.window_index((lo, hi))
+        a = p.event_ar[:, cols]
+        m = np.isfinite(a)
+        scar = np.where(m.any(axis=1), np.where(m, a, 0).sum(axis=1), np.nan) / np.sqrt(
+            p.sigma2 * m.sum(axis=1)
+        )
+        assert got == pytest.approx(_grank_ref(p, scar), rel=1e-10)
+
+
+def test_panel_cache_is_per_panel_object():
+    import dataclasses
+
+    from oilimpact.study import crosssection
+
+    p = make_panel(n=30, seed=13, missing=True)
+    cold = daily_tests(p)
+    assert id(p) in crosssection._STORES  # sorts and ranks kept while the panel lives
+    pd.testing.assert_frame_equal(cold, daily_tests(p))
+    est = p.est_resid.copy()
+    est[:, :20] *= 2.0
+    q = dataclasses.replace(p, est_resid=est)  # a new panel value: computed afresh
+    changed = daily_tests(q)
+    crosssection._STORES.clear()
+    pd.testing.assert_frame_equal(changed, daily_tests(q))
+    assert not np.allclose(stat_of(changed, "rank"), stat_of(cold, "rank"))
+    del p, q
+    import gc
+
+    gc.collect()
+    assert len(crosssection._STORES) == 0
