@@ -42,7 +42,7 @@ from .errors import (
     ValidationError,
 )
 from .schemas import validate_series
-from .series import SeriesRegistry, SeriesSpec, default_registry
+from .series import SeriesRegistry, SeriesSpec, default_registry, infer_frequency
 from .store import Store
 
 __all__ = [
@@ -64,8 +64,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: A series is stale when its last observation is older than this many calendar days
-#: before the reference date. Monthly EIA international data lag about four months.
-STALE_AFTER_DAYS: dict[str, int] = {"daily": 7, "weekly": 17, "monthly": 155}
+#: before the reference date. Daily spot prices reach FRED a few days late and skip
+#: holidays (10 days covers Christmas to New Year); monthly EIA international data lag
+#: about four months.
+STALE_AFTER_DAYS: dict[str, int] = {"daily": 10, "weekly": 17, "monthly": 155}
 
 DateLike = str | date | datetime | pd.Timestamp
 
@@ -183,29 +185,55 @@ def import_file(
 
     path = Path(path)
     reg = _registry(registry)
-    spec = reg.spec_or_default(name)
-    if fmt == "tanker":
+    known = name in reg
+    detected = fmt if fmt != "auto" else files.detect_format(path)
+    tanker_options = [
+        flag
+        for flag, value in (("origin", origin_country), ("preset", preset), ("mapping", mapping))
+        if value
+    ]
+    if tanker_options and detected != "tanker":
+        raise InputError(
+            f"{path}: {', '.join(tanker_options)} apply only to tanker exports, but the file "
+            f"reads as format {detected!r}; pass --format tanker if it is one"
+        )
+    if detected == "tanker":
         imported = files.read_tanker_export(
             path,
             name=name,
             mapping=mapping,
             preset=preset,
             **({"origin": origin_country} if origin_country else {}),
-            frequency=spec.frequency,
+            frequency=reg[name].frequency if known else "monthly",
         )
     else:
         imported = files.read_series_file(
             path,
             name=name,
-            fmt=fmt,
+            fmt=detected,
             column=column,
             date_column=date_column,
             value_column=value_column,
             filters=filters,
             unit=unit,
         )
+    notes: list[str] = []
+    if known:
+        spec = reg[name]
+    else:
+        spec = reg.spec_or_default(
+            name,
+            frequency=infer_frequency(imported.series.dropna().index),
+            kind="volume" if detected == "tanker" else "price",
+            unit=unit or imported.unit or "",
+        )
+        notes.append(
+            f"series {name!r} is not in the registry: stored as a {spec.frequency} {spec.kind} "
+            f"series in {spec.unit or 'unknown units'} with no plausibility bounds; register it "
+            "in a TOML file (--registry) to set its unit, bounds and sources"
+        )
     series = imported.series
-    when = pd.Timestamp(fetched_at, tz="UTC") if fetched_at is not None else None
+    when = _as_utc(fetched_at, "fetched_at") if fetched_at is not None else None
     result, warnings, clean = _store_validated(
         open_store(data_dir),
         series,
@@ -230,7 +258,7 @@ def import_file(
         last=valid.index[-1].date() if valid.size else None,
         rows_added=int(result.rows_added),
         rows_revised=int(result.rows_revised),
-        warnings=tuple(warnings),
+        warnings=(*notes, *warnings),
         status="unchanged" if result.unchanged else "stored",
     )
 
@@ -268,46 +296,45 @@ def fetch(
     list of FetchOutcome
         One per series, in the order requested.
     """
-    from .sources import get_source
+    from .sources import NETWORK_PROVIDERS, get_source
 
     reg = _registry(registry)
     store = open_store(data_dir)
+    only = _check_providers(providers, NETWORK_PROVIDERS)
+    begin_arg = _as_date(start, "start")
+    stop = _as_date(end, "end")
     wanted = list(names) if names else [n for n in reg if _fetchable(reg[n])]
     outcomes: list[FetchOutcome] = []
     for name in wanted:
         spec = reg[name]
+        entry = store.entry(name)
+        refs, note = _candidate_refs(spec, entry, only)
+        begin = begin_arg
+        if begin is None and not full and entry is not None:
+            first_new = store.refresh_start(name, frequency=spec.frequency)
+            begin = first_new.date() if first_new is not None else None
         attempts: list[str] = []
+        hard_failure = False
         outcome: FetchOutcome | None = None
-        begin = pd.Timestamp(start).date() if start is not None else None
-        if begin is None and not full:
-            begin = store.refresh_start(name, frequency=spec.frequency)
-        stop = pd.Timestamp(end).date() if end is not None else None
-        for ref in spec.sources:
-            if ref.provider == "file" or (providers and ref.provider not in providers):
-                continue
+        for ref in refs:
             try:
                 source = (sources or {}).get(ref.provider) or get_source(ref.provider)
                 raw = source.fetch(ref, start=begin, end=stop)
                 result, warnings, clean = _store_validated(
-                    store,
-                    raw,
-                    spec,
-                    source=ref.provider,
-                    source_id=ref.id,
-                    origin=str(ref),
-                    fetched_at=None,
-                )
+                    store, raw, spec, source=ref.provider, source_id=ref.id,
+                    origin=str(ref), fetched_at=None,
+                )  # fmt: skip
             except EmptyDataError as exc:
-                if start is None and not full and store.exists(name):
+                if entry is not None and begin_arg is None and not full and not hard_failure:
                     outcome = FetchOutcome(
-                        name=name, status="unchanged", source=str(ref),
-                        rows=int(store.entry(name).rows), attempts=tuple(attempts),
-                        warnings=(f"nothing new since {begin}: {exc}",),
+                        name=name, status="unchanged", source=str(ref), rows=int(entry.rows),
+                        attempts=tuple(attempts), warnings=(f"nothing new since {begin}: {exc}",),
                     )  # fmt: skip
                     break
-                attempts.append(f"{ref}: EmptyDataError: {exc}")
+                attempts.append(f"{ref}: no data: {exc}")
                 continue
             except (SourceError, ValidationError, InputError, ConfigError) as exc:
+                hard_failure = True
                 kind = "no key" if isinstance(exc, AuthError) else type(exc).__name__
                 attempts.append(f"{ref}: {kind}: {exc}")
                 log.info("fetch %s via %s failed: %s", name, ref, exc)
@@ -324,25 +351,96 @@ def fetch(
             )
             break
         if outcome is None:
-            if not attempts:
-                outcome = FetchOutcome(
-                    name=name,
-                    status="skipped",
-                    error=f"{name} has no network source; load it with `oilimpact import FILE --series {name}`",
-                )
-            else:
-                outcome = FetchOutcome(
-                    name=name,
-                    status="failed",
-                    error=" | ".join(attempts)
-                    + ". Stored data are unchanged; work offline with `oilimpact brief` on the store,"
-                    " or load files with `oilimpact import`.",
-                    attempts=tuple(attempts),
-                )
+            outcome = _no_outcome(name, attempts, note)
         outcomes.append(outcome)
         if on_progress is not None:
             on_progress(name, outcome)
     return outcomes
+
+
+def _check_providers(providers: Sequence[str] | None, known: Sequence[str]) -> tuple[str, ...]:
+    if not providers:
+        return ()
+    wanted = tuple(p.strip().lower() for p in providers)
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        raise InputError(
+            f"unknown provider(s) {', '.join(unknown)}; choose from {', '.join(known)}"
+        )
+    return wanted
+
+
+def _candidate_refs(
+    spec: SeriesSpec, entry: Any, only: Sequence[str]
+) -> tuple[list[Any], str | None]:
+    """The network sources a fetch may use for ``spec``, and why others were left out.
+
+    A stored series is only refreshed from sources of the same instrument: the one it
+    came from, or (when that one is not a proxy) any other non-proxy source. A proxy
+    (a future standing in for a spot price) may seed an empty series but is never merged
+    into data from another source.
+    """
+    refs = [r for r in spec.sources if r.provider != "file" and (not only or r.provider in only)]
+    if entry is None:
+        return refs, None
+    stored = f"{entry.source}:{entry.source_id}"
+    same = [r for r in refs if str(r) == stored]
+    stored_ref = next((r for r in spec.sources if str(r) == stored), None)
+    stored_is_proxy = stored_ref is not None and stored_ref.proxy
+    keep = same if stored_is_proxy else [r for r in refs if not r.proxy or str(r) == stored]
+    dropped = [str(r) for r in refs if r not in keep]
+    note = (
+        f"{spec.name} is stored from {stored}; not merging {', '.join(dropped)} "
+        "(a different instrument). Import or fetch it into a series of its own"
+        if dropped
+        else None
+    )
+    return keep, note
+
+
+def _no_outcome(name: str, attempts: list[str], note: str | None) -> FetchOutcome:
+    if not attempts:
+        why = note or f"{name} has no network source"
+        return FetchOutcome(
+            name=name,
+            status="skipped",
+            error=f"{why}; load it with `oilimpact import FILE --series {name}`",
+        )
+    extra = f" ({note})" if note else ""
+    return FetchOutcome(
+        name=name,
+        status="failed",
+        error="; ".join(attempts).rstrip(".")
+        + f"{extra}. Stored data are unchanged: build offline from the store, or load files "
+        "with `oilimpact import`",
+        attempts=tuple(attempts),
+    )
+
+
+def _as_date(value: DateLike | None, what: str) -> date | None:
+    """``value`` as a calendar date, or an :class:`InputError` naming ``what``."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{what}: cannot read {value!r} as a date; use YYYY-MM-DD") from exc
+    if pd.isna(stamp):
+        raise InputError(f"{what}: {value!r} is not a date; use YYYY-MM-DD")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.date()
+
+
+def _as_utc(value: DateLike, what: str) -> pd.Timestamp:
+    """``value`` as a UTC timestamp (tz-naive input is read as UTC)."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{what}: cannot read {value!r} as a time; use ISO 8601") from exc
+    if pd.isna(stamp):
+        raise InputError(f"{what}: {value!r} is not a time; use ISO 8601")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _fetchable(spec: SeriesSpec) -> bool:
@@ -425,11 +523,7 @@ def status(
     :data:`STALE_AFTER_DAYS` (by frequency) before ``today`` (default: now, UTC).
     """
     reg = _registry(registry)
-    ref = (
-        pd.Timestamp(today).normalize()
-        if today is not None
-        else pd.Timestamp.now("UTC").tz_localize(None).normalize()
-    )
+    ref = pd.Timestamp(_as_date(today, "today") or pd.Timestamp.now("UTC").date())
     man = open_store(data_dir).manifest().reset_index()
     cols = [
         "series", "frequency", "unit", "source", "source_id", "first", "last", "rows",
@@ -438,13 +532,14 @@ def status(
     if man.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    for _, entry in man.iterrows():
+    for entry in man.to_dict(orient="records"):
         name = entry["name"]
         spec = reg.spec_or_default(name)
         meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
         freq = entry.get("frequency") or spec.frequency
-        last = pd.Timestamp(entry["last"])
-        age = int((ref - last).days)
+        has_values = entry.get("last") is not None and not pd.isna(entry["last"])
+        last = pd.Timestamp(entry["last"]) if has_values else None
+        age = int((ref - last).days) if last is not None else None
         rows.append(
             {
                 "series": name,
@@ -452,13 +547,15 @@ def status(
                 "unit": entry.get("unit") or spec.unit,
                 "source": entry["source"],
                 "source_id": entry["source_id"],
-                "first": pd.Timestamp(entry["first"]).date(),
-                "last": last.date(),
-                "rows": int(entry["rows"]),
-                "fetched_at": entry["fetched_at"],
+                "first": pd.Timestamp(entry["first"]).date() if has_values else None,
+                "last": last.date() if last is not None else None,
+                "rows": int(entry["rows"] or 0),
+                "fetched_at": _as_utc(entry["fetched_at"], "fetched_at").strftime(
+                    "%Y-%m-%d %H:%M UTC"
+                ),
                 "vintages": int(entry.get("n_vintages", 1) or 1),
                 "age_days": age,
-                "stale": age > STALE_AFTER_DAYS.get(freq, 7),
+                "stale": age is None or age > STALE_AFTER_DAYS.get(freq, 10),
                 "warnings": "; ".join(meta.get("warnings", [])),
             }
         )
@@ -475,9 +572,8 @@ def default_as_of(today: DateLike | None = None) -> date:
     >>> default_as_of("2026-01-11")  # a Sunday: that week is not over yet
     datetime.date(2026, 1, 4)
     """
-    now = pd.Timestamp(today) if today is not None else pd.Timestamp.now("UTC").tz_localize(None)
-    now = now.normalize()
-    days_back = now.dayofweek + 1  # Monday -> 1 day back (Sunday), Sunday -> 7
+    now = pd.Timestamp(_as_date(today, "today") or pd.Timestamp.now("UTC").date())
+    days_back = now.day_of_week + 1  # Monday -> 1 day back (Sunday), Sunday -> 7
     return (now - pd.Timedelta(days=days_back)).date()
 
 
@@ -570,13 +666,13 @@ def build_brief(
         from .demo import demo_dataset
 
         data = demo_dataset()
-        cut = pd.Timestamp(as_of) if as_of is not None else data.prices.index[-1]
+        cut = pd.Timestamp(_as_date(as_of, "as_of") or data.prices.index[-1])
         prices, volumes, health = data.prices, dict(data.volumes), data.health_frame()
         synthetic, true_effects = True, data.true_effects
     else:
         if fetch:
             globals()["fetch"](data_dir=data_dir, registry=reg)
-        cut = pd.Timestamp(as_of if as_of is not None else default_as_of())
+        cut = pd.Timestamp(_as_date(as_of, "as_of") or default_as_of())
         store = open_store(data_dir)
         names = store.names()
         if not names:
@@ -603,13 +699,13 @@ def build_brief(
             pd.concat({n: loaded[n] for n in daily}, axis=1, sort=True) if daily else pd.DataFrame()
         )
         volumes = {n: loaded[n] for n in names if n not in daily}
-    stamp = pd.Timestamp(generated_at) if generated_at is not None else pd.Timestamp.now("UTC")
+    stamp = (
+        _as_utc(generated_at, "generated_at")
+        if generated_at is not None
+        else pd.Timestamp.now("UTC")
+    )
     brief = compute_brief(
         prices, volumes, as_of=cut.date(), events=cat, health=health,
         synthetic=synthetic, true_effects=true_effects, registry=reg,
     )  # fmt: skip
     return write_brief(brief, out, generated_at=stamp.to_pydatetime())
-
-
-# Re-exported so ``except oilimpact.api.OilImpactError`` reads naturally in notebooks.
-OilImpactError = OilImpactError

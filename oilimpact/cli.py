@@ -283,6 +283,7 @@ def fetch_cmd(
             {
                 "series": o.name, "status": o.status, "source": o.source, "rows": o.rows,
                 "added": o.rows_added, "revised": o.rows_revised, "error": o.error or "",
+                "warnings": "; ".join(o.warnings),
             }
             for o in outcomes
         ]
@@ -290,7 +291,11 @@ def fetch_cmd(
     if as_json:
         _json(_frame_json(frame))
     else:
-        out.print(_table(frame, title="fetch"))
+        out.print(_table(frame.drop(columns=["error", "warnings"]), title="fetch"))
+        for o in outcomes:
+            if o.error:
+                colour = "red" if o.status == "failed" else "yellow"
+                err.print(f"[{colour}]{o.status}:[/] {o.name}: {o.error}", highlight=False)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(code=1)
 
@@ -313,6 +318,8 @@ def validate_cmd(
         _fail(exc)
     if as_json:
         _json(_frame_json(frame))
+    elif frame.empty:
+        out.print("the store is empty: nothing to validate.")
     else:
         out.print(_table(frame, title="validation"))
     if len(frame) and not frame["ok"].all():
@@ -324,12 +331,18 @@ def status_cmd(
     today: Annotated[
         str | None, typer.Option(help="Reference date for staleness (default: today).")
     ] = None,
-    fail_on_stale: Annotated[bool, typer.Option(help="Exit 1 when any series is stale.")] = False,
+    fail_on_stale: Annotated[
+        bool, typer.Option(help="Exit 1 when any series is stale (or the store is empty).")
+    ] = False,
     registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show every stored series: span, rows, source, last fetched, vintages, stale?"""
+    """Show every stored series: span, rows, source, last fetched, vintages, stale?
+
+    A series is stale when its last observation is older than 10 days (daily), 17 days
+    (weekly) or 155 days (monthly) before --today.
+    """
     from . import api
 
     try:
@@ -345,7 +358,10 @@ def status_cmd(
     else:
         shown = frame.drop(columns=["warnings", "age_days"])
         out.print(_table(shown, title="store status"))
-    if fail_on_stale and len(frame) and frame["stale"].any():
+    if fail_on_stale and frame.empty:
+        err.print("[bold red]error:[/] the store is empty: nothing is fresh enough to publish")
+        raise typer.Exit(code=1)
+    if fail_on_stale and frame["stale"].any():
         stale = ", ".join(frame.loc[frame["stale"], "series"])
         err.print(f"[bold red]error:[/] stale series: {stale}")
         raise typer.Exit(code=1)
@@ -566,12 +582,30 @@ def brief_cmd(
 
 
 def main() -> None:
-    """Entry point of the ``oilimpact`` console script."""
+    """Entry point of the ``oilimpact`` console script.
+
+    Commands turn every :class:`OilImpactError` into one line on stderr and exit 2. Any
+    other exception is a bug: it is reported in one line with exit code 70 and a request
+    to report it; set ``OILIMPACT_DEBUG=1`` to see the traceback.
+    """
+    import os
+
     try:
         app()
     except OilImpactError as exc:  # pragma: no cover - commands catch their own
-        err.print(f"error: {exc}")
+        err.print(f"error: {exc}", highlight=False)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("OILIMPACT_DEBUG"):
+            raise
+        from .errors import scrub
+
+        err.print(
+            f"internal error: {type(exc).__name__}: {scrub(exc)}. This is a bug in oilimpact: "
+            "please report it with the command you ran (OILIMPACT_DEBUG=1 shows the traceback).",
+            highlight=False,
+        )
+        sys.exit(70)
 
 
 if __name__ == "__main__":  # pragma: no cover

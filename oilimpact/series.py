@@ -40,6 +40,7 @@ from typing import Any, Literal
 from .errors import ConfigError
 
 __all__ = [
+    "infer_frequency",
     "Frequency",
     "Kind",
     "PROVIDERS",
@@ -63,12 +64,15 @@ class SourceRef:
     """One way to obtain a series: a provider and the provider's id for it.
 
     ``options`` carries provider-specific request parameters (for EIA: ``route``,
-    ``frequency`` and extra facets).
+    ``frequency`` and extra facets). ``proxy`` marks a source of a *different* instrument
+    that tracks the series (Yahoo's continuous front-month ``BZ=F`` for Brent spot): it
+    can seed an empty series but is never merged into one stored from another source.
     """
 
     provider: str
     id: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    proxy: bool = False
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.id}"
@@ -150,7 +154,7 @@ class SeriesSpec:
                 opts: dict[str, Any] = {}
             elif isinstance(item, Mapping):
                 provider, sid = item.get("provider", ""), item.get("id", "")
-                opts = {k: v for k, v in item.items() if k not in ("provider", "id")}
+                opts = {k: v for k, v in item.items() if k not in ("provider", "id", "proxy")}
             else:
                 raise ConfigError(
                     f"{where}: a source must be 'provider:id' or a table, got {item!r}"
@@ -159,7 +163,8 @@ class SeriesSpec:
                 raise ConfigError(
                     f"{where}: source {item!r} must name a provider in {PROVIDERS} and an id"
                 )
-            refs.append(SourceRef(provider, sid, opts))
+            proxy = bool(item.get("proxy", False)) if isinstance(item, Mapping) else False
+            refs.append(SourceRef(provider, sid, opts, proxy))
         known = {f for f in cls.__dataclass_fields__} - {
             "name",
             "frequency",
@@ -242,6 +247,27 @@ def _read_toml(path: Path, text: str | None = None) -> list[SeriesSpec]:
     if not isinstance(tables, dict) or not tables:
         raise ConfigError(f"series file {origin} has no [series.NAME] tables")
     return [SeriesSpec.from_mapping(name, data, origin=origin) for name, data in tables.items()]
+
+
+def infer_frequency(dates: Any) -> Frequency:
+    """``"daily"``, ``"weekly"`` or ``"monthly"`` from the median spacing of ``dates``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> infer_frequency(pd.date_range("2025-01-01", periods=6, freq="MS"))
+    'monthly'
+    >>> infer_frequency(pd.bdate_range("2025-01-01", periods=6))
+    'daily'
+    """
+    import numpy as np
+    import pandas as pd
+
+    idx = pd.DatetimeIndex(dates)
+    if len(idx) < 2:
+        return "daily"
+    step = float(np.median(np.diff(idx.to_numpy()).astype("timedelta64[D]").astype(float)))
+    return "daily" if step <= 4 else "weekly" if step <= 10 else "monthly"
 
 
 def default_registry() -> SeriesRegistry:

@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -190,3 +191,81 @@ def test_intervention_json_has_effects(real_store):
     payload = json.loads(res.stdout)
     terms = {(e["event"], e["term"]) for e in payload["effects"]}
     assert ("blockade", "level") in terms
+
+
+FIXTURES = Path(__file__).resolve().parent / "sources" / "fixtures" / "files"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fetch", "brent", "--start", "garbage"],
+        ["fetch", "brent", "--end", "2025-13-45"],
+        ["fetch", "brent", "--provider", "bloomberg"],
+        ["status", "--today", "garbage"],
+        ["brief", "--as-of", "garbage"],
+        ["brief", "--demo", "--generated-at", "not-a-time"],
+    ],
+)
+def test_bad_option_values_are_one_line_errors(tmp_path, args):
+    res = _invoke(*args, "--data-dir", str(tmp_path))
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "error:" in res.stderr
+    assert len(res.stderr.strip().splitlines()) <= 3
+
+
+def test_status_accepts_a_timezone_aware_today(tmp_path):
+    res = _invoke("status", "--today", "2026-01-10T00:00:00Z", "--data-dir", str(tmp_path))
+    assert res.exit_code == 0 and "store is empty" in res.stdout
+    res = _invoke("status", "--fail-on-stale", "--data-dir", str(tmp_path))
+    assert res.exit_code == 1 and "store is empty" in res.stderr
+
+
+def test_tanker_export_detected_and_filtered_by_origin(tmp_path):
+    src = FIXTURES / "kpler_display.csv"
+    res = _invoke("import", str(src), "--series", "col_exports", "--origin", "Colombia",
+                  "--data-dir", str(tmp_path), "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["format"] == "tanker"
+    assert any("not in the registry" in w and "monthly volume" in w for w in out["warnings"])
+    s = api.load("col_exports", data_dir=tmp_path)
+    # only CHARLIE (Colombia, 80,000 m3 in December 2025) counts: 80000 * 6.2898 bbl / 31 days
+    assert s.loc["2025-12-01"] == pytest.approx(80000 * 6.2898 / 31 / 1000, rel=1e-9)
+    assert (s.drop(pd.Timestamp("2025-12-01")) == 0).all()
+    status = api.status(data_dir=tmp_path).set_index("series")
+    assert (
+        status.loc["col_exports", "unit"] == "kb/d"
+        and status.loc["col_exports", "frequency"] == "monthly"
+    )
+
+
+def test_tanker_options_on_a_price_file_are_refused(tmp_path):
+    good = tmp_path / "p.csv"
+    good.write_text(GOOD)
+    res = _invoke(
+        "import",
+        str(good),
+        "--series",
+        "brent",
+        "--origin",
+        "Venezuela",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert res.exit_code == 2 and "apply only to tanker exports" in res.stderr
+
+
+def test_an_unexpected_exception_is_reported_as_a_bug(monkeypatch, capsys):
+    from oilimpact import cli
+
+    def boom(*a, **k):
+        raise RuntimeError("kaboom api_key=SECRET123")
+
+    monkeypatch.setattr(cli, "app", boom)
+    monkeypatch.delenv("OILIMPACT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 70
+    text = capsys.readouterr().err
+    assert "internal error: RuntimeError" in text and "report" in text and "SECRET123" not in text

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from oilimpact import api
+from oilimpact.errors import EmptyDataError, InputError, SourceError
+from oilimpact.frames import to_series_frame
 from oilimpact.sources.eia import EiaSource
 from oilimpact.sources.fred import FredSource
 
@@ -119,3 +123,63 @@ def test_file_only_series_is_skipped_with_advice(tmp_path):
 def _write(path: Path) -> Path:
     path.write_text("Date,Price\n2025-12-15,61.1\n2025-12-16,58.9\n")
     return path
+
+
+# ---- fallback rules, with stand-in sources (no HTTP) -----------------------------------
+
+
+class _Fake:
+    """A stand-in Source: raises ``error`` or returns ``values`` on recent dates."""
+
+    def __init__(self, name, *, error=None, values=None):
+        self.name, self.error, self.values, self.calls = name, error, values, []
+
+    def fetch(self, ref, start=None, end=None):
+        self.calls.append((ref.id, start, end))
+        if self.error is not None:
+            raise self.error
+        dates = pd.bdate_range("2026-01-05", periods=len(self.values))
+        return to_series_frame(self.values, dates, ref.id)
+
+
+def _seed_brent(root: Path) -> None:
+    api.import_file(_write(root / "b.csv"), name="brent", data_dir=root / "s")
+
+
+def test_hard_failure_then_empty_answer_is_failed_not_unchanged(tmp_path):
+    _seed_brent(tmp_path)
+    fred = _Fake("fred", error=SourceError("fred: cannot reach the host"))
+    eia = _Fake("eia", error=EmptyDataError("eia: no rows"))
+    [out] = api.fetch(["brent"], data_dir=tmp_path / "s", sources={"fred": fred, "eia": eia})
+    assert out.status == "failed" and "cannot reach" in out.error
+
+
+def test_incremental_refresh_sends_plain_dates(tmp_path):
+    _seed_brent(tmp_path)
+    fred = _Fake("fred", values=[60.0, 61.0])
+    [out] = api.fetch(["brent"], data_dir=tmp_path / "s", sources={"fred": fred})
+    assert out.status == "stored"
+    _, start, end = fred.calls[0]
+    assert type(start) is dt.date and start == dt.date(2025, 12, 2) and end is None
+
+
+def test_proxy_is_never_merged_into_a_stored_spot_series(tmp_path):
+    _seed_brent(tmp_path)
+    fred = _Fake("fred", error=SourceError("fred down"))
+    eia = _Fake("eia", error=SourceError("eia down"))
+    yahoo = _Fake("yahoo", values=[70.0, 71.0])  # BZ=F futures
+    fakes = {"fred": fred, "eia": eia, "yahoo": yahoo}
+    [out] = api.fetch(["brent"], data_dir=tmp_path / "s", sources=fakes)
+    assert out.status == "failed" and yahoo.calls == []
+    assert "not merging yahoo:BZ=F" in out.error
+    assert api.load("brent", data_dir=tmp_path / "s").tolist() == [61.1, 58.9]
+    # an empty series may be seeded from the proxy (the manifest then says so)
+    [seeded] = api.fetch(["wti"], data_dir=tmp_path / "s", sources=fakes)
+    assert seeded.status == "stored" and seeded.source == "yahoo:CL=F"
+
+
+def test_unknown_provider_and_bad_dates_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="unknown provider"):
+        api.fetch(["brent"], data_dir=tmp_path, providers=["bloomberg"])
+    with pytest.raises(InputError, match="start: cannot read 'garbage'"):
+        api.fetch(["brent"], data_dir=tmp_path, start="garbage")
