@@ -224,7 +224,11 @@ def fit_panel(
             f"estimation window needs {need} usable days, got {int(n_est[i])} "
             f"(event={ids[i][0]}, series={ids[i][1]}); {short.size} pair(s) too short"
         )
-    y0 = np.where(valid, y_est, 0.0)
+    # the missing days are few: zero (later NaN) them by a scatter over their flat
+    # positions instead of full-array masked passes
+    bad = np.flatnonzero(~valid.ravel())
+    y0 = np.array(y_est, dtype="float64", order="C")
+    y0.ravel()[bad] = 0.0
     nf = n_est.astype("float64")
     inv_n = 1.0 / nf
 
@@ -249,21 +253,27 @@ def fit_panel(
             assert xe is not None and xv is not None
             if n_factors == 1:
                 # market model: closed form from masked sums, 2-D arrays throughout
-                x2, xv2 = xe[:, :, 0], xv[:, :, 0]
-                xbar1 = np.where(valid, x2, 0.0).sum(axis=1) * inv_n
-                xc1 = np.where(valid, x2 - xbar1[:, None], 0.0)
+                xv2 = xv[:, :, 0]
+                xc1 = np.array(xe[:, :, 0], order="C")  # centred in place below
+                xc1.ravel()[bad] = 0.0
+                xbar1 = xc1.sum(axis=1) * inv_n
+                xc1 -= xbar1[:, None]
+                xc1.ravel()[bad] = 0.0
                 sxx = np.einsum("ij,ij->i", xc1, xc1)
                 _check_not_flat(sxx, model, ids)
                 beta1 = np.einsum("ij,ij->i", xc1, y0) / sxx
                 xcv1 = xv2 - xbar1[:, None]
                 evt_valid &= ~np.isnan(xcv1)
-                r0 = y0 - ybar[:, None]
-                r0 -= xc1 * beta1[:, None]
-                r0[~valid] = 0.0
+                r0 = y0  # y0 is not needed any more: the residuals overwrite it
+                r0 -= ybar[:, None]
+                tmp = np.multiply(xc1, beta1[:, None])
+                r0 -= tmp
+                del tmp
+                r0.ravel()[bad] = 0.0
                 ar = y_evt - ybar[:, None] - xcv1 * beta1[:, None]
                 # PE matrix I + 1/n + x~* x~*' / Sxx, built in place: one (N, L2, L2) array
                 xcv0 = np.where(evt_valid, xcv1, 0.0)
-                pe = np.multiply(xcv0[:, :, None], (xcv0 / sxx[:, None])[:, None, :])
+                pe = np.einsum("ni,nj->nij", xcv0, xcv0 / sxx[:, None])  # outer products
                 design_est, design_evt = xc1[:, :, None], xcv0[:, :, None]
                 sxx_inv = (1.0 / sxx)[:, None, None]
             else:
@@ -305,7 +315,7 @@ def fit_panel(
     else:
         sigma2 = np.einsum("ij,ij->i", r0, r0) / (nf - k)
     resid = r0  # our own array (never the caller's): NaN on the unused days
-    resid[~valid] = np.nan
+    resid.ravel()[bad] = np.nan
     ar[~evt_valid] = np.nan
 
     # ---- estudy2 prediction-error correction (market model only) ----------------------

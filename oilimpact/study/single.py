@@ -20,7 +20,9 @@ cumulative abnormal return (CAR):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -189,7 +191,7 @@ def sq_pvalues(reference: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.nda
                 le[:, j] = _row_count(ref <= q)
                 lt[:, j] = _row_count(ref < q)
     else:
-        le, lt = _sorted_counts(np.sort(ref, axis=1), n, xx)
+        le, lt = _sorted_counts(ref, n, xx)  # sorts each row once
     ge = n[:, None] - lt
     denom = (n + 1.0)[:, None]
     p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
@@ -284,7 +286,8 @@ class _SQPrep:
         self.k = int(panel.n_params)
         n_rows, l1 = resid.shape
         self.n = (l1 - _row_count(np.isnan(resid))).astype("float64")
-        self._sums: tuple[np.ndarray, np.ndarray] | None = None
+        self._sums: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._missing: np.ndarray | None = None
         self._buffers: dict[int, np.ndarray] = {}
         design = _design(panel)
         self.one = design is not None and design[0].shape[2] == 1
@@ -365,13 +368,21 @@ class _SQPrep:
             np.copyto(total, self.resid)  # NaN on missing days already
         else:
             if self._sums is None:
-                ok = ~np.isnan(self.resid)
                 cs = np.zeros((rows, l1 + 1))
-                np.cumsum(np.where(ok, self.resid, 0.0), axis=1, out=cs[:, 1:])
-                # missing days, counted in units of 2**600: exact, and any window with a
-                # missing day gets a hugely negative variance factor -> sqrt -> NaN
-                ms = np.zeros((rows, l1 + 1))
-                np.cumsum(np.where(ok, 0.0, _POISON), axis=1, out=ms[:, 1:])
+                resid0 = self._buffer(2, l1)
+                np.copyto(resid0, self.resid)
+                miss = self.missing
+                resid0.ravel()[miss] = 0.0
+                np.cumsum(resid0, axis=1, out=cs[:, 1:])
+                ms = None
+                if miss.size * 8 > resid0.size:
+                    # many missing days: count them in units of 2**600 (exact), so any
+                    # window with a missing day gets a hugely negative variance factor
+                    ms = np.zeros((rows, l1 + 1))
+                    poison = resid0
+                    poison.fill(0.0)
+                    poison.ravel()[miss] = _POISON
+                    np.cumsum(poison, axis=1, out=ms[:, 1:])
                 self._sums = (cs, ms)
             cs, ms = self._sums
             np.subtract(cs[:, length:], cs[:, :-length], out=total)
@@ -382,15 +393,33 @@ class _SQPrep:
             np.subtract(base, self._quad(self._design_sums(length)), out=factor)
         else:
             np.copyto(factor, base)
-        if length > 1:
+        if length > 1 and ms is not None:
             tmp = self._buffer(2, width)
             np.subtract(ms[:, length:], ms[:, :-length], out=tmp)
             factor -= tmp
+        elif length > 1:  # few missing days: NaN into the windows that contain one
+            factor.ravel()[self._windows_with(self.missing, length, width)] = np.nan
         # a negative factor (a degenerate design, a window with a missing day) gives NaN
         with np.errstate(invalid="ignore", divide="ignore"):
             np.sqrt(factor, out=factor)
             np.divide(total, factor, out=total)
         return total
+
+    @property
+    def missing(self) -> np.ndarray:
+        """Flat positions of the missing estimation days (computed once)."""
+        if self._missing is None:
+            self._missing = np.flatnonzero(np.isnan(self.resid).ravel())
+        return self._missing
+
+    def _windows_with(self, miss: np.ndarray, length: int, width: int) -> np.ndarray:
+        """Flat positions in the (N, width) window grid of the windows holding a day of
+        ``miss`` (flat positions in the (N, L1) grid); may repeat."""
+        l1 = self.resid.shape[1]
+        row, day = np.divmod(miss, l1)
+        start = day[:, None] - np.arange(length)  # windows u = t - L + 1 .. t
+        keep = (start >= 0) & (start < width)
+        return (row[:, None] * width + start)[keep]
 
     def event_factor(self, window: slice, length: int) -> np.ndarray:
         """``g'(I + X*(X'X)^{-1}X*')g`` over the window's days, shape (N,)."""
@@ -455,13 +484,44 @@ def _dof(panel: AbnormalPanel) -> np.ndarray:
     return (panel.n_est - panel.n_params).astype("float64")
 
 
+#: Element count above which :func:`_t_pvalue` splits the work over threads.
+_THREAD_MIN = 65_536
+
+
 def _t_pvalue(t: np.ndarray, dof: np.ndarray) -> np.ndarray:
-    """Two-sided Student-t p-value ``2 P(T_dof > |t|)``; NaN for NaN ``t``."""
-    out = np.full(t.shape, np.nan)
-    ok = ~np.isnan(t)
-    dd = np.broadcast_to(dof, t.shape)
-    out[ok] = 2.0 * special.stdtr(dd[ok], -np.abs(t[ok]))
+    """Two-sided Student-t p-value ``2 P(T_dof > |t|)``; NaN for NaN ``t``.
+
+    ``scipy.special.stdtr`` (about 0.2 us a value, the costliest step of the per-pair
+    tests) is a numpy ufunc that releases the GIL, so large inputs are split into row
+    blocks evaluated on a few threads; the values are those of one call.
+    """
+    neg = np.abs(np.asarray(t, dtype="float64"))
+    np.negative(neg, out=neg)
+    dd = np.broadcast_to(np.asarray(dof, dtype="float64"), neg.shape)
+    out = np.empty(neg.shape)
+    rows = neg.shape[0] if neg.ndim else 0
+    workers = min(_n_threads(), rows)
+    if neg.size < _THREAD_MIN or workers < 2:
+        special.stdtr(dd, neg, out=out)
+    else:
+        cuts = np.linspace(0, rows, workers + 1).astype(int)
+        blocks = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        list(_pool().map(lambda b: special.stdtr(dd[b], neg[b], out=out[b]), blocks))
+    out *= 2.0
     return out
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _n_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(_n_threads(), thread_name_prefix="oilimpact-stdtr"))
+    return _POOL[0]
 
 
 def ar_tests(panel: AbnormalPanel) -> dict[str, np.ndarray]:
