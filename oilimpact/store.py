@@ -27,7 +27,13 @@ Guarantees
   that order. Readers take no lock: the manifest is replaced atomically and a file it
   refers to is only deleted after the manifest stops referring to it.
 * **Verified.** :meth:`Store.load` checks the SHA-256 of the file against the manifest
-  and raises :class:`~oilimpact.errors.StoreError` naming the file when it differs.
+  and raises :class:`~oilimpact.errors.StoreError` naming the file when it differs. A
+  manifest ``file`` must be a plain file name inside ``series/``; an entry pointing
+  anywhere else is refused, and the store never reads or deletes outside its root.
+* **Typed failures.** A store that cannot be locked or written (read-only directory,
+  no permission, disk full) raises :class:`~oilimpact.errors.StoreError` naming the
+  path and what to do, never a bare ``OSError``. Clean-up of temporary and superseded
+  files is best effort: a file that cannot be removed is left for a later write.
 
 The store neither validates (validate with ``oilimpact.schemas`` before writing) nor
 fetches.
@@ -39,6 +45,7 @@ import contextlib
 import datetime
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -69,6 +76,8 @@ __all__ = [
 SCHEMA_VERSION = 1
 #: Environment variable naming the data directory when no explicit one is given.
 DATA_DIR_ENV = "OILIMPACT_DATA_DIR"
+
+logger = logging.getLogger(__name__)
 
 Frequency = Literal["daily", "weekly", "monthly"]
 DateLike = str | datetime.date | pd.Timestamp | np.datetime64
@@ -213,7 +222,8 @@ class ManifestEntry:
         for key in ("fetched_at", "updated_at"):
             known[key] = _utc(known[key])
         for key in ("first", "last"):
-            known[key] = None if known.get(key) is None else pd.Timestamp(known[key])
+            value = known.get(key)
+            known[key] = None if value is None else pd.Timestamp(value).as_unit("ns")
         known["meta"] = dict(known.get("meta") or {})
         return cls(**known)
 
@@ -285,9 +295,15 @@ class Store:
         return self.root / _SERIES_DIR
 
     def path(self, name: str) -> Path | None:
-        """Return the current Parquet file of ``name``, or None when not stored."""
+        """Return the current Parquet file of ``name``, or None when not stored.
+
+        Raises
+        ------
+        StoreError
+            The manifest entry's ``file`` is not a plain file name inside ``series/``.
+        """
         entry = self.entry(name)
-        return None if entry is None else self.series_dir / entry.file
+        return None if entry is None else self._file_of(entry)
 
     # ---- manifest queries
 
@@ -308,12 +324,17 @@ class Store:
         """Return the manifest as a DataFrame, one row per series, indexed by name.
 
         Columns are the :class:`ManifestEntry` fields; an empty store gives an empty frame
-        with those columns.
+        with those columns. The optional fields (``first``, ``last``, ``unit``,
+        ``frequency``, ``kind``) are ``object`` columns holding ``None`` when unset (a
+        series with no non-missing value has ``first``/``last`` None), never NaN or NaT;
+        ``first``/``last`` otherwise hold ``pandas.Timestamp``.
         """
         fields = [f for f in ManifestEntry.__dataclass_fields__ if f != "name"]
         entries = self._read_manifest()
         rows = [{f: getattr(e, f) for f in fields} for _, e in sorted(entries.items())]
         frame = pd.DataFrame(rows, columns=fields, index=pd.Index(sorted(entries), name="name"))
+        for col in _OPTIONAL_FIELDS:
+            frame[col] = pd.Series([row[col] for row in rows], index=frame.index, dtype=object)
         return frame
 
     # ---- reading
@@ -375,7 +396,7 @@ class Store:
         _check_name(name)
         for _attempt in range(5):
             entry = self._require(name)
-            path = self.series_dir / entry.file
+            path = self._file_of(entry)
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
@@ -563,7 +584,7 @@ class Store:
                 self._discard_uncommitted(name, file_name)
                 raise
             if current is not None and current.file != file_name:
-                _unlink(self.series_dir / current.file)
+                _unlink(self._file_of(current))
         return WriteResult(
             name, added, revised, added + revised == 0, self.series_dir / file_name, checksum
         )
@@ -594,10 +615,13 @@ class Store:
         try:
             lock_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{self.root}: cannot create the store directory: {exc}") from exc
+            raise StoreError(
+                f"{self.root}: cannot create the store directory ({_reason(exc)}); "
+                f"{self._writable_hint()}"
+            ) from exc
         lock_path = lock_dir / ("manifest.lock" if name is None else f"series-{name}.lock")
-        lock = FileLock(str(lock_path), timeout=self.lock_timeout)
         try:
+            lock = FileLock(str(lock_path), timeout=self.lock_timeout)
             lock.acquire()
         except Timeout:
             raise StoreError(
@@ -605,10 +629,33 @@ class Store:
                 f"{'the manifest' if name is None else repr(name)} for more than "
                 f"{self.lock_timeout:g} s; try again when it has finished"
             ) from None
+        except OSError as exc:  # read-only store, no permission, ...
+            raise StoreError(
+                f"{lock_path}: cannot lock the store for writing ({_reason(exc)}); "
+                f"{self._writable_hint()}"
+            ) from exc
         try:
             yield
         finally:
-            lock.release()
+            with contextlib.suppress(OSError):
+                lock.release()
+
+    def _writable_hint(self) -> str:
+        return (
+            f"check that {self.root} exists and is writable by you, or point --data-dir / "
+            f"{DATA_DIR_ENV} at a writable directory (reading needs no write access)"
+        )
+
+    def _file_of(self, entry: ManifestEntry) -> Path:
+        """The Parquet path of ``entry``; refuses a ``file`` that is not a plain name."""
+        if not _is_plain_file_name(entry.file):
+            raise StoreError(
+                f"{self.manifest_path}: manifest entry for {entry.name!r} points outside the "
+                f"store (file {entry.file!r}); it must be a file name inside {self.series_dir}. "
+                f"Restore the manifest from a backup, or delete the series (Store.delete) and "
+                f"re-fetch or re-import it"
+            )
+        return self.series_dir / entry.file
 
     def _require(self, name: str) -> ManifestEntry:
         entry = self._read_manifest().get(name)
@@ -657,7 +704,7 @@ class Store:
                 "series": {n: entries[n].to_json() for n in sorted(entries)},
             }
             data = json.dumps(doc, indent=2, sort_keys=True).encode("utf-8") + b"\n"
-            _atomic_write(self.manifest_path, data)
+            _atomic_write(self.manifest_path, data, hint=self._writable_hint())
             record = {"written_at": _iso_utc(pd.Timestamp.now(tz="UTC")), **record}
             with contextlib.suppress(OSError):  # the log is informational
                 _append_line(self.log_path, json.dumps(record, sort_keys=True))
@@ -669,8 +716,11 @@ class Store:
         try:
             self.series_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{self.series_dir}: cannot create directory: {exc}") from exc
-        _atomic_write(self.series_dir / file_name, data)
+            raise StoreError(
+                f"{self.series_dir}: cannot create directory ({_reason(exc)}); "
+                f"{self._writable_hint()}"
+            ) from exc
+        _atomic_write(self.series_dir / file_name, data, hint=self._writable_hint())
         return file_name, checksum
 
     def _discard_uncommitted(self, name: str, file_name: str) -> None:
@@ -683,11 +733,20 @@ class Store:
             _unlink(self.series_dir / file_name)
 
     def _remove_orphans(self, name: str, current: ManifestEntry | None) -> None:
-        """Delete temp files and unreferenced Parquet files of ``name`` (lock held)."""
-        if not self.series_dir.is_dir():
-            return
+        """Delete temp files and unreferenced Parquet files of ``name`` (lock held).
+
+        Only regular files directly inside ``series/`` whose names are ``name``'s store
+        files are touched; a listing or deletion that fails is skipped (best effort).
+        """
         keep = None if current is None else current.file
-        for path in self.series_dir.iterdir():
+        try:
+            if not self.series_dir.is_dir():
+                return
+            paths = list(self.series_dir.iterdir())
+        except OSError as exc:
+            logger.debug("store: cannot list %s: %s", self.series_dir, exc)
+            return
+        for path in paths:
             if _series_of_file(path.name) == name and path.name != keep:
                 _unlink(path)
 
@@ -702,6 +761,33 @@ def _check_name(name: object) -> str:
             f"with a letter, digit or '_' and not ending with '.', got {name!r}"
         )
     return name
+
+
+#: Manifest fields that may be unset; :meth:`Store.manifest` shows them as None.
+_OPTIONAL_FIELDS = ("first", "last", "unit", "frequency", "kind")
+
+
+def _is_plain_file_name(file_name: object) -> bool:
+    """True for a bare file name (no directory part, not ``.``/``..``, no NUL).
+
+    Examples
+    --------
+    >>> [_is_plain_file_name(f) for f in ("a.0123456789abcdef.parquet", "../x", "/tmp/x", "..")]
+    [True, False, False, False]
+    """
+    return (
+        isinstance(file_name, str)
+        and file_name not in ("", ".", "..")
+        and "/" not in file_name
+        and "\\" not in file_name
+        and "\x00" not in file_name
+        and ":" not in file_name
+        and os.path.basename(file_name) == file_name
+    )
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _series_of_file(file_name: str) -> str | None:
@@ -886,7 +972,7 @@ def _infer_frequency(dates: pd.DatetimeIndex) -> str:
     return "daily" if step <= 4 else "weekly" if step <= 10 else "monthly"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, hint: str = "") -> None:
     """Write ``data`` to ``path`` via a fsynced temp file in the same directory."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
@@ -898,7 +984,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException as exc:
         _unlink(tmp)
         if isinstance(exc, OSError):
-            raise StoreError(f"{path}: write failed, store left unchanged: {exc}") from exc
+            advice = hint or "check the permissions and the free disk space"
+            raise StoreError(
+                f"{path}: write failed, store left unchanged ({_reason(exc)}); {advice}"
+            ) from exc
         raise
     _fsync_dir(path.parent)
 
@@ -928,5 +1017,10 @@ def _append_line(path: Path, line: str) -> None:
 
 
 def _unlink(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Remove a temporary or superseded file; best effort (it is swept again later)."""
+    try:
         path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        logger.debug("store: cannot remove %s: %s", path, exc)

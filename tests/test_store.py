@@ -318,6 +318,114 @@ def test_lock_timeout_raises_store_error_naming_the_lock(tmp_path: Path) -> None
     assert store.names() == ["brent", "manifest.json"]
 
 
+def test_lock_permission_error_is_store_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """filelock raises PermissionError on a read-only store: a StoreError with advice."""
+    put(store, frame([1.0], ["2025-01-02"]))
+
+    def denied(self: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(store_mod.FileLock, "acquire", denied)
+    for action in (
+        lambda: put(store, frame([2.0], ["2025-01-03"]), at=T1),
+        lambda: store.delete("brent"),
+    ):
+        with pytest.raises(StoreError) as info:
+            action()
+        message = str(info.value)
+        assert ".lock" in message and "permission denied" in message.lower()
+        assert str(store.root) in message and "writable" in message
+    monkeypatch.undo()
+    assert store.load("brent").tolist() == [1.0]  # reading needs no lock
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
+def test_read_only_store_write_is_store_error(store: Store) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    dirs = [store.root, store.series_dir, store.root / ".locks"]
+    locks = list((store.root / ".locks").iterdir())
+    for p in locks:
+        p.chmod(0o444)
+    for d in dirs:
+        d.chmod(0o555)
+    try:
+        with pytest.raises(StoreError, match="writable"):
+            put(store, frame([2.0], ["2025-01-03"]), at=T1)
+        assert store.load("brent").tolist() == [1.0]
+    finally:
+        for d in dirs:
+            d.chmod(0o755)
+        for p in locks:
+            p.chmod(0o644)
+
+
+def test_cleanup_that_cannot_delete_does_not_fail_the_write(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    stale = store.series_dir / "brent.0123456789abcdef.parquet"  # an orphan to sweep
+    stale.write_bytes(b"junk")
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.parent == store.series_dir:
+            raise PermissionError(13, "Permission denied", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    result = put(store, frame([2.0], ["2025-01-03"]), at=T1)
+    monkeypatch.undo()
+    assert result.rows_added == 1 and store.load("brent").tolist() == [1.0, 2.0]
+    assert stale.exists()  # left for a later write
+
+
+def _point_manifest_at(store: Store, name: str, file: str) -> None:
+    doc = json.loads(store.manifest_path.read_text())
+    doc["series"][name]["file"] = file
+    store.manifest_path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("where", ["../outside.parquet", "ABSOLUTE", "sub/x.parquet", ".."])
+def test_manifest_file_outside_series_dir_is_refused(store: Store, where: str) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    put(store, frame([5.0], ["2025-01-02"], "wti"))
+    entry = store.entry("brent")
+    assert entry is not None
+    # a crafted manifest: the file moved outside series/, checksum still matching
+    outside = store.root / "outside.parquet"
+    (store.series_dir / entry.file).rename(outside)
+    target = str(outside) if where == "ABSOLUTE" else where
+    _point_manifest_at(store, "brent", target)
+    for action in (
+        lambda: store.load("brent"),
+        lambda: store.path("brent"),
+        lambda: put(store, frame([2.0], ["2025-01-03"]), at=T1),
+    ):
+        with pytest.raises(StoreError, match="manifest entry for 'brent' points outside the store"):
+            action()
+    assert outside.exists()  # a write never deletes outside series/
+    assert store.names() == ["brent", "wti"] and store.load("wti").tolist() == [5.0]
+    assert store.delete("brent") and outside.exists()  # the way out
+    assert store.names() == ["wti"]
+
+
+def test_all_nan_series_has_none_not_nan_in_manifest(store: Store) -> None:
+    put(store, frame([np.nan, np.nan], ["2025-01-02", "2025-01-03"], "empty"))
+    put(store, frame([1.0], ["2025-01-02"]), unit="USD/bbl")
+    entry = store.entry("empty")
+    assert entry is not None and entry.first is None and entry.last is None and entry.rows == 0
+    assert store.refresh_start("empty") is None
+    manifest = store.manifest()
+    for col in ("first", "last", "unit", "frequency", "kind"):
+        assert manifest.loc["empty", col] is None, col
+    assert manifest.loc["brent", "last"] == pd.Timestamp("2025-01-02")
+    assert manifest.loc["brent", "unit"] == "USD/bbl"
+    records = manifest.reset_index().to_dict(orient="records")
+    assert records[1]["name"] == "empty" and records[1]["last"] is None
+
+
 # ----------------------------------------------------------------------- failed writes
 
 
@@ -391,6 +499,13 @@ def _writer(root: Path, name: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _reap(proc: subprocess.Popen[str], timeout: float = 30) -> int:
+    """Kill ``proc`` if still running, wait for it and close its pipes (no ResourceWarning)."""
+    proc.kill()
+    proc.communicate(timeout=timeout)
+    return proc.returncode
+
+
 def _wait_for(proc: subprocess.Popen[str], word: str) -> None:
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -409,7 +524,8 @@ def _expected(rows: int, base: float, i: int) -> np.ndarray:
 def test_writer_killed_mid_write_leaves_previous_version(store: Store, pause: str) -> None:
     rows = 20_000
     done = _writer(store.root, "big", "--rows", str(rows))
-    assert done.wait(timeout=60) == 0
+    _, err = done.communicate(timeout=60)
+    assert done.returncode == 0, err
     before = store.load("big")
 
     proc = _writer(store.root, "big", "--rows", str(rows), "--base", "500",
@@ -418,8 +534,7 @@ def test_writer_killed_mid_write_leaves_previous_version(store: Store, pause: st
         _wait_for(proc, "PAUSED")
         proc.send_signal(signal.SIGKILL)
     finally:
-        proc.kill()
-        proc.wait(timeout=30)
+        _reap(proc)
     assert proc.returncode == -signal.SIGKILL
 
     assert_series_equal(store.load("big"), before)
@@ -445,8 +560,7 @@ def test_writer_killed_at_random_points(store: Store) -> None:
             time.sleep(rng.uniform(0.05, 0.6))
             proc.send_signal(signal.SIGKILL)
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            _reap(proc)
         if not store.exists("big"):
             continue
         values = store.load("big").to_numpy()

@@ -11,22 +11,43 @@ A provider follows OpenBB's TET split (transform query, extract, transform data)
    wire-format bytes.
 
 ``fetch`` returns a series named ``ref.id``; the caller renames it to the registry name.
+
+Shared helpers keep the providers consistent: :func:`as_date` / :func:`format_date`
+turn any date-like ``start``/``end`` (``datetime.date``, ``datetime``, ``pandas.Timestamp``,
+ISO string) into the plain ``YYYY-MM-DD`` (or ``YYYY-MM``, ...) a query string needs, and
+:func:`~oilimpact.frames.parse_float` (re-exported here) reads provider values with the
+one list of missing markers, :data:`~oilimpact.frames.MISSING_MARKERS`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, EmptyDataError
+from ..errors import ConfigError, EmptyDataError, InputError
+from ..frames import MISSING_MARKERS, parse_float
 from ..series import SourceRef
 
-__all__ = ["HttpRequest", "Source", "clip_to_range", "require_observations"]
+__all__ = [
+    "MISSING_MARKERS",
+    "DateLike",
+    "HttpRequest",
+    "Source",
+    "as_date",
+    "clip_to_range",
+    "format_date",
+    "parse_float",
+    "require_observations",
+]
+
+#: What a source accepts for ``start``/``end``.
+DateLike = date | datetime | pd.Timestamp | np.datetime64 | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +60,6 @@ class HttpRequest:
 
     url: str
     params: Sequence[tuple[str, Any]] = field(default_factory=tuple)
-
-    def param(self, name: str) -> Any:
-        """The first value of parameter ``name`` (``KeyError`` if absent).
-
-        Examples
-        --------
-        >>> HttpRequest("https://x.test", (("id", "SP500"),)).param("id")
-        'SP500'
-        """
-        for key, value in self.params:
-            if key == name:
-                return value
-        raise KeyError(name)
 
 
 class Source(ABC):
@@ -103,7 +111,66 @@ class Source(ABC):
         return f"{type(self).__name__}()"
 
 
-def clip_to_range(series: pd.Series, start: date | None, end: date | None) -> pd.Series:
+def as_date(value: DateLike | None, what: str = "date") -> date | None:
+    """``value`` as a plain :class:`datetime.date` (None stays None).
+
+    Accepts ``datetime.date``, ``datetime.datetime`` and ``pandas.Timestamp`` (the
+    wall-clock date is kept, time and timezone dropped), ``numpy.datetime64`` and ISO
+    strings (``"2026-01-28"``, ``"2026-01-28T00:00:00"``).
+
+    Raises
+    ------
+    InputError
+        ``value`` is not a date (``what`` names it in the message).
+
+    Examples
+    --------
+    >>> as_date(pd.Timestamp("2026-01-28")), as_date("2026-01-28T15:30:00"), as_date(None)
+    (datetime.date(2026, 1, 28), datetime.date(2026, 1, 28), None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):  # also pandas.Timestamp (a datetime subclass)
+        if value is pd.NaT:
+            raise InputError(f"{what}: expected a date, got NaT")
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"{what}: expected a date such as 2026-01-28, got {value!r}") from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise InputError(f"{what}: expected a date such as 2026-01-28, got {value!r}")
+    return ts.date()
+
+
+def format_date(value: DateLike, frequency: str = "daily") -> str:
+    """``value`` as the date text a provider's query string wants, never with a time.
+
+    ``YYYY-MM-DD`` by default (daily, weekly); ``YYYY-MM`` for ``"monthly"``, ``YYYY``
+    for ``"annual"`` and ``YYYY-Qn`` for ``"quarterly"`` (EIA period formats). Every
+    source formats ``start``/``end`` through this one function.
+
+    Examples
+    --------
+    >>> format_date(pd.Timestamp("2026-01-28 00:00:00"))
+    '2026-01-28'
+    >>> format_date("2026-01-28T00:00:00", "monthly"), format_date(date(2026, 8, 3), "quarterly")
+    ('2026-01', '2026-Q3')
+    """
+    day = as_date(value)
+    assert day is not None
+    if frequency == "monthly":
+        return f"{day.year:04d}-{day.month:02d}"
+    if frequency == "annual":
+        return f"{day.year:04d}"
+    if frequency == "quarterly":
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+
+
+def clip_to_range(series: pd.Series, start: DateLike | None, end: DateLike | None) -> pd.Series:
     """Keep the rows of ``series`` with ``start <= date <= end`` (bounds optional).
 
     Examples
@@ -113,6 +180,7 @@ def clip_to_range(series: pd.Series, start: date | None, end: date | None) -> pd
     >>> clip_to_range(s, date(2024, 1, 2), None).tolist()
     [2.0, 3.0]
     """
+    start, end = as_date(start, "start"), as_date(end, "end")
     mask = pd.Series(True, index=series.index)
     if start is not None:
         mask &= series.index >= pd.Timestamp(start)
@@ -128,8 +196,8 @@ def require_observations(
     *,
     source: str,
     what: str,
-    start: date | None,
-    end: date | None,
+    start: DateLike | None,
+    end: DateLike | None,
     detail: str = "",
 ) -> pd.Series:
     """Return ``series`` unchanged, or raise EmptyDataError if it has no non-NaN value.
@@ -150,18 +218,9 @@ def require_observations(
     raise EmptyDataError(f"{source}: no observations for {what} ({span}){extra}")
 
 
-def _describe_range(start: date | None, end: date | None) -> str:
+def _describe_range(start: DateLike | None, end: DateLike | None) -> str:
     if start is None and end is None:
         return "any date"
-    return f"{start.isoformat() if start else '...'} to {end.isoformat() if end else '...'}"
-
-
-def options_without(options: Mapping[str, Any], *names: str) -> dict[str, Any]:
-    """A copy of ``options`` without ``names``.
-
-    Examples
-    --------
-    >>> options_without({"route": "x", "unit": "TBPD"}, "route")
-    {'unit': 'TBPD'}
-    """
-    return {k: v for k, v in options.items() if k not in names}
+    first = format_date(start) if start is not None else "..."
+    last = format_date(end) if end is not None else "..."
+    return f"{first} to {last}"

@@ -8,10 +8,13 @@ value of the ``series`` facet, or of ``productId`` for the ``international`` rou
 
 Replies hold at most 5000 rows; :class:`EiaSource` pages with ``offset``/``length``
 until it has ``int(response.total)`` rows (``total`` is a string), carrying on through
-the ``"incomplete return"`` warning. Values may be strings, numbers, ``null``, ``"--"``
-or ``"NA"``: every non-numeric marker becomes NaN, never 0. Periods ``YYYY-MM-DD``
+the ``"incomplete return"`` warning. Values may be strings, numbers, ``null`` or one of
+the missing markers of :data:`oilimpact.frames.MISSING_MARKERS` (``"--"``, ``"NA"``,
+``"W"`` withheld, ...): those become NaN, never 0; any other text raises
+:class:`~oilimpact.errors.SourceError` naming the series and period. Periods ``YYYY-MM-DD``
 (daily, weekly: the week-ending date), ``YYYY-MM`` (monthly: first of the month),
-``YYYY`` (annual) and ``YYYY-Qn`` (quarterly) become dates.
+``YYYY`` (annual) and ``YYYY-Qn`` (quarterly) become dates; ``start``/``end`` are sent
+in the same format for the series' frequency (:func:`~oilimpact.sources.base.format_date`).
 
 The reply echoes the key in ``request.params.api_key``: :func:`scrub_response` removes it
 before a reply is stored as a test fixture.
@@ -36,7 +39,16 @@ from ..errors import AuthError, ConfigError, OilImpactError, RateLimitError, Sou
 from ..frames import to_series_frame
 from ..series import SourceRef
 from . import http
-from .base import HttpRequest, Source, clip_to_range, require_observations
+from .base import (
+    DateLike,
+    HttpRequest,
+    Source,
+    as_date,
+    clip_to_range,
+    format_date,
+    parse_float,
+    require_observations,
+)
 
 __all__ = [
     "BASE_URL",
@@ -133,7 +145,7 @@ class EiaSource(Source):
         return f"EiaSource(base_url={self.base_url!r}, key={'set' if self._api_key else 'missing'})"
 
     def build_request(
-        self, ref: SourceRef, start: date | None, end: date | None, offset: int = 0
+        self, ref: SourceRef, start: DateLike | None, end: DateLike | None, offset: int = 0
     ) -> HttpRequest:
         """The request for one page of ``ref`` (``offset`` is the first row)."""
         options = dict(ref.options)
@@ -158,9 +170,9 @@ class EiaSource(Source):
             values = value if isinstance(value, (list, tuple)) else [value]
             params.extend((f"facets[{facet}][]", str(v)) for v in values)
         if start is not None:
-            params.append(("start", _format_period(start, frequency)))
+            params.append(("start", format_date(start, frequency)))
         if end is not None:
-            params.append(("end", _format_period(end, frequency)))
+            params.append(("end", format_date(end, frequency)))
         params += [
             ("sort[0][column]", "period"),
             ("sort[0][direction]", "asc"),
@@ -188,6 +200,7 @@ class EiaSource(Source):
         self.check_ref(ref)
         if not self._api_key:
             raise AuthError(f"eia: no API key for {ref}; {_KEY_HINT}")
+        start, end = as_date(start, "start"), as_date(end, "end")
         rows = self.fetch_rows(ref, start, end)
         what = f"{ref.id!r} ({ref.options.get('route', '?')})"
         series = parse_eia_rows(
@@ -197,7 +210,7 @@ class EiaSource(Source):
         return require_observations(series, source=self.name, what=what, start=start, end=end)
 
     def fetch_rows(
-        self, ref: SourceRef, start: date | None, end: date | None
+        self, ref: SourceRef, start: DateLike | None, end: DateLike | None
     ) -> list[dict[str, Any]]:
         """All ``response.data`` rows of ``ref``, paging with ``offset``/``length``."""
         rows: list[dict[str, Any]] = []
@@ -304,14 +317,16 @@ def parse_eia_rows(
     Returns
     -------
     pandas.Series
-        float64 on a sorted ``DatetimeIndex`` named ``"date"``; ``null``, ``"--"``,
-        ``"NA"`` and other non-numeric markers are NaN.
+        float64 on a sorted ``DatetimeIndex`` named ``"date"``; ``null`` and the
+        missing markers of :data:`oilimpact.frames.MISSING_MARKERS` (``"--"``, ``"NA"``,
+        ``"W"``, ...) are NaN.
 
     Raises
     ------
     SourceError
-        A row has no ``period`` or an unknown period format, or two rows share a period
-        (the facets do not pin down one series: add ``unit`` or ``countryRegionId``).
+        A row has no ``period`` or an unknown period format, a value is neither a number
+        nor a missing marker (``"1,234"``), or two rows share a period (the facets do not
+        pin down one series: add ``unit`` or ``countryRegionId``).
 
     Examples
     --------
@@ -327,7 +342,7 @@ def parse_eia_rows(
         if not isinstance(row, Mapping) or "period" not in row:
             raise SourceError(f"eia: row {n} of {name!r} has no 'period': {row!r}")
         periods.append(parse_period(row["period"]))
-        values.append(_to_float(row.get(value_column)))
+        values.append(_to_float(row.get(value_column), name, row["period"]))
     series = to_series_frame(values, periods, name).sort_index(kind="stable")
     duplicated = series.index[series.index.duplicated()]
     if len(duplicated):
@@ -394,26 +409,15 @@ def _scrub_in_place(node: Any, replacement: str) -> Any:
     return node
 
 
-def _to_float(raw: Any) -> float:
-    if raw is None or isinstance(raw, bool):
-        return float("nan")
-    if isinstance(raw, (int, float)):
-        return float(raw)
+def _to_float(raw: Any, name: str, period: Any) -> float:
+    """:func:`~oilimpact.frames.parse_float` with the series and period in the error."""
     try:
-        value = float(str(raw).strip().replace(",", ""))
+        return parse_float(raw)
     except ValueError:
-        return float("nan")  # "--", "NA", "W", "(s)", "": withheld or not available
-    return value
-
-
-def _format_period(day: date, frequency: str) -> str:
-    if frequency == "monthly":
-        return day.strftime("%Y-%m")
-    if frequency == "annual":
-        return day.strftime("%Y")
-    if frequency == "quarterly":
-        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    return day.isoformat()
+        raise SourceError(
+            f"eia: value {raw!r} of {name!r} for period {period} is neither a number nor a "
+            "missing marker (null, '--', 'NA', 'W', ...); the reply is not usable"
+        ) from None
 
 
 def _error_from_payload(payload: Mapping[str, Any], what: str) -> OilImpactError:

@@ -27,18 +27,19 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, get_args
+from typing import IO, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..frames import to_series_frame
+from ..frames import MAX_DATE, MIN_DATE, MISSING_MARKERS, to_series_frame
 
 __all__ = [
     "DEFAULT_BBL_PER_TONNE",
@@ -47,6 +48,7 @@ __all__ = [
     "ImportedSeries",
     "M3_TO_BBL",
     "MISSING_MARKERS",
+    "TANKER_PRESETS",
     "TankerFrequency",
     "TankerPreset",
     "detect_format",
@@ -58,13 +60,11 @@ FileFormat = Literal["fred", "eia", "ohlc", "yahoo", "tidy", "tanker"]
 #: The formats :func:`detect_format` can return.
 FORMATS: tuple[str, ...] = get_args(FileFormat)
 TankerPreset = Literal["kpler", "vortexa"]
+#: The ``preset=`` names :func:`read_tanker_export` accepts.
+TANKER_PRESETS: tuple[str, ...] = get_args(TankerPreset)
 TankerFrequency = Literal["daily", "weekly", "monthly"]
 Source = str | os.PathLike[str] | IO[str] | IO[bytes]
 
-#: Cell texts read as a missing observation (compared case-insensitively after stripping).
-MISSING_MARKERS: frozenset[str] = frozenset(
-    {"", ".", "na", "n/a", "#n/a", "-", "--", "x", "null", "nan", "none"}
-)
 #: Barrels per cubic metre (1 m3 = 6.2898 bbl).
 M3_TO_BBL = 6.2898
 #: Default barrels per metric tonne of crude oil (about 33 API; heavy Venezuelan Merey is
@@ -125,19 +125,6 @@ class ImportedSeries:
     value_column: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def metadata(self) -> dict[str, Any]:
-        """Return the metadata as a plain dict (for a store manifest)."""
-        return {
-            "name": self.series.name,
-            "source_file": self.source_file,
-            "format": self.format,
-            "unit": self.unit,
-            "source_id": self.source_id,
-            "rows": self.rows,
-            "value_column": self.value_column,
-            "notes": list(self.notes),
-        }
-
 
 # ---------------------------------------------------------------------------------------
 # Reading the text and tokenising it (pandas), keeping the row -> line mapping
@@ -166,24 +153,73 @@ def _fail(file: str, line: int, message: str) -> InputError:
     return InputError(f"{file}, line {line}: {message}")
 
 
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def _read_text(src: Source) -> tuple[str, str]:
-    """Return ``(display name, decoded text)`` of a path or file-like object."""
+    """Return ``(display name, decoded text)`` of a path or file-like object.
+
+    Refuses, naming the file (no line: nothing was read): a file that cannot be opened
+    or read (missing, a directory, no permission) and one that is not CSV text (UTF-16,
+    an Excel workbook, other binary data).
+    """
     if hasattr(src, "read"):
         name = str(getattr(src, "name", "<stream>"))
-        raw = src.read()  # type: ignore[union-attr]
+        try:
+            raw = src.read()  # type: ignore[union-attr]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {name}: {_reason(exc)}") from exc
     else:
         name = os.fspath(src)  # type: ignore[arg-type]
         try:
             with open(name, "rb") as fh:
                 raw = fh.read()
         except OSError as exc:
-            raise InputError(f"{name}, line 1: cannot open the file ({exc.strerror})") from exc
+            raise InputError(f"cannot read {name}: {_reason(exc)}") from exc
+    kind = _binary_kind(raw)
+    if kind is not None:
+        raise InputError(
+            f"{name} looks like {kind}, not CSV text; save it as CSV (UTF-8) and import that"
+        )
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raw = raw.decode("latin-1")
     return name, raw.lstrip("\ufeff")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[0].lower() + exc.strerror[1:]
+    return str(exc) or type(exc).__name__
+
+
+def _binary_kind(raw: bytes | str) -> str | None:
+    """What a non-text file looks like (``"an Excel workbook (.xlsx)"``), else None.
+
+    Examples
+    --------
+    >>> _binary_kind("Date,Price\\n".encode("utf-16")), _binary_kind(b"Date,Price\\n")
+    ('a UTF-16 text file', None)
+    """
+    if isinstance(raw, str):
+        return "a binary or UTF-16 file" if "\x00" in raw[:4096] else None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "a UTF-16 text file"
+    if raw.startswith(_XLSX_MAGIC):
+        return "an Excel workbook (.xlsx) or another zip archive"
+    if raw.startswith(_OLE2_MAGIC):
+        return "an Excel 97-2003 workbook (.xls)"
+    head = raw[:4096]
+    if b"\x00" in head:
+        # ASCII text in UTF-16 without a BOM has a NUL in every other byte
+        odd_or_even = head[0::2].count(0) or head[1::2].count(0)
+        if odd_or_even * 4 >= len(head):
+            return "a UTF-16 text file"
+        return "a binary file"
+    return None
 
 
 def _delimiter(first_line: str) -> str:
@@ -199,6 +235,7 @@ def _tokenize(file: str, text: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Split ``text`` into string cells with pandas; return cells and each row's line."""
     if not text.strip():
         raise _fail(file, 1, "the file is empty; expected a header line such as 'Date,Price'")
+    sep = _delimiter(text.split("\n", 1)[0])
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -207,7 +244,7 @@ def _tokenize(file: str, text: str) -> tuple[pd.DataFrame, np.ndarray]:
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
-            sep=_delimiter(text.split("\n", 1)[0]),
+            sep=sep,
         )
     except pd.errors.ParserError as exc:
         raise _parser_error(file, str(exc)) from exc
@@ -216,7 +253,40 @@ def _tokenize(file: str, text: str) -> tuple[pd.DataFrame, np.ndarray]:
     if '"' in text:
         extra = cells.apply(lambda c: c.str.count("\n")).sum(axis=1).to_numpy(np.int64)
     lines = 1 + np.arange(len(cells), dtype=np.int64) + np.concatenate(([0], np.cumsum(extra)[:-1]))
+    _refuse_short_rows(file, text, sep, cells, lines)
     return cells, lines
+
+
+def _refuse_short_rows(
+    file: str, text: str, sep: str, cells: pd.DataFrame, lines: np.ndarray
+) -> None:
+    """Refuse a non-blank row with fewer fields than the first line.
+
+    pandas pads such a row with empty cells, which would read as missing values; the
+    field counts come from :mod:`csv` (same quoting rules), and the check is skipped if
+    the two disagree on the number of records.
+    """
+    width = cells.shape[1]
+    if width < 2:
+        return
+    try:
+        counts = np.fromiter(
+            (len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), dtype=np.int64
+        )
+    except csv.Error:  # pragma: no cover - pandas read it, csv could not: skip the check
+        return
+    if len(counts) != len(cells):
+        return
+    blank = (cells.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    short = np.flatnonzero((counts < width) & ~blank)
+    if short.size:
+        k = short[0]
+        raise _fail(
+            file,
+            int(lines[k]),
+            f"expected {width} fields like the first line, saw {int(counts[k])}; "
+            f"write every field (an empty one as nothing between delimiters) or fix the row",
+        )
 
 
 def _parser_error(file: str, text: str) -> InputError:
@@ -358,6 +428,18 @@ def _parse_dates(
             int(lines[k]),
             f"invalid date {text.iat[k]!r} in column {column!r} (format {label}); "
             "fix the date or pass date_format=",
+        )
+    days = parsed.dt.normalize()
+    outside = np.flatnonzero(
+        ((days < pd.Timestamp(MIN_DATE)) | (days > pd.Timestamp(MAX_DATE))).to_numpy()
+    )
+    if outside.size:
+        k = outside[0]
+        raise _fail(
+            table.file,
+            int(lines[k]),
+            f"date {text.iat[k]!r} in column {column!r} is outside the supported range "
+            f"{MIN_DATE} to {MAX_DATE}; fix the date",
         )
     return pd.DatetimeIndex(parsed)
 
@@ -977,6 +1059,12 @@ def _tanker_from_table(
         raise InputError(
             f"{table.file}, line 1: frequency must be one of {get_args(TankerFrequency)}, got {frequency!r}"
         )
+    if preset is not None and preset not in TANKER_PRESETS:
+        raise InputError(
+            f"{table.file}: unknown preset {preset!r}; valid presets: 'kpler' (Kpler terminal "
+            "CSV or Kpler SDK column ids), 'vortexa' (Vortexa SDK cargo movements); or leave "
+            "preset= out to recognise the columns from the header, or pass mapping="
+        )
     cols, preset_unit, preset_name = _tanker_columns(table, preset, mapping)
     if destination is not None and "destination" not in cols:
         _require(
@@ -1075,7 +1163,8 @@ def read_tanker_export(
         weekly periods run Monday-Sunday and are dated on the Sunday that ends them
         (``W-SUN``); daily periods on the day.
     preset : {"kpler", "vortexa"} or None
-        Column names of the vendor (default: recognised from the header):
+        Column names of the vendor (default: recognised from the header); any other
+        name is refused (:data:`TANKER_PRESETS`):
 
         * ``kpler``: terminal CSV ``Date (origin)``, ``Origin``, ``Destination``,
           ``Volume (origin m3)``, or SDK ids ``start``, ``origin_country_name``,

@@ -27,7 +27,16 @@ from ..errors import AuthError, OilImpactError, SourceError, scrub
 from ..frames import to_series_frame
 from ..series import SourceRef
 from . import http
-from .base import HttpRequest, Source, clip_to_range, require_observations
+from .base import (
+    DateLike,
+    HttpRequest,
+    Source,
+    as_date,
+    clip_to_range,
+    format_date,
+    parse_float,
+    require_observations,
+)
 
 __all__ = [
     "API_BASE_URL",
@@ -41,7 +50,6 @@ __all__ = [
 CSV_BASE_URL = "https://fred.stlouisfed.org"
 API_BASE_URL = "https://api.stlouisfed.org"
 _DATE_HEADERS = ("observation_date", "date")
-_MISSING = frozenset({"", "."})
 
 
 class FredSource(Source):
@@ -93,8 +101,13 @@ class FredSource(Source):
         mode = "api" if self.uses_api else "csv"
         return f"FredSource(mode={mode!r}, base_url={self.base_url!r})"
 
-    def build_request(self, ref: SourceRef, start: date | None, end: date | None) -> HttpRequest:
-        """The CSV or API request for ``ref`` between ``start`` and ``end``."""
+    def build_request(
+        self, ref: SourceRef, start: DateLike | None, end: DateLike | None
+    ) -> HttpRequest:
+        """The CSV or API request for ``ref`` between ``start`` and ``end``.
+
+        Dates are sent as ``YYYY-MM-DD`` whatever their type (:func:`~.base.format_date`).
+        """
         if self.uses_api:
             params: list[tuple[str, Any]] = [
                 ("series_id", ref.id),
@@ -102,15 +115,15 @@ class FredSource(Source):
                 ("file_type", "json"),
             ]
             if start is not None:
-                params.append(("observation_start", start.isoformat()))
+                params.append(("observation_start", format_date(start)))
             if end is not None:
-                params.append(("observation_end", end.isoformat()))
+                params.append(("observation_end", format_date(end)))
             return HttpRequest(f"{self.api_base_url}/fred/series/observations", tuple(params))
         params = [("id", ref.id)]
         if start is not None:
-            params.append(("cosd", start.isoformat()))
+            params.append(("cosd", format_date(start)))
         if end is not None:
-            params.append(("coed", end.isoformat()))
+            params.append(("coed", format_date(end)))
         return HttpRequest(f"{self.base_url}/graph/fredgraph.csv", tuple(params))
 
     def fetch(
@@ -128,6 +141,7 @@ class FredSource(Source):
             No observation in the range.
         """
         self.check_ref(ref)
+        start, end = as_date(start, "start"), as_date(end, "end")
         request = self.build_request(ref, start, end)
         what = f"series {ref.id!r}"
         response = http.get(
@@ -249,7 +263,10 @@ def parse_fred_csv(content: bytes | str, series_id: str) -> pd.Series:
         value_col = value_cols[0]
     else:
         raise SourceError(f"fred: reply has no column {series_id!r} (columns {columns})")
-    values = [_to_float(v, series_id, i + 2) for i, v in enumerate(frame[value_col])]
+    values = [
+        _to_float(v, series_id, f"line {i + 2} ({d})")
+        for i, (v, d) in enumerate(zip(frame[value_col], frame[date_col], strict=True))
+    ]
     dates = _parse_dates(frame[date_col], series_id)
     return to_series_frame(values, dates, series_id).sort_index(kind="stable")
 
@@ -282,7 +299,8 @@ def parse_fred_json(payload: Mapping[str, Any] | str | bytes, series_id: str) ->
     try:
         dates = [obs["date"] for obs in observations]
         values = [
-            _to_float(obs.get("value"), series_id, n + 1) for n, obs in enumerate(observations)
+            _to_float(obs.get("value"), series_id, f"observation {n + 1} ({obs.get('date')})")
+            for n, obs in enumerate(observations)
         ]
     except (KeyError, TypeError, AttributeError) as exc:
         raise SourceError(f"fred: malformed observation in reply for {series_id!r}: {exc}") from exc
@@ -291,19 +309,13 @@ def parse_fred_json(payload: Mapping[str, Any] | str | bytes, series_id: str) ->
     ).sort_index(kind="stable")
 
 
-def _to_float(raw: Any, series_id: str, where: int) -> float:
-    if raw is None:
-        return float("nan")
-    if isinstance(raw, (int, float)):
-        return float(raw)
-    text = str(raw).strip()
-    if text in _MISSING:
-        return float("nan")
+def _to_float(raw: Any, series_id: str, where: str) -> float:
+    """:func:`~oilimpact.frames.parse_float`, with the series and row in the error."""
     try:
-        return float(text)
+        return parse_float(raw)
     except ValueError:
         raise SourceError(
-            f"fred: value {text!r} of {series_id!r} at row {where} is not a number"
+            f"fred: value {raw!r} of {series_id!r} at {where} is not a number nor a missing marker"
         ) from None
 
 

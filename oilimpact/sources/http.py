@@ -7,10 +7,20 @@
 * bounded retries (:data:`DEFAULT_RETRIES`, or ``OILIMPACT_HTTP_RETRIES``) with
   exponential backoff on HTTP 429 and 5xx and on connection errors, honouring a
   ``Retry-After`` header up to :data:`MAX_RETRY_AFTER` seconds;
-* a retry budget (:data:`RETRY_BUDGET`): no retry is started, and no connection attempt
-  waits, beyond it, so a machine without a network fails within about 20 seconds
-  (a DNS lookup is not bounded by the connect timeout; an offline resolver normally
-  fails at once);
+* a retry budget (:data:`RETRY_BUDGET`): no retry is started beyond it, and each
+  attempt's connect **and read** timeouts are cut to what is left of it (never below
+  :data:`MIN_ATTEMPT_TIMEOUT`), so a machine without a network, or a server that accepts
+  the connection and never answers, fails within about 20 seconds (a DNS lookup is not
+  bounded by the connect timeout; an offline resolver normally fails at once);
+* no retry of a DNS failure (``NameResolutionError``, "Name or service not known"): a
+  name that does not resolve will not resolve a second later;
+* a process-level record of unreachable hosts: a host that failed at the connection
+  level (DNS failure, connection refused, connect timeout) is not tried again for
+  :data:`UNREACHABLE_TTL` seconds; later requests to it fail at once with the same
+  advice, so a run over many series pays the timeouts once. :func:`mark_unreachable`
+  lets a client library's adapter (yfinance) share the record;
+  :func:`reset_unreachable_hosts` clears it (tests, or a long-lived process that knows
+  the network is back);
 * typed errors from :mod:`oilimpact.errors`: :class:`~oilimpact.errors.RateLimitError`
   for a final 429, :class:`~oilimpact.errors.AuthError` for 401/403 and
   :class:`~oilimpact.errors.SourceError` for everything else. Messages name the source
@@ -27,6 +37,8 @@ from __future__ import annotations
 import email.utils
 import logging
 import os
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -41,13 +53,18 @@ __all__ = [
     "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
     "MAX_RETRY_AFTER",
+    "MIN_ATTEMPT_TIMEOUT",
     "OFFLINE_HINT",
     "RETRY_BUDGET",
+    "UNREACHABLE_TTL",
     "Params",
     "backoff_delay",
     "build_url",
     "get",
     "make_session",
+    "mark_unreachable",
+    "reset_unreachable_hosts",
+    "unreachable_error",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,8 +77,14 @@ DEFAULT_RETRIES = 3
 BACKOFF_BASE = 0.5
 #: Longest ``Retry-After`` honoured, in seconds; a longer one ends the retries.
 MAX_RETRY_AFTER = 10.0
-#: Seconds after which no further attempt is started and connect timeouts are cut short.
+#: Seconds after which no further attempt is started; each attempt's connect and read
+#: timeouts are cut to what remains of it.
 RETRY_BUDGET = 18.0
+#: Shortest connect or read timeout the budget cuts an attempt to (a smaller explicit
+#: ``timeout=`` is kept).
+MIN_ATTEMPT_TIMEOUT = 1.0
+#: Seconds during which a host that failed at the connection level is not tried again.
+UNREACHABLE_TTL = 300.0
 #: What a user can do when a provider cannot be used.
 OFFLINE_HINT = (
     "use --offline to work from the local store, or load the data from a file "
@@ -69,6 +92,23 @@ OFFLINE_HINT = (
 )
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+#: Texts of a DNS failure in an exception chain (urllib3 ``NameResolutionError`` wraps
+#: the resolver's ``socket.gaierror``; curl says "Could not resolve host").
+DNS_FAILURE_MARKERS = (
+    "NameResolutionError",
+    "Failed to resolve",
+    "Name or service not known",
+    "nodename nor servname",
+    "Temporary failure in name resolution",
+    "No address associated with hostname",
+    "getaddrinfo failed",
+    "Could not resolve host",
+)
+#: urllib3 reasons that mean the host could not be reached at all (no HTTP exchange).
+_CONNECT_LEVEL_CAUSES = frozenset(
+    {"NameResolutionError", "NewConnectionError", "ConnectTimeoutError", "ConnectionRefusedError"}
+)
 
 #: Query parameters: a mapping or a sequence of ``(name, value)`` pairs (repeated names).
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
@@ -105,6 +145,61 @@ def _install_log_scrubber() -> None:
 # Indirection so tests can make backoff instantaneous.
 _sleep = time.sleep
 _clock = time.monotonic
+
+# Hosts that failed at the connection level: host -> (monotonic time, reason).
+_unreachable: dict[str, tuple[float, str]] = {}
+_unreachable_lock = threading.Lock()
+
+
+def mark_unreachable(host: str, reason: str) -> None:
+    """Record that ``host`` could not be reached (``reason`` is shown to later callers).
+
+    Requests to ``host`` through :func:`get` then fail at once for
+    :data:`UNREACHABLE_TTL` seconds. ``host`` is a URL's ``netloc`` (``"api.eia.gov"``,
+    ``"127.0.0.1:8080"``) or a client library's own key (``"finance.yahoo.com"``).
+    """
+    with _unreachable_lock:
+        _unreachable[host.lower()] = (_clock(), reason)
+
+
+def reset_unreachable_hosts(host: str | None = None) -> None:
+    """Forget the unreachable record of ``host``, or of every host when None.
+
+    Examples
+    --------
+    >>> mark_unreachable("x.test", "connection failed")
+    >>> unreachable_error("x.test", source="fred") is None
+    False
+    >>> reset_unreachable_hosts()
+    >>> unreachable_error("x.test", source="fred") is None
+    True
+    """
+    with _unreachable_lock:
+        if host is None:
+            _unreachable.clear()
+        else:
+            _unreachable.pop(host.lower(), None)
+
+
+def unreachable_error(host: str, *, source: str, what: str = "") -> SourceError | None:
+    """The error to raise at once for ``host`` if it failed recently, else None."""
+    key = host.lower()
+    with _unreachable_lock:
+        record = _unreachable.get(key)
+        if record is None:
+            return None
+        age = _clock() - record[0]
+        if age >= UNREACHABLE_TTL or age < 0:
+            del _unreachable[key]
+            return None
+    subject = f" for {what}" if what else ""
+    return SourceError(
+        scrub(
+            f"{source}: could not get data from {host}{subject}: the host was unreachable "
+            f"{age:.0f} s ago ({record[1]}), not trying again for "
+            f"{UNREACHABLE_TTL - age:.0f} s. Check the network connection, or {OFFLINE_HINT}."
+        )
+    )
 
 
 def make_session(user_agent: str | None = None) -> requests.Session:
@@ -216,14 +311,18 @@ def get(
     safe_url = scrub(build_url(url, pairs), *secret_list)
     host = urlsplit(url).netloc or url
     subject = f" for {what}" if what else ""
+    known_down = unreachable_error(host, source=source, what=what)
+    if known_down is not None:
+        logger.debug("%s: GET %s skipped: host recently unreachable", source, safe_url)
+        raise known_down
     started = _clock()
     attempt = 0
     while True:
-        remaining = RETRY_BUDGET - (_clock() - started)
-        this_connect = max(0.5, min(connect, remaining))
+        remaining = max(MIN_ATTEMPT_TIMEOUT, RETRY_BUDGET - (_clock() - started))
+        this_timeout = (min(connect, remaining), min(read, remaining))
         logger.debug("%s: GET %s (attempt %d)", source, safe_url, attempt + 1)
         try:
-            response = session.get(url, params=pairs, timeout=(this_connect, read))
+            response = session.get(url, params=pairs, timeout=this_timeout)
         except requests.exceptions.RequestException as exc:
             reason = _describe_exception(exc, secret_list)
             logger.debug("%s: GET %s failed: %s", source, safe_url, reason)
@@ -233,6 +332,8 @@ def get(
                 attempt += 1
                 continue
             elapsed = _clock() - started
+            if _connection_level(exc):
+                mark_unreachable(host, reason)
             raise SourceError(
                 scrub(
                     f"{source}: could not get data from {host}{subject} after "
@@ -243,6 +344,7 @@ def get(
             ) from None
         logger.debug("%s: GET %s -> HTTP %d", source, safe_url, response.status_code)
         if response.ok:
+            reset_unreachable_hosts(host)
             return response
         delay = backoff_delay(attempt, response)
         if (
@@ -306,11 +408,66 @@ def _can_retry(attempt: int, retries: int, started: float, delay: float) -> bool
 
 
 def _retryable_exception(exc: requests.exceptions.RequestException) -> bool:
+    """Connection errors and timeouts are retried, except a DNS failure."""
+    if _is_dns_failure(exc):
+        return False
     return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
 
 
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, the urllib3 reasons it wraps, and their causes (at most 8 deep)."""
+    chain: list[BaseException] = []
+    node: object = exc
+    while isinstance(node, BaseException) and node not in chain and len(chain) < 8:
+        chain.append(node)
+        nxt = getattr(node, "reason", None)
+        if not isinstance(nxt, BaseException) and node.args:
+            nxt = node.args[0]
+        if not isinstance(nxt, BaseException):
+            nxt = node.__cause__ or node.__context__
+        node = nxt
+    return chain
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    """True when the host name could not be resolved (not a transient failure).
+
+    Examples
+    --------
+    >>> import socket
+    >>> _is_dns_failure(requests.exceptions.ConnectionError(
+    ...     socket.gaierror(-2, "Name or service not known")))
+    True
+    >>> _is_dns_failure(requests.exceptions.ConnectionError(ConnectionRefusedError(111, "refused")))
+    False
+    """
+    for node in _exception_chain(exc):
+        if type(node).__name__ == "NameResolutionError" or isinstance(node, socket.gaierror):
+            return True
+        text = str(node)
+        if any(marker in text for marker in DNS_FAILURE_MARKERS):
+            return True
+    return False
+
+
+def _connection_level(exc: BaseException) -> bool:
+    """True when no HTTP exchange took place: DNS failure, refused, connect timeout."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or _is_dns_failure(exc):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+        exc, requests.exceptions.ReadTimeout
+    ):
+        return False
+    return any(
+        type(node).__name__ in _CONNECT_LEVEL_CAUSES or isinstance(node, ConnectionRefusedError)
+        for node in _exception_chain(exc)
+    )
+
+
 def _describe_exception(exc: BaseException, secrets: Sequence[str]) -> str:
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    if _is_dns_failure(exc):
+        kind = "host name not resolved"
+    elif isinstance(exc, requests.exceptions.ConnectTimeout):
         kind = "connection timed out"
     elif isinstance(exc, requests.exceptions.ReadTimeout):
         kind = "read timed out"

@@ -11,11 +11,24 @@ session date**; it is kept as is. A tz-aware index (intraday, or a future yfinan
 is converted to the exchange timezone when given, then its wall-clock date is kept.
 
 Failures: yfinance logs per-ticker errors ("1 Failed download: ...") and returns an
-empty or all-NaN frame instead of raising. The adapter captures those log records and
-raises :class:`~oilimpact.errors.EmptyDataError` or, when Yahoo rate-limited the
-request (``YFRateLimitError``), :class:`~oilimpact.errors.RateLimitError`, naming the
-ticker. yfinance is imported lazily (it is slow to import) and its tz/cookie cache is
-moved to a temporary directory at the first fetch so CI never writes to ``~/.cache``.
+empty or all-NaN frame instead of raising, also when the network is down. The adapter
+captures those log records and raises, naming the ticker:
+
+* :class:`~oilimpact.errors.RateLimitError` when Yahoo rate-limited the request
+  (``YFRateLimitError``, :data:`_RATE_LIMIT_MARKERS`);
+* :class:`~oilimpact.errors.SourceError` when the log shows a network or HTTP failure
+  (:data:`NETWORK_FAILURE_MARKERS`: curl's "Failed to perform", "Could not resolve
+  host", ``DNSError``, timeouts, refused connections, HTTP errors). A connection-level
+  failure (:data:`CONNECT_FAILURE_MARKERS`) is also recorded with
+  :func:`oilimpact.sources.http.mark_unreachable` under :data:`YAHOO_HOST`, so the next
+  Yahoo series of the run fails at once instead of waiting again;
+* :class:`~oilimpact.errors.EmptyDataError` only for a download that worked and holds
+  no rows in the range (unknown or delisted ticker, empty range).
+
+yfinance's own pandas deprecation noise (``Pandas4Warning``, ``FutureWarning``,
+``DeprecationWarning``) is silenced for the duration of the call. yfinance is imported
+lazily (it is slow to import) and its tz/cookie cache is moved to a temporary directory
+at the first fetch so CI never writes to ``~/.cache``.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -35,19 +49,71 @@ from ..errors import EmptyDataError, RateLimitError, SourceError
 from ..frames import to_series_frame
 from ..series import SourceRef
 from . import http
-from .base import Source, clip_to_range
+from .base import DateLike, Source, as_date, clip_to_range, format_date
 
-__all__ = ["YahooSource", "download_kwargs", "parse_yf_download"]
+__all__ = [
+    "CONNECT_FAILURE_MARKERS",
+    "NETWORK_FAILURE_MARKERS",
+    "YAHOO_HOST",
+    "YahooSource",
+    "download_kwargs",
+    "parse_yf_download",
+]
 
 _CACHE_LOCK = threading.Lock()
 _cache_dir_set: str | None = None
 _RATE_LIMIT_MARKERS = ("YFRateLimitError", "Rate limited", "Too Many Requests")
+#: Texts in yfinance's log that mean the host could not be reached at all (DNS failure,
+#: refused or timed-out connection; curl codes 5, 6, 7 and 28).
+CONNECT_FAILURE_MARKERS = (
+    "Could not resolve host",
+    "Could not resolve proxy",
+    "DNSError",
+    "NameResolutionError",
+    "Failed to resolve",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "curl: (5)",
+    "curl: (6)",
+    "curl: (7)",
+    "curl: (28)",
+    "Failed to connect",
+    "Couldn't connect",
+    "Connection refused",
+    "ConnectTimeout",
+    "Connection timed out",
+)
+#: Texts in yfinance's log that mean a network or HTTP failure rather than "no data":
+#: the connect-level ones plus curl's generic "Failed to perform", other curl codes,
+#: resets, TLS and HTTP 5xx errors (a 404 is an unknown ticker: "no data").
+NETWORK_FAILURE_MARKERS = CONNECT_FAILURE_MARKERS + (
+    "Failed to perform",
+    "curl: (",
+    "ConnectionError",
+    "Connection reset",
+    "Connection aborted",
+    "Timeout",
+    "timed out",
+    "SSLError",
+    "SSL certificate",
+    "ProxyError",
+    "HTTP Error 5",
+    "Server Error",  # requests' "500 Server Error: ..." (a 404 is "Client Error": no data)
+    "Service Unavailable",
+    "Bad Gateway",
+    "Gateway Time",
+)
+#: Key of Yahoo in :mod:`oilimpact.sources.http`'s unreachable-host record.
+YAHOO_HOST = "finance.yahoo.com"
+#: Warning categories of yfinance's pandas usage silenced during a download.
+_NOISY_WARNINGS: tuple[type[Warning], ...] = (FutureWarning, DeprecationWarning)
 
 
-def download_kwargs(symbol: str, start: date | None, end: date | None) -> dict[str, Any]:
+def download_kwargs(symbol: str, start: DateLike | None, end: DateLike | None) -> dict[str, Any]:
     """The keyword arguments given to :func:`yfinance.download` (the request step).
 
-    ``end`` is inclusive here and exclusive in yfinance, so one day is added.
+    ``end`` is inclusive here and exclusive in yfinance, so one day is added. Dates of
+    any type are sent as ``YYYY-MM-DD`` (:func:`~oilimpact.sources.base.format_date`).
     Without dates the whole history (``period="max"``) is requested.
 
     Examples
@@ -68,12 +134,13 @@ def download_kwargs(symbol: str, start: date | None, end: date | None) -> dict[s
         "threads": False,
         "group_by": "column",
     }
-    if start is None and end is None:
+    first, last = as_date(start, "start"), as_date(end, "end")
+    if first is None and last is None:
         kwargs["period"] = "max"
-    if start is not None:
-        kwargs["start"] = start.isoformat()
-    if end is not None:
-        kwargs["end"] = (end + timedelta(days=1)).isoformat()
+    if first is not None:
+        kwargs["start"] = format_date(first)
+    if last is not None:
+        kwargs["end"] = format_date(last + timedelta(days=1))
     return kwargs
 
 
@@ -124,17 +191,26 @@ class YahooSource(Source):
         ------
         RateLimitError
             Yahoo rate-limited the request (``YFRateLimitError``).
-        EmptyDataError
-            No rows, or only NaN closes (unknown or delisted ticker, empty range).
         SourceError
-            yfinance failed in another way or returned an unexpected shape.
+            yfinance logged a network or HTTP failure (no network, DNS failure, timeout,
+            HTTP error), failed in another way or returned an unexpected shape; or Yahoo
+            was found unreachable earlier in this process (fails at once).
+        EmptyDataError
+            The download worked but holds no rows, or only NaN closes, in the range
+            (unknown or delisted ticker, empty range).
         """
         self.check_ref(ref)
         symbol = ref.id
+        start, end = as_date(start, "start"), as_date(end, "end")
+        known_down = http.unreachable_error(YAHOO_HOST, source=self.name, what=repr(symbol))
+        if known_down is not None:
+            raise known_down
         download = self._download or _yf_download(self.cache_dir)
         kwargs = download_kwargs(symbol, start, end)
         kwargs["timeout"] = self.timeout
-        with _capture_yf_log() as messages:
+        with _capture_yf_log() as messages, warnings.catch_warnings():
+            for category in _NOISY_WARNINGS:
+                warnings.simplefilter("ignore", category)
             try:
                 frame = download(**kwargs)
             except Exception as exc:  # yfinance raises few, and only its own types
@@ -151,6 +227,9 @@ class YahooSource(Source):
             if not series.notna().any():
                 raise EmptyDataError(f"yahoo: no closes for {symbol!r} in the requested range")
         except EmptyDataError as exc:
+            network = _network_failure(messages)
+            if network is not None:
+                raise _network_error(symbol, detail, connect_level=network) from None
             extra = f"; yfinance said: {detail}" if detail else ""
             raise EmptyDataError(
                 f"{exc}{extra}. Check the ticker and dates, or {http.OFFLINE_HINT}"
@@ -229,6 +308,28 @@ def _flatten(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
     if match is None:
         raise EmptyDataError(f"yahoo: no columns for {symbol!r} in the download (got {tickers})")
     return frame.xs(match, level=level, axis=1)
+
+
+def _network_failure(messages: list[str]) -> bool | None:
+    """None when the log shows no network failure; else whether it was connect-level."""
+    text = " ".join(messages)
+    if not any(marker in text for marker in NETWORK_FAILURE_MARKERS):
+        return None
+    return any(marker in text for marker in CONNECT_FAILURE_MARKERS)
+
+
+def _network_error(symbol: str, detail: str, *, connect_level: bool) -> SourceError:
+    """The error for a download yfinance turned into an empty frame after a network failure.
+
+    A connect-level failure also marks :data:`YAHOO_HOST` unreachable for
+    :data:`oilimpact.sources.http.UNREACHABLE_TTL` seconds.
+    """
+    if connect_level:
+        http.mark_unreachable(YAHOO_HOST, "yfinance could not connect")
+    return SourceError(
+        f"yahoo: could not download {symbol!r}: network failure ({detail}). Check the "
+        f"network connection, or {http.OFFLINE_HINT}"
+    )
 
 
 def _error_from_exception(exc: Exception, symbol: str) -> SourceError:

@@ -313,3 +313,47 @@ def test_500_error_names_route_without_key(server: HTTPServer) -> None:
     with pytest.raises(SourceError, match="HTTP 500") as info:
         _source(server).fetch(SPT)
     assert FAKE_KEY not in str(info.value) and "eia:RBRTE" in str(info.value)
+
+
+# ---- strict values, plain dates --------------------------------------------------------
+
+
+@pytest.mark.parametrize("marker", [None, "", " ", ".", "-", "--", "NA", "N/A", "na", "x", "W", "null", "NM", "(s)"])  # fmt: skip
+def test_parse_rows_documented_markers_are_nan(marker: object) -> None:
+    rows = [{"period": "2025-01", "value": marker}, {"period": "2025-02", "value": "70.5"}]
+    s = parse_eia_rows(rows, "RBRTE")
+    assert np.isnan(s.iloc[0]) and s.iloc[1] == 70.5
+
+
+@pytest.mark.parametrize("value", ["1,234.5", "n.a.", "$70", "70 USD", "inf", True])
+def test_parse_rows_other_text_is_refused_naming_series_and_period(value: object) -> None:
+    rows = [{"period": "2025-01", "value": "1"}, {"period": "2025-02", "value": value}]
+    with pytest.raises(SourceError) as info:
+        parse_eia_rows(rows, "RBRTE")
+    message = str(info.value)
+    assert "'RBRTE'" in message and "2025-02" in message and repr(value) in message
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (pd.Timestamp("2026-01-28"), pd.Timestamp("2026-02-03")),  # Store.refresh_start type
+        (pd.Timestamp("2026-01-28 00:00:00"), "2026-02-03T00:00:00"),
+        (np.datetime64("2026-01-28"), date(2026, 2, 3)),
+    ],
+    ids=["timestamp", "iso-datetime-string", "datetime64"],
+)
+def test_dates_are_sent_without_time(server: HTTPServer, start: object, end: object) -> None:
+    daily = _source(server).build_request(SPT, start, end)  # type: ignore[arg-type]
+    assert (dict(daily.params)["start"], dict(daily.params)["end"]) == ("2026-01-28", "2026-02-03")
+    monthly_ref = SourceRef("eia", "X", {"route": "r", "frequency": "monthly"})
+    monthly = _source(server).build_request(monthly_ref, start, end)  # type: ignore[arg-type]
+    assert (dict(monthly.params)["start"], dict(monthly.params)["end"]) == ("2026-01", "2026-02")
+    # and on the wire
+    server.expect_request("/v2/petroleum/pri/spt/data/").respond_with_json(
+        {"response": {"total": "1", "data": [{"period": "2026-01-28", "value": "61.2"}]}}
+    )
+    s = _source(server).fetch(SPT, start, end)  # type: ignore[arg-type]
+    assert s.tolist() == [61.2]
+    args = server.log[-1][0].args
+    assert args["start"] == "2026-01-28" and args["end"] == "2026-02-03"

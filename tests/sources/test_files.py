@@ -542,3 +542,124 @@ def test_error_messages_start_with_file_and_line_pattern():
     with pytest.raises(InputError) as info:
         read_series_file(fx("non_numeric.csv"), name="x")
     assert re.match(r"^.+non_numeric\.csv, line \d+: ", str(info.value))
+
+
+# ---------------------------------------------------------------------------------------
+# Refusals that used to escape as tracebacks or silent NaN
+# ---------------------------------------------------------------------------------------
+
+_CANONICAL_CSV = "date,origin,destination,volume,unit\n2025-01-02,Venezuela,China,1000,bbl\n"
+
+
+@pytest.mark.parametrize("preset", ["kpler-sdk", "canonical", "Kpler", "bogus", ""])
+def test_unknown_tanker_preset_lists_the_valid_ones(preset):
+    with pytest.raises(InputError) as info:
+        read_tanker_export(io.StringIO(_CANONICAL_CSV), name="x", preset=preset)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert repr(preset) in message and "'kpler'" in message and "'vortexa'" in message
+
+
+def test_kpler_preset_still_reads_sdk_column_ids():
+    got = read_tanker_export(fx("kpler_sdk.csv"), name="ve", preset="kpler")
+    assert got.source_id.startswith("kpler") and got.unit == "kb/d"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "value"),
+    [
+        ("Date,Price\n2024-01-02,1\n2999-01-02,2\n", 3, "2999-01-02"),
+        ("Date,Price\n1500-01-02,1\n", 2, "1500-01-02"),
+        ("DATE,OPEN,HIGH,LOW,CLOSE\n01/02/2999,1,1,1,1\n", 2, "01/02/2999"),
+        ("observation_date,X\n2024-01-02,1\n2263-01-01,2\n", 3, "2263-01-01"),
+    ],
+)
+def test_dates_outside_the_pandas_range_name_file_and_line(tmp_path, text, line, value):
+    path = tmp_path / "far.csv"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_series_file(path, name="x")
+    message = str(info.value)
+    assert message.startswith(f"{path}, line {line}: ") and repr(value) in message
+    assert "supported range" in message
+
+
+def test_tanker_date_outside_the_pandas_range(tmp_path):
+    path = tmp_path / "cargo.csv"
+    path.write_text(_CANONICAL_CSV + "2999-01-02,Venezuela,China,5,bbl\n")
+    with pytest.raises(InputError, match=r"cargo\.csv, line 3: .*'2999-01-02'"):
+        read_tanker_export(path, name="x")
+
+
+def test_missing_file_and_directory_say_cannot_read_without_a_line(tmp_path):
+    for path, reason in ((tmp_path / "nope.csv", "no such file"), (tmp_path, "directory")):
+        with pytest.raises(InputError) as info:
+            read_series_file(path, name="x")
+        message = str(info.value)
+        assert message.startswith(f"cannot read {path}: ") and reason in message.lower()
+        assert "line" not in message
+
+
+def test_unreadable_file_says_cannot_read(tmp_path, monkeypatch):
+    from oilimpact.sources import files
+
+    path = tmp_path / "locked.csv"
+    path.write_text("Date,Price\n2024-01-02,1\n")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(files, "open", denied, raising=False)
+    with pytest.raises(InputError) as info:
+        read_series_file(path, name="x")
+    assert str(info.value) == f"cannot read {path}: permission denied"
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        ("Date,Price\n2024-01-02,1\n".encode("utf-16"), "UTF-16"),
+        ("Date,Price\n2024-01-02,1\n".encode("utf-16-le"), "UTF-16"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + b"\x00" * 40, "Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "Excel"),
+        (bytes(range(256)) * 4, "binary"),
+    ],
+    ids=["utf16-bom", "utf16-no-bom", "xlsx", "xls", "binary"],
+)
+def test_binary_excel_and_utf16_files_are_refused_with_advice(tmp_path, data, kind):
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(data)
+    for src in (path, io.BytesIO(data)):
+        with pytest.raises(InputError) as info:
+            read_series_file(src, name="x")
+        message = str(info.value)
+        assert "looks like" in message and kind in message
+        assert "save it as CSV (UTF-8)" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "saw"),
+    [
+        ("Date,Price\n2024-01-02,1\n2024-01-03\n2024-01-04,2\n", 3, 1),
+        ("month,key,value\n2024-01,a,1\n\n2024-02,a\n", 4, 2),
+        ('Date,Price,Note\n2024-01-02,1,"two\nlines"\n2024-01-03,2\n', 4, 2),
+        ("Date;Price\n2024-01-02;1\n2024-01-03\n", 3, 1),
+    ],
+    ids=["comma", "after-blank-line", "after-quoted-newline", "semicolon"],
+)
+def test_short_rows_are_refused_like_long_ones(text, line, saw):
+    with pytest.raises(InputError) as info:
+        read_series_file(io.StringIO(text), name="x")  # refused before the format is looked at
+    message = str(info.value)
+    assert message.startswith(f"<stream>, line {line}: ") and f"saw {saw}" in message
+
+
+def test_empty_trailing_fields_are_not_short_rows():
+    got = read_series_file(io.StringIO("Date,Price\n2024-01-02,\n2024-01-03,1\n  \n"), name="x")
+    assert got.series.isna().tolist() == [True, False]
+
+
+def test_file_markers_are_the_shared_list():
+    from oilimpact.frames import MISSING_MARKERS as shared
+
+    assert MISSING_MARKERS is shared
+    assert {"w", "nm", "(s)"} <= MISSING_MARKERS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +95,7 @@ def test_parse_csv_picks_the_requested_column_and_sorts() -> None:
     "body, match",
     [
         ("<!DOCTYPE html><html><body>Error</body></html>", "observation_date/DATE"),
-        ("observation_date,SP500\n2024-01-02,n/a\n", r"'n/a'.*row 2"),
+        ("observation_date,SP500\n2024-01-02,n.a.\n", r"'n.a.'.*line 2 \(2024-01-02\)"),
         ("observation_date,A,B\n2024-01-02,1,2\n", "no column 'SP500'"),
         ("observation_date,SP500\n02/01/2024,1\n", "unreadable date"),
         ("", "not a CSV"),
@@ -258,3 +258,46 @@ def test_connection_refused_names_fred_and_hides_key() -> None:
     with pytest.raises(SourceError, match=r"^fred: .*--offline") as info:
         src.fetch(SourceRef("fred", "SP500"))
     assert FAKE_KEY not in "".join(traceback.format_exception(info.value))
+
+
+# ---- strict values, plain dates --------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1,234.5", "n.a.", "inf", "$5"])
+def test_parse_json_other_text_is_refused_naming_series_and_date(value: str) -> None:
+    payload = {"observations": [{"date": "2024-01-02", "value": value}]}
+    with pytest.raises(SourceError) as info:
+        parse_fred_json(payload, "SP500")
+    assert "'SP500'" in str(info.value) and "2024-01-02" in str(info.value)
+
+
+def test_parse_uses_the_shared_missing_markers() -> None:
+    body = "observation_date,X\n2024-01-01,.\n2024-01-02,\n2024-01-03,NA\n2024-01-04,1.5\n"
+    assert parse_fred_csv(body, "X").isna().tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (pd.Timestamp("2026-01-28"), pd.Timestamp("2026-02-03")),  # Store.refresh_start type
+        (datetime(2026, 1, 28, 0, 0), datetime(2026, 2, 3, 18, 30)),
+        ("2026-01-28T00:00:00", "2026-02-03"),
+        (np.datetime64("2026-01-28"), date(2026, 2, 3)),
+    ],
+    ids=["timestamp", "datetime", "iso-string", "datetime64"],
+)
+def test_dates_are_sent_without_time(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch, start: object, end: object
+) -> None:
+    csv_req = FredSource(api_key="").build_request(SourceRef("fred", "SP500"), start, end)  # type: ignore[arg-type]
+    assert dict(csv_req.params) == {"id": "SP500", "cosd": "2026-01-28", "coed": "2026-02-03"}
+    api_req = FredSource(api_key=FAKE_KEY).build_request(SourceRef("fred", "SP500"), start, end)  # type: ignore[arg-type]
+    params = dict(api_req.params)
+    assert (params["observation_start"], params["observation_end"]) == ("2026-01-28", "2026-02-03")
+    # on the wire: the server only answers the exact query string
+    server.expect_request(
+        "/graph/fredgraph.csv",
+        query_string={"id": "SP500", "cosd": "2026-01-28", "coed": "2026-02-03"},
+    ).respond_with_data("observation_date,SP500\n2026-01-28,6900.5\n")
+    s = FredSource(api_key="", base_url=_base(server)).fetch(SourceRef("fred", "SP500"), start, end)  # type: ignore[arg-type]
+    assert s.tolist() == [6900.5]

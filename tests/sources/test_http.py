@@ -242,3 +242,141 @@ def test_build_url_and_backoff() -> None:
     )
     assert url == "https://api.eia.gov/v2/x/data/?facets%5Bseries%5D%5B%5D=RBRTE&length=5000"
     assert http.backoff_delay(3) == 4.0
+
+
+# ---- the 20-second offline limit ------------------------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A server that accepts connections (the kernel does) and never reads or answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/fred/series/observations"
+    finally:
+        sock.close()
+
+
+def test_silent_server_read_timeout_is_capped_by_the_budget(
+    silent_server: str, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Default timeouts (read 30 s): a server that never answers still ends with the budget."""
+    monkeypatch.setattr(http, "RETRY_BUDGET", 2.0)
+    t0 = time.monotonic()
+    with pytest.raises(SourceError, match="read timed out") as info:
+        http.get(silent_server, {"series_id": "SP500"}, source="fred")
+    assert time.monotonic() - t0 < 5  # 2 s budget (+ the 1 s floor), not 30 s
+    assert "--offline" in str(info.value)
+
+
+def test_silent_server_full_budget_ends_within_20_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the real budget and default timeouts, on a simulated clock: < 20 s in total."""
+    now = [0.0]
+    timeouts: list[tuple[float, float]] = []
+
+    class SilentSession(requests.Session):
+        def get(self, url, **kwargs):  # type: ignore[override]
+            connect, read = kwargs["timeout"]
+            timeouts.append((connect, read))
+            now[0] += 0.001 + read  # connected at once, then waited the whole read timeout
+            raise requests.exceptions.ReadTimeout("read timed out")
+
+    monkeypatch.setattr(http, "_clock", lambda: now[0])
+    monkeypatch.setattr(http, "_sleep", lambda s: now.__setitem__(0, now[0] + s))
+    with pytest.raises(SourceError, match="read timed out"):
+        http.get("http://127.0.0.1:9/x", source="fred", session=SilentSession())
+    assert now[0] < 20
+    assert all(read <= http.RETRY_BUDGET for _, read in timeouts)
+
+
+def _dns_error(host: str = "api.eia.gov") -> requests.exceptions.ConnectionError:
+    """The exception chain requests raises when the resolver fails (urllib3 2.x)."""
+    from urllib3.exceptions import MaxRetryError, NameResolutionError
+
+    reason = NameResolutionError(host, None, socket.gaierror(-2, "Name or service not known"))  # type: ignore[arg-type]
+    return requests.exceptions.ConnectionError(MaxRetryError(None, "/x", reason))  # type: ignore[arg-type]
+
+
+class _CountingSession(requests.Session):
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__()
+        self.exc, self.calls = exc, 0
+
+    def get(self, url, **kwargs):  # type: ignore[override]
+        self.calls += 1
+        raise self.exc
+
+
+def test_dns_failure_is_not_retried(sleeps: list[float]) -> None:
+    session = _CountingSession(_dns_error())
+    with pytest.raises(SourceError, match="host name not resolved") as info:
+        http.get("https://api.eia.gov/v2/x/data/", source="eia", session=session, retries=3)
+    assert session.calls == 1 and sleeps == []
+    assert "1 attempt(s)" in str(info.value) and "--offline" in str(info.value)
+
+
+def test_real_dns_failure_is_detected() -> None:
+    """The chain requests really raises for an unresolvable name is recognised."""
+    with pytest.raises(requests.exceptions.ConnectionError) as info:
+        requests.get("http://name-that-does-not-exist.invalid/", timeout=(5, 5))
+    if not http._is_dns_failure(info.value):
+        pytest.skip("this machine's resolver answers .invalid names in an unusual way")
+    assert http._connection_level(info.value)
+
+
+def test_closed_port_twice_second_call_fails_at_once(sleeps: list[float]) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/v2/x/data/"
+    with pytest.raises(SourceError) as first:
+        http.get(url, source="eia", retries=3)
+    assert "4 attempt(s)" in str(first.value) and len(sleeps) == 3
+    session = _CountingSession(AssertionError("no request may be made"))
+    t0 = time.monotonic()
+    with pytest.raises(SourceError) as second:
+        http.get(url, {"api_key": FAKE_KEY}, source="fred", session=session, what="series 'X'")
+    assert time.monotonic() - t0 < 0.5 and session.calls == 0 and len(sleeps) == 3
+    message = str(second.value)
+    assert message.startswith("fred: ") and "unreachable" in message and "series 'X'" in message
+    assert "--offline" in message and "oilimpact import FILE" in message
+    # the reset function makes the next call try again
+    http.reset_unreachable_hosts()
+    with pytest.raises(SourceError, match="4 attempt"):
+        http.get(url, source="eia", retries=3)
+
+
+def test_dns_failure_marks_the_host_for_the_ttl(
+    sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(http, "_clock", lambda: now[0])
+    session = _CountingSession(_dns_error())
+    for _ in range(3):
+        with pytest.raises(SourceError):
+            http.get("https://api.eia.gov/v2/a/data/", source="eia", session=session)
+    assert session.calls == 1  # later series of the run fail without a lookup
+    now[0] += http.UNREACHABLE_TTL + 1
+    with pytest.raises(SourceError, match="host name not resolved"):
+        http.get("https://api.eia.gov/v2/b/data/", source="eia", session=session)
+    assert session.calls == 2
+    # another host is not affected
+    with pytest.raises(SourceError, match="host name not resolved"):
+        http.get("https://fred.stlouisfed.org/x", source="fred", session=session)
+    assert session.calls == 3
+
+
+def test_read_timeout_and_http_errors_do_not_mark_the_host(
+    server: HTTPServer, sleeps: list[float]
+) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(0.3)
+        return Response("late")
+
+    server.expect_oneshot_request("/slow").respond_with_handler(slow)
+    with pytest.raises(SourceError, match="read timed out"):
+        http.get(server.url_for("/slow"), source="fred", timeout=(1.0, 0.05), retries=0)
+    server.expect_oneshot_request("/r").respond_with_data("oops", status=500)
+    with pytest.raises(SourceError, match="HTTP 500"):
+        http.get(server.url_for("/r"), source="fred", retries=0)
+    server.expect_request("/ok").respond_with_data("fine")
+    assert http.get(server.url_for("/ok"), source="fred").text == "fine"

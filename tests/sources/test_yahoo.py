@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 
 from oilimpact.errors import EmptyDataError, RateLimitError, SourceError
 from oilimpact.series import SourceRef
-from oilimpact.sources import get_source, yahoo
+from oilimpact.sources import get_source, http, yahoo
 from oilimpact.sources.yahoo import YahooSource, download_kwargs, parse_yf_download
 
 yf = pytest.importorskip("yfinance")
@@ -314,3 +315,112 @@ def test_wire_level_yfinance_with_responses(tmp_path: Path) -> None:
     # yfinance drops the all-null bar (keepna=False): a missing row, never a 0
     assert result["dates"] == ["2025-12-15", "2025-12-17"]
     assert result["values"][-1] == pytest.approx(56.94)
+
+
+# ---- network failures swallowed by yfinance, warnings, dates ---------------------------
+
+# What yfinance 1.x logs with no network (captured offline, curl_cffi backend).
+OFFLINE_LOG = [
+    "Cookie/crumb fetch failed (DNSError), continuing without crumb",
+    "Failed to get ticker 'CL=F' reason: Failed to perform, curl: (6) Could not resolve host: "
+    "query2.finance.yahoo.com (Domain name not found). See "
+    "https://curl.se/libcurl/c/libcurl-errors.html first for more details.",
+    "\n1 Failed download:",
+    "['CL=F']: DNSError('Failed to perform, curl: (6) Could not resolve host: "
+    "query2.finance.yahoo.com. See https://curl.se/libcurl/c/libcurl-errors.html first for "
+    "more details.')",
+]
+
+
+def test_fetch_offline_is_source_error_not_empty(fake: FakeDownload) -> None:
+    fake.result = failed_frame("CL=F")
+    fake.log = OFFLINE_LOG
+    src = YahooSource(cache_dir=fake.tmp)  # type: ignore[attr-defined]
+    with pytest.raises(SourceError) as info:
+        src.fetch(SourceRef("yahoo", "CL=F"), date(2026, 1, 28))
+    assert not isinstance(info.value, (EmptyDataError, RateLimitError))
+    message = str(info.value)
+    assert "'CL=F'" in message and "network" in message and "Could not resolve host" in message
+    assert "--offline" in message and "oilimpact import FILE" in message
+    # the next Yahoo series of the run fails at once, without calling yfinance again
+    with pytest.raises(SourceError, match="unreachable") as again:
+        src.fetch(SourceRef("yahoo", "BZ=F"))
+    assert not isinstance(again.value, EmptyDataError) and len(fake.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("log", "connect_level"),
+    [
+        (["['XLE']: Timeout('Failed to perform, curl: (28) Connection timed out after 10002 ms')"], True),
+        (["['XLE']: ConnectionError('Failed to perform, curl: (7) Failed to connect to "
+          "query2.finance.yahoo.com port 443: Connection refused')"], True),
+        (["['XLE']: HTTPError('HTTP Error 503: Service Unavailable')"], False),
+        (["['XLE']: ConnectionError('Failed to perform, curl: (56) Recv failure: "
+          "Connection reset by peer')"], False),
+    ],
+    ids=["timeout", "refused", "http-503", "reset"],
+)  # fmt: skip
+def test_fetch_network_markers_are_source_errors(
+    fake: FakeDownload, log: list[str], connect_level: bool
+) -> None:
+    fake.result = failed_frame("XLE")
+    fake.log = log
+    src = YahooSource(cache_dir=fake.tmp)  # type: ignore[attr-defined]
+    with pytest.raises(SourceError, match="network failure") as info:
+        src.fetch(SourceRef("yahoo", "XLE"))
+    assert not isinstance(info.value, EmptyDataError)
+    down = http.unreachable_error(yahoo.YAHOO_HOST, source="yahoo")
+    assert (down is not None) == connect_level
+
+
+def test_fetch_delisted_ticker_stays_empty_and_marks_nothing(fake: FakeDownload) -> None:
+    fake.result = failed_frame("NOPE")
+    fake.log = [
+        "\n1 Failed download:",
+        "['NOPE']: YFPricesMissingError('possibly delisted; no price data found "
+        '(1d 2026-01-28 -> 2026-02-04) (Yahoo error = "No data found, symbol may be delisted")\')',
+    ]
+    with pytest.raises(EmptyDataError):
+        YahooSource(cache_dir=fake.tmp).fetch(SourceRef("yahoo", "NOPE"))  # type: ignore[attr-defined]
+    assert http.unreachable_error(yahoo.YAHOO_HOST, source="yahoo") is None
+
+
+class NoisyDownload(FakeDownload):
+    """Emits the pandas deprecation warnings yfinance 1.x triggers on pandas 3."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        warnings.warn("inplace is deprecated", pd.errors.Pandas4Warning, stacklevel=1)
+        warnings.warn("a future change", FutureWarning, stacklevel=1)
+        warnings.warn("deprecated", DeprecationWarning, stacklevel=1)
+        return super().__call__(*args, **kwargs)
+
+
+def test_fetch_silences_yfinance_pandas_warnings() -> None:
+    stub = NoisyDownload(result=yf_frame({"CL=F": CLOSES}, DATES))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = YahooSource(download=stub).fetch(SourceRef("yahoo", "CL=F"))
+    assert len(s) == 5
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (pd.Timestamp("2026-01-28"), pd.Timestamp("2026-02-03")),
+        (pd.Timestamp("2026-01-28 15:30", tz="America/New_York"), pd.Timestamp("2026-02-03 23:59")),
+        (datetime(2026, 1, 28), datetime(2026, 2, 3, 12)),
+        ("2026-01-28T00:00:00", "2026-02-03"),
+        (np.datetime64("2026-01-28"), date(2026, 2, 3)),
+    ],
+    ids=["timestamp", "tz-aware", "datetime", "iso-string", "datetime64"],
+)
+def test_dates_are_sent_without_time(fake: FakeDownload, start: Any, end: Any) -> None:
+    kw = download_kwargs("CL=F", start, end)
+    assert (kw["start"], kw["end"]) == ("2026-01-28", "2026-02-04")
+    fake.result = yf_frame(
+        {"CL=F": CLOSES}, ["2026-01-28", "2026-01-29", "2026-01-30", "2026-02-02", "2026-02-03"]
+    )
+    s = YahooSource(cache_dir=fake.tmp).fetch(SourceRef("yahoo", "CL=F"), start, end)  # type: ignore[attr-defined]
+    assert len(s) == 5
+    assert (fake.calls[-1]["start"], fake.calls[-1]["end"]) == ("2026-01-28", "2026-02-04")
