@@ -159,7 +159,7 @@ def import_cmd(
         ),
     ] = None,
     preset: Annotated[
-        str | None, typer.Option(help="Tanker export preset: kpler | kpler-sdk | vortexa.")
+        str | None, typer.Option(help="Tanker export preset: kpler (terminal CSV or SDK ids) | vortexa.")
     ] = None,
     origin: Annotated[
         str | None, typer.Option(help="Tanker exports: origin country to keep.")
