@@ -367,6 +367,14 @@ def status_cmd(
         raise typer.Exit(code=1)
 
 
+def _print_result(result: Any, as_json: bool) -> None:
+    """A study result as JSON (``to_dict``) or as its plain-text summary (no wrapping)."""
+    if as_json:
+        _json(result.to_dict())
+    else:
+        sys.stdout.write(result.summary() + "\n")
+
+
 def _parse_windows(windows: list[str] | None) -> tuple[tuple[int, int], ...] | None:
     if not windows:
         return None
@@ -476,10 +484,7 @@ def study_cmd(
         )
     except OilImpactError as exc:
         _fail(exc)
-    if as_json:
-        _json(result.to_dict())
-    else:
-        sys.stdout.write(result.summary() + "\n")
+    _print_result(result, as_json)
 
 
 @app.command("intervention")
@@ -534,10 +539,7 @@ def intervention_cmd(
         )
     except OilImpactError as exc:
         _fail(exc)
-    if as_json:
-        _json(result.to_dict())
-    else:
-        sys.stdout.write(result.summary() + "\n")
+    _print_result(result, as_json)
 
 
 @app.command("brief")
