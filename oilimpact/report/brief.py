@@ -425,6 +425,9 @@ def _car_table(
             true = []
             for r in car.itertuples(index=False):
                 day, value = _true_ar(true_effects, r.event, r.series)
+                if pd.isna(r.car):  # no estimate (window past the data): nothing to compare
+                    true.append(float("nan"))
+                    continue
                 if day is None:
                     true.append(0.0)
                     continue
@@ -666,8 +669,10 @@ def _methods(
         out.append(
             "p(t): prediction-error-corrected t test, Student t with L1 - k degrees of freedom "
             "(MacKinlay 1997). p(SQ): the sample-quantile test of Gelbach, Helland and Klick "
-            "(2013), which ranks the event-window sum among the estimation-window sums of the "
-            "same length and does not assume normal returns."
+            "(2013) in its studentised form: the event-window CAR, divided by its exact "
+            "prediction-error standard deviation, is ranked among the estimation-window sums of "
+            "the same length, each divided by its own exact standard deviation; it does not "
+            "assume normal returns (exact for single days, approximate for multi-day windows)."
         )
         if "sq_min_pvalue" in car.columns and len(car):
             lo, hi = float(car["sq_min_pvalue"].min()), float(car["sq_min_pvalue"].max())

@@ -389,6 +389,8 @@ def write_brief(
     tables: dict[str, Path] = {}
     for name, frame in data.tables.items():
         p = folder / f"{name}.csv"
+        if data.synthetic:  # a CSV opened on its own must not pass for real data
+            frame = frame.assign(synthetic=True)
         _csv_frame(frame).to_csv(p, index=False, lineterminator="\n")
         tables[name] = p
     return BriefPaths(folder, html_path, json_path, tables)
