@@ -2,10 +2,12 @@
 
 :func:`event_study` is the user entry point. It
 
-1. turns prices into returns (:func:`oilimpact.study.returns.compute_returns`) per
-   (asset, regressors) block, on the dates where at least one of them has a price;
-2. builds, per asset, its *session grid*: the dates where the asset and every regressor
+1. builds, per asset, its *session grid*: the dates where the asset and every regressor
    (market, factors) have an observation;
+2. turns prices into returns (:func:`oilimpact.study.returns.compute_returns`) on that
+   grid, so a date that is not a session of the pair is spanned by the next return; with
+   returns as input, the returns of such a date are carried into the next pair session
+   (summed for log returns, compounded for simple ones), which gives the same numbers;
 3. aligns every studied event, and every other catalog event, to that grid with
    :func:`oilimpact.study.alignment.align_event` (day 0 = first session whose close comes
    after the event; a time-unknown event uses its own date's session);
@@ -34,7 +36,7 @@ from ..series import SeriesRegistry, default_registry
 from .models import MODELS, ModelName, fit_panel
 from .panel import AbnormalPanel, Conventions
 from .result import EventStudyResult, StudySpec
-from .returns import ReturnMethod, compute_returns
+from .returns import NON_POSITIVE_ADVICE, ReturnMethod, compute_returns
 from .single import ar_tests, car_tests
 
 __all__ = ["InputKind", "event_study", "prepare_windows"]
@@ -154,6 +156,90 @@ def _looks_like_returns(df: pd.DataFrame, registry: SeriesRegistry) -> bool:
     return bool(np.median(vals) < 0.2 and np.max(vals) < 2.0)
 
 
+def _sessions_before(first: pd.Timestamp, n: int, spec: Any) -> pd.DatetimeIndex:
+    """The ``n`` sessions before ``first``, assumed where the data have none.
+
+    Taken from the series' exchange calendar (``spec.calendar``) when it is an
+    exchange_calendars code covering the dates, else Monday-Friday weekdays.
+    """
+    from .alignment import _calendar
+
+    end = first - pd.Timedelta(days=1)
+    start = first - pd.Timedelta(days=2 * n + 21)
+    days = pd.bdate_range(start, end)
+    cal = _calendar(spec.calendar)
+    if cal is not None and cal.first_session <= start and end <= cal.last_session:
+        days = pd.DatetimeIndex(cal.sessions_in_range(start, end)).tz_localize(None)
+    return days[-n:].as_unit("ns")
+
+
+def _virtual_day0(ev: _Ev, pre: pd.DatetimeIndex, first: pd.Timestamp, spec: Any) -> int | None:
+    """Day 0 of an event before the data, counted in sessions from ``first`` (<= 0).
+
+    ``pre`` holds the assumed sessions just before ``first`` (:func:`_sessions_before`);
+    None when the event precedes them all (its window cannot reach the data).
+    """
+    from .alignment import align_event
+
+    if len(pre) == 0 or ev.timestamp.date() < pre[0].date():
+        return None
+    grid = pre.append(pd.DatetimeIndex([first]).as_unit("ns"))
+    try:
+        al = align_event(ev.obj, grid, spec)
+    except EstimationError:  # pragma: no cover - the event is before ``first``
+        return None
+    k = int(grid.get_indexer([pd.Timestamp(al.day0)])[0])
+    return k - len(pre) if k >= 0 else None
+
+
+def _carry_returns(
+    values: np.ndarray, observed: np.ndarray, any_obs: np.ndarray, method: ReturnMethod
+) -> np.ndarray:
+    """Returns of the pair's sessions, with the returns of its non-session dates carried.
+
+    ``values`` (rows = dates, columns = asset then regressors) holds returns; a date where
+    some but not all of the pair's series have a return is not a session of the pair, and
+    each of its returns is carried into the next session of that column: summed
+    (``method="log"``) or compounded, ``(1 + r1)(1 + r2) - 1`` (``"simple"``). This is what
+    the prices path gives, where the next session's return spans the date. Returns
+    before the first session are not carried: no return of the pair spans them (a
+    series that starts later, e.g. a listing, has no return before its first one; with
+    prices the first session has no return at all). Returns after the last session
+    cannot be carried either (the caller counts them). Returns R, shape (sessions,
+    columns).
+
+    Examples
+    --------
+    >>> v = np.array([[0.01, 0.02], [0.10, np.nan], [0.01, 0.03]])
+    >>> obs = ~np.isnan(v).any(axis=1)
+    >>> _carry_returns(v, obs, np.ones(3, bool), "log").round(4).tolist()
+    [[0.01, 0.02], [0.11, 0.03]]
+    >>> _carry_returns(v, obs, np.ones(3, bool), "simple").round(4).tolist()
+    [[0.01, 0.02], [0.111, 0.03]]
+    """
+    R = values[observed].copy()
+    obs_idx = np.flatnonzero(observed)
+    drop = np.flatnonzero(any_obs & ~observed)
+    if drop.size == 0 or obs_idx.size == 0:
+        return R
+    target = np.searchsorted(obs_idx, drop, side="left")  # next session of each date
+    keep = (target > 0) & (target < obs_idx.size)  # not before the first, nor after the last
+    drop, target = drop[keep], target[keep]
+    if drop.size == 0:
+        return R
+    carried = np.nan_to_num(values[drop], nan=0.0)
+    rows = np.unique(target)  # only these sessions change (others stay bit-identical)
+    if method == "log":
+        acc = np.zeros_like(R)
+        np.add.at(acc, target, carried)
+        R[rows] += acc[rows]
+    else:
+        acc = np.ones_like(R)
+        np.multiply.at(acc, target, 1.0 + carried)
+        R[rows] = (1.0 + R[rows]) * acc[rows] - 1.0
+    return R
+
+
 def prepare_windows(
     estimation_window: tuple[int, int], event_windows: Sequence[tuple[int, int]]
 ) -> tuple[tuple[int, int], tuple[tuple[int, int], ...], tuple[int, int]]:
@@ -236,12 +322,16 @@ def event_study(
     event_windows : sequence of (int, int)
         Inclusive windows over which CARs are computed.
     returns : {"log", "simple"}
-        Return definition when prices are given.
+        Return definition when prices are given. With returns as input: how the given
+        returns compound when one is carried into the next pair session (``"log"``:
+        summed, also right for price *changes*; ``"simple"``: ``(1 + r1)(1 + r2) - 1``).
     input : {"auto", "prices", "returns"}
         What ``returns_or_prices`` (and ``market``/``factors``) hold. ``"auto"``:
         returns when every series has registry kind ``"return"`` or the values look
         like returns (median absolute value below 0.2 and none above 2), else prices.
         Pass it explicitly when in doubt; the resolved value is in ``result.spec``.
+        Returns are read as each series' returns on its own dates: a missing value
+        means the series has no return that day (its next return spans it).
     min_estimation : int, optional
         Minimum non-missing estimation days per pair; default half the estimation
         window (120 for the default window), at least ``k + 1``.
@@ -271,19 +361,29 @@ def event_study(
     EstimationError
         Too few estimation days (the message says how many were needed and got, with
         the event, series and day 0), an event outside the data, a log return across a
-        non-positive price that enters a window (names the series and date), bad windows.
+        non-positive price that enters a window (names the series and date; simple
+        returns are not a remedy, see :mod:`oilimpact.study.returns`), bad windows.
     ConfigError
         An unknown event id.
 
     Notes
     -----
     Relative days count sessions of the pair's grid (dates where the asset and all
-    regressors are observed). Day 0 comes from
+    regressors are observed). A date where only some of them are observed is not a
+    session: with prices, the next session's return spans it; with returns, each
+    series' return of that date is carried into the next session (the two inputs give
+    the same AR and CAR; returns before the pair's first session are not carried).
+    ``alignment.spanning_returns`` counts the used returns that span such a date;
+    ``alignment.uncarried_returns`` counts the values (of the asset or a regressor)
+    dated after the pair's last session, which no return can include. Day 0 comes from
     :func:`oilimpact.study.alignment.align_event` on that grid. The estimation window
     of event *i* is the sessions ``[d0 + e0, d0 + e1]`` minus the days
     ``[d0' + lo, d0' + hi]`` of every other catalog or studied event (``lo``/``hi`` the
     union of the event windows); those dropped days are counted in
-    ``alignment.dropped_est_days``. An event window containing another event's day 0 is
+    ``alignment.dropped_est_days``. A catalog event shortly before the data start counts
+    too: its day 0 is placed on the series' exchange calendar (weekdays when it has
+    none) before the first session, and the part of its window inside the data is
+    dropped. An event window containing another event's day 0 is
     flagged (``car.confounded``, ``alignment.confounded_by``). A CAR needs every AR of
     its window (otherwise NaN), e.g. when the window runs past the end of the data.
     Formulas: docs/methods.md (MacKinlay 1997; Gelbach, Helland and Klick 2013).
@@ -417,7 +517,9 @@ def event_study(
     confounded_w: list[np.ndarray] = []
     mkt_mean_all: list[np.ndarray] = []
     mkt_ss_all: list[np.ndarray] = []
-    align_cache: dict[tuple[Any, ...], tuple[pd.DatetimeIndex, np.ndarray, list[str]]] = {}
+    align_cache: dict[
+        tuple[Any, ...], tuple[pd.DatetimeIndex, np.ndarray, list[str], dict[int, int]]
+    ] = {}
 
     for asset in assets:
         cols = [asset] + used_regressors
@@ -452,7 +554,13 @@ def event_study(
             else:
                 R = compute_returns(grid, returns).to_numpy()
         else:
-            R = grid.to_numpy()
+            # returns given: a return dated on a non-session of the pair is carried into
+            # the next pair session (like the prices path, whose next return spans it)
+            R = _carry_returns(sub.to_numpy(), observed, any_obs, returns)
+        # values after the last pair session: no pair return can span them
+        uncarried = (
+            int(sub.iloc[int(obs_idx[-1]) + 1 :].notna().to_numpy().sum()) if len(obs_idx) else 0
+        )
         T = len(sessions)
         spec = reg.spec_or_default(asset)
         if T == 0:
@@ -472,13 +580,15 @@ def event_study(
         )
         cached = align_cache.get(key)
         if cached is not None and cached[0].equals(sessions):
-            pos, reasons = cached[1].copy(), list(cached[2])
+            pos, reasons, early = cached[1].copy(), list(cached[2]), dict(cached[3])
             pending: Iterable[int] = [j for j in range(len(all_events)) if j < n_ev and pos[j] < 0]
         else:
             pos = np.full(len(all_events), -1, dtype=np.int64)
             reasons = [""] * len(all_events)
+            early = {}  # catalog events before the data: virtual (negative) day 0
             pending = range(len(all_events))
         sess_pos = {d: i for i, d in enumerate(sessions.asi8)} if cached is None else None
+        pre: pd.DatetimeIndex | None = None
         for j in pending:
             ev = all_events[j]
             is_studied = j < n_ev
@@ -489,6 +599,17 @@ def event_study(
                         f"series {asset!r}: its sessions run {sessions[0].date()} .. "
                         f"{sessions[-1].date()}"
                     )
+                # an other event just before the data: its window may reach the first
+                # sessions, which must then leave the estimation windows
+                if hi_u >= 0:
+                    if pre is None:
+                        pre = _sessions_before(sessions[0], hi_u + 1, spec)
+                    v = _virtual_day0(ev, pre, sessions[0], spec)
+                    if v is not None and v == 0:
+                        pos[j] = 0  # e.g. a weekend event before a Monday data start
+                        reasons[j] = "day 0 is the first session of the data"
+                    elif v is not None and v + hi_u >= 0:
+                        early[j] = v
                 continue
             try:
                 al = align_event(ev.obj, sessions, spec)
@@ -510,17 +631,18 @@ def event_study(
             pos[j] = k
             reasons[j] = al.reason
         if cached is None:
-            align_cache[key] = (sessions, pos.copy(), list(reasons))
+            align_cache[key] = (sessions, pos.copy(), list(reasons), dict(early))
 
         k_st = pos[:n_ev]
         # ---- estimation positions, minus other events' windows ------------------------
         est_pos = k_st[:, None] + est_off[None, :]  # (E, L1)
         cover = np.zeros(T + 1, dtype=np.int64)
         for j in range(len(all_events) if exclude_confounders else 0):
-            if pos[j] < 0:
+            pj = int(pos[j]) if pos[j] >= 0 else early.get(j)
+            if pj is None:
                 continue
-            a = max(int(pos[j]) + lo_u, 0)
-            b = min(int(pos[j]) + hi_u + 1, T)
+            a = max(pj + lo_u, 0)
+            b = min(pj + hi_u + 1, T)
             if a < b:
                 cover[a] += 1
                 cover[b] -= 1
@@ -555,7 +677,7 @@ def event_study(
                     raise EstimationError(
                         f"log returns need positive prices: series {src[0]!r} has a price "
                         f"<= 0 on {src[1].date()}, which enters the windows of event "
-                        f"{studied[i].id!r}; use returns='simple' or another window"
+                        f"{studied[i].id!r}; {NON_POSITIVE_ADVICE}"
                     )
 
         # ---- minimum estimation length -------------------------------------------------
@@ -612,6 +734,7 @@ def event_study(
                 "spanning_returns": (
                     (use_est & gap[clipped]).sum(axis=1) + (in_evt & gap[clipped_evt]).sum(axis=1)
                 ).astype(int),
+                "uncarried_returns": np.full(n_ev, uncarried, dtype=int),
             }
         )
         confounded_w.append(conf_w)

@@ -11,7 +11,14 @@ per (asset, market) pair by dropping the dates where both are missing.
 
 Log returns across a non-positive price are undefined (WTI settled at -36.98 USD/bbl on
 2020-04-20); they are refused with :class:`~oilimpact.errors.EstimationError` naming the
-series and the date. Use ``method="simple"`` (or study price *changes*) for such series.
+series and the date. Simple returns are no remedy: across a sign change they are not
+meaningful (18.27 -> -36.98 -> 10.01 USD gives -302% and then -127%, a *fall* while the
+price rose by 47 USD, because the base of the second return is negative). Either keep
+that period out of every window, or study price *changes*: difference the prices
+yourself (``P_t - P_{t-1}``, in USD) and pass them to
+:func:`~oilimpact.study.engine.event_study` with ``input="returns"`` and
+``model="constant_mean"`` (changes are additive, so the default ``returns="log"``
+carrying rule, a sum, is the right one for them).
 """
 
 from __future__ import annotations
@@ -23,7 +30,14 @@ import pandas as pd
 
 from ..errors import EstimationError
 
-__all__ = ["ReturnMethod", "compute_returns"]
+__all__ = ["NON_POSITIVE_ADVICE", "ReturnMethod", "compute_returns"]
+
+#: What to do about a non-positive price under log returns (ends the error messages).
+NON_POSITIVE_ADVICE = (
+    "choose windows that avoid that date, or study price changes (difference the prices "
+    "and pass them with input='returns', model='constant_mean'); simple returns are not "
+    "meaningful across a sign change (18.27 -> -36.98 -> 10.01 gives -302% then -127%)"
+)
 
 #: ``"log"``: ``r_t = ln(P_t / P_{t-1})``; ``"simple"``: ``r_t = P_t / P_{t-1} - 1``.
 ReturnMethod = Literal["log", "simple"]
@@ -51,7 +65,8 @@ def compute_returns(prices: _T, method: ReturnMethod = "log") -> _T:
     ------
     EstimationError
         ``method="log"`` and a price that enters a return is zero or negative (the
-        message names the series and the first such date), or the index is not sorted.
+        message names the series and the first such date, and what to do instead; not
+        ``method="simple"``, see the module notes), or the index is not sorted.
 
     Notes
     -----
@@ -68,10 +83,10 @@ def compute_returns(prices: _T, method: ReturnMethod = "log") -> _T:
     >>> compute_returns(p, "simple").round(4).tolist()
     [nan, 0.1, nan, nan, 0.1]
     >>> compute_returns(pd.Series([2.0, -1.0], index=pd.date_range("2020-04-17", periods=2),
-    ...                           name="wti"))
+    ...                           name="wti"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    oilimpact.errors.EstimationError: log returns need positive prices: series 'wti' has -1.0 on 2020-04-18; use returns='simple' or drop the period
+    oilimpact.errors.EstimationError: log returns need positive prices: series 'wti' has -1.0 on 2020-04-18; choose windows that avoid that date, or study price changes ...
     """
     if method not in ("log", "simple"):
         raise EstimationError(f"returns must be 'log' or 'simple', got {method!r}")
@@ -92,7 +107,7 @@ def compute_returns(prices: _T, method: ReturnMethod = "log") -> _T:
             when = date.date().isoformat() if isinstance(date, pd.Timestamp) else str(date)
             raise EstimationError(
                 f"log returns need positive prices: series {name!r} has "
-                f"{float(values[r, c])!r} on {when}; use returns='simple' or drop the period"
+                f"{float(values[r, c])!r} on {when}; {NON_POSITIVE_ADVICE}"
             )
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.log(values / prev)

@@ -150,9 +150,16 @@ def sq_pvalues(reference: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.nda
         p = \min(1, 2\min(p_{lo}, p_{hi})).
 
     This is the rank (Monte Carlo) p-value of the quantile test of Gelbach, Helland and
-    Klick (2013): if ``x`` and the references are exchangeable (no event effect,
-    i.i.d. residuals) each one-sided p-value is exactly valid, ``P(p_lo <= a) =
-    floor(a (n+1)) / (n+1) <= a``, whatever the distribution. The smallest attainable
+    Klick (2013). It is exact when ``x`` and the references are exchangeable:
+    ``P(p_lo <= a) = floor(a (n+1)) / (n+1) <= a``, whatever the distribution. That holds
+    for single days (``L = 1``: the standardised event AR among the standardised
+    residuals, with no event effect and i.i.d. disturbances, up to the ``O(1/L1)``
+    correlation of OLS residuals). For an L-day CAR with ``L > 1`` the overlapping
+    L-day reference sums share ``L - 1`` days with their neighbours and are *not*
+    exchangeable with the event CAR (about ``n / L`` independent blocks): the p-value is
+    approximate and over-rejects, more at 1% than at 5% and more with fat tails (t(3)
+    errors, ``L1 = 239``, [0, 10]: 6.0% at 5%, 3.2% at 1%, against attainable 4.35% and
+    0.87%; ``benchmarks/bench_sq_size.py``, docs/methods.md). The smallest attainable
     value is ``2 / (n + 1)`` (see :func:`min_sq_pvalue`). :func:`ar_tests` and
     :func:`car_tests` pass standardised values (:func:`sq_reference`), which makes the
     references and the statistic identically scaled.
@@ -609,7 +616,11 @@ def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.Da
     makes the raw test over-reject as L grows (6-7% at 5% for an 11-day CAR with
     :math:`L_1 = 239`). Both factors are exact OLS quantities (textbook, whatever
     ``panel.conventions``), and :math:`\sigma` cancels. See :func:`sq_pvalues` for the
-    rank p-value and its attainable minimum.
+    rank p-value and its attainable minimum. Studentisation equalises the variances, not
+    the dependence: for ``L > 1`` the overlapping reference sums are not exchangeable
+    with the CAR, and the SQ p-value is approximate (it over-rejects, e.g. 6.0% at 5% and
+    3.2% at 1% for an 11-day CAR with ``L1 = 239`` and t(3) errors; exact validity holds
+    for single days; docs/methods.md).
 
     References
     ----------

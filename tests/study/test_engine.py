@@ -127,7 +127,9 @@ def test_non_positive_price_with_log_returns_names_date():
     df.loc["2025-10-20", "wti"] = -5.0
     with pytest.raises(EstimationError, match=r"'wti'.*2025-10-20"):
         event_study(df, ["blockade"], market="sp500")
-    # simple returns are fine, and a non-positive price outside every window is ignored
+    # simple returns are not refused (though not meaningful across a sign change, see
+    # test_non_positive_price_message_gives_sound_advice); a non-positive price outside
+    # every window is ignored
     event_study(df, ["blockade"], market="sp500", returns="simple")
     event_study(df, {"x": "2026-02-10"}, market="sp500", catalog={}, estimation_window=(-60, -11))
 
@@ -197,3 +199,134 @@ def test_missing_price_day_spans_synchronously():
     b = res.abnormal[res.abnormal["series"] == "brent"]
     assert pd.Timestamp("2025-12-19") not in set(b["date"])
     assert b["ar"].notna().all()
+
+
+# ---- returns input: non-session dates are carried, like the prices path (A1) -----------
+
+
+def _thanksgiving_prices(seed=3) -> pd.DataFrame:
+    """Brent trades every weekday; the US market misses 2020-07-03 and Thanksgiving
+    2020-11-26 (NaN rows), and its data end a day before Brent's. Brent jumps 10% (log)
+    on Thanksgiving."""
+    days = pd.bdate_range("2019-09-02", "2021-01-29")
+    rng = np.random.default_rng(seed)
+    m = rng.normal(0.0003, 0.01, len(days))
+    y = 0.6 * m + rng.normal(0, 0.015, len(days))
+    y[days.get_loc(pd.Timestamp("2020-11-26"))] += 0.10
+    df = pd.DataFrame(
+        {"brent": 60 * np.exp(np.cumsum(y)), "sp500": 3000 * np.exp(np.cumsum(m))}, index=days
+    )
+    df.loc[["2020-07-03", "2020-11-26", "2021-01-29"], "sp500"] = np.nan
+    return df
+
+
+def _own_date_returns(prices: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Each series' returns between its own consecutive observations."""
+    if method == "log":
+        return prices.apply(lambda c: np.log(c.dropna()).diff())
+    return prices.apply(lambda c: c.dropna().pct_change())
+
+
+@pytest.mark.parametrize("method", ["log", "simple"])
+@pytest.mark.parametrize("input_kind", ["returns", "auto"])
+def test_returns_input_carries_non_session_returns_like_prices(method, input_kind):
+    prices = _thanksgiving_prices()
+    rets = _own_date_returns(prices, method)
+    ev = {"thanksgiving_jump": "2020-11-26"}
+    kw = dict(market="sp500", catalog={}, returns=method)
+    a = event_study(prices, ev, input="prices", **kw)
+    b = event_study(rets, ev, input=input_kind, **kw)
+    assert b.spec.input == "returns"
+    np.testing.assert_allclose(b.abnormal["ar"], a.abnormal["ar"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(b.car["car"], a.car["car"], rtol=1e-12)
+    np.testing.assert_allclose(b.car["se"], a.car["se"], rtol=1e-12)
+    np.testing.assert_allclose(b.car["pvalue"], a.car["pvalue"], rtol=1e-9)
+    car0 = b.car.set_index("window").loc[[(0, 0)]].iloc[0]
+    assert car0["car"] > 0.07 and car0["pvalue"] < 1e-6  # the jump is found (day 0 = 11-27)
+    cols = ["day0", "n_est", "spanning_returns", "uncarried_returns"]
+    assert b.alignment[cols].to_dict("records") == a.alignment[cols].to_dict("records")
+    al = b.alignment.iloc[0]
+    assert al["day0"] == pd.Timestamp("2020-11-27")
+    # 2020-07-03 (estimation window) and Thanksgiving (event window) are spanned
+    assert al["spanning_returns"] == 2
+    # Brent's 2021-01-29 value comes after the pair's last session: not usable
+    assert al["uncarried_returns"] == 1
+
+
+def test_returns_input_rows_with_no_value_are_ignored():
+    prices = _thanksgiving_prices().dropna()
+    rets = np.log(prices / prices.shift(1)).iloc[1:]
+    padded = rets.reindex(pd.date_range(rets.index[0], rets.index[-1]))  # weekend NaN rows
+    ev = {"x": "2020-11-25"}
+    a = event_study(rets, ev, market="sp500", catalog={}, input="returns")
+    b = event_study(padded, ev, market="sp500", catalog={}, input="returns")
+    for res in (a, b):
+        al = res.alignment.iloc[0]
+        assert al["spanning_returns"] == 0 and al["uncarried_returns"] == 0
+    np.testing.assert_array_equal(a.car["car"], b.car["car"])
+
+
+# ---- catalog events just before the data start ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("date", "covered"),
+    [
+        ("2024-08-28", 8),  # Wed; sessions Aug 28, 29, 30 before the Monday start -> day -3
+        ("2024-09-01", 11),  # Sunday before the start: day 0 is the first session
+        ("2024-08-01", 0),  # too early for its window [-1, +10] to reach the data
+    ],
+)
+def test_catalog_event_before_data_start_leaves_estimation_window(date, covered):
+    df = _prices()[["brent", "sp500"]]  # sessions start Monday 2024-09-02
+    k_main = 200
+    main_day = df.index[k_main]
+    cat = {"early": Event.on_date("early", "Before the data", "political", date)}
+    res = event_study(df, {"main": main_day.date()}, market="sp500", catalog=cat)
+    al = res.alignment.iloc[0]
+    assert al["day0"] == main_day
+    # estimation window [-250, -11] starts before the data: positions 0 .. 189 are in it
+    assert al["dropped_est_days"] == covered
+    assert al["n_est"] == 190 - max(covered, 1)  # position 0 has no return (prices)
+    est = res.panel.est_resid[0]
+    first = 250 - k_main  # column of data position 0 in the estimation window
+    assert np.isnan(est[first : first + covered]).all()
+    assert not np.isnan(est[first + max(covered, 1) :]).any()
+
+
+def test_non_positive_price_message_gives_sound_advice():
+    df = _prices()
+    df.loc["2025-10-20", "wti"] = -5.0
+    with pytest.raises(EstimationError) as err:
+        event_study(df, ["blockade"], market="sp500")
+    msg = str(err.value)
+    assert "'wti'" in msg and "2025-10-20" in msg
+    assert "returns='simple'" not in msg
+    assert "avoid that date" in msg and "price changes" in msg
+    assert "input='returns'" in msg and "model='constant_mean'" in msg
+    assert "not meaningful across a sign change" in msg
+
+
+def test_price_changes_through_a_negative_price_as_returns_input():
+    # the advised route: USD changes (additive), input='returns', constant mean
+    df = _prices()[["wti"]]
+    df.loc["2025-10-20", "wti"] = -5.0
+    changes = df["wti"].diff().iloc[1:]
+    res = event_study(
+        changes, {"x": "2025-12-17"}, model="constant_mean", input="returns", catalog={}
+    )
+    assert res.car["car"].notna().all()
+
+
+def test_returns_input_does_not_carry_into_the_first_session():
+    # the asset starts later (a listing): the market's earlier returns are not its business
+    prices = _thanksgiving_prices().dropna()
+    rets = np.log(prices / prices.shift(1)).iloc[1:]
+    late = rets.copy()
+    late.loc[:"2019-10-31", "brent"] = np.nan
+    ev = {"x": "2020-11-25"}
+    kw = dict(market="sp500", catalog={}, input="returns", estimation_window=(-300, -11))
+    full = event_study(rets.loc["2019-11-01":], ev, **kw)
+    res = event_study(late, ev, **kw)
+    np.testing.assert_array_equal(res.panel.est_resid, full.panel.est_resid)
+    assert res.alignment["spanning_returns"].iloc[0] == 0

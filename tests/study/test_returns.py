@@ -54,11 +54,17 @@ def test_dataframe_columns_independent():
 
 def test_non_positive_price_refused_with_series_and_date():
     p = _prices([18.0, 10.0, -36.98, 10.01], start="2020-04-16", name="wti")
-    with pytest.raises(EstimationError, match=r"'wti'.*-36\.98.*2020-04-20"):
+    with pytest.raises(EstimationError, match=r"'wti'.*-36\.98.*2020-04-20") as err:
         compute_returns(p)
-    # simple returns are defined
-    r = compute_returns(p, "simple")
-    assert np.isfinite(r.iloc[2])
+    msg = str(err.value)
+    # the advice: avoid the date or study price changes -- not simple returns
+    assert "returns='simple'" not in msg
+    assert "avoid that date" in msg and "price changes" in msg
+    assert "not meaningful across a sign change" in msg
+    # why: simple returns are computed, but across the sign change they are nonsense
+    r = compute_returns(_prices([18.27, -36.98, 10.01], start="2020-04-17"), "simple")
+    np.testing.assert_allclose(r.iloc[1:], [-3.0241, -1.2707], atol=1e-4)
+    assert r.iloc[2] < 0  # a "fall" while the price rose by 47 USD
 
 
 def test_zero_price_refused():

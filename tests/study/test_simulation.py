@@ -92,3 +92,33 @@ def test_injected_shock_is_detected():
     assert t_power > 0.5 and sq_power > 0.5, (t_power, sq_power)
     car = out.loc[out["window"] == (0, 0), "car"].to_numpy()
     assert abs(np.median(car) - 3 * SD) < 0.2 * SD  # the shock is recovered
+
+
+# ---- SQ validity: exact for single days, approximate for L > 1 --------------------------
+# (full table: benchmarks/bench_sq_size.py, 20,000 studies per configuration)
+
+
+def _simulate_t3(seed: int, l1: int, n: int = 6000):
+    rng = np.random.default_rng(seed)
+    t_all = l1 + DAYS.size
+    m = rng.normal(0.0002, 0.01, size=(n, t_all))
+    eps = rng.standard_t(3, size=(n, t_all)) / np.sqrt(3.0) * SD  # unit-variance t(3)
+    beta = rng.uniform(0.5, 1.5, size=(n, 1))
+    y = 0.0003 + beta * m + eps
+    panel = fit_panel(y[:, :l1], y[:, l1:], m[:, :l1], m[:, l1:], event_days=DAYS)
+    return car_tests(panel, [(0, 0), (0, 10)])
+
+
+@pytest.mark.slow
+def test_sq_exact_for_single_days_approximate_for_long_windows():
+    out = _simulate_t3(1002, L1)
+    # single day: valid at 1% (attainable 0.83%) where the t test over-rejects
+    assert _rate(out, (0, 0), "sq_pvalue", 0.01) <= 0.0083 + 3 * np.sqrt(0.0083 / 6000)
+    assert _rate(out, (0, 0), "pvalue", 0.01) > 0.015
+    # 11-day CAR: the overlapping reference sums are not exchangeable with the event CAR;
+    # the SQ test exceeds its attainable size (4.35% at 5%, 0.87% at 1%), markedly at 1%
+    assert _rate(out, (0, 10), "sq_pvalue", 0.01) > 0.015
+    assert _rate(out, (0, 10), "sq_pvalue", 0.05) > 0.0435
+    # and more so with a shorter estimation window (110 sums, 10 blocks of 11 days)
+    short = _simulate_t3(1004, 120)
+    assert _rate(short, (0, 10), "sq_pvalue", 0.05) > 0.06
