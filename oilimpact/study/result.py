@@ -129,7 +129,9 @@ class EventStudyResult:
     alignment : pandas.DataFrame
         One row per (event, series): ``event, series, title, timestamp, time_known,
         day0, reason, confounded_by, n_est, dropped_est_days, est_start, est_end,
-        event_days_observed``.
+        event_days_observed, spanning_returns, uncarried_returns``: the last two count the
+        returns that span a date where only one series of the pair was observed, and the
+        returns after the pair's last session that could not be carried.
     abnormal : pandas.DataFrame
         Tidy AR: ``event, series, day, date, ar, se, tstat, pvalue, sq_pvalue``.
     car : pandas.DataFrame
