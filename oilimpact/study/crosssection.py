@@ -23,7 +23,13 @@ reference law for the two-sided p-value:
 - ``generalized_sign``: Cowan (1992), N(0, 1).
 - ``rank``: Corrado (1989); Cowan (1992) over windows, N(0, 1).
 - ``modified_rank``: Corrado-Zivney (1992) standardized ranks, N(0, 1).
-- ``grank``: Kolari-Pynnonen (2011) generalized rank test, t(T-2).
+- ``grank``: Kolari-Pynnonen (2011) generalized rank test, t(T-2); NaN with fewer than
+  :data:`GRANK_MIN_PAIRS` pairs.
+
+Missing data: a day is tested on the pairs with an AR that day, and a window only on the
+pairs with an AR on every day of it. Tests whose scale comes from the estimation window
+(``brown_warner``, ``rank``, ``modified_rank``) take it from those same pairs (textbook
+conventions), so a thin day or window is not judged against the full panel's scale.
 
 ``panel.conventions`` selects ``"textbook"`` (the papers) or ``"estudy2"`` (the R package
 estudy2 0.10) where the two disagree at test level; the model-level differences (residual
@@ -45,6 +51,7 @@ from .panel import AbnormalPanel
 
 __all__ = [
     "DAILY_TESTS",
+    "GRANK_MIN_PAIRS",
     "WINDOW_TESTS",
     "cross_sectional_tests",
     "daily_tests",
@@ -69,6 +76,16 @@ DAILY_TESTS: Final[tuple[str, ...]] = (
 
 #: Every test :func:`cross_sectional_tests` knows (the same names, multi-day versions).
 WINDOW_TESTS: Final[tuple[str, ...]] = DAILY_TESTS
+
+#: Fewest pairs with an event value for which GRANK is reported (below it the
+#: statistic and p-value are NaN and ``n`` is still the pairs available). GRANK divides
+#: the event SARs by their cross-sectional sd, which is degenerate over a handful of
+#: pairs. Null rejection at 5% of the daily test (simulated panels of 100 estimation
+#: and 5 event days, normal / t(4) residuals; 2,000 panels, 4,000 for 20 and 30 pairs):
+#: 10.0% / 9.7% with 5 pairs, 7.2% / 7.9% with 10, 5.7% / 6.3% with 20 and
+#: 5.6% / 5.8% with 30; 20 is the smallest measured count within [3.5%, 6.5%] for both
+#: laws, daily and over 3- and 5-day windows (see ``docs/methods-crosssection.md``).
+GRANK_MIN_PAIRS: Final[int] = 20
 
 _DAILY_COLUMNS = ["day", "date", "test", "statistic", "pvalue", "n", "mean_ar"]
 _WINDOW_COLUMNS = ["window", "lo", "hi", "test", "statistic", "pvalue", "n", "caar"]
@@ -212,6 +229,19 @@ def _one_hot(inv: np.ndarray, n_groups: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(n), (inv, np.arange(n))), shape=(n_groups, n))
 
 
+def _unique_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of a boolean ``(N, J)`` mask and, per column, its index
+    among them (a complete panel has one pair set for all days)."""
+    n_j = mask.shape[1]
+    if n_j <= 1:
+        return mask, np.arange(n_j)
+    packed = np.packbits(mask.T, axis=1)  # one byte string per column
+    first: dict[bytes, int] = {}
+    inv = np.array([first.setdefault(row.tobytes(), len(first)) for row in packed])
+    keep = np.unique(inv, return_index=True)[1]
+    return mask[:, keep], inv
+
+
 # --------------------------------------------------------------------------------------
 # the pieces every test needs, computed lazily once per panel
 # --------------------------------------------------------------------------------------
@@ -330,13 +360,41 @@ class _Parts:
 
     @_shared
     def bw_sd(self) -> tuple[float, int]:
-        """sd (ddof 1) of the estimation-window daily AAR series and its length T."""
+        """sd (ddof 1) of the estimation-window daily AAR series of all N pairs and its
+        length T (the estudy2 ``brown_warner_1985`` scale)."""
         est_cnt = self.est_ok.sum(axis=0)
         est_aar = _div(self.est0.sum(axis=0), est_cnt)
         has = est_cnt > 0
         t_est = int(has.sum())
         sd = float(np.std(est_aar[has], ddof=1)) if t_est > 1 else np.nan
         return sd, t_est
+
+    def bw_scales(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Textbook Brown-Warner scales of the portfolios ``sets`` (a boolean ``(N, J)``
+        mask, one column per portfolio): the sd (ddof 1) of the estimation-window daily
+        AAR of the portfolio's own pairs, and T, the estimation days with at least one
+        of them. A day tested on ``n_t`` pairs is thus scaled by the dispersion of an
+        ``n_t``-pair average (about ``sqrt(N / n_t)`` times the full panel's under
+        independence, and keeping the pairs' cross-correlation), and pairs that are
+        not tested do not enter the scale."""
+        uniq, inv = _unique_columns(sets)
+        sd = np.full(uniq.shape[1], np.nan)
+        t_est = np.zeros(uniq.shape[1], dtype=int)
+        whole = uniq.all(axis=0)  # every pair: the shared full-panel scale
+        if whole.any():
+            sd[whole], t_est[whole] = self.bw_sd
+        rest = np.flatnonzero(~whole)
+        if rest.size:
+            mf = uniq[:, rest].T.astype(float)
+            cnt = mf @ self.est_ok.astype(float)
+            aar = _div(mf @ self.est0, cnt)
+            has = cnt > 0
+            t_r = has.sum(axis=1)
+            mean = _div(np.where(has, aar, 0.0).sum(axis=1), t_r)
+            dev = np.where(has, aar - mean[:, None], 0.0)
+            sd[rest] = np.sqrt(_div(np.einsum("ij,ij->i", dev, dev), t_r - 1))
+            t_est[rest] = t_r
+        return sd[inv], t_est[inv]
 
     @_shared
     def p_hat(self) -> float:
@@ -398,6 +456,75 @@ class _Parts:
         s_k = float(np.sqrt(np.nansum(kbar**2) / t_len))
         s_u = float(np.sqrt(np.nansum(ubar**2) / t_len))
         return kbar, ubar, s_k, s_u, n_t
+
+    @cached_property
+    def ranked_pairs(self) -> np.ndarray:
+        """Pairs with at least one ranked value (the pairs of :attr:`rank_days`)."""
+        return self._full_sort[2] > 0
+
+    @cached_property
+    def rank_grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Centred ranks ``K - (L_i+1)/2``, scores ``K/(L_i+1) - 1/2`` (0 where not
+        ranked) and the ranked mask (0/1), each ``(N, L1 + L2)`` in column order.
+
+        Only built when a test needs a portfolio other than all ranked pairs (missing
+        event days); :attr:`rank_days` never scatters the ranks back."""
+        order, xs, li, _ = self._full_sort
+        n, width = xs.shape
+        ranks, _, _ = _sorted_ranks(xs)
+        dev = np.zeros(n * width)
+        flat = (order + (np.arange(n) * width)[:, None]).ravel()
+        vals = np.subtract(ranks, ((li + 1.0) / 2.0)[:, None])
+        vals *= np.arange(width) < li[:, None]
+        dev[flat] = vals.ravel()
+        dev = dev.reshape(n, width)
+        unif = dev * (1.0 / (li + 1.0))[:, None]  # = K/(L_i+1) - 1/2, 0 where unranked
+        ranked = np.concatenate([self.est, self.ar], axis=1)
+        ranked = (~np.isnan(ranked) & self.valid[:, None]).astype(float)
+        return dev, unif, ranked
+
+    def rank_sets(
+        self, sets: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rank-test ingredients of the portfolios ``sets`` (boolean ``(N, J)``, ranked
+        pairs only): ``(kbar, ubar)`` of shape ``(J, L1 + L2)``, computed from the
+        portfolio's own pairs on every day, their scales ``(s_k, s_u)`` and the
+        portfolio sizes, each ``(J,)``. The day statistic of a portfolio is therefore
+        scaled by the time-series dispersion of a mean over the same pairs; a
+        portfolio of all ranked pairs is :attr:`rank_days`. Under estudy2 conventions
+        a missing rank is imputed by the day's mean within the portfolio."""
+        uniq, inv = _unique_columns(sets)
+        n_j, width = uniq.shape[1], self.l1 + self.ar.shape[1]
+        kbar = np.full((n_j, width), np.nan)
+        ubar = np.full((n_j, width), np.nan)
+        s_k = np.full(n_j, np.nan)
+        s_u = np.full(n_j, np.nan)
+        size = uniq.sum(axis=0).astype(float)
+        full = self.ranked_pairs
+        whole = (uniq == full[:, None]).all(axis=0)
+        if self.estudy2 and not full.all():  # rank_days imputes over all N pairs
+            whole[:] = False
+        if whole.any():
+            kb, ub, sk, su, _ = self.rank_days
+            kbar[whole], ubar[whole], s_k[whole], s_u[whole] = kb, ub, sk, su
+        rest = np.flatnonzero(~whole)
+        if rest.size:
+            dev, unif, ranked = self.rank_grid
+            mf = uniq[:, rest].T.astype(float)
+            cnt = mf @ ranked
+            kb = _div(mf @ dev, cnt)
+            um = _div(mf @ unif, cnt)
+            n_set = size[rest][:, None]
+            if self.estudy2:
+                kb = kb * _div(n_set, cnt)
+                ub = um * _div(n_set, np.sqrt(cnt))
+            else:
+                ub = um * np.sqrt(cnt)
+            t_len = _div(mf @ self._full_sort[2].astype(float), size[rest])
+            kbar[rest], ubar[rest] = kb, ub
+            s_k[rest] = np.sqrt(_div(np.nansum(kb**2, axis=1), t_len))
+            s_u[rest] = np.sqrt(_div(np.nansum(ub**2, axis=1), t_len))
+        return kbar[inv], ubar[inv], s_k[inv], s_u[inv], size[inv]
 
     @_shared
     def groups(self) -> sparse.csr_matrix:
@@ -550,7 +677,8 @@ def _grank(parts: _Parts, event_sar: np.ndarray) -> list[tuple[float, float, int
     """Kolari-Pynnonen (2011) GRANK for event "days" carrying ``event_sar`` (N, J).
 
     Each column's event observation (re-standardized by its cross-sectional sd) is
-    ranked against each pair's estimation SARs. The estimation ranks are computed once
+    ranked against each pair's estimation SARs; a column with fewer than
+    :data:`GRANK_MIN_PAIRS` event values gets NaN. The estimation ranks are computed once
     per call; an event value only moves the estimation values above it up one rank (a
     tie half a rank). Its position in each row is found by a vectorised binary search
     of the sorted SARs, and the per-day column sums of the moved ranks by comparing small
@@ -560,11 +688,12 @@ def _grank(parts: _Parts, event_sar: np.ndarray) -> list[tuple[float, float, int
     res: list[tuple[float, float, int]] = [(np.nan, np.nan, 0)] * n_j
     ok0 = np.isfinite(event_sar)
     n0 = ok0.sum(axis=0)
+    enough = n0 >= GRANK_MIN_PAIRS  # below it the re-standardization is too noisy
     sd = np.full(n_j, np.nan)
-    for j in np.flatnonzero(n0 >= 2):
+    for j in np.flatnonzero(enough):
         sd[j] = np.std(event_sar[ok0[:, j], j], ddof=1)
-    run = np.flatnonzero((n0 >= 2) & (sd > 0))
-    for j in np.flatnonzero(~((n0 >= 2) & (sd > 0))):
+    run = np.flatnonzero(enough & (sd > 0))
+    for j in np.flatnonzero(~(enough & (sd > 0))):
         res[j] = (np.nan, np.nan, int(n0[j]))
     if not run.size:
         return res
@@ -665,8 +794,12 @@ def daily_tests(
     * cross-sectional t: :math:`\\bar A_t / (s_t / \\sqrt{n_t})`, :math:`s_t` the
       cross-sectional sd of :math:`A_{it}`; t(n_t - 1).
     * Brown-Warner (crude dependence adjustment):
-      :math:`\\bar A_t / S(\\bar A)`, :math:`S(\\bar A)` the sd (ddof 1) of the
-      estimation-window daily AAR series; t(T - 1) with T estimation days.
+      :math:`\\bar A_t / S_t(\\bar A)`, :math:`S_t(\\bar A)` the sd (ddof 1) of the
+      estimation-window daily AAR series of the same :math:`n_t` pairs (so a day with
+      fewer pairs gets the larger scale of a smaller portfolio, about
+      :math:`\\sqrt{N/n_t}` times the full panel's under independence, and pairs
+      without an AR that day do not enter it); t(T - 1) with T estimation days.
+      estudy2 (``brown_warner_1985``): one scale from all N pairs.
     * Brown-Warner under independence: :math:`\\bar A_t / (\\sqrt{\\sum_i s_i^2}/n_t)`
       (estudy2: all N pairs' ``var`` of residuals over N); N(0, 1).
     * Patell: :math:`\\sum_i SAR_{it} / \\sqrt{\\sum_i d_i/(d_i-2)}`, :math:`d_i` the
@@ -683,22 +816,32 @@ def daily_tests(
       :math:`\\hat p` the mean over pairs of the fraction of positive estimation
       residuals (estudy2: pooled over all pair-days).
     * rank: ranks :math:`K_{it}` over the estimation and event windows,
-      :math:`\\bar K_t = n_t^{-1}\\sum_i (K_{it} - (L_i+1)/2)`,
-      :math:`S_K = \\sqrt{T^{-1}\\sum_t \\bar K_t^2}`, statistic
+      :math:`\\bar K_\\tau = n_\\tau^{-1}\\sum_i (K_{i\\tau} - (L_i+1)/2)`,
+      :math:`S_K = \\sqrt{T^{-1}\\sum_\\tau \\bar K_\\tau^2}`, statistic
       :math:`\\bar K_0 / S_K`; T is the mean number of observations per pair
-      (:math:`L_1 + L_2` with complete data). estudy2 replaces a missing rank by the
-      day's mean rank (``rowMeans(na.rm=TRUE) * ncol``), scaling :math:`\\bar K_t` by
-      :math:`N / n_t`.
+      (:math:`L_1 + L_2` with complete data). For event day t the sums over i (and
+      T) run over the pairs ranked on day t only, on every day :math:`\\tau`, so
+      :math:`S_K` is the dispersion of a mean rank of the same pairs. estudy2
+      replaces a missing rank by the day's mean rank (``rowMeans(na.rm=TRUE) *
+      ncol``), scaling :math:`\\bar K_\\tau` by :math:`N / n_\\tau`, over all N
+      pairs.
     * modified rank: :math:`U_{it} = K_{it}/(L_i+1) - 1/2`,
-      :math:`\\bar U_t = n_t^{-1/2}\\sum_i U_{it}`, statistic
-      :math:`\\bar U_0 / \\sqrt{T^{-1}\\sum_t \\bar U_t^2}` (estudy2: row-mean
-      imputation as above).
+      :math:`\\bar U_\\tau = n_\\tau^{-1/2}\\sum_i U_{i\\tau}`, statistic
+      :math:`\\bar U_0 / \\sqrt{T^{-1}\\sum_\\tau \\bar U_\\tau^2}`, over the
+      day's pairs as for rank (estudy2: row-mean imputation as above).
     * GRANK: ranks of generalized SARs (estimation :math:`e_{it}/s_i`, event day
       :math:`SAR_{i0}` re-standardized by its cross-sectional sd), uniform scores
       :math:`U_{it} = K_{it}/(L_i+1) - 1/2` on the :math:`T = L_1 + 1` points,
       :math:`Z = \\bar U_0 / S_{\\bar U}` with
       :math:`S_{\\bar U}^2 = T^{-1}\\sum_t (n_t/n) \\bar U_t^2`, reported as
-      :math:`Z\\sqrt{(T-2)/(T-1-Z^2)}` ~ t(T-2).
+      :math:`Z\\sqrt{(T-2)/(T-1-Z^2)}` ~ t(T-2). NaN (``n`` still the pairs
+      available) when fewer than :data:`GRANK_MIN_PAIRS` (20) pairs have a SAR: the
+      cross-sectional re-standardization is degenerate over a few pairs (null
+      rejection at 5%: 29% with 2 pairs, 10% with 5, 7-8% with 10, 5.7-6.3% with 20).
+
+    Sizes with missing data (20 pairs, 10 of them missing on each event day, 1,500
+    null day-tests): brown_warner 5.0% and rank 4.7% (17.7% and 15.3% when the scale
+    came from all N pairs), modified_rank 5.3%.
 
     References
     ----------
@@ -761,7 +904,10 @@ def daily_tests(
         results["cross_sectional_t"] = (stat, _pvalue_t(stat, n_ar - 1), n_ar)
 
     if need("brown_warner"):
-        bw_sd, t_est = p.bw_sd
+        if p.estudy2:  # estudy2: one scale from all N pairs
+            bw_sd, t_est = p.bw_sd
+        else:  # the estimation-window AAR of the day's own pairs
+            bw_sd, t_est = p.bw_scales(ok)
         stat = _div(mean_ar, bw_sd)
         results["brown_warner"] = (stat, _pvalue_t(stat, t_est - 1), n_ar)
 
@@ -810,12 +956,18 @@ def daily_tests(
         results["generalized_sign"] = (stat, _pvalue_normal(stat), n_ar)
 
     if need("rank", "modified_rank"):
-        kbar, ubar, s_k, s_u, n_t = p.rank_days
-        ev = slice(p.l1, None)
-        stat = _div(kbar[ev], s_k)
-        results["rank"] = (stat, _pvalue_normal(stat), n_t[ev])
-        stat = _div(ubar[ev], s_u)
-        results["modified_rank"] = (stat, _pvalue_normal(stat), n_t[ev])
+        if p.estudy2:  # estudy2: missing ranks imputed, one scale from all N pairs
+            kbar, ubar, s_k, s_u, n_t = p.rank_days
+            ev = slice(p.l1, None)
+            k0, u0, n0 = kbar[ev], ubar[ev], n_t[ev]
+        else:  # each day against the time series of its own pairs' mean rank
+            kbar, ubar, s_k, s_u, n0 = p.rank_sets(p.valid[:, None] & ~np.isnan(p.ar))
+            ev = (np.arange(l2), p.l1 + np.arange(l2))
+            k0, u0 = kbar[ev], ubar[ev]
+        stat = _div(k0, s_k)
+        results["rank"] = (stat, _pvalue_normal(stat), n0)
+        stat = _div(u0, s_u)
+        results["modified_rank"] = (stat, _pvalue_normal(stat), n0)
 
     if need("grank"):
         out = np.array(_grank(p, p.sar), dtype=float).reshape(l2, 3)
@@ -889,7 +1041,8 @@ def cross_sectional_tests(
     pandas.DataFrame
         Tidy, one row per (window, test): ``window`` (``"[0,+5]"``), ``lo``, ``hi``,
         ``test``, ``statistic``, ``pvalue`` (two-sided), ``n`` (pairs used) and ``caar``
-        (mean CAR over pairs with at least one AR in the window).
+        (mean CAR over the pairs with an AR on every day of the window). A window that
+        no pair covers has ``n == 0`` and NaN statistics, p-values and ``caar``.
 
     Raises
     ------
@@ -898,30 +1051,36 @@ def cross_sectional_tests(
 
     Notes
     -----
-    A pair enters a window when it has at least one AR there; its
-    :math:`CAR_i = \\sum_t A_{it}` runs over its available days :math:`m_i` (a 0/1
-    vector over the window), with variance :math:`s_i^2\\, m_i' C_i m_i`, ``C_i`` the
-    window block of ``pe_cov`` (MacKinlay 1997, eq. 9), so
-    :math:`SCAR_i = CAR_i / (s_i \\sqrt{m_i' C_i m_i})`. With :math:`\\tau` window days:
+    A pair enters a window only when it has an AR on every day of it (as the engine's
+    single-pair CAR, which is NaN otherwise): data that end, or a pair that misses a
+    day, inside the window leave the pair out, and ``n`` counts the complete pairs.
+    :math:`CAR_i = \\sum_{t\\in w} A_{it}` has variance :math:`s_i^2\\, 1' C_i 1`,
+    ``C_i`` the window block of ``pe_cov`` (MacKinlay 1997, eq. 9), so
+    :math:`SCAR_i = CAR_i / (s_i \\sqrt{1' C_i 1})`. With :math:`\\tau` window days
+    and n complete pairs:
 
     * cross-sectional t: :math:`\\overline{CAR}/(s(CAR)/\\sqrt n)`; t(n-1).
-    * Brown-Warner CDA: :math:`\\sum_t \\bar A_t / (\\sqrt{\\tau} S(\\bar A))`; t(T-1).
-    * Brown-Warner independence: :math:`\\overline{CAR} / (\\sqrt{\\sum_i \\tau_i
+    * Brown-Warner CDA: :math:`\\overline{CAR} / (\\sqrt{\\tau} S(\\bar A))`,
+      :math:`S(\\bar A)` from the estimation-window AAR of the same n pairs (estudy2:
+      of all N pairs); t(T-1).
+    * Brown-Warner independence: :math:`\\overline{CAR} / (\\sqrt{\\tau \\sum_i
       s_i^2}/n)`; N(0, 1).
     * Patell: :math:`\\sum_i SCAR_i / \\sqrt{\\sum_i d_i/(d_i-2)}`; N(0, 1).
     * BMP: :math:`\\overline{SCAR}/(s(SCAR)/\\sqrt n)`; t(n-1); Kolari-Pynnonen adjusted
       versions as in :func:`daily_tests`.
     * sign and generalized sign on the signs of :math:`CAR_i` (:math:`\\hat p` from
       daily estimation residuals, Cowan 1992).
-    * rank (Cowan 1992): :math:`\\sum_{t\\in w}\\bar K_t / (\\sqrt{\\tau} S_K)`;
-      modified rank likewise with :math:`\\bar U_t`.
+    * rank (Cowan 1992): :math:`\\sum_{t\\in w}\\bar K_t / (\\sqrt{\\tau} S_K)`,
+      :math:`\\bar K_t` and :math:`S_K` from the window's n pairs (as the daily test
+      for one day's pairs); modified rank likewise with :math:`\\bar U_t`.
     * GRANK on the cumulative SAR: :math:`SCAR_i` re-standardized by its cross-sectional
       sd is ranked as one extra observation against the estimation SARs (Kolari-Pynnonen
-      2011, section 2.2).
+      2011, section 2.2); NaN below :data:`GRANK_MIN_PAIRS` pairs.
 
     estudy2 conventions change the same test-level details as in :func:`daily_tests`
     (Patell denominator over all pairs, pooled :math:`\\hat p`, row-mean imputation of
-    missing signs and ranks); estudy2's own CAR tests (``car_brown_warner_1985``,
+    missing signs, and of missing estimation-day ranks within the window's pairs,
+    Brown-Warner scale from all pairs); estudy2's own CAR tests (``car_brown_warner_1985``,
     ``car_lamb``, ``car_rank_test``) are different statistics and are not reproduced.
 
     References
@@ -966,28 +1125,28 @@ def cross_sectional_tests(
     need_scar = any(
         t in tests for t in ("patell", "bmp", "adjusted_patell", "adjusted_bmp", "grank")
     )
+    spans = [(int(lo), int(hi)) for lo, hi in windows]
+    col_sets = [panel.window_index(span) for span in spans]
+    # a pair enters a window only with an AR on every day of it (as the engine's CAR)
+    complete = np.column_stack(
+        [p.ar_ok[:, cols].all(axis=1) for cols in col_sets] or [np.zeros(p.n_pairs, bool)]
+    )
+    if "brown_warner" in tests and not p.estudy2:
+        bw_sds, bw_ts = p.bw_scales(complete)
     if need_rank:
-        kbar, ubar, s_k, s_u, n_t = p.rank_days
-        kbar_ev, ubar_ev, nt_ev = kbar[p.l1 :], ubar[p.l1 :], n_t[p.l1 :]
+        kbars, ubars, s_ks, s_us, _ = p.rank_sets(complete & p.valid[:, None])
 
-    aar, _ = _col_mean(p.ar, p.ar_ok)
-
-    for lo, hi in windows:
-        lo, hi = int(lo), int(hi)
-        cols = panel.window_index((lo, hi))
+    for k, ((lo, hi), cols) in enumerate(zip(spans, col_sets, strict=True)):
         tau = cols.size
-        a = p.ar[:, cols]
-        m = p.ar_ok[:, cols]
-        has = m.any(axis=1)
+        has = complete[:, k]
         n = int(has.sum())
-        car = np.where(has, np.where(m, a, 0.0).sum(axis=1), np.nan)
+        car = np.where(has, p.ar[:, cols].sum(axis=1), np.nan)
         if need_scar:
-            mf = m.astype(float)
             if cols[-1] - cols[0] + 1 == tau:  # consecutive days: a view, not a copy
                 block = pe[:, cols[0] : cols[-1] + 1, cols[0] : cols[-1] + 1]
             else:
                 block = pe[:, cols[:, None], cols]
-            quad = np.einsum("ni,nij,nj->n", mf, block, mf)
+            quad = block.sum(axis=(1, 2))  # 1' C_i 1 over the window
             scar = car / np.sqrt(p.s2 * quad)
             sc_ok = np.isfinite(scar)
             n_sc = int(sc_ok.sum())
@@ -1000,18 +1159,18 @@ def cross_sectional_tests(
             stat = float(_div(caar * np.sqrt(n), sd))
             _put(res, "cross_sectional_t", stat, float(_pvalue_t(stat, n - 1)), n)
         if "brown_warner" in tests:
-            bw_sd, t_est = p.bw_sd
-            stat = float(_div(np.nansum(aar[cols]), np.sqrt(tau) * bw_sd))
+            bw_sd, t_est = p.bw_sd if p.estudy2 else (bw_sds[k], bw_ts[k])
+            stat = float(_div(caar, np.sqrt(tau) * bw_sd))
             _put(res, "brown_warner", stat, float(_pvalue_t(stat, t_est - 1)), n)
         if "brown_warner_indep" in tests:
             if p.estudy2:
                 den = np.sqrt(tau * np.nansum(p.bw_var)) / p.n_pairs
-                stat = float(_div(np.nansum(aar[cols]), den))
+                stat = float(_div(caar, den))
                 n_used = n
             else:
                 use = has & np.isfinite(p.bw_var)
                 n_used = int(use.sum())
-                den = np.sqrt((m[use].sum(axis=1) * p.bw_var[use]).sum()) / n_used
+                den = np.sqrt(tau * p.bw_var[use].sum()) / n_used if n_used else np.nan
                 stat = float(_div(car[use].mean(), den)) if n_used else np.nan
             _put(res, "brown_warner_indep", stat, float(_pvalue_normal(stat)), n_used)
         if any(t in tests for t in ("patell", "bmp", "adjusted_patell", "adjusted_bmp")):
@@ -1043,12 +1202,13 @@ def cross_sectional_tests(
             ph = p.p_hat
             stat = float(_div(w - n * ph, np.sqrt(n * ph * (1.0 - ph))))
             _put(res, "generalized_sign", stat, float(_pvalue_normal(stat)), n)
-        if need_rank:
-            n_days = int(np.isfinite(kbar_ev[cols]).sum())
-            stat = float(_div(np.nansum(kbar_ev[cols]), np.sqrt(n_days) * s_k))
-            _put(res, "rank", stat, float(_pvalue_normal(stat)), int(nt_ev[cols].max()))
-            stat = float(_div(np.nansum(ubar_ev[cols]), np.sqrt(n_days) * s_u))
-            _put(res, "modified_rank", stat, float(_pvalue_normal(stat)), int(nt_ev[cols].max()))
+        if need_rank:  # the window's complete pairs on every day (Cowan 1992)
+            n_rank = int((has & p.valid).sum())
+            ev = p.l1 + cols
+            stat = float(_div(kbars[k, ev].sum(), np.sqrt(tau) * s_ks[k]))
+            _put(res, "rank", stat, float(_pvalue_normal(stat)), n_rank)
+            stat = float(_div(ubars[k, ev].sum(), np.sqrt(tau) * s_us[k]))
+            _put(res, "modified_rank", stat, float(_pvalue_normal(stat)), n_rank)
         done.append((_window_label(lo, hi), lo, hi, caar, res))
 
     if "grank" in tests and done:  # all windows in one batch

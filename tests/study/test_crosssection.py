@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from scipy import stats
 
 from oilimpact.study.crosssection import (
     DAILY_TESTS,
+    GRANK_MIN_PAIRS,
     cross_sectional_tests,
     daily_tests,
     residual_correlation,
@@ -156,10 +159,12 @@ def test_patell_matches_direct_loop(panel):
 def test_brown_warner_matches_direct_formulas(panel):
     out = daily_tests(panel, ["brown_warner", "brown_warner_indep"])
     aar = np.nanmean(panel.event_ar, axis=0)
-    est_aar = np.nanmean(panel.est_resid, axis=0)
-    np.testing.assert_allclose(
-        stat_of(out, "brown_warner"), aar / np.std(est_aar, ddof=1), rtol=1e-12
-    )
+    want = []
+    for t in range(aar.size):  # the estimation-window AAR of the day's own pairs
+        ok = np.isfinite(panel.event_ar[:, t])
+        est_aar = np.nanmean(panel.est_resid[ok], axis=0)
+        want.append(aar[t] / np.std(est_aar, ddof=1))
+    np.testing.assert_allclose(stat_of(out, "brown_warner"), want, rtol=1e-12)
     want = []
     for t in range(aar.size):
         ok = np.isfinite(panel.event_ar[:, t])
@@ -193,26 +198,30 @@ def test_generalized_sign_uses_cowan_p_hat(panel):
 
 
 def _rank_loop(panel: AbnormalPanel) -> tuple[np.ndarray, np.ndarray]:
-    """Corrado (1989) and Corrado-Zivney (1992) day statistics, one security at a time."""
+    """Corrado (1989) and Corrado-Zivney (1992) day statistics, one security at a time;
+    each event day is scaled by the mean-rank series of the pairs ranked that day."""
     full = np.concatenate([panel.est_resid, panel.event_ar], axis=1)
     n, width = full.shape
     dev = np.full((n, width), np.nan)
     unif = np.full((n, width), np.nan)
-    counts = []
+    counts = np.zeros(n)
     for i in range(n):
         ok = np.isfinite(full[i])
         k = stats.rankdata(full[i, ok])
         dev[i, ok] = k - (ok.sum() + 1) / 2
         unif[i, ok] = k / (ok.sum() + 1) - 0.5
-        counts.append(ok.sum())
-    t_len = np.mean(counts)
-    n_t = np.isfinite(dev).sum(axis=0)
-    kbar = np.nansum(dev, axis=0) / n_t
-    ubar = np.nansum(unif, axis=0) / np.sqrt(n_t)
+        counts[i] = ok.sum()
     l1 = panel.est_resid.shape[1]
-    rank = kbar[l1:] / np.sqrt(np.sum(kbar**2) / t_len)
-    mrank = ubar[l1:] / np.sqrt(np.sum(ubar**2) / t_len)
-    return rank, mrank
+    rank, mrank = [], []
+    for t in range(l1, width):
+        rows = np.isfinite(full[:, t])
+        t_len = counts[rows].mean()
+        n_t = np.isfinite(dev[rows]).sum(axis=0)
+        kbar = np.nansum(dev[rows], axis=0) / n_t
+        ubar = np.nansum(unif[rows], axis=0) / np.sqrt(n_t)
+        rank.append(kbar[t] / np.sqrt(np.nansum(kbar**2) / t_len))
+        mrank.append(ubar[t] / np.sqrt(np.nansum(ubar**2) / t_len))
+    return np.array(rank), np.array(mrank)
 
 
 def test_rank_tests_match_security_by_security_ranking(panel):
@@ -304,16 +313,14 @@ def test_window_tests_match_direct_formulas(panel):
     sel = out.set_index(["window", "test"])["statistic"]
     cols = panel.window_index((-1, 2))
     a = panel.event_ar[:, cols]
-    m = np.isfinite(a)
-    has = m.any(axis=1)
-    car = np.where(m, a, 0).sum(axis=1)[has]
+    has = np.isfinite(a).all(axis=1)  # only pairs with the whole window
+    car = a.sum(axis=1)[has]
     res = stats.ttest_1samp(car, 0.0)
     assert sel["[-1,+2]", "cross_sectional_t"] == pytest.approx(res.statistic, rel=1e-12)
     scar = []
     for i in np.flatnonzero(has):
-        mi = m[i].astype(float)
         blk = panel.pe_cov[i][np.ix_(cols, cols)]
-        scar.append(np.nansum(a[i]) / np.sqrt(panel.sigma2[i] * mi @ blk @ mi))
+        scar.append(a[i].sum() / np.sqrt(panel.sigma2[i] * blk.sum()))
     scar = np.array(scar)
     bmp = scar.mean() / (scar.std(ddof=1) / np.sqrt(scar.size))
     assert sel["[-1,+2]", "bmp"] == pytest.approx(bmp, rel=1e-12)
@@ -340,17 +347,136 @@ def test_missing_pairs_counted_per_day():
     np.testing.assert_array_equal(out["n"], np.isfinite(p.event_ar).sum(axis=0))
     assert out["n"].min() == p.n_pairs - 2
     win = cross_sectional_tests(p, [(-3, 3)], ["cross_sectional_t"])
-    assert win["n"].iloc[0] == p.n_pairs - 1
+    assert win["n"].iloc[0] == p.n_pairs - 2  # one pair misses a day, one has none
 
 
 def test_estudy2_conventions_change_only_test_level_details():
     a = make_panel(missing=True, seed=4)
     b = make_panel(missing=True, seed=4, conventions="estudy2")
     ta, tb = daily_tests(a), daily_tests(b)
-    for test in ("cross_sectional_t", "bmp", "brown_warner"):
+    for test in ("cross_sectional_t", "bmp"):
         np.testing.assert_allclose(stat_of(ta, test), stat_of(tb, test), rtol=1e-12)
+    # brown_warner: estudy2 scales every day by all N pairs' estimation AAR series,
+    # textbook by the day's own pairs; the same when every pair has every day
+    np.testing.assert_allclose(
+        stat_of(tb, "brown_warner"),
+        np.nanmean(b.event_ar, axis=0) / np.std(np.nanmean(b.est_resid, axis=0), ddof=1),
+        rtol=1e-12,
+    )
+    assert not np.allclose(stat_of(ta, "brown_warner"), stat_of(tb, "brown_warner"))
+    c = daily_tests(make_panel(seed=4), ["brown_warner"])
+    d = daily_tests(make_panel(seed=4, conventions="estudy2"), ["brown_warner"])
+    np.testing.assert_allclose(stat_of(c, "brown_warner"), stat_of(d, "brown_warner"))
     # day index 2 has one pair missing: row-mean imputation changes the rank test
     assert stat_of(ta, "rank")[2] != pytest.approx(stat_of(tb, "rank")[2], rel=1e-6)
+
+
+# ---- few pairs, unbalanced days, incomplete windows ------------------------------------
+
+
+def test_grank_is_nan_below_the_minimum_number_of_pairs():
+    few = make_panel(n=GRANK_MIN_PAIRS - 1, l2=3, seed=21, shift=0.01)
+    out = daily_tests(few, ["grank", "bmp"])
+    g = out[out["test"] == "grank"]
+    assert g["statistic"].isna().all() and g["pvalue"].isna().all()
+    assert (g["n"] == GRANK_MIN_PAIRS - 1).all()  # n still reports the pairs available
+    assert out.loc[out["test"] == "bmp", "statistic"].notna().all()
+    win = cross_sectional_tests(few, [(0, 0), (-1, 1)], ["grank"])
+    assert win["statistic"].isna().all() and (win["n"] == GRANK_MIN_PAIRS - 1).all()
+    enough = make_panel(n=GRANK_MIN_PAIRS, l2=3, seed=21, shift=0.01)
+    assert daily_tests(enough, ["grank"])["statistic"].notna().all()
+    assert cross_sectional_tests(enough, [(-1, 1)], ["grank"])["statistic"].notna().all()
+    # the minimum applies day by day: one missing AR on day 0 drops below it
+    ar = enough.event_ar.copy()
+    ar[0, 1] = np.nan
+    got = stat_of(daily_tests(dataclasses.replace(enough, event_ar=ar), ["grank"]), "grank")
+    assert np.isnan(got[1]) and np.isfinite(got[[0, 2]]).all()
+
+
+def test_grank_size_at_the_minimum_number_of_pairs():
+    """300 panels x 5 days of GRANK_MIN_PAIRS pairs, no effect (10 pairs: 7-8%)."""
+    frames = [
+        daily_tests(make_panel(n=GRANK_MIN_PAIRS, l1=100, l2=5, seed=s), ["grank"])
+        for s in range(300)
+    ]
+    rate = (pd.concat(frames)["pvalue"] < 0.05).mean()
+    assert 0.035 <= rate <= 0.065, rate
+
+
+def _with_missing_event_days(p: AbnormalPanel, missing: int, seed: int) -> AbnormalPanel:
+    """``missing`` pairs (different ones each day) without an AR on every event day."""
+    rng = np.random.default_rng(seed)
+    ar = p.event_ar.copy()
+    for t in range(ar.shape[1]):
+        ar[rng.choice(p.n_pairs, missing, replace=False), t] = np.nan
+    return dataclasses.replace(p, event_ar=ar)
+
+
+def test_unbalanced_event_days_simulation_size():
+    """20 pairs, 10 of them missing on each event day, no effect: 300 panels x 5 days.
+
+    Scaled by the full panel's estimation-window series, brown_warner and rank rejected
+    about 17% of the time; scaled by the day's own pairs, they keep their size.
+    """
+    tests = ["brown_warner", "rank", "modified_rank"]
+    frames = [
+        daily_tests(
+            _with_missing_event_days(make_panel(n=20, l1=100, l2=5, seed=s), 10, 7_000 + s),
+            tests,
+        )
+        for s in range(300)
+    ]
+    out = pd.concat(frames)
+    assert (out["n"] == 10).all()
+    rates = out.assign(rej=out["pvalue"] < 0.05).groupby("test")["rej"].mean()
+    for test in tests:
+        assert 0.035 <= rates[test] <= 0.065, (test, rates[test])
+
+
+def test_pair_without_event_data_changes_nothing():
+    """A pair whose event window is all NaN is not tested, and does not enter the
+    estimation-window scales either (its n would not show it)."""
+    p = make_panel(n=22, seed=31, shift=0.003, missing=True)
+    rng = np.random.default_rng(32)
+    l1, l2 = p.est_resid.shape[1], p.event_ar.shape[1]
+    extra = dataclasses.replace(
+        p,
+        ids=pd.MultiIndex.from_arrays([np.zeros(23, int), np.arange(23)], names=["event", "asset"]),
+        est_resid=np.vstack([p.est_resid, rng.normal(0, 0.05, (1, l1))]),
+        n_est=np.r_[p.n_est, l1],
+        sigma2=np.r_[p.sigma2, 0.0025],
+        event_ar=np.vstack([p.event_ar, np.full((1, l2), np.nan)]),
+        pe_cov=np.concatenate([p.pe_cov, np.eye(l2)[None]]),
+        event_dates=np.r_[p.event_dates, p.event_dates[:1]],
+    )
+    # p-hat and r-bar (generalized sign, KP adjustments) still use all pairs' residuals
+    skip = ("generalized_sign", "adjusted_patell", "adjusted_bmp")
+    tests = [t for t in DAILY_TESTS if t not in skip]
+    da, db = daily_tests(p, tests), daily_tests(extra, tests)
+    np.testing.assert_array_equal(da["n"], db["n"])
+    np.testing.assert_allclose(da["statistic"], db["statistic"], rtol=1e-10)
+    windows = [(-3, 3), (0, 0), (-1, 2)]
+    wa, wb = cross_sectional_tests(p, windows, tests), cross_sectional_tests(extra, windows, tests)
+    np.testing.assert_array_equal(wa["n"], wb["n"])
+    np.testing.assert_allclose(wa["statistic"], wb["statistic"], rtol=1e-10)
+
+
+def test_windows_use_only_pairs_with_the_whole_window():
+    p = make_panel(n=25, l2=21, seed=41, shift=0.004)  # days -10 .. +10
+    ar = p.event_ar.copy()
+    ar[:, p.event_days > 4] = np.nan  # the data end 4 days after day 0
+    ar[3, p.event_days == 2] = np.nan  # and one pair misses day +2
+    q = dataclasses.replace(p, event_ar=ar)
+    out = cross_sectional_tests(q, [(0, 4), (0, 5), (0, 10), (-2, 1)]).set_index(["window", "test"])
+    for label in ("[0,+5]", "[0,+10]"):  # no pair has these windows: nothing to test
+        rows = out.loc[label]
+        assert (rows["n"] == 0).all()
+        assert rows[["statistic", "pvalue", "caar"]].isna().all().all()
+    rows = out.loc["[0,+4]"]
+    assert (rows["n"] == 24).all() and rows["statistic"].notna().all()
+    car = ar[:, (p.event_days >= 0) & (p.event_days <= 4)].sum(axis=1)  # NaN for pair 3
+    assert rows["caar"].iloc[0] == pytest.approx(np.nanmean(car), rel=1e-12)
+    assert (out.loc["[-2,+1]", "n"] == 25).all()
 
 
 # ---- Brown-Warner simulation -----------------------------------------------------------
@@ -465,11 +591,8 @@ def test_fast_paths_match_references_with_ties_and_nans():
     out = cross_sectional_tests(p, windows, ["grank"])
     for (lo, hi), got in zip(windows, out["statistic"], strict=True):
         cols = p.window_index((lo, hi))
-        a = p.event_ar[:, cols]
-        m = np.isfinite(a)
-        scar = np.where(m.any(axis=1), np.where(m, a, 0).sum(axis=1), np.nan) / np.sqrt(
-            p.sigma2 * m.sum(axis=1)
-        )
+        a = p.event_ar[:, cols]  # a pair missing a window day has a NaN CAR
+        scar = a.sum(axis=1) / np.sqrt(p.sigma2 * cols.size)
         assert got == pytest.approx(_grank_ref(p, scar), rel=1e-10)
 
 
