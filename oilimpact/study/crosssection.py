@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from .panel import AbnormalPanel
+from .single import _by_rows, _n_threads, _pool
 
 __all__ = [
     "DAILY_TESTS",
@@ -146,17 +147,32 @@ def _sort_rows(
     if nan is None:
         nan = np.isnan(x)
     if not nan.any():
-        order = np.argsort(x, axis=1)
+        mode = "plain"
     elif np.isinf(x).any():
-        order = np.argsort(x, axis=1, kind="stable")  # NaN after +inf
-    elif scratch:
-        x[nan] = np.inf
-        order = np.argsort(x, axis=1)
-        x[nan] = np.nan
+        mode = "stable"  # NaN after +inf
     else:
-        order = np.argsort(np.where(nan, np.inf, x), axis=1)
-    flat = order + (np.arange(n) * width)[:, None]
-    return order, x.ravel()[flat], flat
+        mode = "scratch" if scratch else "key"
+    order = np.empty((n, width), dtype=np.intp)
+    flat = np.empty((n, width), dtype=np.intp)
+    xs = np.empty((n, width))
+
+    def run(a: int, b: int) -> None:  # rows a..b-1, on their own
+        xa, na = x[a:b], nan[a:b]
+        if mode == "plain":
+            order[a:b] = np.argsort(xa, axis=1)
+        elif mode == "stable":
+            order[a:b] = np.argsort(xa, axis=1, kind="stable")
+        elif mode == "scratch":
+            xa[na] = np.inf
+            order[a:b] = np.argsort(xa, axis=1)
+            xa[na] = np.nan
+        else:
+            order[a:b] = np.argsort(np.where(na, np.inf, xa), axis=1)
+        np.add(order[a:b], (np.arange(a, b) * width)[:, None], out=flat[a:b])
+        np.take(x.ravel(), flat[a:b], out=xs[a:b], mode="clip")  # indices are valid
+
+    _by_rows(n, run)
+    return order, xs, flat
 
 
 def _sorted_ranks(xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -207,6 +223,16 @@ def _count_below(sv: np.ndarray, cnt: np.ndarray, z: np.ndarray, strict: bool) -
     ``sv`` has sorted rows. A branchless binary search vectorised over all (i, j): one
     gather per halving step instead of ``len(row)`` comparisons per query.
     """
+    out = np.empty(z.shape, dtype=np.int64)
+
+    def run(a: int, b: int) -> None:  # rows are independent
+        out[a:b] = _count_below_rows(sv[a:b], cnt[a:b], z[a:b], strict)
+
+    _by_rows(sv.shape[0], run)
+    return out
+
+
+def _count_below_rows(sv: np.ndarray, cnt: np.ndarray, z: np.ndarray, strict: bool) -> np.ndarray:
     n, width = sv.shape
     cmp = np.less if strict else np.less_equal
     flat = sv.ravel()
@@ -436,16 +462,24 @@ class _Parts:
         width = xs.shape[1]
         n_t = n_t.astype(float)
         ranks, _, _ = _sorted_ranks(xs)
-        used = np.arange(width) < li[:, None]  # sorted positions holding a ranked value
         inv = 1.0 / (li + 1.0)
+        half = (li + 1.0) / 2.0
         idx = order.ravel()
         # sum_i (K_it - (L_i+1)/2) and sum_i (K_it/(L_i+1) - 1/2), by column
-        buf = np.subtract(ranks, ((li + 1.0) / 2.0)[:, None])
-        buf *= used
+        buf = np.empty(xs.shape)
+        unif = np.empty(xs.shape)
+        pos = np.arange(width)
+
+        def terms(a: int, b: int) -> None:  # row-wise, on a few threads
+            used = pos < li[a:b, None]  # sorted positions holding a ranked value
+            np.subtract(ranks[a:b], half[a:b, None], out=buf[a:b])
+            buf[a:b] *= used
+            np.multiply(ranks[a:b], inv[a:b, None], out=unif[a:b])
+            unif[a:b] -= 0.5  # centred: no cancellation
+            unif[a:b] *= used
+
+        _by_rows(xs.shape[0], terms)
         kbar = _div(np.bincount(idx, weights=buf.ravel(), minlength=width), n_t)
-        unif = np.multiply(ranks, inv[:, None], out=buf)  # the same memory again
-        unif -= 0.5  # centred: no cancellation
-        unif *= used
         umean = _div(np.bincount(idx, weights=unif.ravel(), minlength=width), n_t)
         t_len = float(li[li > 0].mean()) if (li > 0).any() else np.nan
         if self.estudy2:  # a missing rank replaced by the row mean: sum = mean * N
@@ -457,7 +491,7 @@ class _Parts:
         s_u = float(np.sqrt(np.nansum(ubar**2) / t_len))
         return kbar, ubar, s_k, s_u, n_t
 
-    @cached_property
+    @_shared
     def ranked_pairs(self) -> np.ndarray:
         """Pairs with at least one ranked value (the pairs of :attr:`rank_days`)."""
         return self._full_sort[2] > 0
@@ -567,13 +601,22 @@ class _GrankPrep:
         order, xs, _, n_col = p._full_sort
         n, l1 = p.n_pairs, p.l1
         self.s = np.sqrt(p.s2)
-        is_e = order < l1
-        order_e = order[is_e].reshape(n, l1)
-        sv = xs[is_e].reshape(n, l1)
-        self.sv = np.divide(sv, self.s[:, None], out=sv)  # = est_sar, sorted
-        fin = np.isfinite(self.sv)
-        self.li = np.count_nonzero(fin, axis=1)
-        self.nn = l1 - np.count_nonzero(np.isnan(self.sv), axis=1)
+        order_e = np.empty((n, l1), dtype=order.dtype)
+        self.sv = np.empty((n, l1))
+        fin = np.empty((n, l1), dtype=bool)
+        self.li = np.empty(n, dtype=np.intp)
+        self.nn = np.empty(n, dtype=np.intp)
+
+        def split(a: int, b: int) -> None:  # the estimation columns of rows a..b-1
+            is_e = order[a:b] < l1
+            order_e[a:b] = order[a:b][is_e].reshape(b - a, l1)
+            sv = xs[a:b][is_e].reshape(b - a, l1)
+            np.divide(sv, self.s[a:b, None], out=self.sv[a:b])  # = est_sar, sorted
+            np.isfinite(self.sv[a:b], out=fin[a:b])
+            self.li[a:b] = np.count_nonzero(fin[a:b], axis=1)
+            self.nn[a:b] = l1 - np.count_nonzero(np.isnan(self.sv[a:b]), axis=1)
+
+        _by_rows(n, split)
         self.inv = 1.0 / (self.li + 2.0)  # L_i estimation values + the event value, + 1
         plain = bool((self.nn == self.li).all())  # no infinite SAR (none ranked unused)
         n_t = n_col[:l1]  # non-NaN per estimation day: the finite ones if plain
@@ -590,8 +633,14 @@ class _GrankPrep:
             base = np.bincount(order_e.ravel(), weights=unif.ravel(), minlength=l1)
         q = np.empty(n * l1, dtype=self.qtype)
         lo1 = (lo + 1).astype(self.qtype) if tied else np.arange(1, l1 + 1, dtype=self.qtype)
-        order_e += (np.arange(n) * l1)[:, None]  # now flat positions
-        q[order_e.ravel()] = np.multiply(ranked, lo1).ravel()
+
+        def scatter(a: int, b: int) -> None:  # q in column order, rows a..b-1
+            oe = order_e[a:b]
+            oe += (np.arange(a, b) * l1)[:, None]  # now flat positions
+            val = np.multiply(ranked[a:b], lo1[a:b] if tied else lo1)
+            q[oe.ravel()] = val.ravel()
+
+        _by_rows(n, scatter)
         self.q = q.reshape(n, l1)
         # rows grouped by weight: the comparison counts are summed in uint8 blocks
         perm = np.argsort(self.li, kind="stable")
@@ -623,13 +672,27 @@ class _GrankPrep:
         bp = b[self.perm]
         out = np.zeros((n_j, self.q.shape[1]))
         block = 255  # uint8 partial sums cannot overflow
-        for start, stop, wgt in self.groups:
-            acc = np.zeros(out.shape, dtype=np.int64)
-            for k in range(start, stop, block):
-                kk = min(k + block, stop)
+        tasks = [
+            (g, k, min(k + block, stop))
+            for g, (start, stop, _) in enumerate(self.groups)
+            for k in range(start, stop, block)
+        ]
+        # integer counts per weight group (exact in any order): blocks on a few threads
+        n_w = max(1, min(_n_threads(), len(tasks) // 8))
+        accs = np.zeros((n_w, len(self.groups)) + out.shape, dtype=np.int64)
+
+        def count(w: int) -> None:
+            for g, k, kk in tasks[w::n_w]:
                 hit = self.qp[k:kk, None, :] > bp[k:kk, :, None]
-                acc += np.add.reduce(hit.view(np.uint8), axis=0, dtype=np.uint8)
-            out += wgt * acc
+                accs[w, g] += np.add.reduce(hit.view(np.uint8), axis=0, dtype=np.uint8)
+
+        if n_w == 1:
+            count(0)
+        else:
+            list(_pool().map(count, range(n_w)))
+        acc_g = accs.sum(axis=0)
+        for g, (_, _, wgt) in enumerate(self.groups):
+            out += wgt * acc_g[g]
         return out
 
 
@@ -728,7 +791,12 @@ def _grank(parts: _Parts, event_sar: np.ndarray) -> list[tuple[float, float, int
         z = float(ubar_ev / s_u) if s_u > 0 else np.nan  # KP 2011 eq. (12); |z| <= sqrt(T)
         rest = t_len - 1.0 - z**2
         t_stat = z * np.sqrt((t_len - 2.0) / rest) if rest > 0 else float(np.copysign(np.inf, z))
-        res[j] = (float(t_stat), float(_pvalue_t(np.asarray(t_stat), t_len - 2.0)), nj)
+        res[j] = (float(t_stat), np.nan, nj)
+    # the p-values of all columns in one call (elementwise: as one call per column)
+    t_all = np.array([res[j][0] for j in run], dtype=float)
+    p_all = _pvalue_t(t_all, t_len - 2.0)
+    for j, pv in zip(run, p_all.tolist(), strict=True):
+        res[j] = (res[j][0], float(pv), res[j][2])
     return res
 
 

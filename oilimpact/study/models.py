@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..errors import EstimationError
 from .panel import AbnormalPanel, Conventions
+from .single import _by_rows
 
 __all__ = ["MODELS", "ModelName", "fit_panel", "n_params"]
 
@@ -253,27 +254,47 @@ def fit_panel(
             assert xe is not None and xv is not None
             if n_factors == 1:
                 # market model: closed form from masked sums, 2-D arrays throughout
+                # every step is row by row: blocks of rows are done on a few threads
                 xv2 = xv[:, :, 0]
-                xc1 = np.array(xe[:, :, 0], order="C")  # centred in place below
-                xc1.ravel()[bad] = 0.0
-                xbar1 = xc1.sum(axis=1) * inv_n
-                xc1 -= xbar1[:, None]
-                xc1.ravel()[bad] = 0.0
-                sxx = np.einsum("ij,ij->i", xc1, xc1)
+                xc1 = np.empty((n, l1))  # centred in place below
+                xbar1 = np.empty(n)
+                sxx = np.empty(n)
+
+                def centre(a: int, b: int) -> None:
+                    lo, hi = np.searchsorted(bad, (a * l1, b * l1))
+                    at = bad[lo:hi] - a * l1
+                    xc = xc1[a:b]
+                    np.copyto(xc, xe[a:b, :, 0])
+                    xc.ravel()[at] = 0.0
+                    xbar1[a:b] = xc.sum(axis=1) * inv_n[a:b]
+                    xc -= xbar1[a:b, None]
+                    xc.ravel()[at] = 0.0
+                    sxx[a:b] = np.einsum("ij,ij->i", xc, xc)
+
+                _by_rows(n, centre)
                 _check_not_flat(sxx, model, ids)
-                beta1 = np.einsum("ij,ij->i", xc1, y0) / sxx
-                xcv1 = xv2 - xbar1[:, None]
-                evt_valid &= ~np.isnan(xcv1)
+                beta1 = np.empty(n)
                 r0 = y0  # y0 is not needed any more: the residuals overwrite it
-                r0 -= ybar[:, None]
-                tmp = np.multiply(xc1, beta1[:, None])
-                r0 -= tmp
-                del tmp
-                r0.ravel()[bad] = 0.0
-                ar = y_evt - ybar[:, None] - xcv1 * beta1[:, None]
-                # PE matrix I + 1/n + x~* x~*' / Sxx, built in place: one (N, L2, L2) array
-                xcv0 = np.where(evt_valid, xcv1, 0.0)
-                pe = np.einsum("ni,nj->nij", xcv0, xcv0 / sxx[:, None])  # outer products
+                ar = np.empty((n, l2))
+                xcv0 = np.empty((n, l2))
+                pe = np.empty((n, l2, l2))
+
+                def solve(a: int, b: int) -> None:
+                    xc, y = xc1[a:b], y0[a:b]
+                    beta1[a:b] = np.einsum("ij,ij->i", xc, y) / sxx[a:b]
+                    xcv1 = xv2[a:b] - xbar1[a:b, None]
+                    evt_valid[a:b] &= ~np.isnan(xcv1)
+                    y -= ybar[a:b, None]
+                    y -= np.multiply(xc, beta1[a:b, None])
+                    lo, hi = np.searchsorted(bad, (a * l1, b * l1))
+                    y.ravel()[bad[lo:hi] - a * l1] = 0.0
+                    ar[a:b] = y_evt[a:b] - ybar[a:b, None] - xcv1 * beta1[a:b, None]
+                    # PE matrix I + 1/n + x~* x~*' / Sxx, built in place (outer products)
+                    np.copyto(xcv0[a:b], np.where(evt_valid[a:b], xcv1, 0.0))
+                    xv0 = xcv0[a:b]
+                    np.einsum("ni,nj->nij", xv0, xv0 / sxx[a:b, None], out=pe[a:b])
+
+                _by_rows(n, solve)
                 design_est, design_evt = xc1[:, :, None], xcv0[:, :, None]
                 sxx_inv = (1.0 / sxx)[:, None, None]
             else:

@@ -21,7 +21,7 @@ cumulative abnormal return (CAR):
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -279,6 +279,9 @@ def _design(
 
 _POISON = 2.0**600
 
+#: Rows per block of the fused SQ window counts (a block's work arrays stay in cache).
+_BLOCK_ROWS = 512
+
 
 class _SQPrep:
     """Per-panel ingredients of the studentised SQ test (computed once per call).
@@ -412,6 +415,164 @@ class _SQPrep:
             np.divide(total, factor, out=total)
         return total
 
+    def window_pvalues(
+        self, lengths: Sequence[int], stat: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """SQ p-values and reference counts of ``stat[:, j]`` against the standardised
+        ``lengths[j]``-day references, shape (N, J) each; None if not applicable.
+
+        Equal, value for value, to ``sq_pvalues(self.reference(L), stat[:, j])``: the
+        same operations on the same numbers, but fused over blocks of rows (a block's
+        references are built, counted and dropped while in cache) and the blocks shared
+        among a few threads (numpy releases the GIL). One-regressor designs only.
+        """
+        rows, l1 = self.resid.shape
+        if not (self.has_design and self.one) or rows == 0:
+            return None
+        if any(length < 1 or length > l1 for length in lengths):
+            return None
+        nw = len(lengths)
+        assert self.d_est is not None and self.s_inv is not None
+        miss = self.missing
+        poison = miss.size * 8 > self.resid.size  # as in reference(): 2**600 counts
+        bases = [self._base(length, -1.0) for length in lengths]
+        bad: list[np.ndarray | None] = []
+        for length in lengths:
+            if length > 1 and not poison:
+                width = l1 - length + 1
+                # row-major by row (not within a row): searchsorted at row bounds works
+                bad.append(self._windows_with(miss, length, width))
+            else:
+                bad.append(None)
+        le = np.empty((rows, nw), dtype=np.int64)
+        lt = np.empty((rows, nw), dtype=np.int64)
+        nn = np.empty((rows, nw), dtype=np.int64)
+        q_all = np.asarray(stat, dtype="float64")
+        multi = any(length > 1 for length in lengths)
+        workers = max(1, min(_n_threads(), rows // _BLOCK_ROWS))
+        cuts = np.linspace(0, rows, workers + 1).astype(int)
+
+        def run(part: int) -> None:
+            lo_p, hi_p = int(cuts[part]), int(cuts[part + 1])
+            size = _BLOCK_ROWS * (l1 + 1)
+            tot, fac, tmp = np.empty(size), np.empty(size), np.empty(size)
+            cs_b, xcs_b, ms_b = np.zeros(size), np.zeros(size), np.zeros(size)
+            for r0 in range(lo_p, hi_p, _BLOCK_ROWS):
+                r1 = min(r0 + _BLOCK_ROWS, hi_p)
+                nr = r1 - r0
+                s_inv = self.s_inv[r0:r1, None]
+                if multi:  # row cumsums of this block (equal to those of all rows)
+                    cs = cs_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
+                    xcs = xcs_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
+                    r_0 = tmp[: nr * l1].reshape(nr, l1)
+                    np.copyto(r_0, self.resid[r0:r1])
+                    a, b = np.searchsorted(miss, (r0 * l1, r1 * l1))
+                    r_0.ravel()[miss[a:b] - r0 * l1] = 0.0
+                    np.cumsum(r_0, axis=1, out=cs[:, 1:])
+                    np.cumsum(self.d_est[r0:r1], axis=1, out=xcs[:, 1:])
+                    if poison:
+                        ms = ms_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
+                        r_0.fill(0.0)
+                        r_0.ravel()[miss[a:b] - r0 * l1] = _POISON
+                        np.cumsum(r_0, axis=1, out=ms[:, 1:])
+                for j, length in enumerate(lengths):
+                    width = l1 - length + 1
+                    total = tot[: nr * width].reshape(nr, width)
+                    factor = fac[: nr * width].reshape(nr, width)
+                    if length == 1:
+                        np.copyto(total, self.resid[r0:r1])
+                        np.copyto(factor, self.d_est[r0:r1])
+                    else:
+                        np.subtract(cs[:, length:], cs[:, :-length], out=total)
+                        np.subtract(xcs[:, length:], xcs[:, :-length], out=factor)
+                    np.multiply(factor, factor, out=factor)
+                    factor *= s_inv
+                    np.subtract(bases[j][r0:r1, None], factor, out=factor)
+                    if length > 1 and poison:
+                        t = tmp[: nr * width].reshape(nr, width)
+                        np.subtract(ms[:, length:], ms[:, :-length], out=t)
+                        factor -= t
+                    elif length > 1:
+                        pos = bad[j]
+                        a, b = np.searchsorted(pos, (r0 * width, r1 * width))
+                        factor.ravel()[pos[a:b] - r0 * width] = np.nan
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        np.sqrt(factor, out=factor)
+                        np.divide(total, factor, out=total)
+                        q = q_all[r0:r1, j : j + 1]
+                        nn[r0:r1, j] = _row_count(np.isnan(total))
+                        le[r0:r1, j] = _row_count(np.less_equal(total, q))
+                        lt[r0:r1, j] = _row_count(np.less(total, q))
+
+        if workers == 1:
+            run(0)
+        else:
+            list(_pool().map(run, range(workers)))
+        widths = np.array([l1 - length + 1 for length in lengths])
+        n = widths[None, :] - nn
+        ge = n - lt
+        denom = n + 1.0
+        p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
+        p[np.isnan(q_all) | (n == 0)] = np.nan
+        return p, n
+
+    def day_pvalues(self, stat: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """SQ p-values of the single-day statistics ``stat`` (N, M) against the
+        standardised residuals and the reference counts (N,); None if not applicable.
+
+        Equal, value for value, to ``sq_pvalues(self.reference(1), stat)``, computed
+        over blocks of rows shared among a few threads (see :meth:`window_pvalues`).
+        """
+        rows, l1 = self.resid.shape
+        if not (self.has_design and self.one) or rows == 0 or l1 == 0:
+            return None
+        assert self.d_est is not None and self.s_inv is not None
+        xx = np.asarray(stat, dtype="float64")
+        m = xx.shape[1]
+        base = self._base(1, -1.0)
+        le = np.empty((rows, m), dtype=np.int64)
+        lt = np.empty((rows, m), dtype=np.int64)
+        n = np.empty(rows, dtype=np.int64)
+        workers = max(1, min(_n_threads(), rows // _BLOCK_ROWS))
+        cuts = np.linspace(0, rows, workers + 1).astype(int)
+
+        def run(part: int) -> None:
+            lo_p, hi_p = int(cuts[part]), int(cuts[part + 1])
+            tot, fac = np.empty(_BLOCK_ROWS * l1), np.empty(_BLOCK_ROWS * l1)
+            for r0 in range(lo_p, hi_p, _BLOCK_ROWS):
+                r1 = min(r0 + _BLOCK_ROWS, hi_p)
+                nr = r1 - r0
+                total = tot[: nr * l1].reshape(nr, l1)
+                factor = fac[: nr * l1].reshape(nr, l1)
+                np.copyto(total, self.resid[r0:r1])
+                np.copyto(factor, self.d_est[r0:r1])
+                np.multiply(factor, factor, out=factor)
+                factor *= self.s_inv[r0:r1, None]
+                np.subtract(base[r0:r1, None], factor, out=factor)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    np.sqrt(factor, out=factor)
+                    np.divide(total, factor, out=total)
+                n_b = l1 - _row_count(np.isnan(total))
+                n[r0:r1] = n_b
+                q = xx[r0:r1]
+                if m <= 4:
+                    with np.errstate(invalid="ignore"):
+                        for j in range(m):
+                            le[r0:r1, j] = _row_count(total <= q[:, j : j + 1])
+                            lt[r0:r1, j] = _row_count(total < q[:, j : j + 1])
+                else:
+                    le[r0:r1], lt[r0:r1] = _sorted_counts(total, n_b, q)
+
+        if workers == 1:
+            run(0)
+        else:
+            list(_pool().map(run, range(workers)))
+        ge = n[:, None] - lt
+        denom = (n + 1.0)[:, None]
+        p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
+        p[np.isnan(xx) | (n[:, None] == 0)] = np.nan
+        return p, n
+
     @property
     def missing(self) -> np.ndarray:
         """Flat positions of the missing estimation days (computed once)."""
@@ -492,7 +653,7 @@ def _dof(panel: AbnormalPanel) -> np.ndarray:
 
 
 #: Element count above which :func:`_t_pvalue` splits the work over threads.
-_THREAD_MIN = 65_536
+_THREAD_MIN = 16_384
 
 
 def _t_pvalue(t: np.ndarray, dof: np.ndarray) -> np.ndarray:
@@ -529,6 +690,22 @@ def _pool() -> ThreadPoolExecutor:
     if not _POOL:
         _POOL.append(ThreadPoolExecutor(_n_threads(), thread_name_prefix="oilimpact-stdtr"))
     return _POOL[0]
+
+
+#: Rows per thread below which :func:`_by_rows` does not split the work.
+_THREAD_ROWS = 2048
+
+
+def _by_rows(n: int, fn: Callable[[int, int], None]) -> None:
+    """Run ``fn(a, b)`` over contiguous row blocks covering ``0..n``, on a few threads
+    when ``n`` is large (numpy releases the GIL in its loops). ``fn`` must treat rows
+    independently and write disjoint rows, so the result is that of ``fn(0, n)``."""
+    workers = min(_n_threads(), n // _THREAD_ROWS)
+    if workers < 2:
+        fn(0, n)
+        return
+    cuts = np.linspace(0, n, workers + 1).astype(int).tolist()
+    list(_pool().map(lambda k: fn(cuts[k], cuts[k + 1]), range(workers)))
 
 
 def ar_tests(panel: AbnormalPanel) -> dict[str, np.ndarray]:
@@ -569,7 +746,8 @@ def ar_tests(panel: AbnormalPanel) -> dict[str, np.ndarray]:
     prep = _SQPrep(panel)
     with np.errstate(invalid="ignore", divide="ignore"):
         stat = ar / np.sqrt(prep.event_day_factors())
-    sq, _ = sq_pvalues(prep.reference(1), stat)
+    fused = prep.day_pvalues(stat)
+    sq = fused[0] if fused is not None else sq_pvalues(prep.reference(1), stat)[0]
     return {"ar": ar, "se": se, "tstat": t, "pvalue": p, "sq_pvalue": sq}
 
 
@@ -654,15 +832,23 @@ def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.Da
     sq = np.empty(shape)
     sq_n = np.empty(shape, dtype=np.int64)
     pe = panel.pe_cov
+    stats = np.empty(shape)
+    lengths = []
     for j, (lo, hi) in enumerate(wins):
         idx = panel.window_index((lo, hi))
         length = hi - lo + 1
+        lengths.append(length)
         sl = slice(int(idx[0]), int(idx[-1]) + 1)  # consecutive days: a view, no copy
         car[:, j] = panel.event_ar[:, sl].sum(axis=1)  # NaN if any day missing
         se[:, j] = np.sqrt(panel.sigma2 * pe[:, sl, sl].sum(axis=(1, 2)))
         with np.errstate(invalid="ignore", divide="ignore"):
-            stat = car[:, j] / np.sqrt(prep.event_factor(sl, length))
-        sq[:, j], sq_n[:, j] = sq_pvalues(prep.reference(length), stat)
+            stats[:, j] = car[:, j] / np.sqrt(prep.event_factor(sl, length))
+    fused = prep.window_pvalues(lengths, stats)
+    if fused is not None:
+        sq[:], sq_n[:] = fused
+    else:
+        for j, length in enumerate(lengths):
+            sq[:, j], sq_n[:, j] = sq_pvalues(prep.reference(length), stats[:, j])
     with np.errstate(invalid="ignore", divide="ignore"):
         t = car / se
     p = _t_pvalue(t, dof[:, None])
