@@ -49,6 +49,7 @@ __all__ = [
     "StaleDataError",
     "build_brief",
     "default_as_of",
+    "fetchable_series",
     "FetchOutcome",
     "ImportOutcome",
     "STALE_AFTER_DAYS",
@@ -303,7 +304,7 @@ def fetch(
     only = _check_providers(providers, NETWORK_PROVIDERS)
     begin_arg = _as_date(start, "start")
     stop = _as_date(end, "end")
-    wanted = list(names) if names else [n for n in reg if _fetchable(reg[n])]
+    wanted = list(names) if names else fetchable_series(reg)
     outcomes: list[FetchOutcome] = []
     for name in wanted:
         spec = reg[name]
@@ -445,6 +446,12 @@ def _as_utc(value: DateLike, what: str) -> pd.Timestamp:
 
 def _fetchable(spec: SeriesSpec) -> bool:
     return any(ref.provider != "file" for ref in spec.sources)
+
+
+def fetchable_series(registry: SeriesRegistry | str | Path | None = None) -> list[str]:
+    """Registry names with at least one network source (what a bare ``fetch`` refreshes)."""
+    reg = _registry(registry)
+    return [n for n in reg if _fetchable(reg[n])]
 
 
 def load(

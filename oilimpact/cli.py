@@ -159,7 +159,8 @@ def import_cmd(
         ),
     ] = None,
     preset: Annotated[
-        str | None, typer.Option(help="Tanker export preset: kpler (terminal CSV or SDK ids) | vortexa.")
+        str | None,
+        typer.Option(help="Tanker export preset: kpler (terminal CSV or SDK ids) | vortexa."),
     ] = None,
     origin: Annotated[
         str | None, typer.Option(help="Tanker exports: origin country to keep.")
@@ -255,12 +256,7 @@ def fetch_cmd(
         status_cmd(data_dir=data_dir, as_json=as_json, registry=registry)
         return
     try:
-        names = list(series) if series else None
-        if names is None:
-            from .series import default_registry
-
-            reg = default_registry().with_file(registry) if registry else default_registry()
-            names = [n for n in reg if any(r.provider != "file" for r in reg[n].sources)]
+        names = list(series) if series else api.fetchable_series(registry)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(), console=err, transient=True, disable=as_json,

@@ -62,6 +62,7 @@ from filelock import FileLock, Timeout
 
 from .errors import InputError, StoreError
 from .frames import INDEX_NAME, to_series_frame
+from .series import infer_frequency
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -477,7 +478,7 @@ class Store:
             dates = self.load(name).dropna().index
             return pd.Timestamp(dates[max(len(dates) - overlap, 0)])
         if overlap is None:
-            freq = frequency or entry.frequency or _infer_frequency(self.load(name).dropna().index)
+            freq = frequency or entry.frequency or infer_frequency(self.load(name).dropna().index)
             if freq not in _DEFAULT_OVERLAP:
                 raise InputError(
                     f"frequency must be one of {sorted(_DEFAULT_OVERLAP)}, got {freq!r}"
@@ -963,13 +964,6 @@ def _window(series: pd.Series, start: DateLike | None, end: DateLike | None) -> 
     if end is not None:
         mask &= series.index <= pd.Timestamp(end).tz_localize(None).normalize()
     return series[mask]
-
-
-def _infer_frequency(dates: pd.DatetimeIndex) -> str:
-    if len(dates) < 2:
-        return "daily"
-    step = float(np.median(np.diff(dates.to_numpy()).astype("timedelta64[D]").astype(float)))
-    return "daily" if step <= 4 else "weekly" if step <= 10 else "monthly"
 
 
 def _atomic_write(path: Path, data: bytes, hint: str = "") -> None:

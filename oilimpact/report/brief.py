@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..errors import EstimationError, OilImpactError
 from ..events import EventCatalog
-from ..series import SeriesRegistry, SeriesSpec, default_registry
+from ..series import SeriesRegistry, SeriesSpec, default_registry, infer_frequency
 from ..study.engine import DEFAULT_EVENT_WINDOWS, event_study
 from ..study.intervention import intervention
 from ..study.intervention_result import InterventionResult
@@ -497,9 +497,7 @@ def _pre_periods(series: pd.Series, opts: BriefOptions) -> int | None:
     dates = series.dropna().index
     if len(dates) < 3:
         return None
-    step = float(pd.Series(dates).diff().dt.days.median())
-    freq = "weekly" if step <= 10 else "monthly"
-    return dict(opts.intervention_pre_periods).get(freq)
+    return dict(opts.intervention_pre_periods).get(infer_frequency(dates))
 
 
 def _run_interventions(
