@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from . import kernels
 from .panel import AbnormalPanel
 from .single import _by_rows, _n_threads, _pool
 
@@ -132,8 +133,8 @@ def _pvalue_t(z: np.ndarray, df: np.ndarray | float) -> np.ndarray:
 
 
 def _sort_rows(
-    x: np.ndarray, nan: np.ndarray | None = None, scratch: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x: np.ndarray, nan: np.ndarray | None = None, scratch: bool = False, want_flat: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Row-wise sort of ``x`` (C-contiguous float64), NaN last, ties in any order.
 
     Returns ``(order, xs, flat)``: column indices in sorted order, the sorted values and
@@ -141,9 +142,13 @@ def _sort_rows(
     as ``+inf`` so numpy's SIMD quicksort applies (a NaN key makes ``argsort`` several
     times slower); data with both NaN and infinities take the stable NaN-aware sort.
     ``nan`` is ``np.isnan(x)`` if the caller has it; ``scratch`` lets the NaN key be
-    written into ``x`` (restored before returning) instead of into a copy.
+    written into ``x`` (restored before returning) instead of into a copy. Without
+    ``want_flat`` the flat positions are not returned (None), and a large panel gathers
+    the sorted values with a compiled loop.
     """
     n, width = x.shape
+    if not want_flat and kernels.enabled(n) and width > 1:
+        return _sort_rows_compiled(x)[:2] + (None,)
     if nan is None:
         nan = np.isnan(x)
     if not nan.any():
@@ -172,7 +177,37 @@ def _sort_rows(
         np.take(x.ravel(), flat[a:b], out=xs[a:b], mode="clip")  # indices are valid
 
     _by_rows(n, run)
-    return order, xs, flat
+    return order, xs, (flat if want_flat else None)
+
+
+def _sort_rows_compiled(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(order, xs, n_row, n_col)`` for a large panel: :func:`_sort_rows` (by sorting
+    integer keys) and the non-NaN counts of each row and column.
+
+    numpy's sort of unsigned 64-bit integers is much faster than its ``argsort`` of
+    floats; the keys carry each value's column in their low bits
+    (:func:`oilimpact.study._jit.pack_sort_keys`), so sorting them also gives the
+    order. Same sorted values as :func:`_sort_rows`, NaN last (ties in another order).
+    """
+    jit = kernels.jit()
+    assert jit is not None
+    n, width = x.shape
+    x = np.ascontiguousarray(x, dtype="float64")
+    low = np.uint64((1 << (width - 1).bit_length()) - 1)
+    keys = np.empty((n, width), dtype=np.uint64)
+    order = np.empty((n, width), dtype=np.intp)
+    xs = np.empty((n, width))
+    n_row = np.empty(n, dtype=np.int64)
+
+    def run(a: int, b: int) -> np.ndarray:
+        col = np.zeros(width, dtype=np.int64)
+        jit.pack_sort_keys(x[a:b], x[a:b].view(np.uint64), low, keys[a:b])
+        keys[a:b].sort(axis=1)
+        jit.unpack_sorted_rows(x[a:b], keys[a:b], low, order[a:b], xs[a:b], n_row[a:b], col)
+        return col
+
+    n_col = np.sum(kernels.by_blocks(n, run), axis=0)
+    return order, xs, n_row, n_col
 
 
 def _sorted_ranks(xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -376,20 +411,62 @@ class _Parts:
         return dev, np.einsum("ij,ij->i", dev, dev), cnt
 
     @_shared
+    def group_index(self) -> tuple[np.ndarray, int]:
+        """Same-event-date group of each pair and the number of groups."""
+        dates = np.asarray(self.panel.event_dates).astype("datetime64[ns]").ravel()
+        _, inv = np.unique(dates, return_inverse=True)
+        inv = inv.ravel()
+        return inv, int(inv.max()) + 1 if inv.size else 0
+
+    @_shared
+    def est_stats(self) -> dict[str, Any] | None:
+        """Moments of the estimation residuals from one compiled pass (large panels;
+        None otherwise): see :func:`oilimpact.study._jit.est_row_stats`."""
+        if not kernels.enabled(self.n_pairs):
+            return None
+        jit = kernels.jit()
+        assert jit is not None
+        n, l1 = self.est.shape
+        group, n_groups = self.group_index
+        group = group.astype(np.int64)
+        out = {
+            name: np.empty(n, dtype=dt)
+            for name, dt in (("cnt", np.int64), ("mean", float), ("ss", float), ("z2", float),
+                             ("n_pos", np.int64), ("use", np.bool_))
+        }  # fmt: skip
+
+        def run(a: int, b: int) -> tuple[np.ndarray, ...]:
+            col_cnt, col_sum = np.zeros(l1), np.zeros(l1)
+            gz, gm = np.zeros((n_groups, l1)), np.zeros((n_groups, l1))
+            rows = [out[k][a:b] for k in ("cnt", "mean", "ss", "z2", "n_pos", "use")]
+            jit.est_row_stats(self.est[a:b], group[a:b], *rows, col_cnt, col_sum, gz, gm)
+            return col_cnt, col_sum, gz, gm
+
+        parts = kernels.by_blocks(n, run)
+        for k, name in enumerate(("col_cnt", "col_sum", "gz", "gm")):
+            out[name] = np.sum([part[k] for part in parts], axis=0)
+        return out
+
+    @_shared
     def bw_var(self) -> np.ndarray:
         """Per-pair AR variance of the Brown-Warner independence test."""
         if not self.estudy2:  # textbook: the model's residual variance
             return self.s2
         # estudy2: colVars of the estimation residuals (demeaned, divisor n - 1)
-        _, ss, cnt = self.est_dev
+        st = self.est_stats
+        _, ss, cnt = self.est_dev if st is None else (None, st["ss"], st["cnt"])
         return _div(ss, cnt - 1)
 
     @_shared
     def bw_sd(self) -> tuple[float, int]:
         """sd (ddof 1) of the estimation-window daily AAR series of all N pairs and its
         length T (the estudy2 ``brown_warner_1985`` scale)."""
-        est_cnt = self.est_ok.sum(axis=0)
-        est_aar = _div(self.est0.sum(axis=0), est_cnt)
+        st = self.est_stats
+        if st is None:
+            est_cnt = self.est_ok.sum(axis=0)
+            est_aar = _div(self.est0.sum(axis=0), est_cnt)
+        else:
+            est_cnt, est_aar = st["col_cnt"], _div(st["col_sum"], st["col_cnt"])
         has = est_cnt > 0
         t_est = int(has.sum())
         sd = float(np.std(est_aar[has], ddof=1)) if t_est > 1 else np.nan
@@ -425,6 +502,14 @@ class _Parts:
     @_shared
     def p_hat(self) -> float:
         """Generalized-sign p-hat: estimation-window fraction of positive residuals."""
+        st = self.est_stats
+        if st is not None:
+            n_pos, cnt = st["n_pos"], st["cnt"]
+            if self.estudy2:
+                tot = cnt.sum()
+                return float(n_pos.sum() / tot) if tot else np.nan
+            frac = _div(n_pos, cnt)[cnt > 0]
+            return float(frac.mean()) if frac.size else np.nan
         ok = self.est_ok
         pos = (self.est > 0) & ok
         if self.estudy2:  # pooled over all security-days
@@ -441,8 +526,10 @@ class _Parts:
         (+-inf is ranked, NaN is not)."""
         full = np.concatenate([self.est, self.ar], axis=1)
         full[~self.valid] = np.nan
+        if kernels.enabled(self.n_pairs) and full.shape[1] > 1:
+            return _sort_rows_compiled(full)
         nan = np.isnan(full)
-        order, xs, _ = _sort_rows(full, nan, scratch=True)
+        order, xs, _ = _sort_rows(full, nan, scratch=True, want_flat=False)
         width = full.shape[1]
         n_row = width - np.count_nonzero(nan, axis=1)
         n_col = self.n_pairs - np.count_nonzero(nan, axis=0)
@@ -461,6 +548,11 @@ class _Parts:
         order, xs, li, n_t = self._full_sort
         width = xs.shape[1]
         n_t = n_t.astype(float)
+        jit = kernels.jit() if kernels.enabled(xs.shape[0]) else None
+        if jit is not None:  # one compiled pass, rows added in order as by bincount
+            k_sum, u_sum = np.zeros(width), np.zeros(width)
+            jit.rank_column_sums(order, xs, li.astype(np.int64), k_sum, u_sum)
+            return self._rank_day_stats(k_sum, u_sum, li, n_t)
         ranks, _, _ = _sorted_ranks(xs)
         inv = 1.0 / (li + 1.0)
         half = (li + 1.0) / 2.0
@@ -479,8 +571,17 @@ class _Parts:
             unif[a:b] *= used
 
         _by_rows(xs.shape[0], terms)
-        kbar = _div(np.bincount(idx, weights=buf.ravel(), minlength=width), n_t)
-        umean = _div(np.bincount(idx, weights=unif.ravel(), minlength=width), n_t)
+        k_sum = np.bincount(idx, weights=buf.ravel(), minlength=width)
+        u_sum = np.bincount(idx, weights=unif.ravel(), minlength=width)
+        return self._rank_day_stats(k_sum, u_sum, li, n_t)
+
+    def _rank_day_stats(
+        self, k_sum: np.ndarray, u_sum: np.ndarray, li: np.ndarray, n_t: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray]:
+        """:attr:`rank_days` from the column sums of ``K - (L_i+1)/2`` and
+        ``K/(L_i+1) - 1/2`` over the ranked pairs."""
+        kbar = _div(k_sum, n_t)
+        umean = _div(u_sum, n_t)
         t_len = float(li[li > 0].mean()) if (li > 0).any() else np.nan
         if self.estudy2:  # a missing rank replaced by the row mean: sum = mean * N
             kbar = kbar * _div(self.n_pairs, n_t)
@@ -563,13 +664,18 @@ class _Parts:
     @_shared
     def groups(self) -> sparse.csr_matrix:
         """One-hot ``(G, N)`` membership of same-event-date clusters."""
-        dates = np.asarray(self.panel.event_dates).astype("datetime64[ns]").ravel()
-        _, inv = np.unique(dates, return_inverse=True)
-        inv = inv.ravel()
-        return _one_hot(inv, int(inv.max()) + 1 if inv.size else 0)
+        return _one_hot(*self.group_index)
 
     @_shared
     def rbar(self) -> float:
+        st = self.est_stats
+        if st is not None:  # the sums of _pooled_rbar, from the compiled pass
+            gz, gm, use = st["gz"], st["gm"], st["use"]
+            num = float(np.einsum("ij,ij->", gz, gz) - st["z2"][use].sum())
+            n_g = np.bincount(self.group_index[0][use], minlength=self.group_index[1])
+            pairs = float((n_g * (n_g - 1.0)).sum())
+            den = float((gm**2 - gm).sum()) - pairs
+            return 0.0 if pairs == 0 or den <= 0 else num / den
         dev, ss, cnt = self.est_dev  # dev is used up here (standardized in place)
         return _pooled_rbar(dev, ss, cnt, self.est_ok, self.groups)
 
@@ -616,31 +722,48 @@ class _GrankPrep:
             self.li[a:b] = np.count_nonzero(fin[a:b], axis=1)
             self.nn[a:b] = l1 - np.count_nonzero(np.isnan(self.sv[a:b]), axis=1)
 
-        _by_rows(n, split)
+        jit = kernels.jit() if kernels.enabled(n) else None
+        if jit is not None:
+            s = np.ascontiguousarray(self.s)
+            li64, nn64 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+
+            def split_compiled(a: int, b: int) -> None:
+                jit.grank_split(
+                    order[a:b], xs[a:b], l1, s[a:b], self.sv[a:b], order_e[a:b],
+                    li64[a:b], nn64[a:b],
+                )  # fmt: skip
+
+            kernels.by_blocks(n, split_compiled)
+            self.li[:], self.nn[:] = li64, nn64
+        else:
+            _by_rows(n, split)
         self.inv = 1.0 / (self.li + 2.0)  # L_i estimation values + the event value, + 1
         plain = bool((self.nn == self.li).all())  # no infinite SAR (none ranked unused)
         n_t = n_col[:l1]  # non-NaN per estimation day: the finite ones if plain
+        if jit is not None and (not plain or n_t.sum() != self.li.sum()):
+            np.isfinite(self.sv, out=fin)  # the numpy split fills it on the way
         if not plain or n_t.sum() != self.li.sum():
             n_t = np.bincount(order_e[fin], minlength=l1)
         self.n_t = n_t.astype(float)
-        ranks, lo, tied = _sorted_ranks(self.sv)
-        ranked = np.arange(l1) < self.nn[:, None]
         self.qtype = np.uint8 if l1 < 255 else np.uint16 if l1 < 65535 else np.int64
         self.q_never = np.iinfo(self.qtype).max  # a "b" that no q exceeds
+        if jit is not None:  # q in one compiled pass; ranks only if they are needed
+            q = np.empty((n, l1), dtype=self.qtype)
+            tied = any(
+                kernels.by_blocks(n, lambda a, b: jit.grank_q(self.sv[a:b], order_e[a:b], nn64[a:b], q[a:b]))
+            )  # fmt: skip
+            if tied or not plain:
+                ranks, _, _ = _sorted_ranks(self.sv)
+                np.isfinite(self.sv, out=fin)
+        else:
+            ranks, lo, tied = _sorted_ranks(self.sv)
+            q = None
         if tied or not plain:  # sum_i K_it/(L_i+2) by column, from sorted positions
             unif = ranks * self.inv[:, None]
             unif *= fin
             base = np.bincount(order_e.ravel(), weights=unif.ravel(), minlength=l1)
-        q = np.empty(n * l1, dtype=self.qtype)
-        lo1 = (lo + 1).astype(self.qtype) if tied else np.arange(1, l1 + 1, dtype=self.qtype)
-
-        def scatter(a: int, b: int) -> None:  # q in column order, rows a..b-1
-            oe = order_e[a:b]
-            oe += (np.arange(a, b) * l1)[:, None]  # now flat positions
-            val = np.multiply(ranked[a:b], lo1[a:b] if tied else lo1)
-            q[oe.ravel()] = val.ravel()
-
-        _by_rows(n, scatter)
+        if q is None:
+            q = self._scatter_q(order_e, lo, tied)
         self.q = q.reshape(n, l1)
         # rows grouped by weight: the comparison counts are summed in uint8 blocks
         perm = np.argsort(self.li, kind="stable")
@@ -658,6 +781,22 @@ class _GrankPrep:
             for start, stop, wgt in self.groups:
                 base += wgt * np.add.reduce(self.qp[start:stop], axis=0, dtype=np.int64)
         self.base = base
+
+    def _scatter_q(self, order_e: np.ndarray, lo: np.ndarray, tied: bool) -> np.ndarray:
+        """``q`` (flat, column order) from the sorted positions; overwrites ``order_e``."""
+        n, l1 = order_e.shape
+        q = np.empty(n * l1, dtype=self.qtype)
+        ranked = np.arange(l1) < self.nn[:, None]
+        lo1 = (lo + 1).astype(self.qtype) if tied else np.arange(1, l1 + 1, dtype=self.qtype)
+
+        def scatter(a: int, b: int) -> None:  # q in column order, rows a..b-1
+            oe = order_e[a:b]
+            oe += (np.arange(a, b) * l1)[:, None]  # now flat positions
+            val = np.multiply(ranked[a:b], lo1[a:b] if tied else lo1)
+            q[oe.ravel()] = val.ravel()
+
+        _by_rows(n, scatter)
+        return q
 
     def without(self, est: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(base, n_t)`` with the pairs ``rows`` (a few, typically) left out."""
@@ -1185,7 +1324,6 @@ def cross_sectional_tests(
     """
     tests = _check_tests(tests, WINDOW_TESTS)
     p = _Parts(panel)
-    pe = np.asarray(panel.pe_cov, dtype=float)
     rows: list[dict[str, object]] = []
     scars: list[np.ndarray] = []
     done: list[tuple[str, int, int, float, dict[str, tuple[float, float, int]]]] = []
@@ -1203,6 +1341,8 @@ def cross_sectional_tests(
         bw_sds, bw_ts = p.bw_scales(complete)
     if need_rank:
         kbars, ubars, s_ks, s_us, _ = p.rank_sets(complete & p.valid[:, None])
+    if need_scar:  # 1' C_i 1 over each window
+        quads = panel.window_pe_sums(spans)
 
     for k, ((lo, hi), cols) in enumerate(zip(spans, col_sets, strict=True)):
         tau = cols.size
@@ -1210,12 +1350,7 @@ def cross_sectional_tests(
         n = int(has.sum())
         car = np.where(has, p.ar[:, cols].sum(axis=1), np.nan)
         if need_scar:
-            if cols[-1] - cols[0] + 1 == tau:  # consecutive days: a view, not a copy
-                block = pe[:, cols[0] : cols[-1] + 1, cols[0] : cols[-1] + 1]
-            else:
-                block = pe[:, cols[:, None], cols]
-            quad = block.sum(axis=(1, 2))  # 1' C_i 1 over the window
-            scar = car / np.sqrt(p.s2 * quad)
+            scar = car / np.sqrt(p.s2 * quads[:, k])
             sc_ok = np.isfinite(scar)
             n_sc = int(sc_ok.sum())
             scars.append(scar)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..errors import EstimationError
 from .panel import AbnormalPanel, Conventions
+from . import kernels
 from .single import _by_rows
 
 __all__ = ["MODELS", "ModelName", "fit_panel", "n_params"]
@@ -208,6 +209,12 @@ def fit_panel(
     if event_dates is None:
         event_dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
 
+    if model == "market" and conventions == "textbook" and kernels.enabled(n):
+        assert xe is not None and xv is not None
+        return _fit_market_compiled(
+            y_est, y_evt, xe[:, :, 0], xv[:, :, 0], days, ids, event_dates, k, min_estimation
+        )
+
     # ---- estimation sample mask -----------------------------------------------------
     valid = ~np.isnan(y_est)
     if needs_x:
@@ -378,6 +385,67 @@ def fit_panel(
         design_est=design_est,
         design_evt=design_evt,
         sxx_inv=sxx_inv,
+    )
+
+
+def _fit_market_compiled(
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    x_est: np.ndarray,
+    x_evt: np.ndarray,
+    days: np.ndarray,
+    ids: pd.MultiIndex,
+    event_dates: np.ndarray,
+    k: int,
+    min_estimation: int | None,
+) -> AbnormalPanel:
+    """:func:`fit_panel` for the market model (textbook conventions) on a large panel:
+    the same formulas, one compiled pass per row (:func:`oilimpact.study._jit.fit_market`)."""
+    jit = kernels.jit()
+    assert jit is not None
+    n, l1 = y_est.shape
+    l2 = y_evt.shape[1]
+    y_est, x_est = np.ascontiguousarray(y_est), np.ascontiguousarray(x_est)
+    y_evt, x_evt = np.ascontiguousarray(y_evt), np.ascontiguousarray(x_evt)
+    resid, d_est = np.empty((n, l1)), np.empty((n, l1))
+    ar, d_evt = np.empty((n, l2)), np.empty((n, l2))
+    pe = np.empty((n, l2, l2))
+    n_est = np.empty(n, dtype=np.int64)
+    sigma2, sxx = np.empty(n), np.empty(n)
+
+    def run(a: int, b: int) -> None:
+        jit.fit_market(
+            y_est[a:b], x_est[a:b], y_evt[a:b], x_evt[a:b], float(k),
+            resid[a:b], d_est[a:b], ar[a:b], d_evt[a:b], pe[a:b],
+            n_est[a:b], sigma2[a:b], sxx[a:b],
+        )  # fmt: skip
+
+    kernels.by_blocks(n, run)
+    need = max(k + 1, 1, int(min_estimation or 0))
+    short = np.flatnonzero(n_est < need)
+    if short.size:
+        i = int(short[0])
+        raise EstimationError(
+            f"estimation window needs {need} usable days, got {int(n_est[i])} "
+            f"(event={ids[i][0]}, series={ids[i][1]}); {short.size} pair(s) too short"
+        )
+    _check_not_flat(sxx, "market", ids)
+    return AbnormalPanel(
+        ids=ids,
+        est_resid=resid,
+        n_est=n_est.astype(int),
+        n_params=k,
+        sigma2=sigma2,
+        event_days=days,
+        event_ar=ar,
+        pe_cov=pe,
+        event_dates=np.asarray(event_dates, dtype="datetime64[ns]"),
+        est_market=x_est,
+        event_market=x_evt,
+        conventions="textbook",
+        design_est=d_est[:, :, None],
+        design_evt=d_evt[:, :, None],
+        sxx_inv=(1.0 / sxx)[:, None, None],
     )
 
 

@@ -102,3 +102,37 @@ class AbnormalPanel:
                 f"{int(self.event_days.min())}..{int(self.event_days.max())}"
             )
         return np.flatnonzero(mask)
+
+    def window_pe_sums(self, windows: list[tuple[int, int]]) -> np.ndarray:
+        """``g_w' C_i g_w`` for every pair ``i`` and window ``w``, shape (N, J).
+
+        ``C_i`` is ``pe_cov[i]`` and ``g_w`` the indicator of the window's days, so
+        ``sigma2[:, None] * window_pe_sums(windows)`` is the variance of each CAR
+        (MacKinlay 1997, eq. 11). NaN where a day of the window is missing. One matrix
+        product over all pairs: ``(N L2, L2) @ (L2, J)``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> panel = AbnormalPanel(
+        ...     ids=pd.MultiIndex.from_tuples([("e", "a")], names=["event", "asset"]),
+        ...     est_resid=np.zeros((1, 5)), n_est=np.array([5]), n_params=0,
+        ...     sigma2=np.ones(1), event_days=np.arange(-1, 2), event_ar=np.zeros((1, 3)),
+        ...     pe_cov=np.eye(3)[None], event_dates=np.array(["2025-12-17"], "M8[ns]"))
+        >>> panel.window_pe_sums([(0, 0), (-1, 1)]).tolist()
+        [[1.0, 3.0]]
+        """
+        pe = np.asarray(self.pe_cov, dtype="float64")
+        n, l2 = pe.shape[0], pe.shape[1]
+        g = np.zeros((l2, len(windows)))
+        for j, window in enumerate(windows):
+            g[self.window_index(window), j] = 1.0
+        missing = np.isnan(np.diagonal(pe, axis1=1, axis2=2))  # a missing day's row/column
+        if missing.any():
+            pe = np.where(np.isnan(pe), 0.0, pe)
+        pg = (pe.reshape(n * l2, l2) @ g).reshape(n, l2, len(windows))
+        out = np.einsum("nsj,sj->nj", pg, g)
+        if missing.any():
+            out[(missing.astype("float64") @ g) > 0] = np.nan
+        return out
+

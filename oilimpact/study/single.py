@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from . import kernels
 from .panel import AbnormalPanel
 
 __all__ = [
@@ -433,6 +434,8 @@ class _SQPrep:
             return None
         nw = len(lengths)
         assert self.d_est is not None and self.s_inv is not None
+        if kernels.enabled(rows):
+            return self._compiled_pvalues(list(lengths), np.asarray(stat, dtype="float64"))
         miss = self.missing
         poison = miss.size * 8 > self.resid.size  # as in reference(): 2**600 counts
         bases = [self._base(length, -1.0) for length in lengths]
@@ -529,6 +532,9 @@ class _SQPrep:
         assert self.d_est is not None and self.s_inv is not None
         xx = np.asarray(stat, dtype="float64")
         m = xx.shape[1]
+        if kernels.enabled(rows):
+            p, n_all = self._compiled_pvalues([1] * m, xx)
+            return p, n_all[:, 0] if m else np.full(rows, l1 - _row_count(np.isnan(self.resid)))
         base = self._base(1, -1.0)
         le = np.empty((rows, m), dtype=np.int64)
         lt = np.empty((rows, m), dtype=np.int64)
@@ -571,6 +577,41 @@ class _SQPrep:
         denom = (n + 1.0)[:, None]
         p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
         p[np.isnan(xx) | (n[:, None] == 0)] = np.nan
+        return p, n
+
+    def _compiled_pvalues(
+        self, lengths: list[int], stat: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`window_pvalues` by the compiled kernel :func:`~oilimpact.study._jit.sq_counts`
+        (large panels): the references of each distinct length are built once per row,
+        counted against that row's statistics and dropped; same values."""
+        jit = kernels.jit()
+        assert jit is not None and self.d_est is not None and self.s_inv is not None
+        rows, l1 = self.resid.shape
+        distinct = sorted(set(lengths))
+        lens = np.array(distinct, dtype=np.int64)
+        q_len = np.array([distinct.index(length) for length in lengths], dtype=np.int64)
+        bases = np.column_stack([self._base(length, -1.0) for length in distinct])
+        resid = np.ascontiguousarray(self.resid)
+        d_est = np.ascontiguousarray(self.d_est)
+        s_inv = np.ascontiguousarray(self.s_inv, dtype="float64")
+        q = np.ascontiguousarray(stat)
+        m = q.shape[1]
+        le = np.empty((rows, m), dtype=np.int64)
+        lt = np.empty((rows, m), dtype=np.int64)
+        bad = np.empty((rows, lens.size), dtype=np.int64)
+
+        def run(a: int, b: int) -> None:
+            jit.sq_counts(
+                resid[a:b], d_est[a:b], s_inv[a:b], bases[a:b], lens, q[a:b], q_len,
+                le[a:b], lt[a:b], bad[a:b],
+            )  # fmt: skip
+
+        kernels.by_blocks(rows, run)
+        n = (l1 - lens + 1)[None, q_len] - bad[:, q_len]
+        ge = n - lt
+        p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / (n + 1.0))
+        p[np.isnan(q) | (n == 0)] = np.nan
         return p, n
 
     @property
@@ -831,8 +872,8 @@ def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.Da
     se = np.empty(shape)
     sq = np.empty(shape)
     sq_n = np.empty(shape, dtype=np.int64)
-    pe = panel.pe_cov
     stats = np.empty(shape)
+    se[:] = np.sqrt(panel.sigma2[:, None] * panel.window_pe_sums(wins))
     lengths = []
     for j, (lo, hi) in enumerate(wins):
         idx = panel.window_index((lo, hi))
@@ -840,7 +881,6 @@ def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.Da
         lengths.append(length)
         sl = slice(int(idx[0]), int(idx[-1]) + 1)  # consecutive days: a view, no copy
         car[:, j] = panel.event_ar[:, sl].sum(axis=1)  # NaN if any day missing
-        se[:, j] = np.sqrt(panel.sigma2 * pe[:, sl, sl].sum(axis=(1, 2)))
         with np.errstate(invalid="ignore", divide="ignore"):
             stats[:, j] = car[:, j] / np.sqrt(prep.event_factor(sl, length))
     fused = prep.window_pvalues(lengths, stats)
