@@ -38,7 +38,6 @@ variance divisor, prediction-error correction) are already in the panel.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, Final
@@ -48,7 +47,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from . import kernels
-from .panel import AbnormalPanel
+from .panel import _STORES, AbnormalPanel, panel_store  # noqa: F401 (_STORES: the shared cache)
 from .single import _by_rows, _n_threads, _pool
 
 __all__ = [
@@ -308,26 +307,12 @@ def _unique_columns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------------------
 
 
-#: Panel-level intermediates (sorts, ranks) by panel object, dropped with the panel.
-#: They depend only on ``est_resid``, ``event_ar``, ``sigma2``, ``event_dates`` and
-#: ``conventions``, so :func:`daily_tests` and :func:`cross_sectional_tests` on the same
-#: panel sort and rank the residuals once. Panels are values (never changed in place).
-#: Keyed by ``id(panel)``; a finalizer drops the entry when the panel is collected, so an
-#: id reused by a later object never sees a stale entry.
-_STORES: dict[int, dict[str, Any]] = {}
-
-
-def _store_for(panel: AbnormalPanel) -> dict[str, Any]:
-    key = id(panel)
-    store = _STORES.get(key)
-    if store is None:
-        store = {}
-        try:
-            weakref.finalize(panel, _STORES.pop, key, None)
-        except TypeError:  # a panel-like object that cannot be weakly referenced
-            return store
-        _STORES[key] = store
-    return store
+# Panel-level intermediates (sorts, ranks) live in the panel's store
+# (:func:`oilimpact.study.panel.panel_store`, ``_STORES``): they depend only on
+# ``est_resid``, ``event_ar``, ``sigma2``, ``event_dates`` and ``conventions``, so
+# :func:`daily_tests` and :func:`cross_sectional_tests` on the same panel sort and rank
+# the residuals once.
+_store_for = panel_store
 
 
 class _shared:  # noqa: N801 - used like functools.cached_property

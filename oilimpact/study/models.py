@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError
-from .panel import AbnormalPanel, Conventions
 from . import kernels
+from .panel import AbnormalPanel, Conventions
 from .single import _by_rows
 
 __all__ = ["MODELS", "ModelName", "fit_panel", "n_params"]

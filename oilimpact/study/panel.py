@@ -11,17 +11,40 @@ fewer observations), ``L2`` event-window days.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["AbnormalPanel", "Conventions"]
+__all__ = ["AbnormalPanel", "Conventions", "panel_store"]
 
 #: ``"textbook"`` follows MacKinlay (1997) and the original papers; ``"estudy2"`` follows
 #: the R package estudy2 0.10 (see docs/methods.md for the differences).
 Conventions = Literal["textbook", "estudy2"]
+
+
+#: Arrays derived from a panel (window sums, sorts, ranks), by panel object. Panels are
+#: values (never changed in place), so what is derived from one stays valid while it
+#: lives. Keyed by ``id(panel)``; a finalizer drops the entry when the panel is
+#: collected, so an id reused by a later object never sees a stale entry.
+_STORES: dict[int, dict[str, Any]] = {}
+
+
+def panel_store(panel: object) -> dict[str, Any]:
+    """The cache of arrays derived from ``panel`` (a fresh, unkept dict for an object
+    that cannot be weakly referenced)."""
+    key = id(panel)
+    store = _STORES.get(key)
+    if store is None:
+        store = {}
+        try:
+            weakref.finalize(panel, _STORES.pop, key, None)
+        except TypeError:  # a panel-like object that cannot be weakly referenced
+            return store
+        _STORES[key] = store
+    return store
 
 
 @dataclass(frozen=True, slots=True, weakref_slot=True)
@@ -109,7 +132,8 @@ class AbnormalPanel:
         ``C_i`` is ``pe_cov[i]`` and ``g_w`` the indicator of the window's days, so
         ``sigma2[:, None] * window_pe_sums(windows)`` is the variance of each CAR
         (MacKinlay 1997, eq. 11). NaN where a day of the window is missing. One matrix
-        product over all pairs: ``(N L2, L2) @ (L2, J)``.
+        product over all pairs, ``(N L2, L2) @ (L2, J)``, kept for the panel's lifetime
+        (the CAR tests and the cross-sectional tests share it; read-only).
 
         Examples
         --------
@@ -122,6 +146,10 @@ class AbnormalPanel:
         >>> panel.window_pe_sums([(0, 0), (-1, 1)]).tolist()
         [[1.0, 3.0]]
         """
+        key = ("window_pe_sums", tuple((int(lo), int(hi)) for lo, hi in windows))
+        store = panel_store(self)
+        if key in store:
+            return store[key]
         pe = np.asarray(self.pe_cov, dtype="float64")
         n, l2 = pe.shape[0], pe.shape[1]
         g = np.zeros((l2, len(windows)))
@@ -134,5 +162,6 @@ class AbnormalPanel:
         out = np.einsum("nsj,sj->nj", pg, g)
         if missing.any():
             out[(missing.astype("float64") @ g) > 0] = np.nan
+        out.flags.writeable = False
+        store[key] = out
         return out
-

@@ -792,6 +792,15 @@ def ar_tests(panel: AbnormalPanel) -> dict[str, np.ndarray]:
     return {"ar": ar, "se": se, "tstat": t, "pvalue": p, "sq_pvalue": sq}
 
 
+def _repeat_level(ids: pd.MultiIndex, level: int, times: int) -> pd.Index | np.ndarray:
+    """Each label of ``ids`` level ``level`` ``times`` times: string labels stay a string
+    index (no per-label conversion), others become an object array as before."""
+    labels = ids.get_level_values(level)
+    if isinstance(labels.dtype, pd.StringDtype):
+        return labels.repeat(times)
+    return np.repeat(np.asarray(labels, dtype=object), times)
+
+
 def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
     r"""CAR of every pair over every window, with the PE-corrected t test and the SQ test.
 
@@ -898,8 +907,8 @@ def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.Da
     hi_a = np.array([w[1] for w in wins])
     return pd.DataFrame(
         {
-            "event": np.repeat(np.asarray(panel.ids.get_level_values(0), dtype=object), nw),
-            "asset": np.repeat(np.asarray(panel.ids.get_level_values(1), dtype=object), nw),
+            "event": _repeat_level(panel.ids, 0, nw),
+            "asset": _repeat_level(panel.ids, 1, nw),
             "window": np.tile(wobj, n),
             "start": np.tile(lo_a, n),
             "end": np.tile(hi_a, n),
