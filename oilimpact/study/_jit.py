@@ -19,13 +19,15 @@ _jit = nb.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def fit_market(y_est, x_est, y_evt, x_evt, k, resid, d_est, ar, d_evt, pe, n_est, sigma2, sxx):  # noqa: ANN001, ANN201
+def fit_market(
+    y_est, x_est, y_evt, x_evt, k, resid, d_est, ar, d_evt, pe, n_est, sigma2, sxx, scale
+):  # noqa: ANN001, ANN201, E501
     """Market model of each row: OLS on the rows' own non-missing days (textbook s^2).
 
     Writes the residuals (NaN off-sample), the centred design (0 off-sample), the event
     ARs and centred event regressors (NaN / 0 on missing event days), the PE matrix
     ``I + 1/n + d d' / Sxx`` (NaN rows and columns for missing event days), ``n``,
-    ``s^2 = SSR / (n - k)`` and ``Sxx``.
+    ``s^2 = SSR / (n - k)``, ``Sxx`` and the largest ``|x|`` of the sample (``scale``).
     """
     n, l1 = y_est.shape
     l2 = y_evt.shape[1]
@@ -33,6 +35,7 @@ def fit_market(y_est, x_est, y_evt, x_evt, k, resid, d_est, ar, d_evt, pe, n_est
         cnt = 0
         sx = 0.0
         sy = 0.0
+        big = 0.0
         for t in range(l1):
             y = y_est[i, t]
             x = x_est[i, t]
@@ -40,6 +43,8 @@ def fit_market(y_est, x_est, y_evt, x_evt, k, resid, d_est, ar, d_evt, pe, n_est
                 cnt += 1
                 sx += x
                 sy += y
+                big = max(big, abs(x))
+        scale[i] = big
         inv_n = 1.0 / cnt
         xbar = sx * inv_n
         ybar = sy * inv_n
@@ -226,7 +231,7 @@ def rank_column_sums(order, xs, n_ranked, k_sum, u_sum):  # noqa: ANN001, ANN201
 
     ``xs`` are sorted rows and ``order`` their column indices; the first ``n_ranked[i]``
     positions of row ``i`` are ranked, ties get their average rank. Rows are added in
-    order (as ``numpy.bincount`` does).
+    order (as ``numpy.bincount`` does); the caller adds the sums of its row blocks.
     """
     n, w = xs.shape
     for i in range(n):
@@ -247,14 +252,17 @@ def rank_column_sums(order, xs, n_ranked, k_sum, u_sum):  # noqa: ANN001, ANN201
 
 
 @_jit
-def grank_split(order, xs, l1, s, sv, order_e, n_fin, n_num):  # noqa: ANN001, ANN201
-    """The estimation columns of sorted rows, as standardised values ``xs / s_i``.
+def grank_split(order, xs, l1, s, sv, order_e, n_fin, n_num, q):  # noqa: ANN001, ANN201
+    """The estimation columns of sorted rows, as standardised values, and their ranks.
 
-    ``order``/``xs`` sort each row of ``[estimation | event]`` values; writes the
-    estimation part in sorted order (``sv``, their columns ``order_e``) and its finite
-    and non-NaN counts.
+    ``order``/``xs`` sort each row of ``[estimation | event]`` values. Writes the
+    estimation part in sorted order as ``xs / s_i`` (``sv``, their columns
+    ``order_e``), its finite and non-NaN counts, and in column order
+    ``q[i, t]`` = 1 + the number of the row's values strictly below value ``t`` (0 for
+    NaN). Returns whether any row has tied values.
     """
     n, w = order.shape
+    tied = False
     for i in range(n):
         k2 = 0
         fin = 0
@@ -272,27 +280,17 @@ def grank_split(order, xs, l1, s, sv, order_e, n_fin, n_num):  # noqa: ANN001, A
                         fin += 1
         n_fin[i] = fin
         n_num[i] = num
-
-
-@_jit
-def grank_q(sv, order_e, n_num, q):  # noqa: ANN001, ANN201
-    """``q[i, t]``: 1 + the number of the row's values strictly below value ``t``, 0 for
-    NaN; returns whether any row has tied values."""
-    n, w = sv.shape
-    tied = False
-    for i in range(n):
-        nn = n_num[i]
         k = 0
-        while k < nn:
+        while k < num:  # non-NaN values come first, NaN last
             e = k + 1
-            while e < nn and sv[i, e] == sv[i, k]:
+            while e < num and sv[i, e] == sv[i, k]:
                 e += 1
             if e - k > 1:
                 tied = True
             for p in range(k, e):
                 q[i, order_e[i, p]] = k + 1
             k = e
-        for p in range(nn, w):
+        for p in range(num, l1):
             q[i, order_e[i, p]] = 0
     return tied
 
@@ -329,7 +327,7 @@ def est_row_stats(est, group, cnt, mean, ss, z2, n_pos, use, col_cnt, col_sum, g
                 q += d * d
         cnt[i] = c
         mean[i] = m
-        ss[i] = q
+        ss[i] = q if c > 0 else np.nan  # as the numpy path's NaN mean makes it
         n_pos[i] = pos
         sd = np.sqrt(q / (c - 1))
         ok = sd - sd == 0.0 and sd > 0.0

@@ -534,9 +534,17 @@ class _Parts:
         width = xs.shape[1]
         n_t = n_t.astype(float)
         jit = kernels.jit() if kernels.enabled(xs.shape[0]) else None
-        if jit is not None:  # one compiled pass, rows added in order as by bincount
-            k_sum, u_sum = np.zeros(width), np.zeros(width)
-            jit.rank_column_sums(order, xs, li.astype(np.int64), k_sum, u_sum)
+        if jit is not None:  # one compiled pass per row block; block sums added in order
+            li64 = li.astype(np.int64)
+
+            def sums(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+                k_sum, u_sum = np.zeros(width), np.zeros(width)
+                jit.rank_column_sums(order[a:b], xs[a:b], li64[a:b], k_sum, u_sum)
+                return k_sum, u_sum
+
+            parts = kernels.by_blocks(xs.shape[0], sums)
+            k_sum = np.sum([part[0] for part in parts], axis=0)
+            u_sum = np.sum([part[1] for part in parts], axis=0)
             return self._rank_day_stats(k_sum, u_sum, li, n_t)
         ranks, _, _ = _sorted_ranks(xs)
         inv = 1.0 / (li + 1.0)
@@ -707,18 +715,21 @@ class _GrankPrep:
             self.li[a:b] = np.count_nonzero(fin[a:b], axis=1)
             self.nn[a:b] = l1 - np.count_nonzero(np.isnan(self.sv[a:b]), axis=1)
 
+        self.qtype = np.uint8 if l1 < 255 else np.uint16 if l1 < 65535 else np.int64
+        self.q_never = np.iinfo(self.qtype).max  # a "b" that no q exceeds
         jit = kernels.jit() if kernels.enabled(n) else None
-        if jit is not None:
+        if jit is not None:  # split and q (below) in one compiled pass per row block
             s = np.ascontiguousarray(self.s)
             li64, nn64 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+            q = np.empty((n, l1), dtype=self.qtype)
 
-            def split_compiled(a: int, b: int) -> None:
-                jit.grank_split(
+            def split_compiled(a: int, b: int) -> bool:
+                return jit.grank_split(
                     order[a:b], xs[a:b], l1, s[a:b], self.sv[a:b], order_e[a:b],
-                    li64[a:b], nn64[a:b],
+                    li64[a:b], nn64[a:b], q[a:b],
                 )  # fmt: skip
 
-            kernels.by_blocks(n, split_compiled)
+            tied = any(kernels.by_blocks(n, split_compiled))
             self.li[:], self.nn[:] = li64, nn64
         else:
             _by_rows(n, split)
@@ -730,13 +741,7 @@ class _GrankPrep:
         if not plain or n_t.sum() != self.li.sum():
             n_t = np.bincount(order_e[fin], minlength=l1)
         self.n_t = n_t.astype(float)
-        self.qtype = np.uint8 if l1 < 255 else np.uint16 if l1 < 65535 else np.int64
-        self.q_never = np.iinfo(self.qtype).max  # a "b" that no q exceeds
-        if jit is not None:  # q in one compiled pass; ranks only if they are needed
-            q = np.empty((n, l1), dtype=self.qtype)
-            tied = any(
-                kernels.by_blocks(n, lambda a, b: jit.grank_q(self.sv[a:b], order_e[a:b], nn64[a:b], q[a:b]))
-            )  # fmt: skip
+        if jit is not None:  # ranks only if they are needed
             if tied or not plain:
                 ranks, _, _ = _sorted_ranks(self.sv)
                 np.isfinite(self.sv, out=fin)

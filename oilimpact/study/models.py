@@ -203,9 +203,7 @@ def fit_panel(
     n_factors = xe.shape[2] if (needs_x and xe is not None) else 0
     k = n_params(model, max(n_factors, 1))
     if ids is None:
-        ids = pd.MultiIndex.from_arrays(
-            [[f"e{i}" for i in range(n)], [f"a{i}" for i in range(n)]], names=["event", "asset"]
-        )
+        ids = _default_ids(n)
     if event_dates is None:
         event_dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
 
@@ -266,6 +264,7 @@ def fit_panel(
                 xc1 = np.empty((n, l1))  # centred in place below
                 xbar1 = np.empty(n)
                 sxx = np.empty(n)
+                scale = np.empty(n)
 
                 def centre(a: int, b: int) -> None:
                     lo, hi = np.searchsorted(bad, (a * l1, b * l1))
@@ -273,13 +272,14 @@ def fit_panel(
                     xc = xc1[a:b]
                     np.copyto(xc, xe[a:b, :, 0])
                     xc.ravel()[at] = 0.0
+                    scale[a:b] = np.abs(xc).max(axis=1)
                     xbar1[a:b] = xc.sum(axis=1) * inv_n[a:b]
                     xc -= xbar1[a:b, None]
                     xc.ravel()[at] = 0.0
                     sxx[a:b] = np.einsum("ij,ij->i", xc, xc)
 
                 _by_rows(n, centre)
-                _check_not_flat(sxx, model, ids)
+                _check_not_flat(sxx, model, ids, nf, scale)
                 beta1 = np.empty(n)
                 r0 = y0  # y0 is not needed any more: the residuals overwrite it
                 ar = np.empty((n, l2))
@@ -311,7 +311,8 @@ def fit_panel(
                 xcv = xv - xbar[:, None, :]  # (N, L2, F)
                 evt_valid &= ~np.isnan(xcv).any(axis=2)
                 xcv = np.where(evt_valid[:, :, None], xcv, 0.0)
-                _check_not_flat((xc**2).sum(axis=1).min(axis=1), model, ids)
+                scale = np.abs(np.where(vmask, xe, 0.0)).max(axis=(1, 2))
+                _check_not_flat((xc**2).sum(axis=1).min(axis=1), model, ids, nf, scale)
                 xct = xc.transpose(0, 2, 1)
                 sxx_m = np.matmul(xct, xc)  # (N, F, F)
                 sxy = np.matmul(xct, y0[:, :, None])  # (N, F, 1)
@@ -388,6 +389,18 @@ def fit_panel(
     )
 
 
+def _default_ids(n: int) -> pd.MultiIndex:
+    """Labels ``("e0", "a0"), ("e1", "a1"), ...`` built from levels and codes (the
+    pairs are distinct, so no factorisation is needed)."""
+    codes = np.arange(n)
+    return pd.MultiIndex(
+        levels=[pd.Index([f"e{i}" for i in range(n)]), pd.Index([f"a{i}" for i in range(n)])],
+        codes=[codes, codes],
+        names=["event", "asset"],
+        verify_integrity=False,
+    )
+
+
 def _fit_market_compiled(
     y_est: np.ndarray,
     y_evt: np.ndarray,
@@ -411,13 +424,13 @@ def _fit_market_compiled(
     ar, d_evt = np.empty((n, l2)), np.empty((n, l2))
     pe = np.empty((n, l2, l2))
     n_est = np.empty(n, dtype=np.int64)
-    sigma2, sxx = np.empty(n), np.empty(n)
+    sigma2, sxx, scale = np.empty(n), np.empty(n), np.empty(n)
 
     def run(a: int, b: int) -> None:
         jit.fit_market(
             y_est[a:b], x_est[a:b], y_evt[a:b], x_evt[a:b], float(k),
             resid[a:b], d_est[a:b], ar[a:b], d_evt[a:b], pe[a:b],
-            n_est[a:b], sigma2[a:b], sxx[a:b],
+            n_est[a:b], sigma2[a:b], sxx[a:b], scale[a:b],
         )  # fmt: skip
 
     kernels.by_blocks(n, run)
@@ -429,7 +442,7 @@ def _fit_market_compiled(
             f"estimation window needs {need} usable days, got {int(n_est[i])} "
             f"(event={ids[i][0]}, series={ids[i][1]}); {short.size} pair(s) too short"
         )
-    _check_not_flat(sxx, "market", ids)
+    _check_not_flat(sxx, "market", ids, n_est.astype("float64"), scale)
     return AbnormalPanel(
         ids=ids,
         est_resid=resid,
@@ -449,8 +462,18 @@ def _fit_market_compiled(
     )
 
 
-def _check_not_flat(sxx: np.ndarray, model: str, ids: pd.MultiIndex) -> None:
-    flat = np.flatnonzero(~(sxx > 0.0))
+def _check_not_flat(
+    sxx: np.ndarray, model: str, ids: pd.MultiIndex, n: np.ndarray, scale: np.ndarray
+) -> None:
+    """Raise if a pair's centred regressor sum of squares is numerically zero.
+
+    A constant regressor ``c`` centres to rounding errors, at most about ``n eps |c|``
+    each (a running sum of ``n`` values), so its ``S_xx`` is at most about
+    ``n (n eps |c|)^2``; ``S_xx <= n (4 n eps max|x|)^2`` counts as constant. (Real
+    market returns have ``S_xx`` some 20 orders of magnitude above that bound.)
+    """
+    tol = n * (4.0 * n * np.finfo(float).eps * scale) ** 2
+    flat = np.flatnonzero(~(sxx > tol))
     if flat.size:
         i = int(flat[0])
         raise EstimationError(
