@@ -445,6 +445,24 @@ def test_constant_market_raises_on_both_paths(paths):
     assert got == ref
 
 
+def test_constant_markets_raise_on_both_paths(paths):
+    # 200 random constant markets (levels 1e-4..10, 5..300 days), one per panel of 3
+    # pairs: before the check was relative to rounding, S_xx of such a market was a
+    # rounding residue (> 0) in about half of the cases and the fit went ahead
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        l1 = int(rng.integers(5, 300))
+        seed = int(rng.integers(1 << 30))
+        y_est, y_evt, x_est, x_evt = market_data(n=3, l1=l1, seed=seed, holes=False)
+        x_est[1, :] = 10.0 ** rng.uniform(-4, 1) * rng.choice([-1.0, 1.0])
+
+        def run(y_est=y_est, y_evt=y_evt, x_est=x_est, x_evt=x_evt) -> AbnormalPanel:
+            return fit_panel(y_est, y_evt, x_est, x_evt, event_days=np.arange(-5, 6))
+
+        ref, got = paths.errors(quiet(run))
+        assert got == ref and "constant" in ref
+
+
 def _fit_case(name: str) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
     y_est, y_evt, x_est, x_evt = market_data(n=50, seed=7)
     if name == "constant_mean":
