@@ -44,8 +44,12 @@ from test_crosssection import make_panel  # noqa: E402
 from test_models import _data as factor_data  # noqa: E402
 
 #: the compiled functions of ``_jit`` (numba dispatchers), wrapped by the counting fixture
+#: the public kernels (private ones are called from compiled code only; wrapping them
+#: would leave a Python function where numba expects a compiled one)
 KERNEL_NAMES = tuple(
-    name for name, obj in vars(_jit).items() if callable(getattr(obj, "py_func", None))
+    name
+    for name, obj in vars(_jit).items()
+    if callable(getattr(obj, "py_func", None)) and not name.startswith("_")
 )
 #: the kernels every cross-sectional run on a large panel goes through
 CROSS_KERNELS = ("pack_sort_keys", "unpack_sorted_rows", "grank_split", "est_row_stats")
