@@ -167,8 +167,17 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @_jit
-def pack_sort_keys(x, x_bits, low, out):  # noqa: ANN001, ANN201
-    """Order-preserving unsigned keys of ``x`` with the column index in the ``low`` bits.
+def _sort_key(v, bits):  # noqa: ANN001, ANN201
+    """Unsigned key whose order is the numeric order of ``v`` (NaN the largest)."""
+    if v != v:
+        return _ALL
+    return (bits ^ _ALL) if (bits & _SIGN) else (bits | _SIGN)
+
+
+@_jit
+def pack_sort_keys(left, left_bits, right, right_bits, valid, low, out):  # noqa: ANN001, ANN201
+    """Order-preserving unsigned keys of the rows of ``[left | right]``, with the column
+    index in the ``low`` bits; a row with ``valid[i]`` False is all NaN.
 
     The float's bits are mapped so that unsigned order is numeric order (negative
     values bit-inverted, the sign bit set on the others; NaN the largest key), then the
@@ -176,48 +185,63 @@ def pack_sort_keys(x, x_bits, low, out):  # noqa: ANN001, ANN201
     the keys sorts the row up to values that differ only in those low bits, which
     :func:`unpack_sorted_rows` puts right.
     """
-    n, w = x.shape
+    n, w1 = left.shape
+    w2 = right.shape[1]
     high = ~low
     for i in range(n):
-        for k in range(w):
-            v = x[i, k]
-            if v != v:
-                key = _ALL
-            else:
-                b = x_bits[i, k]
-                key = (b ^ _ALL) if (b & _SIGN) else (b | _SIGN)
-            out[i, k] = (key & high) | np.uint64(k)
+        if not valid[i]:
+            for k in range(w1 + w2):
+                out[i, k] = (_ALL & high) | np.uint64(k)
+            continue
+        for k in range(w1):
+            out[i, k] = (_sort_key(left[i, k], left_bits[i, k]) & high) | np.uint64(k)
+        for k in range(w2):
+            key = _sort_key(right[i, k], right_bits[i, k])
+            out[i, w1 + k] = (key & high) | np.uint64(w1 + k)
 
 
 @_jit
-def unpack_sorted_rows(x, packed, low, order, xs, n_row, col_count):  # noqa: ANN001, ANN201
-    """Column order and sorted values from sorted keys (:func:`pack_sort_keys`), the
-    non-NaN count of each row (``n_row``) and, added to ``col_count``, of each column.
+def unpack_sorted_rows(left, right, valid, keys, low, order, xs, n_row, col_count):  # noqa: ANN001, ANN201
+    """Column order and sorted values of the rows of ``[left | right]`` from their sorted
+    keys (:func:`pack_sort_keys`), the non-NaN count of each row (``n_row``) and, added
+    to ``col_count``, of each column. ``keys`` may share ``xs``'s memory (each row's
+    keys are copied before the row is written).
 
     Keys that share their high bits were ordered by column index; an insertion sort over
     each such run orders them by value (runs are short: values within a relative 2^-43).
     """
-    n, w = x.shape
+    n, w = keys.shape
+    w1 = left.shape[1]
     high = ~low
+    nan_high = _ALL & high
+    kb = np.empty(w, dtype=np.uint64)
     for i in range(n):
+        for k in range(w):
+            kb[k] = keys[i, k]
         m = w
-        while m > 0 and (packed[i, m - 1] & high) == (_ALL & high):
+        while m > 0 and (kb[m - 1] & high) == nan_high:
             m -= 1  # NaN keys are the largest
         n_row[i] = m
-        for k in range(m):
-            col_count[np.intp(packed[i, k] & low)] += 1
+        ok = valid[i]
         for k in range(w):
-            c = np.intp(packed[i, k] & low)
+            c = np.intp(kb[k] & low)
             order[i, k] = c
-            xs[i, k] = x[i, c]
-        for k in range(1, w):
-            hk = packed[i, k] & high
-            if hk != (packed[i, k - 1] & high):
+            if k < m:
+                col_count[c] += 1
+            if not ok:
+                xs[i, k] = np.nan
+            elif c < w1:
+                xs[i, k] = left[i, c]
+            else:
+                xs[i, k] = right[i, c - w1]
+        for k in range(1, m):
+            hk = kb[k] & high
+            if hk != (kb[k - 1] & high):
                 continue
             v = xs[i, k]
             c = order[i, k]
             j = k
-            while j > 0 and (packed[i, j - 1] & high) == hk and xs[i, j - 1] > v:
+            while j > 0 and (kb[j - 1] & high) == hk and xs[i, j - 1] > v:
                 xs[i, j] = xs[i, j - 1]
                 order[i, j] = order[i, j - 1]
                 j -= 1

@@ -179,30 +179,44 @@ def _sort_rows(
     return order, xs, (flat if want_flat else None)
 
 
-def _sort_rows_compiled(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(order, xs, n_row, n_col)`` for a large panel: :func:`_sort_rows` (by sorting
-    integer keys) and the non-NaN counts of each row and column.
+def _sort_rows_compiled(
+    left: np.ndarray, right: np.ndarray | None = None, valid: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(order, xs, n_row, n_col)`` for a large panel: :func:`_sort_rows` of the rows of
+    ``[left | right]`` (rows where ``valid`` is False as all NaN; the combined matrix
+    is never formed) by sorting integer keys, and the non-NaN counts of each row and
+    column. ``order`` is int16 when the rows are narrower than 32,768 columns.
 
     numpy's sort of unsigned 64-bit integers is much faster than its ``argsort`` of
     floats; the keys carry each value's column in their low bits
     (:func:`oilimpact.study._jit.pack_sort_keys`), so sorting them also gives the
-    order. Same sorted values as :func:`_sort_rows`, NaN last (ties in another order).
+    order. The keys are sorted in the memory of ``xs``, which the unpacking overwrites
+    row by row. Same sorted values as :func:`_sort_rows`, NaN last (ties in another
+    order).
     """
     jit = kernels.jit()
     assert jit is not None
-    n, width = x.shape
-    x = np.ascontiguousarray(x, dtype="float64")
+    left = np.ascontiguousarray(left, dtype="float64")
+    n, w1 = left.shape
+    right = np.empty((n, 0)) if right is None else np.ascontiguousarray(right, dtype="float64")
+    valid = np.ones(n, dtype=bool) if valid is None else np.ascontiguousarray(valid, dtype=bool)
+    width = w1 + right.shape[1]
     low = np.uint64((1 << (width - 1).bit_length()) - 1)
-    keys = np.empty((n, width), dtype=np.uint64)
-    order = np.empty((n, width), dtype=np.intp)
+    order = np.empty((n, width), dtype=np.int16 if width < 2**15 else np.intp)
     xs = np.empty((n, width))
+    keys = xs.view(np.uint64)
     n_row = np.empty(n, dtype=np.int64)
 
     def run(a: int, b: int) -> np.ndarray:
         col = np.zeros(width, dtype=np.int64)
-        jit.pack_sort_keys(x[a:b], x[a:b].view(np.uint64), low, keys[a:b])
+        lb, rb = left[a:b], right[a:b]
+        jit.pack_sort_keys(
+            lb, lb.view(np.uint64), rb, rb.view(np.uint64), valid[a:b], low, keys[a:b]
+        )
         keys[a:b].sort(axis=1)
-        jit.unpack_sorted_rows(x[a:b], keys[a:b], low, order[a:b], xs[a:b], n_row[a:b], col)
+        jit.unpack_sorted_rows(
+            lb, rb, valid[a:b], keys[a:b], low, order[a:b], xs[a:b], n_row[a:b], col
+        )
         return col
 
     n_col = np.sum(kernels.by_blocks(n, run), axis=0)
@@ -509,10 +523,10 @@ class _Parts:
         """One row sort of the combined (L1 + L2) grid, shared by the Corrado tests and
         GRANK: ``(order, sorted values, ranked count per row, ranked count per day)``
         (+-inf is ranked, NaN is not)."""
+        if kernels.enabled(self.n_pairs) and self.l1 + self.ar.shape[1] > 1:
+            return _sort_rows_compiled(self.est, self.ar, self.valid)
         full = np.concatenate([self.est, self.ar], axis=1)
         full[~self.valid] = np.nan
-        if kernels.enabled(self.n_pairs) and full.shape[1] > 1:
-            return _sort_rows_compiled(full)
         nan = np.isnan(full)
         order, xs, _ = _sort_rows(full, nan, scratch=True, want_flat=False)
         width = full.shape[1]
@@ -700,7 +714,7 @@ class _GrankPrep:
         order, xs, _, n_col = p._full_sort
         n, l1 = p.n_pairs, p.l1
         self.s = np.sqrt(p.s2)
-        order_e = np.empty((n, l1), dtype=order.dtype)
+        order_e = np.empty((n, l1), dtype=order.dtype if kernels.enabled(n) else np.intp)
         self.sv = np.empty((n, l1))
         fin = np.empty((n, l1), dtype=bool)
         self.li = np.empty(n, dtype=np.intp)
