@@ -386,6 +386,7 @@ def fit_panel(
         design_est=design_est,
         design_evt=design_evt,
         sxx_inv=sxx_inv,
+        pe_form="market" if (model == "market" and conventions == "textbook") else "matrix",
     )
 
 
@@ -459,6 +460,7 @@ def _fit_market_compiled(
         design_est=d_est[:, :, None],
         design_evt=d_evt[:, :, None],
         sxx_inv=(1.0 / sxx)[:, None, None],
+        pe_form="market",
     )
 
 

@@ -92,6 +92,11 @@ class AbnormalPanel:
         Event-window regressors centred on the same means, 0 on missing event days.
     sxx_inv : ndarray, shape (N, F, F) or None
         Inverse of the centred cross-product matrix ``S_xx``.
+    pe_form : {"matrix", "market"}
+        ``"market"`` when ``pe_cov`` is the textbook market-model matrix
+        ``I + 1/L1 + d d' S_xx^{-1}`` of the one-regressor design (``fit_panel`` sets
+        it), so that sums over its blocks have a closed form
+        (:meth:`window_pe_sums`); ``"matrix"`` (the default) for any other matrix.
     """
 
     ids: pd.MultiIndex
@@ -109,6 +114,7 @@ class AbnormalPanel:
     design_est: np.ndarray | None = None
     design_evt: np.ndarray | None = None
     sxx_inv: np.ndarray | None = None
+    pe_form: Literal["matrix", "market"] = "matrix"
 
     @property
     def n_pairs(self) -> int:
@@ -132,8 +138,10 @@ class AbnormalPanel:
         ``C_i`` is ``pe_cov[i]`` and ``g_w`` the indicator of the window's days, so
         ``sigma2[:, None] * window_pe_sums(windows)`` is the variance of each CAR
         (MacKinlay 1997, eq. 11). NaN where a day of the window is missing. One matrix
-        product over all pairs, ``(N L2, L2) @ (L2, J)``, kept for the panel's lifetime
-        (the CAR tests and the cross-sectional tests share it; read-only).
+        product over all pairs, ``(N L2, L2) @ (L2, J)``, or for a market-model panel
+        (``pe_form="market"``) the closed form ``L + L^2/L1 + (sum_w d)^2 / S_xx``
+        (MacKinlay 1997, eq. 13); kept for the panel's lifetime (the CAR tests and the
+        cross-sectional tests share it; read-only).
 
         Examples
         --------
@@ -150,6 +158,11 @@ class AbnormalPanel:
         store = panel_store(self)
         if key in store:
             return store[key]
+        if self.pe_form == "market" and self.design_evt is not None and self.sxx_inv is not None:
+            out = self._market_window_sums(windows)
+            out.flags.writeable = False
+            store[key] = out
+            return out
         pe = np.asarray(self.pe_cov, dtype="float64")
         n, l2 = pe.shape[0], pe.shape[1]
         g = np.zeros((l2, len(windows)))
@@ -164,4 +177,20 @@ class AbnormalPanel:
             out[(missing.astype("float64") @ g) > 0] = np.nan
         out.flags.writeable = False
         store[key] = out
+        return out
+
+    def _market_window_sums(self, windows: list[tuple[int, int]]) -> np.ndarray:
+        """:meth:`window_pe_sums` of a ``pe_form="market"`` panel, from the design."""
+        assert self.design_evt is not None and self.sxx_inv is not None
+        d = self.design_evt[:, :, 0]  # 0 on missing event days
+        s_inv = self.sxx_inv[:, 0, 0]
+        inv_n = 1.0 / np.asarray(self.n_est, dtype="float64")
+        missing = np.isnan(self.event_ar)
+        out = np.empty((self.n_pairs, len(windows)))
+        for j, window in enumerate(windows):
+            idx = self.window_index(window)
+            length = float(idx.size)
+            sw = d[:, idx[0] : idx[-1] + 1].sum(axis=1)  # window days are consecutive
+            out[:, j] = length + length * length * inv_n + sw * sw * s_inv
+            out[missing[:, idx[0] : idx[-1] + 1].any(axis=1), j] = np.nan
         return out

@@ -223,3 +223,27 @@ def test_event_dummy_regression_equals_two_step():
             ols.cov_params()[2:, 2:], p.sigma2[i] * p.pe_cov[i], rtol=1e-9, atol=1e-18
         )
         np.testing.assert_allclose(ols.bse[2:], ar_tests(p)["se"][i], rtol=RTOL)
+
+
+def test_market_window_pe_sums_closed_form_equals_the_matrix_sums():
+    """pe_form="market": L + L^2/L1 + (sum d)^2/Sxx equals the block sums of pe_cov,
+    NaN exactly where a window has a missing event day; other models keep "matrix"."""
+    import dataclasses
+
+    rng = np.random.default_rng(8)
+    m = rng.normal(0, 0.01, (30, 261))
+    y = 0.5 * m + rng.normal(0, 0.02, (30, 261))
+    y[rng.random((30, 261)) < 0.03] = np.nan  # missing estimation and event days
+    panel = fit_panel(y[:, :240], y[:, 240:], m[:, :240], m[:, 240:], event_days=np.arange(-10, 11))
+    assert panel.pe_form == "market"
+    windows = [(-10, 10), (0, 0), (-1, 1), (0, 5), (3, 7)]
+    closed = panel.window_pe_sums(windows)
+    dense = dataclasses.replace(panel, pe_form="matrix").window_pe_sums(windows)
+    np.testing.assert_array_equal(np.isnan(closed), np.isnan(dense))
+    assert np.isnan(closed).any() and np.isfinite(closed).any()
+    np.testing.assert_allclose(closed, dense, rtol=1e-13)
+    estudy2 = fit_panel(
+        y[:, :240], y[:, 240:], m[:, :240], m[:, 240:], event_days=np.arange(-10, 11),
+        conventions="estudy2",
+    )  # fmt: skip
+    assert estudy2.pe_form == "matrix"
