@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_crosssection import make_panel  # noqa: E402
 from test_models import _data as factor_data  # noqa: E402
 
-#: the compiled functions of ``_jit`` (numba dispatchers), wrapped by the counting fixture
-#: the public kernels (private ones are called from compiled code only; wrapping them
+#: the public kernels of ``_jit`` (numba dispatchers), wrapped by the counting fixture
+#: (private ones are called from compiled code only; wrapping them
 #: would leave a Python function where numba expects a compiled one)
 KERNEL_NAMES = tuple(
     name
