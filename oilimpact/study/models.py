@@ -222,14 +222,7 @@ def fit_panel(
         else:
             valid &= ~np.isnan(xe).any(axis=2)
     n_est = np.count_nonzero(valid, axis=1)
-    need = max(k + 1, 2 if conventions == "estudy2" else 1, int(min_estimation or 0))
-    short = np.flatnonzero(n_est < need)
-    if short.size:
-        i = int(short[0])
-        raise EstimationError(
-            f"estimation window needs {need} usable days, got {int(n_est[i])} "
-            f"(event={ids[i][0]}, series={ids[i][1]}); {short.size} pair(s) too short"
-        )
+    _check_long_enough(n_est, k, conventions, min_estimation, ids)
     # the missing days are few: zero (later NaN) them by a scatter over their flat
     # positions instead of full-array masked passes
     bad = np.flatnonzero(~valid.ravel())
@@ -435,14 +428,7 @@ def _fit_market_compiled(
         )  # fmt: skip
 
     kernels.by_blocks(n, run)
-    need = max(k + 1, 1, int(min_estimation or 0))
-    short = np.flatnonzero(n_est < need)
-    if short.size:
-        i = int(short[0])
-        raise EstimationError(
-            f"estimation window needs {need} usable days, got {int(n_est[i])} "
-            f"(event={ids[i][0]}, series={ids[i][1]}); {short.size} pair(s) too short"
-        )
+    _check_long_enough(n_est, k, "textbook", min_estimation, ids)
     _check_not_flat(sxx, "market", ids, n_est.astype("float64"), scale)
     return AbnormalPanel(
         ids=ids,
@@ -462,6 +448,21 @@ def _fit_market_compiled(
         sxx_inv=(1.0 / sxx)[:, None, None],
         pe_form="market",
     )
+
+
+def _check_long_enough(
+    n_est: np.ndarray, k: int, conventions: str, min_estimation: int | None, ids: pd.MultiIndex
+) -> None:
+    """Raise unless every pair has ``max(k + 1, min_estimation)`` usable estimation
+    days (at least 2 under estudy2 conventions, whose variance divides by ``n - 1``)."""
+    need = max(k + 1, 2 if conventions == "estudy2" else 1, int(min_estimation or 0))
+    short = np.flatnonzero(n_est < need)
+    if short.size:
+        i = int(short[0])
+        raise EstimationError(
+            f"estimation window needs {need} usable days, got {int(n_est[i])} "
+            f"(event={ids[i][0]}, series={ids[i][1]}); {short.size} pair(s) too short"
+        )
 
 
 def _check_not_flat(
