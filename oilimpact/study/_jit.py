@@ -19,15 +19,30 @@ _jit = nb.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def fit_market(
-    y_est, x_est, y_evt, x_evt, k, resid, d_est, ar, d_evt, pe, n_est, sigma2, sxx, scale
-):  # noqa: ANN001, ANN201, E501
+def fit_market(  # noqa: ANN201
+    y_est,
+    x_est,
+    y_evt,
+    x_evt,
+    k,
+    resid,
+    d_est,
+    ar,
+    d_evt,
+    pe,
+    n_est,
+    sigma2,
+    sxx,
+    scale,
+    y_ms,  # noqa: ANN001
+):
     """Market model of each row: OLS on the rows' own non-missing days (textbook s^2).
 
     Writes the residuals (NaN off-sample), the centred design (0 off-sample), the event
     ARs and centred event regressors (NaN / 0 on missing event days), the PE matrix
     ``I + 1/n + d d' / Sxx`` (NaN rows and columns for missing event days), ``n``,
-    ``s^2 = SSR / (n - k)``, ``Sxx`` and the largest ``|x|`` of the sample (``scale``).
+    ``s^2 = SSR / (n - k)``, ``Sxx``, the largest ``|x|`` of the sample (``scale``) and
+    the mean square of ``y`` (``y_ms``).
     """
     n, l1 = y_est.shape
     l2 = y_evt.shape[1]
@@ -36,6 +51,7 @@ def fit_market(
         sx = 0.0
         sy = 0.0
         big = 0.0
+        syy = 0.0
         for t in range(l1):
             y = y_est[i, t]
             x = x_est[i, t]
@@ -43,9 +59,11 @@ def fit_market(
                 cnt += 1
                 sx += x
                 sy += y
+                syy += y * y
                 big = max(big, abs(x))
         scale[i] = big
         inv_n = 1.0 / cnt
+        y_ms[i] = syy * inv_n
         xbar = sx * inv_n
         ybar = sy * inv_n
         s_xx = 0.0

@@ -142,12 +142,10 @@ def _sort_rows(
     times slower); data with both NaN and infinities take the stable NaN-aware sort.
     ``nan`` is ``np.isnan(x)`` if the caller has it; ``scratch`` lets the NaN key be
     written into ``x`` (restored before returning) instead of into a copy. Without
-    ``want_flat`` the flat positions are not returned (None), and a large panel gathers
-    the sorted values with a compiled loop.
+    ``want_flat`` the flat positions are not returned (None). (Large panels sort with
+    :func:`_sort_rows_compiled` instead.)
     """
     n, width = x.shape
-    if not want_flat and kernels.enabled(n) and width > 1:
-        return _sort_rows_compiled(x)[:2] + (None,)
     if nan is None:
         nan = np.isnan(x)
     if not nan.any():
@@ -351,7 +349,7 @@ class _Parts:
     """Arrays derived from the panel on first use and shared by all tests (internal).
 
     Properties marked ``_shared`` are also kept across calls for the same panel object
-    (see :data:`_STORES`); the others (SARs, which depend on ``pe_cov``) are per call.
+    (see :data:`_STORES`); the others (SARs) are per call.
     """
 
     def __init__(self, panel: AbnormalPanel) -> None:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..errors import EstimationError
 from . import kernels
-from .panel import AbnormalPanel, Conventions
+from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
 from .single import _by_rows
 
 __all__ = ["MODELS", "ModelName", "fit_panel", "n_params"]
@@ -230,6 +230,7 @@ def fit_panel(
     y0.ravel()[bad] = 0.0
     nf = n_est.astype("float64")
     inv_n = 1.0 / nf
+    y_ms = np.einsum("ij,ij->i", y0, y0) * inv_n  # mean square return: the exact-fit floor
 
     evt_valid = ~np.isnan(y_evt)
     design_est = design_evt = sxx_inv = None
@@ -304,8 +305,8 @@ def fit_panel(
                 xcv = xv - xbar[:, None, :]  # (N, L2, F)
                 evt_valid &= ~np.isnan(xcv).any(axis=2)
                 xcv = np.where(evt_valid[:, :, None], xcv, 0.0)
-                scale = np.abs(np.where(vmask, xe, 0.0)).max(axis=(1, 2))
-                _check_not_flat((xc**2).sum(axis=1).min(axis=1), model, ids, nf, scale)
+                scale = np.abs(np.where(vmask, xe, 0.0)).max(axis=1)  # (N, F)
+                _check_not_flat((xc**2).sum(axis=1), model, ids, nf[:, None], scale)
                 xct = xc.transpose(0, 2, 1)
                 sxx_m = np.matmul(xct, xc)  # (N, F, F)
                 sxy = np.matmul(xct, y0[:, :, None])  # (N, F, 1)
@@ -339,6 +340,7 @@ def fit_panel(
     resid = r0  # our own array (never the caller's): NaN on the unused days
     resid.ravel()[bad] = np.nan
     ar[~evt_valid] = np.nan
+    _zero_exact_fits(sigma2, y_ms, resid, ar)
 
     # ---- estudy2 prediction-error correction (market model only) ----------------------
     est_market = xe[:, :, 0] if (xe is not None and n_factors >= 1) else None
@@ -363,7 +365,7 @@ def fit_panel(
         pe[miss] = np.nan
         pe.transpose(0, 2, 1)[miss] = np.nan
 
-    return AbnormalPanel(
+    panel = AbnormalPanel(
         ids=ids,
         est_resid=resid,
         n_est=n_est.astype(int),
@@ -379,8 +381,10 @@ def fit_panel(
         design_est=design_est,
         design_evt=design_evt,
         sxx_inv=sxx_inv,
-        pe_form="market" if (model == "market" and conventions == "textbook") else "matrix",
     )
+    if model == "market" and conventions == "textbook":
+        panel_store(panel)[MARKET_PE] = True  # pe_cov = I + 1/L1_i + d d'/Sxx
+    return panel
 
 
 def _default_ids(n: int) -> pd.MultiIndex:
@@ -418,19 +422,20 @@ def _fit_market_compiled(
     ar, d_evt = np.empty((n, l2)), np.empty((n, l2))
     pe = np.empty((n, l2, l2))
     n_est = np.empty(n, dtype=np.int64)
-    sigma2, sxx, scale = np.empty(n), np.empty(n), np.empty(n)
+    sigma2, sxx, scale, y_ms = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
 
     def run(a: int, b: int) -> None:
         jit.fit_market(
             y_est[a:b], x_est[a:b], y_evt[a:b], x_evt[a:b], float(k),
             resid[a:b], d_est[a:b], ar[a:b], d_evt[a:b], pe[a:b],
-            n_est[a:b], sigma2[a:b], sxx[a:b], scale[a:b],
+            n_est[a:b], sigma2[a:b], sxx[a:b], scale[a:b], y_ms[a:b],
         )  # fmt: skip
 
     kernels.by_blocks(n, run)
     _check_long_enough(n_est, k, "textbook", min_estimation, ids)
     _check_not_flat(sxx, "market", ids, n_est.astype("float64"), scale)
-    return AbnormalPanel(
+    _zero_exact_fits(sigma2, y_ms, resid, ar)
+    panel = AbnormalPanel(
         ids=ids,
         est_resid=resid,
         n_est=n_est.astype(int),
@@ -446,8 +451,39 @@ def _fit_market_compiled(
         design_est=d_est[:, :, None],
         design_evt=d_evt[:, :, None],
         sxx_inv=(1.0 / sxx)[:, None, None],
-        pe_form="market",
     )
+    panel_store(panel)[MARKET_PE] = True  # pe_cov = I + 1/L1_i + d d'/Sxx
+    return panel
+
+
+#: A residual variance at most ``(EXACT_FIT * rms return)^2`` is rounding noise: the
+#: returns are an exact linear function of the regressors (an asset that is the market).
+EXACT_FIT = 64.0 * np.finfo(float).eps
+
+
+def _zero_exact_fits(
+    sigma2: np.ndarray, y_ms: np.ndarray, resid: np.ndarray, ar: np.ndarray
+) -> None:
+    """Zero the rounding noise of exactly fitted pairs (in place).
+
+    An exact fit (an asset that is the market, or a fixed multiple of it) leaves
+    residuals of a few ulps whose values depend on the summation order: ``s^2`` of about
+    1e-36 from one algorithm and 0 from another, and noise of either sign. Where ``s^2``
+    is below ``(EXACT_FIT * rms return)^2`` it is set to 0, the pair's residuals to 0
+    (missing days stay NaN) and its ARs within the same noise level to 0, so every
+    computation path agrees: the cross-sectional tests leave such a pair out of the
+    standardised and rank tests (no positive variance) and count a zero AR as neither
+    positive nor negative.
+    """
+    exact = np.flatnonzero(sigma2 <= (EXACT_FIT * EXACT_FIT) * y_ms)
+    if not exact.size:
+        return
+    sigma2[exact] = 0.0
+    rows = resid[exact]
+    resid[exact] = np.where(np.isnan(rows), np.nan, 0.0)
+    noise = EXACT_FIT * np.sqrt(y_ms[exact])[:, None]
+    rows = ar[exact]
+    ar[exact] = np.where(np.abs(rows) <= noise, 0.0, rows)
 
 
 def _check_long_enough(
@@ -468,15 +504,18 @@ def _check_long_enough(
 def _check_not_flat(
     sxx: np.ndarray, model: str, ids: pd.MultiIndex, n: np.ndarray, scale: np.ndarray
 ) -> None:
-    """Raise if a pair's centred regressor sum of squares is numerically zero.
+    """Raise if a pair's centred sum of squares of a regressor is numerically zero.
 
-    A constant regressor ``c`` centres to rounding errors, at most about ``n eps |c|``
-    each (a running sum of ``n`` values), so its ``S_xx`` is at most about
-    ``n (n eps |c|)^2``; ``S_xx <= n (4 n eps max|x|)^2`` counts as constant. (Real
-    market returns have ``S_xx`` some 20 orders of magnitude above that bound.)
+    ``sxx`` and ``scale`` (the largest ``|x|`` of the regressor over the pair's sample)
+    are ``(N,)`` for one regressor or ``(N, F)`` per factor; ``n`` the pair's usable
+    days. A constant regressor ``c`` centres to rounding errors, at most about
+    ``n eps |c|`` each (a running sum of ``n`` values), so its ``S_xx`` is at most about
+    ``n (n eps |c|)^2``; ``S_xx <= n (4 n eps max|x|)^2`` counts as constant. Only the
+    ratio sd(x) / max|x| matters: a regressor is rejected when it is below ``4 n eps``
+    (2.2e-13 for 250 days), far below any price or return series.
     """
     tol = n * (4.0 * n * np.finfo(float).eps * scale) ** 2
-    flat = np.flatnonzero(~(sxx > tol))
+    flat = np.flatnonzero(~(sxx > tol).reshape(len(sxx), -1).all(axis=1))
     if flat.size:
         i = int(flat[0])
         raise EstimationError(

@@ -32,6 +32,11 @@ Conventions = Literal["textbook", "estudy2"]
 _STORES: dict[int, dict[str, Any]] = {}
 
 
+#: Key of :func:`panel_store` under which ``fit_panel`` marks a panel whose ``pe_cov``
+#: is the textbook market-model matrix ``I + 1/L1_i + d d' / S_xx`` (closed-form sums).
+MARKET_PE = "pe_cov is the textbook market-model matrix"
+
+
 def panel_store(panel: object) -> dict[str, Any]:
     """The cache of arrays derived from ``panel`` (a fresh, unkept dict for an object
     that cannot be weakly referenced)."""
@@ -92,11 +97,6 @@ class AbnormalPanel:
         Event-window regressors centred on the same means, 0 on missing event days.
     sxx_inv : ndarray, shape (N, F, F) or None
         Inverse of the centred cross-product matrix ``S_xx``.
-    pe_form : {"matrix", "market"}
-        ``"market"`` when ``pe_cov`` is the textbook market-model matrix
-        ``I + 1/L1 + d d' S_xx^{-1}`` of the one-regressor design (``fit_panel`` sets
-        it), so that sums over its blocks have a closed form
-        (:meth:`window_pe_sums`); ``"matrix"`` (the default) for any other matrix.
     """
 
     ids: pd.MultiIndex
@@ -114,7 +114,6 @@ class AbnormalPanel:
     design_est: np.ndarray | None = None
     design_evt: np.ndarray | None = None
     sxx_inv: np.ndarray | None = None
-    pe_form: Literal["matrix", "market"] = "matrix"
 
     @property
     def n_pairs(self) -> int:
@@ -124,6 +123,8 @@ class AbnormalPanel:
     def window_index(self, window: tuple[int, int]) -> np.ndarray:
         """Column positions of relative days ``window[0] .. window[1]`` (inclusive)."""
         lo, hi = window
+        if self.event_days.size > 1 and not (np.diff(self.event_days) > 0).all():
+            raise ValueError(f"event_days must be increasing, got {self.event_days.tolist()}")
         mask = (self.event_days >= lo) & (self.event_days <= hi)
         if not mask.any() or mask.sum() != hi - lo + 1:
             raise ValueError(
@@ -138,10 +139,13 @@ class AbnormalPanel:
         ``C_i`` is ``pe_cov[i]`` and ``g_w`` the indicator of the window's days, so
         ``sigma2[:, None] * window_pe_sums(windows)`` is the variance of each CAR
         (MacKinlay 1997, eq. 11). NaN where a day of the window is missing. One matrix
-        product over all pairs, ``(N L2, L2) @ (L2, J)``, or for a market-model panel
-        (``pe_form="market"``) the closed form ``L + L^2/L1 + (sum_w d)^2 / S_xx``
-        (MacKinlay 1997, eq. 13); kept for the panel's lifetime (the CAR tests and the
-        cross-sectional tests share it; read-only).
+        product over all pairs, ``(N L2, L2) @ (L2, J)`` (block sums for a pair with an
+        infinite entry), or for a panel that :func:`~oilimpact.study.models.fit_panel`
+        built with the textbook market model (it marks the panel in
+        :func:`panel_store`; a copy made with :func:`dataclasses.replace` is not marked)
+        the closed form ``L + L^2/L1_i + (sum_w d)^2 / S_xx`` (MacKinlay 1997, eq. 13).
+        Kept for the panel's lifetime (the CAR tests and the cross-sectional tests share
+        it; read-only).
 
         Examples
         --------
@@ -158,7 +162,7 @@ class AbnormalPanel:
         store = panel_store(self)
         if key in store:
             return store[key]
-        if self.pe_form == "market" and self.design_evt is not None and self.sxx_inv is not None:
+        if store.get(MARKET_PE) and self.design_evt is not None and self.sxx_inv is not None:
             out = self._market_window_sums(windows)
             out.flags.writeable = False
             store[key] = out
@@ -171,8 +175,14 @@ class AbnormalPanel:
         missing = np.isnan(np.diagonal(pe, axis1=1, axis2=2))  # a missing day's row/column
         if missing.any():
             pe = np.where(np.isnan(pe), 0.0, pe)
-        pg = (pe.reshape(n * l2, l2) @ g).reshape(n, l2, len(windows))
-        out = np.einsum("nsj,sj->nj", pg, g)
+        with np.errstate(invalid="ignore"):  # inf * 0: those pairs are redone below
+            pg = (pe.reshape(n * l2, l2) @ g).reshape(n, l2, len(windows))
+            out = np.einsum("nsj,sj->nj", pg, g)
+        infinite = np.flatnonzero(np.isinf(pe).any(axis=(1, 2)))
+        for i in infinite:  # inf * 0 outside a window would poison the product: sum blocks
+            for j, window in enumerate(windows):
+                idx = self.window_index(window)
+                out[i, j] = pe[i][np.ix_(idx, idx)].sum()
         if missing.any():
             out[(missing.astype("float64") @ g) > 0] = np.nan
         out.flags.writeable = False
@@ -180,7 +190,7 @@ class AbnormalPanel:
         return out
 
     def _market_window_sums(self, windows: list[tuple[int, int]]) -> np.ndarray:
-        """:meth:`window_pe_sums` of a ``pe_form="market"`` panel, from the design."""
+        """:meth:`window_pe_sums` of a panel marked :data:`MARKET_PE`, from the design."""
         assert self.design_evt is not None and self.sxx_inv is not None
         d = self.design_evt[:, :, 0]  # 0 on missing event days
         s_inv = self.sxx_inv[:, 0, 0]
@@ -190,7 +200,7 @@ class AbnormalPanel:
         for j, window in enumerate(windows):
             idx = self.window_index(window)
             length = float(idx.size)
-            sw = d[:, idx[0] : idx[-1] + 1].sum(axis=1)  # window days are consecutive
+            sw = d[:, idx].sum(axis=1)
             out[:, j] = length + length * length * inv_n + sw * sw * s_inv
-            out[missing[:, idx[0] : idx[-1] + 1].any(axis=1), j] = np.nan
+            out[missing[:, idx].any(axis=1), j] = np.nan
         return out

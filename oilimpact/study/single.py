@@ -532,9 +532,9 @@ class _SQPrep:
         assert self.d_est is not None and self.s_inv is not None
         xx = np.asarray(stat, dtype="float64")
         m = xx.shape[1]
-        if kernels.enabled(rows):
+        if kernels.enabled(rows) and m > 0:
             p, n_all = self._compiled_pvalues([1] * m, xx)
-            return p, n_all[:, 0] if m else np.full(rows, l1 - _row_count(np.isnan(self.resid)))
+            return p, n_all[:, 0]
         base = self._base(1, -1.0)
         le = np.empty((rows, m), dtype=np.int64)
         lt = np.empty((rows, m), dtype=np.int64)

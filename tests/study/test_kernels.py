@@ -885,3 +885,39 @@ def sort_inputs(draw: st.DrawFn) -> np.ndarray:
 def test_sort_rows_compiled_property(x):
     with np.errstate(all="ignore"):
         assert_sorted_like_numpy(np.ascontiguousarray(x))
+
+
+def test_exact_fits_agree_on_both_paths(paths):
+    """An asset that is the market (and one that is 2x + c): s^2, residuals and the
+    noise-level ARs are exactly 0 on both paths, so the CAR and cross-sectional tests
+    agree (before, s^2 was ~1e-36 on one path and 0 on the other)."""
+    y_est, y_evt, x_est, x_evt = market_data(n=30, l1=100, l2=5, seed=4, holes=False)
+    y_est[0], y_evt[0] = x_est[0].copy(), x_evt[0].copy()
+    y_est[1], y_evt[1] = 2 * x_est[1] + 0.001, 2 * x_evt[1] + 0.001
+
+    def run() -> tuple[Any, ...]:
+        panel = fit_panel(y_est, y_evt, x_est, x_evt, event_days=np.arange(-2, 3))
+        windows = [(-2, 2), (0, 0)]
+        return (panel, car_tests(panel, windows), cross_sectional_tests(panel, windows))
+
+    ref, got = paths.both(quiet(run), "fit_market")
+    for panel in (ref[0], got[0]):
+        assert (panel.sigma2[:2] == 0).all() and (panel.sigma2[2:] > 0).all()
+        assert (panel.est_resid[:2] == 0).all() and (panel.event_ar[:2] == 0).all()
+    assert_panels_equal(ref[0], got[0])
+    assert_frames_match(ref[1], got[1], CAR_TOL)
+    assert_frames_match(ref[2], got[2], WINDOW_TOL)
+    patell = ref[2][(ref[2]["test"] == "patell") & (ref[2]["window"] == "[0,0]")]
+    assert int(patell["n"].iloc[0]) == 28  # the two exact fits are left out
+
+
+def test_empty_event_window_on_both_paths(paths):
+    """No event days (L2 = 0): per-day tests return empty arrays on both paths."""
+    y_est, y_evt, x_est, x_evt = market_data(n=5, l1=30, l2=0, seed=1, holes=False)
+
+    def run() -> dict[str, np.ndarray]:
+        return ar_tests(fit_panel(y_est, y_evt, x_est, x_evt, event_days=np.arange(0)))
+
+    ref, got = paths.both(quiet(run), "fit_market")
+    for key in ref:
+        assert got[key].shape == ref[key].shape == (5, 0), key

@@ -118,3 +118,18 @@ def test_errors():
         fit_panel(y_est, y_evt, x_est, x_evt, event_days=np.arange(3))
     with pytest.raises(EstimationError, match="model must be"):
         fit_panel(y_est, y_evt, x_est, x_evt, model="capm", event_days=np.arange(12))  # type: ignore[arg-type]
+
+
+def test_flatness_is_judged_per_factor():
+    """A factor in levels (~1e12) beside a returns factor: the returns factor is not
+    "constant" (the tolerance is per factor, relative to each one's own size); a
+    constant factor still is."""
+    y_est, y_evt, x_est, x_evt = _data(n=3, f=2, holes=False, seed=5)
+    rng = np.random.default_rng(6)
+    x_est[:, :, 1] = 1e12 * (1 + rng.normal(0, 0.01, x_est.shape[:2]))
+    x_evt[:, :, 1] = 1e12 * (1 + rng.normal(0, 0.01, x_evt.shape[:2]))
+    panel = fit_panel(y_est, y_evt, x_est, x_evt, model="multifactor", event_days=np.arange(12))
+    assert np.isfinite(panel.sigma2).all()
+    x_est[1, :, 0] = 0.02  # a constant factor for pair 1
+    with pytest.raises(EstimationError, match=r"constant .*event=e1"):
+        fit_panel(y_est, y_evt, x_est, x_evt, model="multifactor", event_days=np.arange(12))

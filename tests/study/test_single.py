@@ -226,24 +226,58 @@ def test_event_dummy_regression_equals_two_step():
 
 
 def test_market_window_pe_sums_closed_form_equals_the_matrix_sums():
-    """pe_form="market": L + L^2/L1 + (sum d)^2/Sxx equals the block sums of pe_cov,
-    NaN exactly where a window has a missing event day; other models keep "matrix"."""
+    """A textbook market-model panel: L + L^2/L1 + (sum d)^2/Sxx equals the block sums
+    of pe_cov, NaN exactly where a window has a missing event day; a copy with another
+    pe_cov, and other conventions, use the matrix."""
     import dataclasses
+
+    from oilimpact.study.panel import MARKET_PE, panel_store
 
     rng = np.random.default_rng(8)
     m = rng.normal(0, 0.01, (30, 261))
     y = 0.5 * m + rng.normal(0, 0.02, (30, 261))
     y[rng.random((30, 261)) < 0.03] = np.nan  # missing estimation and event days
     panel = fit_panel(y[:, :240], y[:, 240:], m[:, :240], m[:, 240:], event_days=np.arange(-10, 11))
-    assert panel.pe_form == "market"
+    assert panel_store(panel).get(MARKET_PE)
     windows = [(-10, 10), (0, 0), (-1, 1), (0, 5), (3, 7)]
     closed = panel.window_pe_sums(windows)
-    dense = dataclasses.replace(panel, pe_form="matrix").window_pe_sums(windows)
+    copy = dataclasses.replace(panel)
+    assert not panel_store(copy).get(MARKET_PE)
+    dense = copy.window_pe_sums(windows)
     np.testing.assert_array_equal(np.isnan(closed), np.isnan(dense))
     assert np.isnan(closed).any() and np.isfinite(closed).any()
     np.testing.assert_allclose(closed, dense, rtol=1e-13)
+    eye = np.broadcast_to(np.eye(21), panel.pe_cov.shape)
+    other = dataclasses.replace(panel, pe_cov=eye).window_pe_sums(windows)
+    np.testing.assert_array_equal(other[0], [21.0, 1.0, 3.0, 6.0, 5.0])
     estudy2 = fit_panel(
         y[:, :240], y[:, 240:], m[:, :240], m[:, 240:], event_days=np.arange(-10, 11),
         conventions="estudy2",
     )  # fmt: skip
-    assert estudy2.pe_form == "matrix"
+    assert not panel_store(estudy2).get(MARKET_PE)
+
+
+def test_window_pe_sums_with_an_infinite_entry_outside_the_window():
+    """inf * 0 must not turn every window of the pair into NaN (block sums there)."""
+    import dataclasses
+
+    panel = _panel(n=3, l1=120)[0]
+    pe = np.array(panel.pe_cov, dtype=float)
+    pe[1, -1, -1] = np.inf  # the last event day only
+    bad = dataclasses.replace(panel, pe_cov=pe)
+    days = panel.event_days
+    w_in, w_out = (int(days[0]), int(days[1])), (int(days[-2]), int(days[-1]))
+    got = bad.window_pe_sums([w_in, w_out])
+    ref = dataclasses.replace(panel).window_pe_sums([w_in, w_out])
+    assert got[1, 0] == pytest.approx(ref[1, 0], rel=1e-13)  # window without the inf
+    assert got[1, 1] == np.inf
+    np.testing.assert_allclose(got[[0, 2]], ref[[0, 2]], rtol=1e-13)
+
+
+def test_event_days_must_be_increasing():
+    import dataclasses
+
+    panel = _panel(n=2)[0]
+    shuffled = dataclasses.replace(panel, event_days=panel.event_days[::-1].copy())
+    with pytest.raises(ValueError, match="increasing"):
+        shuffled.window_index((0, 0))
