@@ -516,6 +516,30 @@ class _Parts:
         frac = _div(pos.sum(axis=1), cnt)[cnt > 0]
         return float(frac.mean()) if frac.size else np.nan
 
+    @_shared
+    def positive_fraction(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each pair's fraction of positive estimation residuals and whether it has
+        any estimation residual."""
+        st = self.est_stats
+        if st is not None:
+            n_pos, cnt = st["n_pos"], st["cnt"]
+        else:
+            ok = self.est_ok
+            n_pos, cnt = ((self.est > 0) & ok).sum(axis=1), ok.sum(axis=1)
+        return _div(n_pos, cnt), cnt > 0
+
+    def p_hat_for(self, sets: np.ndarray) -> np.ndarray:
+        """Generalized-sign p-hat of the portfolios ``sets`` (boolean ``(N, J)``): the
+        mean over the portfolio's pairs of their fraction of positive estimation
+        residuals (Cowan 1992), so a day or window tested on fewer pairs is judged
+        against those pairs' own p-hat; under estudy2 conventions the pooled
+        :attr:`p_hat` of all pairs for every portfolio."""
+        if self.estudy2:
+            return np.full(sets.shape[1], self.p_hat)
+        frac, has = self.positive_fraction
+        members = (sets & has[:, None]).astype(float)
+        return _div(np.where(has, frac, 0.0) @ members, members.sum(axis=0))
+
     @cached_property
     def _full_sort(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """One row sort of the combined (L1 + L2) grid, shared by the Corrado tests and
@@ -1022,8 +1046,8 @@ def daily_tests(
       uncorrelated, so without shared dates the adjusted tests equal the plain ones.
     * sign: :math:`(w - n/2)/\\sqrt{n/4}`, w the number of positive ARs.
     * generalized sign: :math:`(w - n\\hat p)/\\sqrt{n \\hat p (1-\\hat p)}`,
-      :math:`\\hat p` the mean over pairs of the fraction of positive estimation
-      residuals (estudy2: pooled over all pair-days).
+      :math:`\\hat p` the mean over the day's pairs of their fraction of positive
+      estimation residuals (estudy2: pooled over all pair-days of all pairs).
     * rank: ranks :math:`K_{it}` over the estimation and event windows,
       :math:`\\bar K_\\tau = n_\\tau^{-1}\\sum_i (K_{i\\tau} - (L_i+1)/2)`,
       :math:`S_K = \\sqrt{T^{-1}\\sum_\\tau \\bar K_\\tau^2}`, statistic
@@ -1160,7 +1184,7 @@ def daily_tests(
         w = _col_mean(pos.astype(float), ok)[0] * p.n_pairs if p.estudy2 else pos.sum(0)
         stat = _div(w - 0.5 * n_ar, np.sqrt(0.25 * n_ar))
         results["sign"] = (stat, _pvalue_normal(stat), n_ar)
-        ph = p.p_hat
+        ph = p.p_hat_for(ok)  # the day's own pairs
         stat = _div(w - n_ar * ph, np.sqrt(n_ar * ph * (1.0 - ph)))
         results["generalized_sign"] = (stat, _pvalue_normal(stat), n_ar)
 
@@ -1278,7 +1302,7 @@ def cross_sectional_tests(
     * BMP: :math:`\\overline{SCAR}/(s(SCAR)/\\sqrt n)`; t(n-1); Kolari-Pynnonen adjusted
       versions as in :func:`daily_tests`.
     * sign and generalized sign on the signs of :math:`CAR_i` (:math:`\\hat p` from
-      daily estimation residuals, Cowan 1992).
+      the daily estimation residuals of the window's pairs, Cowan 1992).
     * rank (Cowan 1992): :math:`\\sum_{t\\in w}\\bar K_t / (\\sqrt{\\tau} S_K)`,
       :math:`\\bar K_t` and :math:`S_K` from the window's n pairs (as the daily test
       for one day's pairs); modified rank likewise with :math:`\\bar U_t`.
@@ -1404,7 +1428,7 @@ def cross_sectional_tests(
             w = pos.sum() / n * p.n_pairs if (p.estudy2 and n) else float(pos.sum())
             stat = float(_div(w - 0.5 * n, np.sqrt(0.25 * n)))
             _put(res, "sign", stat, float(_pvalue_normal(stat)), n)
-            ph = p.p_hat
+            ph = float(p.p_hat_for(has[:, None])[0])  # the window's own pairs
             stat = float(_div(w - n * ph, np.sqrt(n * ph * (1.0 - ph))))
             _put(res, "generalized_sign", stat, float(_pvalue_normal(stat)), n)
         if need_rank:  # the window's complete pairs on every day (Cowan 1992)

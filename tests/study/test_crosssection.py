@@ -187,9 +187,10 @@ def test_sign_test_counts_and_matches_binomial():
 
 
 def test_generalized_sign_uses_cowan_p_hat(panel):
-    frac = [np.mean(r[np.isfinite(r)] > 0) for r in panel.est_resid]
-    p_hat = np.mean(frac)
+    # p-hat of each day: the mean fraction of positive residuals of that day's pairs
+    frac = np.array([np.mean(r[np.isfinite(r)] > 0) for r in panel.est_resid])
     ok = np.isfinite(panel.event_ar)
+    p_hat = np.array([frac[ok[:, t]].mean() for t in range(ok.shape[1])])
     n = ok.sum(axis=0)
     w = ((panel.event_ar > 0) & ok).sum(axis=0)
     want = (w - n * p_hat) / np.sqrt(n * p_hat * (1 - p_hat))
@@ -449,8 +450,8 @@ def test_pair_without_event_data_changes_nothing():
         pe_cov=np.concatenate([p.pe_cov, np.eye(l2)[None]]),
         event_dates=np.r_[p.event_dates, p.event_dates[:1]],
     )
-    # p-hat and r-bar (generalized sign, KP adjustments) still use all pairs' residuals
-    skip = ("generalized_sign", "adjusted_patell", "adjusted_bmp")
+    # r-bar (the KP adjustments) still uses all pairs' residuals; p-hat does not
+    skip = ("adjusted_patell", "adjusted_bmp")
     tests = [t for t in DAILY_TESTS if t not in skip]
     da, db = daily_tests(p, tests), daily_tests(extra, tests)
     np.testing.assert_array_equal(da["n"], db["n"])
