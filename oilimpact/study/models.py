@@ -189,6 +189,8 @@ def fit_panel(
     days = np.asarray(event_days, dtype=int)
     if days.shape != (l2,):
         raise EstimationError(f"event_days must have length {l2}, got {days.shape}")
+    if l2 > 1 and not (np.diff(days) > 0).all():
+        raise EstimationError(f"event_days must be increasing, got {days.tolist()}")
     if model not in MODELS:
         raise EstimationError(f"model must be one of {MODELS}, got {model!r}")
     if conventions not in ("textbook", "estudy2"):

@@ -116,6 +116,8 @@ def test_errors():
         fit_panel(y_est, y_evt, x_flat, x_evt, event_days=np.arange(12))
     with pytest.raises(EstimationError, match="event_days"):
         fit_panel(y_est, y_evt, x_est, x_evt, event_days=np.arange(3))
+    with pytest.raises(EstimationError, match="event_days must be increasing"):
+        fit_panel(y_est, y_evt, x_est, x_evt, event_days=np.arange(12)[::-1])
     with pytest.raises(EstimationError, match="model must be"):
         fit_panel(y_est, y_evt, x_est, x_evt, model="capm", event_days=np.arange(12))  # type: ignore[arg-type]
 
