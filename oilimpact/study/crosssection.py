@@ -531,8 +531,9 @@ class _Parts:
     def p_hat_for(self, sets: np.ndarray) -> np.ndarray:
         """Generalized-sign p-hat of the portfolios ``sets`` (boolean ``(N, J)``): the
         mean over the portfolio's pairs of their fraction of positive estimation
-        residuals (Cowan 1992), so a day or window tested on fewer pairs is judged
-        against those pairs' own p-hat; under estudy2 conventions the pooled
+        residuals (Cowan 1992; a pair without estimation residuals does not enter it),
+        so a day or window tested on fewer pairs is judged against those pairs' own
+        p-hat; NaN for an empty portfolio; under estudy2 conventions the pooled
         :attr:`p_hat` of all pairs for every portfolio."""
         if self.estudy2:
             return np.full(sets.shape[1], self.p_hat)

@@ -342,7 +342,8 @@ def fit_panel(
     resid = r0  # our own array (never the caller's): NaN on the unused days
     resid.ravel()[bad] = np.nan
     ar[~evt_valid] = np.nan
-    _zero_exact_fits(sigma2, y_ms, resid, ar)
+    if k >= 1:  # estimated models only (zero-mean and market-adjusted fit nothing)
+        _zero_exact_fits(sigma2, y_ms, resid, ar)
 
     # ---- estudy2 prediction-error correction (market model only) ----------------------
     est_market = xe[:, :, 0] if (xe is not None and n_factors >= 1) else None
@@ -466,18 +467,24 @@ EXACT_FIT = 64.0 * np.finfo(float).eps
 def _zero_exact_fits(
     sigma2: np.ndarray, y_ms: np.ndarray, resid: np.ndarray, ar: np.ndarray
 ) -> None:
-    """Zero the rounding noise of exactly fitted pairs (in place).
+    """Zero the rounding noise of exactly fitted pairs (in place; models with estimated
+    parameters, whose residuals have mean zero).
 
     An exact fit (an asset that is the market, or a fixed multiple of it) leaves
     residuals of a few ulps whose values depend on the summation order: ``s^2`` of about
-    1e-36 from one algorithm and 0 from another, and noise of either sign. Where ``s^2``
-    is below ``(EXACT_FIT * rms return)^2`` it is set to 0, the pair's residuals to 0
-    (missing days stay NaN) and its ARs within the same noise level to 0, so every
-    computation path agrees: the cross-sectional tests leave such a pair out of the
-    standardised and rank tests (no positive variance) and count a zero AR as neither
-    positive nor negative.
+    1e-36 from one algorithm and 0 from another, and noise of either sign. Where a finite
+    ``s^2`` is below ``(EXACT_FIT * rms return)^2`` it is set to 0, the pair's residuals
+    to 0 (missing days stay NaN) and its ARs within the same noise level to 0. For
+    returns over estimation windows of ordinary length this makes the numpy and compiled
+    paths agree; with regressors in price levels or windows of many thousand days the
+    noise can exceed the threshold, and the paths then still differ at noise level. The
+    cross-sectional tests leave a pair without a positive variance out of the
+    standardised and rank tests; the sign tests count a zero AR among the ``n`` pairs
+    but not among the positive ones.
     """
-    exact = np.flatnonzero(sigma2 <= (EXACT_FIT * EXACT_FIT) * y_ms)
+    exact = np.flatnonzero(
+        np.isfinite(sigma2) & np.isfinite(y_ms) & (sigma2 <= (EXACT_FIT * EXACT_FIT) * y_ms)
+    )
     if not exact.size:
         return
     sigma2[exact] = 0.0

@@ -25,9 +25,10 @@ __all__ = ["AbnormalPanel", "Conventions", "panel_store"]
 Conventions = Literal["textbook", "estudy2"]
 
 
-#: Arrays derived from a panel (window sums, sorts, ranks), by panel object. Panels are
-#: values (never changed in place), so what is derived from one stays valid while it
-#: lives. Keyed by ``id(panel)``; a finalizer drops the entry when the panel is
+#: Arrays derived from a panel (window sums, sorts, ranks), by panel object, and the
+#: :data:`MARKET_PE` mark of how ``fit_panel`` built it (clearing the store only costs
+#: speed: an unmarked panel sums its PE matrix). Panels are values (never changed in
+#: place), so what is derived from one stays valid while it lives. Keyed by ``id(panel)``; a finalizer drops the entry when the panel is
 #: collected, so an id reused by a later object never sees a stale entry.
 _STORES: dict[int, dict[str, Any]] = {}
 

@@ -135,3 +135,24 @@ def test_flatness_is_judged_per_factor():
     x_est[1, :, 0] = 0.02  # a constant factor for pair 1
     with pytest.raises(EstimationError, match=r"constant .*event=e1"):
         fit_panel(y_est, y_evt, x_est, x_evt, model="multifactor", event_days=np.arange(12))
+
+
+def test_exact_fit_zeroing_spares_infinite_and_unestimated_residuals():
+    """Only estimated models' exact fits are zeroed: an infinite return (s^2 = inf) and
+    a constant market-adjusted residual under estudy2 (demeaned s^2 ~ 1e-37) keep
+    their residuals and ARs; an asset that is the market is zeroed."""
+    y_est, y_evt, x_est, x_evt = _data(n=3, holes=False, seed=9)
+    y_inf = y_est.copy()
+    y_inf[0, 5] = np.inf
+    panel = fit_panel(y_inf, y_evt, model="zero_mean", event_days=np.arange(12))
+    assert panel.sigma2[0] == np.inf
+    np.testing.assert_array_equal(panel.event_ar[0], y_evt[0])
+    m_est, m_evt = x_est[:, :, 0], x_evt[:, :, 0]
+    panel = fit_panel(  # the asset is the market minus a fixed fee
+        m_est - 2e-4, m_evt - 2e-4, m_est, m_evt, model="market_adjusted",
+        event_days=np.arange(12), conventions="estudy2",
+    )  # fmt: skip
+    np.testing.assert_allclose(panel.est_resid, -2e-4, rtol=1e-9)
+    np.testing.assert_allclose(panel.event_ar, -2e-4, rtol=1e-9)
+    same = fit_panel(m_est, m_evt, m_est, m_evt, event_days=np.arange(12))  # y = market
+    assert (same.sigma2 == 0).all() and (same.est_resid == 0).all() and (same.event_ar == 0).all()
