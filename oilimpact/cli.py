@@ -49,6 +49,7 @@ DataDir = Annotated[
 AsJson = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")
 ]
+Registry = Annotated[Path | None, typer.Option(help="Extra series TOML file.")]
 
 
 def _fail(exc: OilImpactError) -> None:
@@ -106,7 +107,7 @@ def _frame_json(frame: Any) -> list[dict[str, Any]]:
 
 @app.command("series")
 def series_cmd(
-    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    registry: Registry = None,
     as_json: AsJson = False,
 ) -> None:
     """List the registered series, their units and sources (preferred first)."""
@@ -165,7 +166,7 @@ def import_cmd(
     origin: Annotated[
         str | None, typer.Option(help="Tanker exports: origin country to keep.")
     ] = None,
-    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    registry: Registry = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -237,7 +238,7 @@ def fetch_cmd(
     offline: Annotated[
         bool, typer.Option(help="Do not touch the network; just report the store.")
     ] = False,
-    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    registry: Registry = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -301,7 +302,7 @@ def validate_cmd(
     series: Annotated[
         list[str] | None, typer.Argument(help="Series to check (default: all stored).")
     ] = None,
-    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    registry: Registry = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -330,7 +331,7 @@ def status_cmd(
     fail_on_stale: Annotated[
         bool, typer.Option(help="Exit 1 when any series is stale (or the store is empty).")
     ] = False,
-    registry: Annotated[Path | None, typer.Option(help="Extra series TOML file.")] = None,
+    registry: Registry = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:

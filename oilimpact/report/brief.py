@@ -86,38 +86,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "us_imports_ve_value": ("US imports from Venezuela, value (CIF)", "million USD"),
 }
 
-_HEADLINE = (
-    "brent",
-    "wti",
-    SPREAD,
-    "henry_hub",
-    "vix",
-    "sp500",
-    "xle",
-    "cvx",
-    "fro",
-    "dht",
-    "insw",
-    "tnk",
-    "vlo",
-    "mpc",
-    "pbf",
-)
-_STUDY = (
-    "brent",
-    "wti",
-    SPREAD,
-    "henry_hub",
-    "xle",
-    "cvx",
-    "fro",
-    "dht",
-    "insw",
-    "tnk",
-    "vlo",
-    "mpc",
-    "pbf",
-)
+#: Energy equities and tanker owners shown and studied.
+_EQUITIES = ("xle", "cvx", "fro", "dht", "insw", "tnk", "vlo", "mpc", "pbf")
+_HEADLINE = ("brent", "wti", SPREAD, "henry_hub", "vix", "sp500", *_EQUITIES)
+_STUDY = ("brent", "wti", SPREAD, "henry_hub", *_EQUITIES)
 
 
 @dataclass(frozen=True, slots=True)

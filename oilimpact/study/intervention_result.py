@@ -440,33 +440,13 @@ class InterventionResult:
                 legendgroup="band",
             )
         )
-        fig.add_trace(
-            go.Scatter(
-                x=p["date"],
-                y=p["counterfactual"],
-                mode="lines",
-                name="counterfactual",
-                line={"dash": "dash", "color": "#1f77b4"},
-            )
+        lines = (  # column, mode, line style
+            ("counterfactual", "lines", {"dash": "dash", "color": "#1f77b4"}),
+            ("fitted", "lines", {"dash": "dot", "color": "#7f7f7f"}),
+            ("actual", "lines+markers", {"color": "#d62728"}),
         )
-        fig.add_trace(
-            go.Scatter(
-                x=p["date"],
-                y=p["fitted"],
-                mode="lines",
-                name="fitted",
-                line={"dash": "dot", "color": "#7f7f7f"},
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=p["date"],
-                y=p["actual"],
-                mode="lines+markers",
-                name="actual",
-                line={"color": "#d62728"},
-            )
-        )
+        for column, mode, line in lines:
+            fig.add_trace(go.Scatter(x=p["date"], y=p[column], mode=mode, name=column, line=line))
         for ev, date, _period_start in sp.events:
             fig.add_shape(
                 type="line",

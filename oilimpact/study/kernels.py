@@ -20,11 +20,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from types import ModuleType
+from typing import TypeVar
 
 __all__ = ["MIN_PAIRS", "enabled", "jit", "by_blocks"]
 
 #: Panels with at least this many pairs use the compiled kernels.
 MIN_PAIRS = 1000
+
+T = TypeVar("T")
 
 _STATE: dict[str, ModuleType | None] = {}
 
@@ -53,13 +56,9 @@ def enabled(n_pairs: int) -> bool:
     return n_pairs >= MIN_PAIRS and jit() is not None
 
 
-def by_blocks(n: int, fn: Callable[[int, int], object]) -> list[object]:
+def by_blocks(n: int, fn: Callable[[int, int], T]) -> list[T]:
     """Run ``fn(a, b)`` on contiguous row blocks covering ``0..n`` (on the shared thread
     pool when ``n`` is large) and return the results in block order."""
-    from .single import _THREAD_ROWS, _n_threads, _pool
+    from .single import _by_blocks
 
-    workers = max(1, min(_n_threads(), n // _THREAD_ROWS))
-    if workers == 1:
-        return [fn(0, n)]
-    cuts = [n * k // workers for k in range(workers + 1)]
-    return list(_pool().map(lambda k: fn(cuts[k], cuts[k + 1]), range(workers)))
+    return _by_blocks(n, fn)

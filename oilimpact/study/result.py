@@ -20,29 +20,17 @@ import pandas as pd
 from scipy import stats
 
 from .panel import AbnormalPanel
+from .single import CAR_TEST_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
 __all__ = ["CAR_COLUMNS", "EventStudyResult", "StudySpec"]
 
-#: Columns of :attr:`EventStudyResult.car`.
+#: Columns of :attr:`EventStudyResult.car`: those of
+#: :func:`~oilimpact.study.single.car_tests` ("asset" named "series") and "confounded".
 CAR_COLUMNS: tuple[str, ...] = (
-    "event",
-    "series",
-    "window",
-    "start",
-    "end",
-    "n_days",
-    "car",
-    "se",
-    "tstat",
-    "pvalue",
-    "sq_pvalue",
-    "sq_n",
-    "sq_min_pvalue",
-    "dof",
-    "n_est",
+    *("series" if c == "asset" else c for c in CAR_TEST_COLUMNS),
     "confounded",
 )
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,8 @@ from scipy import special
 
 from . import kernels
 from .panel import AbnormalPanel
+
+T = TypeVar("T")
 
 __all__ = [
     "ar_tests",
@@ -737,16 +740,21 @@ def _pool() -> ThreadPoolExecutor:
 _THREAD_ROWS = 2048
 
 
-def _by_rows(n: int, fn: Callable[[int, int], None]) -> None:
+def _by_blocks(n: int, fn: Callable[[int, int], T]) -> list[T]:
     """Run ``fn(a, b)`` over contiguous row blocks covering ``0..n``, on a few threads
-    when ``n`` is large (numpy releases the GIL in its loops). ``fn`` must treat rows
-    independently and write disjoint rows, so the result is that of ``fn(0, n)``."""
-    workers = min(_n_threads(), n // _THREAD_ROWS)
-    if workers < 2:
-        fn(0, n)
-        return
-    cuts = np.linspace(0, n, workers + 1).astype(int).tolist()
-    list(_pool().map(lambda k: fn(cuts[k], cuts[k + 1]), range(workers)))
+    when ``n`` is large (numpy and the compiled kernels release the GIL), and return the
+    results in block order. ``fn`` must treat rows independently and write disjoint
+    rows, so what it writes is that of ``fn(0, n)``."""
+    workers = max(1, min(_n_threads(), n // _THREAD_ROWS))
+    if workers == 1:
+        return [fn(0, n)]
+    cuts = [n * k // workers for k in range(workers + 1)]
+    return list(_pool().map(lambda k: fn(cuts[k], cuts[k + 1]), range(workers)))
+
+
+def _by_rows(n: int, fn: Callable[[int, int], None]) -> None:
+    """:func:`_by_blocks` for a ``fn`` that only writes."""
+    _by_blocks(n, fn)
 
 
 def ar_tests(panel: AbnormalPanel) -> dict[str, np.ndarray]:

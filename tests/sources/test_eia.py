@@ -37,16 +37,6 @@ def _load(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
-
-
 @pytest.fixture(autouse=True)
 def _fast(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(http, "_sleep", lambda s: None)

@@ -28,16 +28,6 @@ needs_real = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
-
-
 @pytest.fixture(autouse=True)
 def _fast(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(http, "_sleep", lambda s: None)

@@ -19,16 +19,6 @@ from oilimpact.sources import http
 FAKE_KEY = "zq9xw8vu7ts6rq5po4nm3lk2ji1hg0fe"  # 32 lowercase alnum, like a FRED key
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
-
-
 @pytest.fixture(autouse=True)
 def _reset(server: HTTPServer) -> Iterator[None]:
     server.clear()
