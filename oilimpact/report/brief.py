@@ -741,6 +741,7 @@ def compute_brief(
     true_effects: Mapping[str, Any] | None = None,
     options: BriefOptions | None = None,
     registry: SeriesRegistry | None = None,
+    extra_notices: Sequence[str] = (),
 ) -> BriefData:
     """Compute every table of the weekly brief.
 
@@ -768,6 +769,9 @@ def compute_brief(
     options : BriefOptions, optional
     registry : SeriesRegistry, optional
         Default: the packaged registry.
+    extra_notices : sequence of str
+        Notices from the steps before the brief (e.g. a ``--fetch`` that failed), shown
+        first in the page's Notices box and in ``results.json``.
 
     Returns
     -------
@@ -785,7 +789,7 @@ def compute_brief(
         cut = cut.tz_localize(None)
     true = dict(true_effects or {}) if synthetic else {}
     prices = prices.sort_index().loc[:cut]
-    notices: list[str] = []
+    notices: list[str] = list(extra_notices)
 
     headline = _headline(prices, opts.headline_series, cut, reg)
     levels = _with_spread(prices)
