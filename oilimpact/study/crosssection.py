@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -1257,7 +1257,10 @@ def _window_label(lo: int, hi: int) -> str:
 def cross_sectional_tests(
     panel: AbnormalPanel,
     windows: Sequence[tuple[int, int]],
-    tests: Sequence[str] = WINDOW_TESTS,
+    tests: Sequence[str] | None = None,
+    *,
+    pooled: bool | Literal["auto"] = "auto",
+    independence_tests: bool = False,
 ) -> pd.DataFrame:
     """Cross-sectional tests of the cumulative average abnormal return over windows.
 
@@ -1267,8 +1270,13 @@ def cross_sectional_tests(
         Abnormal returns and variance ingredients of N (event, asset) pairs.
     windows : sequence of (int, int)
         Inclusive relative-day windows, e.g. ``[(0, 0), (0, 5), (-1, 1)]``.
-    tests : sequence of str, default :data:`WINDOW_TESTS`
-        Names of the tests to run.
+    tests : sequence of str, optional
+        Names of the tests to run; default :data:`WINDOW_TESTS`.
+    pooled : bool or "auto", default "auto"
+        Whether to run the pooled tests (work in progress: not yet used).
+    independence_tests : bool, default False
+        Whether to show the tests that assume independent pairs (work in progress:
+        not yet used).
 
     Returns
     -------
@@ -1349,7 +1357,7 @@ def cross_sectional_tests(
     >>> bool((out["pvalue"] < 0.001).all())
     True
     """
-    tests = _check_tests(tests, WINDOW_TESTS)
+    tests = _check_tests(WINDOW_TESTS if tests is None else tests, WINDOW_TESTS)
     p = _Parts(panel)
     rows: list[dict[str, object]] = []
     scars: list[np.ndarray] = []
