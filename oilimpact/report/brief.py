@@ -45,6 +45,7 @@ from ..study.engine import DEFAULT_EVENT_WINDOWS, event_study
 from ..study.intervention import intervention
 from ..study.intervention_result import InterventionResult
 from ..study.result import EventStudyResult
+from .findings import MultiTest, adjust_pvalues, key_findings, merge_shared_day0
 from .tables import jsonable as _jsonable
 
 __all__ = [
@@ -129,6 +130,14 @@ class BriefOptions:
         structural breaks fits badly, so the window is finite: 60 months, 156 weeks).
     sparkline_points : int
         Observations per sparkline.
+    multitest : {"fdr_bh", "holm", "none"}
+        Adjustment of the ``qvalue`` columns. The family of the CAR table is every CAR
+        t test of the brief (all events, series and windows); the family of the day-0
+        table is its rows (one per series and day 0, shared days counted once).
+        Default Benjamini-Hochberg: the brief scans many tests for the few that matter,
+        so the false discovery rate is the error worth controlling.
+    findings_series : tuple of str
+        Price series of the Key findings box (with every volume series).
     """
 
     lookback_days: int = 200
@@ -140,7 +149,7 @@ class BriefOptions:
     alpha: float = 0.05
     headline_series: tuple[str, ...] = _HEADLINE
     study_series: tuple[str, ...] = _STUDY
-    focus_events: tuple[str, ...] = ("blockade", "fto_announced", "fto_effective")
+    focus_events: tuple[str, ...] = ("blockade", "maduro_captured", "fto_announced", "fto_effective")
     chart_series: tuple[str, ...] = ("brent", "wti", SPREAD, "xle", "fro", "vlo")
     intervention_pre_periods: tuple[tuple[str, int], ...] = (("monthly", 60), ("weekly", 156))
     intervention_events: tuple[str, ...] = ("blockade",)
@@ -149,6 +158,8 @@ class BriefOptions:
     intervention_slope: bool = False
     max_placebos: int = 60
     sparkline_points: int = 66
+    multitest: str = "fdr_bh"
+    findings_series: tuple[str, ...] = ("brent", "wti", SPREAD)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (tuples become lists)."""
@@ -271,6 +282,10 @@ def _headline(
         change = v1 - v0
         # a percentage change is meaningless for a spread that can cross zero
         pct = math.nan if name == SPREAD or not v0 or v0 < 0 else v1 / v0 - 1.0
+        note = ""
+        if d0 is None or d1 <= ago:  # nothing new this week: a flat +0.00 would mislead
+            change, pct = math.nan, math.nan
+            note = f"stale since {d1.date()}: no observation after {ago.date()}"
         rows.append(
             {
                 "series": name,
@@ -282,6 +297,7 @@ def _headline(
                 "prev_value": v0,
                 "change": change,
                 "pct_change": pct,
+                "note": note,
             }
         )
     return pd.DataFrame(
@@ -296,6 +312,7 @@ def _headline(
             "prev_value",
             "change",
             "pct_change",
+            "note",
         ],
     )
 
@@ -417,6 +434,23 @@ def _car_table(
     return out
 
 
+def _with_confounders(car: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFrame:
+    """Add ``confounded_with``: the other events whose day 0 falls in a flagged window."""
+    if not len(car):
+        return car
+    other: dict[tuple[str, str], str] = {}
+    if len(alignment) and "confounded_by" in alignment.columns:
+        for r in alignment.itertuples(index=False):
+            by = "" if _isna(r.confounded_by) else str(r.confounded_by)
+            other[(str(r.event), str(r.series))] = by
+    car = car.copy()
+    car["confounded_with"] = [
+        other.get((str(e), str(s)), "") if c else ""
+        for e, s, c in zip(car["event"], car["series"], car["confounded"], strict=True)
+    ]
+    return car
+
+
 def _abnormal_tables(
     studies: Sequence[EventStudyResult], synthetic: bool, true_effects: Mapping[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -477,9 +511,11 @@ def _run_interventions(
     as_of: pd.Timestamp,
     catalog: EventCatalog,
     opts: BriefOptions,
-) -> tuple[dict[str, InterventionResult], list[str]]:
+) -> tuple[dict[str, InterventionResult], list[str], dict[str, str]]:
+    """Intervention fits per volume series, notices, and the series with no post-event data."""
     results: dict[str, InterventionResult] = {}
     notices: list[str] = []
+    no_post: dict[str, str] = {}
     wanted = [catalog[e] for e in opts.intervention_events if e in catalog]
     for name in sorted(volumes):
         s = volumes[name].loc[:as_of]
@@ -490,10 +526,12 @@ def _run_interventions(
         if not evs:
             last = s.dropna().index[-1].date() if s.dropna().size else None
             ids = ", ".join(f"{e.id} ({e.date})" for e in wanted)
-            notices.append(
-                f"intervention {name}: not estimable yet; its last complete period ({last}) "
-                f"is not after {ids}, so no post-event data were known on {as_of.date()}"
+            why = (
+                f"its last period known on {as_of.date()} ({last}) is not after {ids}, so no "
+                "post-event data were known"
             )
+            notices.append(f"intervention {name}: not estimable yet; {why}")
+            no_post[name] = why
             continue
         try:
             with warnings.catch_warnings():
@@ -510,7 +548,7 @@ def _run_interventions(
                 )
         except OilImpactError as exc:
             notices.append(f"intervention {name} not computed: {exc}")
-    return results, notices
+    return results, notices, no_post
 
 
 def _intervention_tables(
@@ -835,20 +873,36 @@ def compute_brief(
         studies, n2 = _run_studies(levels, in_range, events, opts, _registry_with_spread(reg))
         notices += n2
 
-    car = _car_table(studies, synthetic, true)
-    abnormal, abnormal0 = _abnormal_tables(studies, synthetic, true)
     alignment = (
         pd.concat([r.alignment for r in studies], ignore_index=True) if studies else pd.DataFrame()
     )
+    car = _with_confounders(_car_table(studies, synthetic, true), alignment)
+    abnormal, abnormal0 = _abnormal_tables(studies, synthetic, true)
+    method: MultiTest = opts.multitest  # type: ignore[assignment]
+    if len(car):
+        car["qvalue"] = adjust_pvalues(car["pvalue"], method)
+    if len(abnormal0):
+        abnormal0 = merge_shared_day0(abnormal0, car)
+        abnormal0["qvalue"] = adjust_pvalues(abnormal0["pvalue"], method)
     focus = [e for e in opts.focus_events if e in in_range] or list(in_range)[-1:]
     chart_series = [n for n in opts.chart_series if n in study_names]
     car_paths = _car_paths(studies, focus, chart_series, opts.alpha)
 
-    inter, n3 = _run_interventions(volumes, cut, events, opts)
+    inter, n3, no_post = _run_interventions(volumes, cut, events, opts)
     notices += n3
     eff, paths = _intervention_tables(inter, synthetic, true)
+    findings = key_findings(
+        car,
+        eff,
+        events=focus,
+        series=[n for n in opts.findings_series if n in study_names],
+        missing_volumes=no_post,
+        labels={n: _label(n) for n in no_post},
+        alpha=opts.alpha,
+    )
 
     tables = {
+        "findings": findings,
         "headline": headline,
         "sparklines": spark_tbl,
         "events": _events_table(in_range, alignment),
@@ -873,7 +927,7 @@ def compute_brief(
         studies=tuple(studies),
         interventions=inter,
         sparks=sparks,
-        notices=tuple(notices),
+        notices=tuple(dict.fromkeys(notices)),
         methods=tuple(methods),
         true_effects=true,
         has_health=health is not None,

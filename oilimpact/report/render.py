@@ -58,6 +58,27 @@ def _views(data: BriefData) -> dict[str, Any]:
     t = data.tables
     syn = data.synthetic
     views: dict[str, Any] = {}
+    f = t["findings"]
+    views["findings"] = Table(
+        "findings",
+        "tbl-findings",
+        (
+            Column("event", "Event"),
+            Column("label", "Series"),
+            Column("measure", "Measure"),
+            Column("estimate_shown", "Estimate"),
+            Column("ci_shown", f"{100 * (1 - data.options.alpha):g}% CI"),
+            Column("pvalue", "p (t / model)", "p"),
+            Column("sq_pvalue", "p (SQ)", "p"),
+            Column("placebo_pvalue", "p (placebo)", "p"),
+            Column("qvalue", "q", "p"),
+            Column("n", "n", "int"),
+            Column("confounded", "Confounded", "flag"),
+        ),
+        f,
+        caption="Key findings: the numbers behind each sentence above",
+        row_css=tuple("confounded" if c else "" for c in f.get("confounded", [])),
+    )
     views["headline"] = Table(
         "headline",
         "tbl-headline",
@@ -70,8 +91,10 @@ def _views(data: BriefData) -> dict[str, Any]:
             Column("prev_value", "Week ago", "f2"),
             Column("change", "Change", "signed2"),
             Column("pct_change", "Change (%)", "pct"),
+            Column("note", "Note"),
         ),
         t["headline"],
+        row_css=tuple("stale" if n else "" for n in t["headline"].get("note", [])),
     )
     views["events"] = Table(
         "events",
@@ -95,6 +118,7 @@ def _views(data: BriefData) -> dict[str, Any]:
         Column("tstat", "t", "f2"),
         Column("pvalue", "p (t)", "p"),
         Column("sq_pvalue", "p (SQ)", "p"),
+        Column("qvalue", "q", "p"),
         Column("n_est", "n est.", "int"),
         Column("confounded", "Confounded", "flag"),
     ]
@@ -131,7 +155,7 @@ def _views(data: BriefData) -> dict[str, Any]:
             }
         )
     ab_cols = [
-        Column("event", "Event"),
+        Column("event", "Event(s)"),
         Column("label", "Series"),
         Column("date", "Day 0", "date"),
         Column("ar", "AR (%)", "pct"),
@@ -139,10 +163,21 @@ def _views(data: BriefData) -> dict[str, Any]:
         Column("tstat", "t", "f2"),
         Column("pvalue", "p (t)", "p"),
         Column("sq_pvalue", "p (SQ)", "p"),
+        Column("qvalue", "q", "p"),
+        Column("confounded", "Confounded", "flag"),
     ]
+    if "sessions" in t["abnormal0"].columns:
+        ab_cols.insert(3, Column("sessions", "Sessions", "int"))
     if syn:
         ab_cols.insert(4, Column("true_ar", "True AR (%)", "pct"))
-    views["abnormal0"] = Table("abnormal0", "tbl-abnormal0", tuple(ab_cols), t["abnormal0"])
+    a0 = t["abnormal0"]
+    views["abnormal0"] = Table(
+        "abnormal0",
+        "tbl-abnormal0",
+        tuple(ab_cols),
+        a0,
+        row_css=tuple("confounded" if c else "" for c in a0.get("confounded", [])),
+    )
     al = t["alignment"]
     al_cols = tuple(
         c
@@ -253,6 +288,17 @@ def _figures(data: BriefData) -> list[_Figure]:
     return figs
 
 
+def _findings_groups(data: BriefData) -> list[dict[str, Any]]:
+    """The key-finding sentences grouped by event, in catalog order."""
+    f = data.tables["findings"]
+    groups = []
+    for ev in dict.fromkeys(f["event"]) if len(f) else ():
+        e = data.events.get(str(ev)) if hasattr(data.events, "get") else None
+        title = f"{e.title} ({e.date.isoformat()})" if e is not None else str(ev)
+        groups.append({"title": title, "verdicts": f.loc[f["event"] == ev, "verdict"].tolist()})
+    return groups
+
+
 def _iso_generated(generated_at: dt.datetime | str) -> str:
     if generated_at is None or (isinstance(generated_at, str) and not generated_at.strip()):
         raise ValueError(
@@ -315,6 +361,9 @@ def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
         "volume_warnings": volume_warnings,
         "volume_notices": [n for n in data.notices if n.startswith("intervention ")],
         "table_files": [f"{k}.csv" for k in data.tables],
+        "alpha": data.options.alpha,
+        "findings_groups": _findings_groups(data),
+        "n_car_tests": int(data.tables["car"]["pvalue"].notna().sum()) if len(data.tables["car"]) else 0,
         **views,
     }
     return env.get_template("brief.html.j2").render(**ctx)
@@ -352,6 +401,7 @@ def results_dict(data: BriefData, *, generated_at: dt.datetime | str) -> dict[st
             "events": list(data.events),
             "notices": list(data.notices),
         },
+        "findings": _records(data.tables["findings"]),
         "options": data.options.to_dict(),
         "specs": {
             "event_study": [r.spec.to_dict() for r in data.studies],

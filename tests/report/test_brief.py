@@ -261,7 +261,7 @@ def test_methods_come_from_the_specs(demo_brief):
 def test_page_declares_its_figures_and_holds_plotly_once(page, demo_brief):
     html = demo_brief.html
     n = int(page.meta["oilimpact-figures"])
-    assert n == html.count('class="plotly-graph-div"') == 7
+    assert n == html.count('class="plotly-graph-div"') == 8  # sparklines, 4 focus events, 3 volumes
     ids = re.findall(r'<div id="(fig-[a-z0-9-]+)" class="plotly-graph-div"', html)
     assert len(ids) == len(set(ids)) == n
     assert html.count("plotly.js v") <= 2  # the bundle's banner comment, once
