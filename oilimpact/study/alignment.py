@@ -43,7 +43,9 @@ __all__ = [
     "align_event",
     "align_events",
     "align_period",
+    "calendar_days",
     "session_close",
+    "sessions_spanned",
 ]
 
 #: Columns of :func:`align_events`.
@@ -333,6 +335,94 @@ def _after_last(event: Event, spec: SeriesSpec, idx: pd.DatetimeIndex) -> None:
         f"of series {spec.name!r} ({idx[-1].date()}, close "
         f"{session_close(idx[-1], spec).strftime('%H:%M %Z')}); no day 0 in the data"
     )
+
+
+# ---- sessions a return spans -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _calendar_days_cached(code: str, start: pd.Timestamp, end: pd.Timestamp) -> Any:
+    days = pd.bdate_range(start, end)  # weekdays where the calendar does not reach
+    cal = _calendar(code)
+    if cal is not None:
+        lo = max(start, cal.first_session.tz_localize(None))
+        hi = min(end, cal.last_session.tz_localize(None))
+        if lo <= hi:
+            inside = pd.DatetimeIndex(cal.sessions_in_range(lo, hi)).tz_localize(None)
+            days = days[(days < lo) | (days > hi)].append(inside).sort_values()
+    out = days.as_unit("ns").asi8
+    out.flags.writeable = False
+    return out
+
+
+def calendar_days(code: str | None, start: Any, end: Any) -> Any:
+    """Sessions of exchange calendar ``code`` from ``start`` to ``end`` (inclusive), as
+    int64 nanoseconds; Monday-Friday weekdays where ``code`` is not an
+    exchange_calendars code or the dates are outside the calendar's range. Cached.
+
+    Examples
+    --------
+    >>> calendar_days("XNYS", "2025-12-31", "2026-01-05").astype("M8[ns]").astype(str).tolist()
+    ['2025-12-31T00:00:00.000000000', '2026-01-02T00:00:00.000000000', \
+'2026-01-05T00:00:00.000000000']
+    """
+    start = pd.Timestamp(start).normalize().tz_localize(None)
+    end = pd.Timestamp(end).normalize().tz_localize(None)
+    return _calendar_days_cached(str(code or ""), start, end)
+
+
+def sessions_spanned(
+    sessions: pd.DatetimeIndex, own_dates: pd.DatetimeIndex, spec: SeriesSpec
+) -> Any:
+    """How many sessions of the series' own calendar each return of the pair grid spans.
+
+    Parameters
+    ----------
+    sessions : DatetimeIndex
+        The pair's sessions (dates where the series and every regressor are observed),
+        increasing; the return of ``sessions[j]`` runs from ``sessions[j - 1]``.
+    own_dates : DatetimeIndex
+        Dates on which the series itself has a value.
+    spec : SeriesSpec
+        Supplies ``calendar`` (an exchange_calendars code; weekdays when it is none).
+
+    Returns
+    -------
+    ndarray of int64, shape (len(sessions),)
+        For ``j >= 1`` the number of dates in ``(sessions[j-1], sessions[j]]`` that are
+        sessions of the series' calendar *or* dates on which the series has a value
+        (whichever holds: a price published on an exchange holiday counts, and so does a
+        calendar session without a price), at least 1; 1 for the first session.
+
+    Notes
+    -----
+    A return spanning ``k`` sessions is the sum of ``k`` one-session returns, so under
+    the normal-return model its abnormal part has variance ``k sigma^2`` (the engine
+    scales the prediction-error variance by it, docs/methods.md). Example: EIA has no
+    Henry Hub price on 2026-01-02 (an XNYS session), so the 2025-12-31 -> 2026-01-05
+    return spans 2 sessions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from oilimpact.series import default_registry
+    >>> s = pd.DatetimeIndex(["2025-12-30", "2025-12-31", "2026-01-05", "2026-01-06"])
+    >>> sessions_spanned(s, s, default_registry().spec_or_default("henry_hub")).tolist()
+    [1, 1, 2, 1]
+    """
+    import numpy as np
+
+    out = np.ones(len(sessions), dtype=np.int64)
+    if len(sessions) < 2:
+        return out
+    s = sessions.as_unit("ns").asi8
+    cal = calendar_days(getattr(spec, "calendar", None), sessions[0], sessions[-1])
+    own = own_dates.as_unit("ns").asi8
+    own = own[(own >= s[0]) & (own <= s[-1])]
+    union = np.union1d(cal, own)
+    count = np.searchsorted(union, s, side="right")
+    out[1:] = np.maximum(np.diff(count), 1)
+    return out
 
 
 # ---- weekly and monthly periods ---------------------------------------------------------------

@@ -23,9 +23,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -33,8 +34,9 @@ import pandas as pd
 
 from ..errors import ConfigError, EstimationError
 from ..series import SeriesRegistry, default_registry
+from .alignment import sessions_spanned
 from .models import MODELS, ModelName, fit_panel
-from .panel import AbnormalPanel, Conventions
+from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
 from .result import EventStudyResult, StudySpec
 from .returns import NON_POSITIVE_ADVICE, ReturnMethod, compute_returns
 from .single import ar_tests, car_tests
@@ -295,6 +297,8 @@ def event_study(
     catalog: Mapping[str, Any] | None = None,
     registry: SeriesRegistry | None = None,
     exclude_confounders: bool = True,
+    pooled: bool | Literal["auto"] = "auto",
+    independence_tests: bool = False,
 ) -> EventStudyResult:
     """Event study of one or more series around one or more events.
 
@@ -351,6 +355,14 @@ def event_study(
         events from each estimation window (default True). With False nothing is
         dropped, the catalog is not consulted for confounding, and only the studied
         events are checked against each other for ``confounded``.
+    pooled : bool or "auto"
+        Whether to run the pooled (cross-sectional, CAAR) tests: ``True``, ``False``,
+        or ``"auto"`` (the policy of
+        :func:`oilimpact.study.crosssection.cross_sectional_tests`, which decides by
+        the number of pairs and whether they share event dates).
+    independence_tests : bool
+        Also show the pooled tests that assume independent pairs (labelled invalid for
+        clustered events); default False.
 
     Returns
     -------
@@ -514,6 +526,8 @@ def event_study(
     day0s: list[pd.Timestamp] = []
     align_rows: list[dict[str, Any]] = []  # one dict of columns per asset
     evt_dates_rows: list[np.ndarray] = []
+    est_dates_rows: list[np.ndarray] = []
+    evt_sessions_rows: list[np.ndarray] = []
     confounded_w: list[np.ndarray] = []
     mkt_mean_all: list[np.ndarray] = []
     mkt_ss_all: list[np.ndarray] = []
@@ -773,6 +787,9 @@ def event_study(
         evt_dates_rows.append(
             np.where(in_evt, sessions.to_numpy()[clipped_evt], np.datetime64("NaT"))
         )
+        est_dates_rows.append(np.where(use_est, sess_np[clipped], nat))
+        spanned = sessions_spanned(sessions, numeric.index[numeric[asset].notna()], spec)
+        evt_sessions_rows.append(np.where(in_evt, spanned[clipped_evt], 0))
 
     ids = pd.MultiIndex.from_arrays([ids_ev, ids_as], names=["event", "asset"])
     y_est_all = np.concatenate(blocks_y_est)
@@ -794,6 +811,9 @@ def event_study(
         min_estimation=None,
     )
     evt_dates = np.concatenate(evt_dates_rows).astype("datetime64[ns]")
+    panel = _with_dates_and_sessions(
+        panel, np.concatenate(est_dates_rows), np.concatenate(evt_sessions_rows)
+    )
     conf = np.concatenate(confounded_w)
 
     spec_obj = StudySpec(
@@ -810,6 +830,8 @@ def event_study(
         events=tuple(e.id for e in studied),
         series=tuple(assets),
         confounders=tuple(e.id for e in others),
+        pooled=pooled,
+        independence_tests=bool(independence_tests),
     )
     align_df = pd.DataFrame(
         {
@@ -830,11 +852,20 @@ def build_result(
     alignment: pd.DataFrame | None = None,
     event_dates: np.ndarray | None = None,
     confounded: np.ndarray | None = None,
+    *,
+    pooled: bool | Literal["auto"] | None = None,
+    independence_tests: bool | None = None,
 ) -> EventStudyResult:
     """Run the single-pair and cross-sectional tests on ``panel`` and pack the result.
 
-    Also used by the benchmark and the simulations (array entry point).
+    Also used by the benchmark and the simulations (array entry point). ``pooled`` and
+    ``independence_tests`` default to ``spec.pooled`` and ``spec.independence_tests``
+    and are passed to :func:`oilimpact.study.crosssection.cross_sectional_tests`.
     """
+    if pooled is None:
+        pooled = spec.pooled
+    if independence_tests is None:
+        independence_tests = spec.independence_tests
     n = panel.n_pairs
     L2 = panel.event_days.size
     ev = np.asarray(panel.ids.get_level_values(0), dtype=object)
@@ -860,7 +891,9 @@ def build_result(
     if confounded is None:
         confounded = np.zeros((n, nw), dtype=bool)
     car["confounded"] = np.asarray(confounded, dtype=bool).reshape(-1)
-    tests = _cross_sectional(panel, windows) if n >= 2 else _empty_tests()
+    tests = (
+        _cross_sectional(panel, windows, pooled, independence_tests) if n >= 2 else _empty_tests()
+    )
     if alignment is None:
         alignment = pd.DataFrame(
             {
@@ -887,9 +920,34 @@ def _empty_tests() -> pd.DataFrame:
     )
 
 
-def _cross_sectional(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
+def _cross_sectional(
+    panel: AbnormalPanel,
+    windows: Sequence[tuple[int, int]],
+    pooled: bool | Literal["auto"] = "auto",
+    independence_tests: bool = False,
+) -> pd.DataFrame:
+    """The cross-sectional tests, under the pooled-test policy of
+    :func:`~oilimpact.study.crosssection.cross_sectional_tests`."""
     try:
         from .crosssection import cross_sectional_tests
     except ImportError:
         return _empty_tests()
-    return cross_sectional_tests(panel, list(windows))
+    params = inspect.signature(cross_sectional_tests).parameters
+    if "pooled" in params and "independence_tests" in params:
+        return cross_sectional_tests(
+            panel, list(windows), pooled=pooled, independence_tests=independence_tests
+        )
+    return cross_sectional_tests(panel, list(windows))  # pragma: no cover - older policy
+
+
+def _with_dates_and_sessions(
+    panel: AbnormalPanel, est_dates: np.ndarray, event_sessions: np.ndarray
+) -> AbnormalPanel:
+    """``panel`` with :attr:`~AbnormalPanel.est_dates` (NaT where the fit has no residual)
+    and :attr:`~AbnormalPanel.event_sessions` set; the fit's cache mark is kept."""
+    dates = np.asarray(est_dates, dtype="datetime64[ns]").copy()
+    dates[np.isnan(panel.est_resid)] = np.datetime64("NaT", "ns")
+    out = replace(panel, est_dates=dates, event_sessions=np.asarray(event_sessions, np.int64))
+    if panel_store(panel).get(MARKET_PE):
+        panel_store(out)[MARKET_PE] = True
+    return out

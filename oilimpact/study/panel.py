@@ -98,6 +98,16 @@ class AbnormalPanel:
         Event-window regressors centred on the same means, 0 on missing event days.
     sxx_inv : ndarray, shape (N, F, F) or None
         Inverse of the centred cross-product matrix ``S_xx``.
+    est_dates : ndarray of datetime64[ns], shape (N, L1) or None
+        Calendar date of each estimation residual (the date of the session whose return
+        it is), NaT where ``est_resid`` is missing. Set by
+        :func:`~oilimpact.study.engine.event_study`; used to match residuals of
+        different pairs by calendar date (the Kolari-Pynnonen correlation).
+    event_sessions : ndarray of int, shape (N, L2) or None
+        Number of sessions of the series' own calendar each event-window return spans
+        (1 normally, 2 when the return spans a session on which the pair has no return,
+        e.g. a missing price), 0 where the window runs outside the data. ``None`` means
+        1 everywhere. See :func:`~oilimpact.study.alignment.sessions_spanned`.
     """
 
     ids: pd.MultiIndex
@@ -115,6 +125,8 @@ class AbnormalPanel:
     design_est: np.ndarray | None = None
     design_evt: np.ndarray | None = None
     sxx_inv: np.ndarray | None = None
+    est_dates: np.ndarray | None = None
+    event_sessions: np.ndarray | None = None
 
     @property
     def n_pairs(self) -> int:

@@ -63,6 +63,11 @@ class StudySpec:
         Studied event ids and series names.
     confounders : tuple of str
         Ids of the other (catalog) events used for cleaning and flagging.
+    pooled : bool or "auto"
+        Whether the pooled (cross-sectional) tests were asked for (``"auto"``: by the
+        policy of :func:`~oilimpact.study.crosssection.cross_sectional_tests`).
+    independence_tests : bool
+        Whether the pooled tests that assume independent pairs were asked for.
     """
 
     model: str
@@ -78,6 +83,8 @@ class StudySpec:
     events: tuple[str, ...] = ()
     series: tuple[str, ...] = ()
     confounders: tuple[str, ...] = ()
+    pooled: bool | Literal["auto"] = "auto"
+    independence_tests: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON-able builtins (tuples become lists)."""

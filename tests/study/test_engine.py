@@ -330,3 +330,22 @@ def test_returns_input_does_not_carry_into_the_first_session():
     res = event_study(late, ev, **kw)
     np.testing.assert_array_equal(res.panel.est_resid, full.panel.est_resid)
     assert res.alignment["spanning_returns"].iloc[0] == 0
+
+
+def test_pooled_options_reach_the_cross_sectional_tests(monkeypatch):
+    import oilimpact.study.crosssection as cs
+
+    seen = {}
+
+    def fake(panel, windows, tests=None, *, pooled="auto", independence_tests=False):
+        seen.update(pooled=pooled, independence_tests=independence_tests, n=panel.n_pairs)
+        return pd.DataFrame({"window": [], "test": [], "statistic": [], "pvalue": [], "n": []})
+
+    monkeypatch.setattr(cs, "cross_sectional_tests", fake)
+    res = event_study(_prices(), ["blockade"], market="sp500", pooled=True,
+                      independence_tests=True)  # fmt: skip
+    assert seen == {"pooled": True, "independence_tests": True, "n": 2}
+    assert res.spec.pooled is True and res.spec.independence_tests is True
+    assert res.spec.to_dict()["pooled"] is True
+    event_study(_prices(), ["blockade"], market="sp500")
+    assert seen["pooled"] == "auto" and seen["independence_tests"] is False
