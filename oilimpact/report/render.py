@@ -208,9 +208,21 @@ def _views(data: BriefData) -> dict[str, Any]:
     ]
     if syn:
         iv_cols.insert(5, Column("true_effect", "True effect", "f1"))
-    views["interventions"] = Table(
-        "interventions", "tbl-interventions", tuple(iv_cols), t["interventions"]
-    )
+    iv = Table("interventions", "tbl-interventions", tuple(iv_cols), t["interventions"])
+    views["interventions"] = iv
+    kinds = t["interventions"].get("kind", pd.Series("volume", index=t["interventions"].index))
+    views["volume_tables"] = [
+        iv.slice(kinds == kind, id=f"tbl-interventions-{kind}", caption=caption)
+        for kind, caption in (
+            ("volume", "Volumes (physical units): level change after the event"),
+            (
+                "value",
+                "Trade values (million USD): price x volume, so a change mixes price and "
+                "quantity; these are not volumes",
+            ),
+        )
+        if (kinds == kind).any()
+    ]
     h = t["health"]
     views["health"] = (
         Table(

@@ -199,3 +199,18 @@ def test_real_brief_lists_henry_hub_maduro_day_once(tmp_path):
     assert hh.iloc[0]["event"] == "maduro_offer + maduro_captured" and hh.iloc[0]["confounded"]
     assert day0["qvalue"].notna().all()
     assert payload["findings"]
+    iv = pd.DataFrame(payload["tables"]["interventions"]).set_index("series")
+    assert (iv.loc[["us_imports_ve_value"], "kind"] == "value").all()  # money, not barrels
+    assert (iv.loc[["ve_crude_production"], "kind"] == "volume").all()
+    page = next((tmp_path / "out").rglob("brief.html")).read_text()
+    assert "Trade values (million USD)" in page and "these are not volumes" in page
+
+
+def test_demo_methods_state_the_coverage_of_this_draw(demo_brief):
+    import re
+
+    text = " ".join(demo_brief.data.methods)
+    m = re.search(r"In this draw (\d+) of (\d+) CAR intervals", text)
+    assert m, text
+    car = demo_brief.data.tables["car"]
+    assert int(m.group(2)) == int(car[["car", "se", "dof"]].notna().all(axis=1).sum())
