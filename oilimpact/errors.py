@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "EmptyDataError",
     "EstimationError",
+    "ImportRefused",
     "InputError",
     "OilImpactError",
     "RateLimitError",
@@ -95,6 +96,21 @@ class StoreError(OilImpactError, OSError):
 
 class InputError(OilImpactError, ValueError):
     """A user-supplied file or argument cannot be parsed (names the file and row)."""
+
+
+class ImportRefused(InputError):
+    """An import was refused because it would damage a stored series (wrong scale,
+    most of the history revised); ``force=True`` / ``--force`` overrides.
+
+    Attributes
+    ----------
+    report : object or None
+        The :class:`oilimpact.revisions.RevisionReport` with the numbers behind it.
+    """
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class ValidationError(OilImpactError, ValueError):

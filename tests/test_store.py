@@ -140,11 +140,13 @@ def test_revision_creates_vintage_and_as_of_returns_old_value(store: Store) -> N
     assert store.load("brent", as_of="2025-01-15").tolist() == [1.0, 2.0]
 
     v = store.vintages("brent")
-    assert list(v.columns) == ["date", "value", "vintage"] and len(v) == 4
+    assert list(v.columns) == ["date", "value", "vintage", "removed"] and len(v) == 4
+    assert not v["removed"].any()
     assert str(v["vintage"].dtype) == "datetime64[ns, UTC]"
     assert store.entry("brent").n_vintages == 2  # type: ignore[union-attr]
     rev = store.revisions("brent")
     assert rev[["previous", "value"]].values.tolist() == [[2.0, 2.5]]
+    assert not rev["removed"].any()
     assert rev["vintage"].tolist() == [T1]
 
 
@@ -180,21 +182,28 @@ def test_unchanged_write_updates_fetched_at_but_not_the_file(store: Store) -> No
     assert log["fetched_at"].tolist() == ["2025-01-10T12:00:00Z", "2025-01-20T12:00:00Z"]
 
 
-def test_out_of_order_fetches_are_placed_at_their_vintage(store: Store) -> None:
+def test_an_older_fetch_committed_later_wins_and_says_so(store: Store) -> None:
     put(store, frame([2.0], ["2025-01-02"]), at=T2, source_id="new")
     r = put(store, frame([1.0], ["2025-01-02"]), at=T0, source_id="old")
-    assert (r.rows_added, r.rows_revised) == (1, 0)  # nothing was known at T0
-    assert store.load("brent").tolist() == [2.0]  # the newest fetch wins
-    assert store.load("brent", as_of=T1).tolist() == [1.0]
+    # commit order, not fetch time: stored 1 us after the newest vintage
+    assert r.vintage == T2 + pd.Timedelta(microseconds=1) and r.fetched_at == T0
+    assert (r.rows_added, r.rows_revised) == (0, 1)
+    assert r.concurrent == (T2,) and "stored after this data was fetched" in r.warnings[0]
+    assert store.load("brent").tolist() == [1.0]  # the later commit wins
+    assert store.load("brent", as_of=T2).tolist() == [2.0]  # the other value stays readable
+    with pytest.raises(StoreError, match="first stored at 2025-01-30"):
+        store.load("brent", as_of=T1)
     entry = store.entry("brent")
-    assert entry is not None and (entry.fetched_at, entry.source_id) == (T2, "new")
+    assert entry is not None and (entry.fetched_at, entry.source_id) == (T2, "old")
+    hist = store.history("brent")
+    assert hist["fetched_at"].tolist() == [T2, T0] and hist["source_id"].tolist() == ["new", "old"]
 
 
-def test_same_vintage_written_twice_last_write_wins(store: Store) -> None:
+def test_same_fetch_time_written_twice_is_two_vintages(store: Store) -> None:
     put(store, frame([1.0], ["2025-01-02"]))
     r = put(store, frame([5.0], ["2025-01-02"]))
-    assert r.rows_revised == 1
-    assert len(store.vintages("brent")) == 1 and store.load("brent").tolist() == [5.0]
+    assert r.rows_revised == 1 and r.concurrent == (T0,)
+    assert len(store.vintages("brent")) == 2 and store.load("brent").tolist() == [5.0]
 
 
 def test_fetched_at_default_and_naive_times_are_utc(store: Store) -> None:
@@ -592,12 +601,107 @@ def test_concurrent_writers_same_and_different_series(store: Store) -> None:
 
     assert store.names() == ["alpha", "beta", "shared"]
     assert_consistent(store)
-    # the newest fetch is writer 2's last write, whatever order the writes landed in
-    np.testing.assert_allclose(store.load("shared").to_numpy(), _expected(rows, 200, writes - 1))
-    assert store.entry("shared").n_vintages == 2 * writes  # type: ignore[union-attr]
-    first_a = store.load("shared", as_of="2025-01-01T00:00:00Z").to_numpy()
-    np.testing.assert_allclose(first_a, _expected(rows, 100, 0))
+    # the last commit wins, whichever writer made it; every write is one vintage
+    hist = store.history("shared")
+    assert len(hist) == 2 * writes and hist["vintage"].is_monotonic_increasing
+    last = hist.iloc[-1]
+    base = 100 if last["fetched_at"].second % 2 == 0 else 200
+    i = int((last["fetched_at"] - pd.Timestamp("2025-01-01", tz="UTC")).total_seconds() // 2)
+    np.testing.assert_allclose(store.load("shared").to_numpy(), _expected(rows, base, i))
+    first = store.load("shared", as_of=hist["vintage"].iloc[0]).to_numpy()
+    assert np.ptp(first - 0.001 * np.arange(rows)) < 1e-6
     for name in ("alpha", "beta"):
         np.testing.assert_allclose(store.load(name).to_numpy(), _expected(rows, 100, writes - 1))
     log = store.log()
     assert len(log) == 4 * writes and set(log["series"]) == {"alpha", "beta", "shared"}
+
+
+# ----------------------------------------------------------------------- history and rollback
+
+
+def test_history_lists_every_vintage_with_provenance(store: Store) -> None:
+    put(store, frame([1.0, 2.0], ["2025-01-02", "2025-01-03"]), source="file",
+        source_id="b.csv", meta={"file_sha256": "ab" * 32, "note": "first import"})  # fmt: skip
+    put(store, frame([2.0], ["2025-01-03"]), at=T1)  # unchanged: no vintage
+    put(store, frame([2.5, 3.0], ["2025-01-03", "2025-01-06"]), at=T2)
+    hist = store.history("brent")
+    assert list(hist.columns) == list(store_mod.HISTORY_COLUMNS)
+    assert hist["vintage"].tolist() == [T0, T2]
+    assert hist["source"].tolist() == ["file", "fred"]
+    assert hist[["rows_added", "rows_revised", "rows_removed"]].values.tolist() == [
+        [2, 0, 0],
+        [1, 1, 0],
+    ]
+    assert hist["file_sha256"].tolist() == ["ab" * 32, None]
+    assert hist["note"].tolist() == ["first import", None]
+    assert str(hist["vintage"].dtype) == "datetime64[ns, UTC]"
+    assert (hist["committed_at"] >= pd.Timestamp("2026-01-01", tz="UTC")).all()
+
+
+def test_rollback_restores_values_and_removes_dates_as_a_new_vintage(store: Store) -> None:
+    put(store, frame([1.0, 2.0], ["2025-01-02", "2025-01-03"]))
+    put(store, frame([20.0, 30.0], ["2025-01-03", "2025-01-06"]), at=T1)
+    before = snapshot(store.root)
+    r = store.rollback("brent")
+    assert (r.rows_added, r.rows_revised, r.rows_removed, r.unchanged) == (0, 1, 1, False)
+    assert_series_equal(store.load("brent"), store.load("brent", as_of=T0))
+    assert store.load("brent").index.strftime("%Y-%m-%d").tolist() == ["2025-01-02", "2025-01-03"]
+    # nothing was deleted: the bad vintage is still readable
+    assert store.load("brent", as_of=T1).tolist() == [1.0, 20.0, 30.0]
+    assert len(store.history("brent")) == 3 and store.history("brent")["source"].iloc[-1] == "rollback"
+    assert snapshot(store.root) != before
+    assert store.entry("brent").rows == 2 and store.entry("brent").last == pd.Timestamp("2025-01-03")
+    rev = store.revisions("brent")
+    assert rev["removed"].tolist() == [False, False, True]
+    assert rev["value"].iloc[:2].tolist() == [20.0, 2.0] and np.isnan(rev["value"].iloc[2])
+    assert store.verify() == []
+    # the rollback can be rolled back; the removed date comes back as an addition
+    r2 = store.rollback("brent")
+    assert (r2.rows_added, r2.rows_revised, r2.rows_removed) == (1, 1, 0)
+    assert store.load("brent").tolist() == [1.0, 20.0, 30.0]
+    # rolling back to the current state changes nothing
+    assert store.rollback("brent", to=store.history("brent")["vintage"].iloc[-1]).unchanged
+
+
+def test_a_write_after_a_removal_adds_the_date_again(store: Store) -> None:
+    put(store, frame([1.0], ["2025-01-02"]))
+    put(store, frame([2.0], ["2025-01-03"]), at=T1)
+    store.rollback("brent", to=T0)
+    assert store.load("brent").tolist() == [1.0]
+    r = put(store, frame([2.0], ["2025-01-03"]), at=pd.Timestamp.now(tz="UTC"))
+    assert (r.rows_added, r.rows_revised) == (1, 0)
+    assert store.load("brent").tolist() == [1.0, 2.0]
+    assert store.history("brent")["rows_added"].tolist() == [1, 1, 0, 1]
+
+
+def test_rollback_errors_name_the_valid_vintages(store: Store) -> None:
+    with pytest.raises(StoreError, match="not in the store"):
+        store.rollback("brent")
+    put(store, frame([1.0], ["2025-01-02"]))
+    with pytest.raises(StoreError, match="single vintage.*nothing to roll back"):
+        store.rollback("brent")
+    put(store, frame([2.0], ["2025-01-02"]), at=T1)
+    with pytest.raises(StoreError, match=r"no vintage 2025-01-15T00:00:00Z; its vintages: "
+                       r"2025-01-10T12:00:00Z, 2025-01-20T12:00:00Z"):  # fmt: skip
+        store.rollback("brent", to="2025-01-15")
+
+
+def test_schema_1_files_without_removals_or_history_still_load(store: Store) -> None:
+    """A store written before the ``removed`` column: loads, history from the log."""
+    put(store, frame([1.0, 2.0], ["2025-01-02", "2025-01-03"]))
+    entry = store.entry("brent")
+    assert entry is not None
+    path = store.series_dir / entry.file
+    import pyarrow.parquet as pq
+
+    old = pq.read_table(path).select(["date", "value", "vintage"]).replace_schema_metadata({})
+    pq.write_table(old, path)
+    doc = json.loads(store.manifest_path.read_text())
+    doc["series"]["brent"]["checksum"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    doc["series"]["brent"]["schema_version"] = 1
+    store.manifest_path.write_text(json.dumps(doc))
+    assert store.load("brent").tolist() == [1.0, 2.0]
+    hist = store.history("brent")
+    assert hist["source"].tolist() == ["fred"] and hist["rows_added"].tolist() == [2]
+    r = put(store, frame([3.0], ["2025-01-02"]), at=T1)
+    assert r.rows_revised == 1 and store.history("brent")["source"].tolist() == ["fred", "fred"]
