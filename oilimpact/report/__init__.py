@@ -4,7 +4,9 @@ Pure: nothing here touches the network or the store. :mod:`oilimpact.api` loads 
 frames and calls :func:`compute_brief` then :func:`write_brief`.
 """
 
-from .brief import BriefData, BriefOptions, BriefPaths, compute_brief, render_brief, write_brief
+from .brief import compute_brief
+from .model import BriefData, BriefOptions
+from .render import BriefPaths, render_brief, results_dict, write_brief
 
 __all__ = [
     "BriefData",
@@ -12,5 +14,6 @@ __all__ = [
     "BriefPaths",
     "compute_brief",
     "render_brief",
+    "results_dict",
     "write_brief",
 ]

@@ -1,6 +1,6 @@
 """Rendering and writing the weekly brief: HTML (Jinja2, autoescape), JSON and CSV.
 
-:func:`render_brief` is pure: the same :class:`~oilimpact.report.brief.BriefData` and
+:func:`render_brief` is pure: the same :class:`~oilimpact.report.model.BriefData` and
 ``generated_at`` give byte-identical HTML (deterministic figure ids, no clock). The page
 is self-contained: plotly.js is inlined once in the head, each figure is a ``<div>`` with
 its data, there is no request to any other host. :func:`write_brief` writes the page,
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .brief import BriefData, _label
+from .model import BriefData, _label
 from .tables import Column, Table
 from .tables import jsonable as _jsonable
 

@@ -1,0 +1,202 @@
+"""What the weekly brief holds: its options, its computed data, and display labels.
+
+Shared by :mod:`oilimpact.report.brief` (which computes a :class:`BriefData`) and
+:mod:`oilimpact.report.render` (which turns one into HTML, JSON and CSV), so neither
+imports the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..events import EventCatalog
+from ..series import SeriesRegistry
+from ..study.engine import DEFAULT_EVENT_WINDOWS
+from ..study.intervention_result import InterventionResult
+from ..study.result import EventStudyResult
+from .tables import jsonable as _jsonable
+
+__all__ = ["LABELS", "SPREAD", "BriefData", "BriefOptions", "label"]
+
+#: Name of the Brent-WTI spread in the brief's tables.
+SPREAD = "brent_wti"
+
+#: Display labels and units of the series the brief knows by name.
+LABELS: dict[str, tuple[str, str]] = {
+    "brent": ("Brent", "USD/bbl"),
+    "wti": ("WTI", "USD/bbl"),
+    SPREAD: ("Brent-WTI spread", "USD/bbl"),
+    "henry_hub": ("Henry Hub gas", "USD/MMBtu"),
+    "vix": ("VIX", "points"),
+    "sp500": ("S&P 500", "index"),
+    "xle": ("XLE energy ETF", "USD"),
+    "cvx": ("Chevron (CVX)", "USD"),
+    "fro": ("Frontline (FRO)", "USD"),
+    "dht": ("DHT Holdings (DHT)", "USD"),
+    "insw": ("Intl Seaways (INSW)", "USD"),
+    "tnk": ("Teekay Tankers (TNK)", "USD"),
+    "vlo": ("Valero (VLO)", "USD"),
+    "mpc": ("Marathon Petroleum (MPC)", "USD"),
+    "pbf": ("PBF Energy (PBF)", "USD"),
+    "us_imports_ve_weekly": ("US crude imports from Venezuela, weekly", "kb/d"),
+    "us_imports_ve_monthly": ("US crude imports from Venezuela, monthly", "kb/d"),
+    "ve_crude_production": ("Venezuela crude production", "kb/d"),
+    "ve_liquids_production": ("Venezuela liquids production", "kb/d"),
+    "us_imports_ve_value": ("US imports from Venezuela, value (CIF)", "million USD"),
+    "us_exports_ve_value": ("US exports to Venezuela, value (FOB)", "million USD"),
+}
+
+#: Energy equities and tanker owners shown and studied.
+_EQUITIES = ("xle", "cvx", "fro", "dht", "insw", "tnk", "vlo", "mpc", "pbf")
+_HEADLINE = ("brent", "wti", SPREAD, "henry_hub", "vix", "sp500", *_EQUITIES)
+_STUDY = ("brent", "wti", SPREAD, "henry_hub", *_EQUITIES)
+
+
+@dataclass(frozen=True, slots=True)
+class BriefOptions:
+    """What the brief estimates; every field is reported in the methods section.
+
+    Attributes
+    ----------
+    lookback_days : int
+        Catalog events dated within this many calendar days before ``as_of`` are studied.
+    market : str
+        Market series of the market model (a column of ``prices``).
+    model : str
+        Normal-return model of :func:`oilimpact.study.engine.event_study`.
+    estimation_window, event_windows
+        Relative trading days (inclusive).
+    conventions : {"textbook", "estudy2"}
+    alpha : float
+        1 - level of the bands and intervals.
+    headline_series, study_series : tuple of str
+        Series shown in the headline and studied (absent ones are skipped).
+    focus_events : tuple of str
+        Events shown expanded, with CAR-path charts.
+    chart_series : tuple of str
+        Series in each CAR-path chart.
+    intervention_events : tuple of str
+        Events whose volume effects are estimated.
+    intervention_model : {"segmented", "sarimax"}
+    intervention_start : {"containing", "next"}
+        The effect starts in the period containing the event or the next (first full) one.
+    intervention_slope : bool
+        Also estimate a change of slope (needs several post-event periods).
+    max_placebos : int
+        Cap on the placebo refits of each intervention fit.
+    intervention_pre_periods : mapping of frequency to int
+        Pre-event periods each intervention fit uses (one linear trend over decades of
+        structural breaks fits badly, so the window is finite: 60 months, 156 weeks).
+    sparkline_points : int
+        Observations per sparkline.
+    multitest : {"fdr_bh", "holm", "none"}
+        Adjustment of the ``qvalue`` columns. The family of the CAR table is every CAR
+        t test of the brief (all events, series and windows); the family of the day-0
+        table is its rows (one per series and day 0, shared days counted once).
+        Default Benjamini-Hochberg: the brief scans many tests for the few that matter,
+        so the false discovery rate is the error worth controlling.
+    findings_series : tuple of str
+        Price series of the Key findings box (with every volume series).
+    """
+
+    lookback_days: int = 200
+    market: str = "sp500"
+    model: str = "market"
+    estimation_window: tuple[int, int] = (-250, -11)
+    event_windows: tuple[tuple[int, int], ...] = DEFAULT_EVENT_WINDOWS
+    conventions: str = "textbook"
+    alpha: float = 0.05
+    headline_series: tuple[str, ...] = _HEADLINE
+    study_series: tuple[str, ...] = _STUDY
+    focus_events: tuple[str, ...] = ("blockade", "maduro_captured", "fto_announced", "fto_effective")
+    chart_series: tuple[str, ...] = ("brent", "wti", SPREAD, "xle", "fro", "vlo")
+    intervention_pre_periods: tuple[tuple[str, int], ...] = (("monthly", 60), ("weekly", 156))
+    intervention_events: tuple[str, ...] = ("blockade",)
+    intervention_model: str = "segmented"
+    intervention_start: str = "next"
+    intervention_slope: bool = False
+    max_placebos: int = 60
+    sparkline_points: int = 66
+    multitest: str = "fdr_bh"
+    findings_series: tuple[str, ...] = ("brent", "wti", SPREAD)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (tuples become lists)."""
+        return {k: _jsonable(getattr(self, k)) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BriefData:
+    """Everything the weekly brief shows, computed (no HTML yet).
+
+    Attributes
+    ----------
+    as_of : datetime.date
+        Data cut-off: no observation after it was used.
+    week : str
+        ISO week of ``as_of`` (``"2026-W02"``): the output folder name.
+    week_ago : datetime.date
+        ``as_of`` minus 7 days: the reference of the headline changes.
+    synthetic : bool
+        The data are synthetic (every section carries a banner).
+    options : BriefOptions
+    events : EventCatalog
+        The studied events.
+    tables : dict of str to pandas.DataFrame
+        Every named table at full precision (``headline``, ``events``, ``car``,
+        ``abnormal``, ``abnormal0``, ``car_paths``, ``alignment``, ``interventions``,
+        ``counterfactual``, ``sparklines``, ``health``).
+    studies : tuple of EventStudyResult
+        The event-study results (one, or one per event or pair after a failure).
+    interventions : dict of str to InterventionResult
+        Intervention fit per volume series.
+    sparks : dict of str to pandas.Series
+        The sparkline data (last ``sparkline_points`` observations per series).
+    notices : tuple of str
+        What could not be computed and why (shown at the top of the page).
+    methods : tuple of str
+        The methods-and-caveats paragraphs, generated from the specs used.
+    true_effects : dict
+        The injected effects of synthetic data (empty otherwise).
+    """
+
+    as_of: dt.date
+    week: str
+    week_ago: dt.date
+    synthetic: bool
+    options: BriefOptions
+    events: EventCatalog
+    tables: dict[str, pd.DataFrame]
+    studies: tuple[EventStudyResult, ...]
+    interventions: dict[str, InterventionResult]
+    sparks: dict[str, pd.Series]
+    notices: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    true_effects: Mapping[str, Any] = field(default_factory=dict)
+    has_health: bool = False
+
+    def study_for(self, event: str, series: str) -> EventStudyResult | None:
+        """The result holding the (event, series) pair, or None."""
+        for res in self.studies:
+            ids = res.panel.ids
+            if ((ids.get_level_values(0) == event) & (ids.get_level_values(1) == series)).any():
+                return res
+        return None
+
+
+
+def label(name: str, registry: SeriesRegistry | None = None) -> str:
+    """Display label: the brief's own, else the registry description, else the id."""
+    if name in LABELS:
+        return LABELS[name][0]
+    if registry is not None and name in registry and registry[name].description:
+        return registry[name].description
+    return name
+
+
+_label = label  # the brief's modules use the short private name
