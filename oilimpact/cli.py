@@ -1,42 +1,109 @@
 """The ``oilimpact`` command line: a thin Typer app over :mod:`oilimpact.api`.
 
-Each command parses its options, calls one library function, prints a rich table (or
-JSON with ``--json``) and exits. Errors print one line on stderr (plus the validation
-table when there is one) and exit non-zero; a traceback is a bug.
+Each command parses its options, calls one library function, prints the result and
+exits:
+
+* tables go to stdout: a rich table on a terminal, a plain full-width table in a pipe or
+  a file (``oilimpact status | cat`` keeps whole header words), or ``--format
+  tsv|csv|json`` (``--json`` is short for ``--format json``). JSON timestamps are ISO 8601.
+* progress (a spinner or a bar) and a one-line summary go to stderr, the progress only
+  when stderr is a terminal, so a pipe receives data and nothing else.
+* errors print one line on stderr (plus the validation table when there is one) and exit
+  2; a command whose work failed (a fetch, a stale series, a failed validation) exits 1.
+  A traceback is a bug: :func:`main` reports it in one line and exits 70.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from .errors import OilImpactError, ValidationError
+from .errors import InputError, OilImpactError, ValidationError
+
+__all__ = ["app", "main"]
+
+
+def _reflow(doc: str) -> str:
+    """Help text with prose paragraphs on one line each, so the help reflows to any width.
+
+    Docstrings are hard-wrapped at 100 columns; rich keeps single line breaks, so they
+    would be wrapped twice (ragged). Prose lines of a paragraph are joined; a paragraph
+    whose lines are indented (examples) keeps its line breaks.
+    """
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    out = []
+    for para in paragraphs:
+        lines = para.split("\n")
+        if any(line.startswith(" ") for line in lines):
+            out.append(para)
+        else:
+            out.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(out)
+
 
 app = typer.Typer(
     name="oilimpact",
-    help=(
-        "Energy-market and sanctions impact analytics.\n\n"
-        "Typical session:\n\n"
-        "  oilimpact import ../shared/data/real/eia_brent_spot_daily.csv --series brent\n\n"
-        "  oilimpact fetch brent wti sp500        (needs network; EIA needs EIA_API_KEY)\n\n"
-        "  oilimpact status\n\n"
-        "  oilimpact study brent wti --event blockade --event fto_announced\n\n"
-        "  oilimpact brief --demo                 (offline, synthetic data)\n\n"
-        "The store lives in --data-dir, else $OILIMPACT_DATA_DIR, else ./data."
+    help=_reflow(
+        """
+        Energy-market and sanctions impact analytics: a validated local store of prices
+        and volumes, event studies, intervention analysis and a weekly brief.
+
+        Typical session (offline with the shipped files):
+
+          oilimpact import eia_brent_spot_daily.csv --series brent
+          oilimpact status
+          oilimpact study brent wti --event blockade --window 0,1
+          oilimpact intervention ve_crude_production --event blockade
+          oilimpact brief --as-of 2026-01-09
+          oilimpact brief --demo
+
+        With network: oilimpact fetch brent wti sp500 (EIA needs EIA_API_KEY).
+
+        The store lives in --data-dir, else $OILIMPACT_DATA_DIR, else ./data. --as-of D
+        means "what was known at D" everywhere; --vintage reads the store as it was at a
+        time. Tables are plain text in a pipe; --format tsv|csv|json for machines.
+        Errors exit 2, failed work (fetch, stale data, validation) exits 1.
+        """
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def command(name: str) -> Any:
+    """Register a command whose help is its reflowed docstring."""
+
+    def register(fn: Any) -> Any:
+        return app.command(name, help=_reflow(fn.__doc__ or ""))(fn)
+
+    return register
+
+
+class OutputFormat(StrEnum):
+    """How a table is printed."""
+
+    table = "table"
+    tsv = "tsv"
+    csv = "csv"
+    json = "json"
+
 
 DataDir = Annotated[
     Path | None,
@@ -46,79 +113,368 @@ DataDir = Annotated[
         show_default=False,
     ),
 ]
-AsJson = Annotated[
-    bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")
+AsJson = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+Format = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        help="table (rich on a terminal, plain full-width text in a pipe), tsv, csv or json. "
+        "Default: table.",
+        show_default=False,
+    ),
 ]
-Registry = Annotated[Path | None, typer.Option(help="Extra series TOML file.")]
+Registry = Annotated[
+    Path | None,
+    typer.Option(help="Extra series TOML file (adds to the packaged registry). Default: none."),
+]
+Catalog = Annotated[
+    Path | None, typer.Option(help="Extra events TOML file (adds or overrides events).")
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help=(
+            "What was known at this date (YYYY-MM-DD): data cut at it, each series' "
+            "publication lag applied, the store read as of then. Default: everything stored."
+        ),
+        show_default=False,
+    ),
+]
+Vintage = Annotated[
+    str | None,
+    typer.Option(
+        "--vintage",
+        help=(
+            "Pure store time (ISO 8601, UTC when no offset): values as stored at that "
+            "moment, no cut and no lags. Default: the latest."
+        ),
+        show_default=False,
+    ),
+]
+End = Annotated[
+    str | None,
+    typer.Option(
+        "--end", help="Last observation date to use (YYYY-MM-DD). Default: no cut.",
+        show_default=False,
+    ),
+]  # fmt: skip
+EventIds = Annotated[
+    list[str] | None,
+    typer.Option("--event", "-e", help="Catalog event id, repeatable (see `oilimpact events`)."),
+]
+EventDates = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--event-date",
+        help=(
+            "Ad-hoc event NAME=YYYY-MM-DD (time unknown) or NAME=YYYY-MM-DDTHH:MM+ZZ:ZZ "
+            "(a known time with its UTC offset), repeatable."
+        ),
+        show_default=False,
+    ),
+]
 
 
-def _fail(exc: OilImpactError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+# ---- errors -------------------------------------------------------------------------
+
+
+def _fail(exc: OilImpactError) -> NoReturn:
+    """One line on stderr (plus the validation table), exit 2."""
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
     if isinstance(exc, ValidationError) and exc.failures is not None and len(exc.failures):
-        err.print(_table(exc.failures.head(20), title="validation failures"))
+        _print_table(exc.failures.head(20), title="validation failures", console=err, titled=True)
     raise typer.Exit(code=2)
 
 
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn an :class:`OilImpactError` raised inside the block into :func:`_fail`."""
+    try:
+        yield
+    except OilImpactError as exc:
+        _fail(exc)
+
+
+def _input_error(message: str) -> NoReturn:
+    _fail(InputError(message))
+
+
+def _date_opt(value: str | None, flag: str) -> str | None:
+    """``value`` unchanged when it reads as a date or time, else an InputError naming ``flag``."""
+    import pandas as pd
+
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        stamp = None
+    if stamp is None or pd.isna(stamp):
+        _input_error(
+            f"{flag}: cannot read {value!r} as a date; use YYYY-MM-DD "
+            "(or ISO 8601 with a time and UTC offset, e.g. 2026-01-09T18:00+00:00)"
+        )
+    return value
+
+
+def _window(text: str, flag: str) -> tuple[int, int]:
+    lo, sep, hi = text.strip("[]() ").partition(",")
+    try:
+        pair = (int(lo), int(hi))
+    except ValueError:
+        _input_error(f"{flag} expects LO,HI trading days such as 0,5 or -1,1; got {text!r}")
+    if not sep or pair[0] > pair[1]:
+        _input_error(f"{flag} expects LO,HI with LO <= HI (e.g. -1,1); got {text!r}")
+    return pair
+
+
+_EVENT_DATE = re.compile(
+    r"^(?P<name>[^=]+)=(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<offset>Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def _event_dates(items: list[str] | None, catalog: Any) -> list[Any]:
+    """Ad-hoc :class:`~oilimpact.events.Event` objects from ``NAME=DATE[THH:MM+ZZ:ZZ]``."""
+    import pandas as pd
+
+    from .events import Event
+
+    events = []
+    for item in items or []:
+        m = _EVENT_DATE.match(item.strip())
+        if m is None:
+            _input_error(
+                f"--event-date expects NAME=YYYY-MM-DD or NAME=YYYY-MM-DDTHH:MM+ZZ:ZZ, got {item!r}"
+            )
+        name = m["name"].strip()
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            _input_error(
+                f"--event-date {item!r}: the name must be lower-case letters, digits and "
+                "underscores (e.g. my_event)"
+            )
+        if name in catalog:
+            _input_error(
+                f"--event-date {item!r}: {name!r} is already a catalog event "
+                f"({catalog[name].date}); use --event {name} or choose another name"
+            )
+        if m["time"] and not m["offset"]:
+            _input_error(
+                f"--event-date {item!r}: a time of day needs its UTC offset, "
+                f"e.g. {name}={m['date']}T{m['time']}-05:00"
+            )
+        text = m["date"] + (f"T{m['time']}{m['offset']}" if m["time"] else "")
+        try:
+            stamp = pd.Timestamp(text)
+        except (ValueError, TypeError, OverflowError):
+            _input_error(f"--event-date {item!r}: {text!r} is not a valid date or time")
+        with _errors():
+            if m["time"]:
+                events.append(Event(name, name, "user", stamp, True, "command line"))
+            else:
+                events.append(Event.on_date(name, name, "user", m["date"], source="command line"))
+    return events
+
+
+def _events(ids: list[str] | None, dates: list[str] | None, catalog: Any, default: list[str]):
+    """Catalog events by id plus ad-hoc ones; ``default`` ids when neither is given."""
+    adhoc = _event_dates(dates, catalog)
+    chosen = list(ids or ([] if adhoc else default))
+    with _errors():
+        return [catalog[e] for e in chosen] + adhoc
+
+
+# ---- output -------------------------------------------------------------------------
+
+
+def _fmt_of(fmt: OutputFormat | None, as_json: bool) -> OutputFormat:
+    if as_json:
+        if fmt not in (None, OutputFormat.json):
+            _input_error(f"--json conflicts with --format {fmt.value}")
+        return OutputFormat.json
+    return fmt or OutputFormat.table
+
+
 def _cell(value: Any) -> str:
+    """Text of one table cell (full precision dates, 6 significant digits)."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (str, bytes, list, tuple, dict))
+                         and pd.api.types.is_scalar(value) and pd.isna(value)):  # fmt: skip
+        return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.6g}"
+    if isinstance(value, pd.Timestamp):
+        plain = value.tz is None and value == value.normalize()
+        return value.date().isoformat() if plain else value.isoformat()
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    return "" if value is None else str(value)
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return f"[{value[0]:+d},{value[1]:+d}]"  # an event window, as the summaries write it
+    return str(value).replace("\n", " ")
 
 
-def _table(frame: Any, title: str | None = None) -> Table:
-    table = Table(title=title, show_lines=False)
+def _plain_table(frame: Any) -> str:
+    """Columns padded to their widest cell, two spaces apart, a dashed rule: no wrapping."""
+    import pandas as pd
+
+    heads = [str(c) for c in frame.columns]
+    cells = [[_cell(v) for v in frame[c]] for c in frame.columns]
+    widths = [max([len(h), *(len(v) for v in col)]) for h, col in zip(heads, cells, strict=True)]
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in frame.columns
+    ]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    rows = [line(heads), line(["-" * w for w in widths])]
+    rows += [line([col[i] for col in cells]) for i in range(len(frame))]
+    return "\n".join(rows) + "\n"
+
+
+def _print_table(
+    frame: Any, *, title: str | None = None, console: Console = out, titled: bool = False
+) -> None:
+    """A rich table on a terminal, else a plain full-width one (header words kept whole).
+
+    The plain table has no title line (data only) unless ``titled``.
+    """
+    if not console.is_terminal:
+        console.file.write((f"{title}:\n" if titled and title else "") + _plain_table(frame))
+        return
+    table = Table(title=title)
     for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
+        table.add_column(str(col), overflow="fold", min_width=len(str(col)))
     for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    return table
+        table.add_row(*(escape(_cell(v)) for v in row))
+    console.print(table)
 
 
-def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=_cell, sort_keys=True) + "\n")
+_TIME_COLUMNS = ("fetched_at", "committed_at", "vintage", "written_at", "generated_at")
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-able scalar: dates as ISO strings, NaN/NaT as None, numpy scalars as Python."""
+    """A JSON-able scalar: dates and times ISO 8601, NaN/NaT None, numpy scalars as Python."""
     import pandas as pd
 
     if value is None or (
-        not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)
+        not isinstance(value, (str, bytes, list, tuple, dict))
+        and pd.api.types.is_scalar(value)
+        and pd.isna(value)
     ):
         return None
     if isinstance(value, pd.Timestamp):
-        return (
-            value.date().isoformat()
-            if value == value.normalize() and value.tz is None
-            else value.isoformat()
-        )
+        plain = value.tz is None and value == value.normalize()
+        return value.date().isoformat() if plain else value.isoformat()
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
     if hasattr(value, "item"):
         return value.item()
     return value
 
 
-def _frame_json(frame: Any) -> list[dict[str, Any]]:
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-@app.command("series")
-def series_cmd(
-    registry: Registry = None,
-    as_json: AsJson = False,
-) -> None:
-    """List the registered series, their units and sources (preferred first)."""
+def _iso_time(value: Any) -> Any:
+    """A time column's value as ISO 8601 (``"2026-01-09 12:00 UTC"`` -> ``...T12:00:00+00:00``)."""
     import pandas as pd
 
+    if isinstance(value, str) and value:
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            return value
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        return stamp.isoformat()
+    return _plain(value)
+
+
+def _frame_json(frame: Any) -> list[dict[str, Any]]:
+    records = []
+    for row in frame.to_dict(orient="records"):
+        records.append(
+            {str(k): (_iso_time(v) if k in _TIME_COLUMNS else _plain(v)) for k, v in row.items()}
+        )
+    return records
+
+
+def _json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=_plain, sort_keys=True) + "\n")
+
+
+def _emit(frame: Any, fmt: OutputFormat, *, title: str, empty: str | None = None) -> None:
+    """Print ``frame`` in ``fmt``; ``empty`` (a sentence) instead of an empty table."""
+    if fmt is OutputFormat.json:
+        _json(_frame_json(frame))
+    elif fmt in (OutputFormat.csv, OutputFormat.tsv):
+        text = frame.map(_cell) if len(frame) else frame
+        sys.stdout.write(
+            text.to_csv(index=False, sep="\t" if fmt is OutputFormat.tsv else ",",
+                        lineterminator="\n")
+        )  # fmt: skip
+    elif len(frame) == 0 and empty:
+        out.print(escape(empty))
+    else:
+        _print_table(frame, title=title)
+
+
+def _summary(text: str) -> None:
+    """The one-line summary every command ends with (stderr, so pipes get only data)."""
+    err.print(escape(text), style="dim" if err.is_terminal else None)
+
+
+@contextmanager
+def _working(text: str) -> Iterator[None]:
+    """A spinner on stderr while a slow step runs, only when stderr is a terminal."""
+    if err.is_terminal:
+        with err.status(escape(text)):
+            yield
+    else:
+        yield
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _seconds(t0: float) -> str:
+    return f"{time.perf_counter() - t0:.1f} s"
+
+
+# ---- data commands ------------------------------------------------------------------
+
+
+@command("series")
+def series_cmd(
+    registry: Registry = None,
+    fmt: Format = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the registered series: unit, frequency, close, sources (preferred first).
+
+    Example:
+
+      oilimpact series --format tsv | cut -f1,4
+    """
+    import pandas as pd
+
+    from . import api
+
+    fmt = _fmt_of(fmt, as_json)
     from .series import default_registry
 
-    try:
+    with _errors():
         reg = default_registry().with_file(registry) if registry else default_registry()
-    except OilImpactError as exc:
-        _fail(exc)
     frame = pd.DataFrame(
         [
             {
@@ -132,13 +488,13 @@ def series_cmd(
             for s in reg.values()
         ]
     )
-    if as_json:
-        _json(_frame_json(frame))
-    else:
-        out.print(_table(frame, title="registered series"))
+    _emit(frame, fmt, title="registered series")
+    _summary(
+        f"series: {len(frame)} registered, {len(api.fetchable_series(reg))} with a network source"
+    )
 
 
-@app.command("import")
+@command("import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="CSV file to import.", show_default=False)],
     series: Annotated[
@@ -175,14 +531,13 @@ def import_cmd(
     Examples:
 
       oilimpact import eia_wti_spot_daily.csv --series wti
-
       oilimpact import fred_SP500.csv --series sp500
+      oilimpact import prod.csv --series ve_crude_production \\
+          --filter eia_product_id=57
+      oilimpact import kpler.csv --series ve_exports_kpler --preset kpler
 
-      oilimpact import production.csv --series ve_crude_production --filter eia_product_id=57
-
-      oilimpact import kpler.csv --series ve_exports_kpler --format tanker --preset kpler
-
-    A file that fails to parse or validate changes nothing in the store.
+    The format is detected from the header (--format auto). A file that fails to parse
+    or validate changes nothing in the store.
     """
     from . import api
 
@@ -190,9 +545,9 @@ def import_cmd(
     for item in filter_ or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            _fail(OilImpactError(f"--filter expects KEY=VALUE, got {item!r}"))
+            _input_error(f"--filter expects KEY=VALUE, got {item!r}")
         filters[key] = value
-    try:
+    with _errors(), _working(f"importing {file}"):
         res = api.import_file(
             file,
             name=series,
@@ -206,227 +561,318 @@ def import_cmd(
             data_dir=data_dir,
             registry=registry,
         )
-    except OilImpactError as exc:
-        _fail(exc)
     if as_json:
-        _json({k: getattr(res, k) for k in res.__slots__})
-        return
-    out.print(
-        f"{res.status} [bold]{res.name}[/] from {res.path} ({res.format}): {res.rows} rows "
-        f"{res.first} .. {res.last}; {res.rows_added} added, {res.rows_revised} revised",
-        highlight=False,
-    )
+        _json({k: _plain(getattr(res, k)) for k in res.__slots__})
     for warning in res.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    line = (
+        f"{res.status} {res.name} from {res.path} ({res.format}): {res.rows} rows "
+        f"{res.first} .. {res.last}; {res.rows_added} added, {res.rows_revised} revised"
+    )
+    if as_json:
+        _summary(line)
+    else:
+        out.print(escape(line))
 
 
-@app.command("fetch")
+def _reason(message: str, provider: str) -> str:
+    """The first sentence of a provider's error, without the provider prefix, <= 160 chars."""
+    text = re.sub(rf"^{re.escape(provider)}:\s*", "", message.strip())
+    first = re.split(r"(?<=[.;])\s+(?=[A-Z`])", text, maxsplit=1)[0].rstrip(".;")
+    return first if len(first) <= 160 else first[:157] + "..."
+
+
+_ATTEMPT = re.compile(r"^(?P<provider>[a-z_]+):[^:]*: (?P<kind>[^:]+): (?P<msg>.*)$", re.S)
+
+
+def _failure_lines(outcomes: list[Any]) -> list[str]:
+    """One line per failed provider (series it failed for, the first reason) + skipped."""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    skipped = []
+    for o in outcomes:
+        if o.status == "skipped":
+            skipped.append(o.name)
+            continue
+        if o.status != "failed":
+            continue
+        attempts = list(o.attempts) or [f"other:-: error: {o.error or 'failed'}"]
+        for attempt in attempts:
+            m = _ATTEMPT.match(attempt)
+            provider, reason = (
+                (m["provider"], _reason(m["msg"], m["provider"]))
+                if m
+                else ("other", _reason(attempt, ""))
+            )
+            if m and m["kind"] == "no key":
+                reason = f"no key ({_reason(m['msg'], provider)})"
+            names, reasons = groups.setdefault(provider, ([], []))
+            if o.name not in names:
+                names.append(o.name)
+            reasons.append(reason)
+    lines = []
+    for provider, (names, reasons) in groups.items():
+        listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        other = len(set(reasons)) - 1
+        extra = f" (+{other} other message(s): --verbose)" if other > 0 else ""
+        lines.append(f"{provider}: failed for {len(names)} series ({listed}): {reasons[0]}{extra}")
+    if skipped:
+        lines.append(
+            f"skipped (no network source): {', '.join(skipped)}; load them with "
+            "`oilimpact import FILE --series NAME`"
+        )
+    return lines
+
+
+@command("fetch")
 def fetch_cmd(
     series: Annotated[
-        list[str] | None, typer.Argument(help="Series to fetch (default: every fetchable series).")
+        list[str] | None,
+        typer.Argument(help="Series to fetch. Default: every series with a network source."),
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="First date (YYYY-MM-DD); default: incremental.")
+        str | None, typer.Option(help="First date (YYYY-MM-DD). Default: incremental refresh.")
     ] = None,
-    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last date (YYYY-MM-DD). Default: the latest.")
+    ] = None,
     full: Annotated[
         bool, typer.Option(help="Refetch the whole history instead of an incremental refresh.")
     ] = False,
     provider: Annotated[
-        list[str] | None, typer.Option(help="Only use these providers (fred, eia, yahoo).")
+        list[str] | None,
+        typer.Option(help="Only use these providers (fred, eia, yahoo). Default: all."),
     ] = None,
     offline: Annotated[
-        bool, typer.Option(help="Do not touch the network; just report the store.")
+        bool, typer.Option(help="Do not touch the network; just show the store.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print every failed attempt in full.")
     ] = False,
     registry: Registry = None,
     data_dir: DataDir = None,
+    fmt: Format = None,
     as_json: AsJson = False,
 ) -> None:
     """Fetch series from FRED, EIA (needs EIA_API_KEY) and Yahoo into the store.
 
-    Each series tries its sources in registry order; every fetch is validated before
-    it is stored, and a failed fetch never replaces stored data. Exits 1 when any
-    series failed. Without network, use --offline or `oilimpact import FILE`.
+    Examples:
+
+      oilimpact fetch brent wti sp500
+      oilimpact fetch --provider fred --start 2025-01-01
+
+    Each series tries its sources in registry order; every fetch is validated before it
+    is stored, and a failed fetch never replaces stored data. Failures print one line per
+    provider (--verbose: every attempt) and the command exits 1. Without network, work from
+    the store (--offline shows it) or load files with `oilimpact import FILE`.
     """
+    import pandas as pd
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from . import api
 
+    fmt = _fmt_of(fmt, as_json)
     if offline:
         err.print("offline: nothing fetched; showing the store.")
-        status_cmd(data_dir=data_dir, as_json=as_json, registry=registry)
+        status_cmd(data_dir=data_dir, fmt=fmt, registry=registry)
         return
-    try:
+    start, end = _date_opt(start, "--start"), _date_opt(end, "--end")
+    t0 = time.perf_counter()
+    with _errors():
         names = list(series) if series else api.fetchable_series(registry)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=err, transient=True, disable=as_json,
+            TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
         ) as progress:  # fmt: skip
             task = progress.add_task("fetching", total=len(names))
 
             def step(name: str, outcome: api.FetchOutcome) -> None:
-                progress.update(task, advance=1, description=f"fetched {name}: {outcome.status}")
+                progress.update(task, advance=1, description=f"{name}: {outcome.status}")
 
             outcomes = api.fetch(
                 names, data_dir=data_dir, start=start, end=end, full=full,
                 providers=provider, registry=registry, on_progress=step,
             )  # fmt: skip
-    except OilImpactError as exc:
-        _fail(exc)
-    import pandas as pd
-
     frame = pd.DataFrame(
         [
             {
-                "series": o.name, "status": o.status, "source": o.source, "rows": o.rows,
+                "series": o.name, "status": o.status, "source": o.source or "", "rows": o.rows,
                 "added": o.rows_added, "revised": o.rows_revised, "error": o.error or "",
                 "warnings": "; ".join(o.warnings),
             }
             for o in outcomes
-        ]
+        ],
+        columns=["series", "status", "source", "rows", "added", "revised", "error", "warnings"],
     )  # fmt: skip
-    if as_json:
-        _json(_frame_json(frame))
+    if fmt is OutputFormat.table:
+        done = frame[~frame["status"].isin(["failed", "skipped"])]
+        if len(done):
+            _print_table(done.drop(columns=["error", "warnings"]), title="fetch")
+        for o in outcomes:
+            for warning in o.warnings if o.status in ("stored", "unchanged") else ():
+                err.print(f"[yellow]warning:[/] {escape(o.name)}: {escape(warning)}")
     else:
-        out.print(_table(frame.drop(columns=["error", "warnings"]), title="fetch"))
+        _emit(frame, fmt, title="fetch")
+    if verbose:
         for o in outcomes:
             if o.error:
-                colour = "red" if o.status == "failed" else "yellow"
-                err.print(f"[{colour}]{o.status}:[/] {o.name}: {o.error}", highlight=False)
-    if any(o.status == "failed" for o in outcomes):
+                err.print(f"[red]{o.status}:[/] {escape(o.name)}: {escape(o.error)}")
+    else:
+        for line in _failure_lines(outcomes):
+            err.print(f"[red]failed:[/] {escape(line)}")
+    counts = frame["status"].value_counts()
+    tally = ", ".join(
+        f"{int(counts.get(s, 0))} {s}" for s in ("stored", "unchanged", "failed", "skipped")
+    )
+    failed = int(counts.get("failed", 0))
+    advice = (
+        "; stored data are unchanged: work from the store (`oilimpact status`) or load files "
+        "with `oilimpact import FILE --series NAME`"
+        if failed
+        else ""
+    )
+    _summary(f"fetch: {tally} of {len(outcomes)} series in {_seconds(t0)}{advice}")
+    if failed:
         raise typer.Exit(code=1)
 
 
-@app.command("validate")
+@command("validate")
 def validate_cmd(
     series: Annotated[
-        list[str] | None, typer.Argument(help="Series to check (default: all stored).")
+        list[str] | None, typer.Argument(help="Series to check. Default: every stored series.")
     ] = None,
     registry: Registry = None,
     data_dir: DataDir = None,
+    fmt: Format = None,
     as_json: AsJson = False,
 ) -> None:
-    """Re-validate stored series against the registry's schemas. Exits 1 on any failure."""
+    """Re-validate stored series against the registry's schemas. Exits 1 on any failure.
+
+    Example:
+
+      oilimpact validate brent wti
+    """
     from . import api
 
-    try:
+    fmt = _fmt_of(fmt, as_json)
+    with _errors():
         frame = api.validate(series or None, data_dir=data_dir, registry=registry)
-    except OilImpactError as exc:
-        _fail(exc)
-    if as_json:
-        _json(_frame_json(frame))
-    elif frame.empty:
-        out.print("the store is empty: nothing to validate.")
-    else:
-        out.print(_table(frame, title="validation"))
-    if len(frame) and not frame["ok"].all():
+    _emit(frame, fmt, title="validation", empty="the store is empty: nothing to validate.")
+    bad = frame.loc[~frame["ok"].astype(bool), "series"].tolist() if len(frame) else []
+    _summary(
+        f"validate: {len(frame)} series, {len(frame) - len(bad)} ok"
+        + (f", failing: {', '.join(bad)}" if bad else "")
+    )
+    if bad:
         raise typer.Exit(code=1)
 
 
-@app.command("status")
+@command("status")
 def status_cmd(
     today: Annotated[
-        str | None, typer.Option(help="Reference date for staleness (default: today).")
+        str | None,
+        typer.Option(help="Reference date for staleness (YYYY-MM-DD). Default: today (UTC)."),
     ] = None,
     fail_on_stale: Annotated[
         bool, typer.Option(help="Exit 1 when any series is stale (or the store is empty).")
     ] = False,
     registry: Registry = None,
     data_dir: DataDir = None,
+    fmt: Format = None,
     as_json: AsJson = False,
 ) -> None:
     """Show every stored series: span, rows, source, last fetched, vintages, stale?
 
+    Examples:
+
+      oilimpact status
+      oilimpact status --format json | jq '.[] | select(.stale)'
+
     A series is stale when its last observation is older than 10 days (daily), 17 days
-    (weekly) or 155 days (monthly) before --today.
+    (weekly) or 155 days (monthly) before --today. JSON times are ISO 8601.
     """
     from . import api
 
-    try:
-        frame = api.status(data_dir=data_dir, today=today, registry=registry)
-    except OilImpactError as exc:
-        _fail(exc)
-    if as_json:
-        _json(_frame_json(frame))
-    elif frame.empty:
-        out.print(
-            "the store is empty: run `oilimpact import FILE --series NAME` or `oilimpact fetch`."
-        )
-    else:
-        shown = frame.drop(columns=["warnings", "age_days"])
-        out.print(_table(shown, title="store status"))
+    fmt = _fmt_of(fmt, as_json)
+    with _errors():
+        frame = api.status(data_dir=data_dir, today=_date_opt(today, "--today"), registry=registry)
+    shown = frame if fmt is OutputFormat.json else frame.drop(columns=["warnings", "age_days"])
+    _emit(
+        shown, fmt, title="store status",
+        empty="the store is empty: run `oilimpact import FILE --series NAME` or `oilimpact fetch`.",
+    )  # fmt: skip
+    stale = frame.loc[frame["stale"].astype(bool), "series"].tolist() if len(frame) else []
+    _summary(
+        f"status: {len(frame)} series, {len(stale)} stale"
+        + (f" ({', '.join(stale)})" if stale else "")
+    )
     if fail_on_stale and frame.empty:
         err.print("[bold red]error:[/] the store is empty: nothing is fresh enough to publish")
         raise typer.Exit(code=1)
-    if fail_on_stale and frame["stale"].any():
-        stale = ", ".join(frame.loc[frame["stale"], "series"])
-        err.print(f"[bold red]error:[/] stale series: {stale}")
+    if fail_on_stale and stale:
+        err.print(f"[bold red]error:[/] stale series: {escape(', '.join(stale))}")
         raise typer.Exit(code=1)
 
 
-def _print_result(result: Any, as_json: bool) -> None:
-    """A study result as JSON (``to_dict``) or as its plain-text summary (no wrapping)."""
-    if as_json:
-        _json(result.to_dict())
-    else:
-        sys.stdout.write(result.summary() + "\n")
-
-
-def _parse_windows(windows: list[str] | None) -> tuple[tuple[int, int], ...] | None:
-    if not windows:
-        return None
-    parsed = []
-    for text in windows:
-        lo, sep, hi = text.strip("[]() ").partition(",")
-        try:
-            parsed.append((int(lo), int(hi)))
-        except ValueError:
-            _fail(
-                OilImpactError(
-                    f"--window expects LO,HI trading days such as 0,5 or -1,1; got {text!r}"
-                )
-            )
-    return tuple(parsed)
-
-
-@app.command("events")
+@command("events")
 def events_cmd(
-    catalog: Annotated[
-        Path | None, typer.Option(help="Extra events TOML file (adds or overrides).")
-    ] = None,
+    catalog: Catalog = None,
+    fmt: Format = None,
     as_json: AsJson = False,
 ) -> None:
-    """List the event catalog (ids to pass to `study`, `intervention` and the brief)."""
+    """List the event catalog: the ids to pass to `study`, `intervention` and the brief.
+
+    Example:
+
+      oilimpact events --catalog my_events.toml
+
+    Ad-hoc events need no file: `oilimpact study brent --event-date talks=2026-01-05`.
+    """
     from .events import load_catalog
 
-    try:
+    fmt = _fmt_of(fmt, as_json)
+    with _errors():
         frame = load_catalog(catalog).to_frame()
-    except OilImpactError as exc:
-        _fail(exc)
-    if as_json:
-        _json(_frame_json(frame))
+    shown = (
+        frame
+        if fmt is OutputFormat.json
+        else frame[["id", "date", "timestamp", "time_known", "kind", "title"]]
+    )
+    _emit(shown, fmt, title="event catalog")
+    _summary(
+        f"events: {len(frame)} in the catalog"
+        + (f", {frame['date'].min()} .. {frame['date'].max()}" if len(frame) else "")
+    )
+
+
+# ---- analysis commands ---------------------------------------------------------------
+
+
+def _load_frame(names: list[str], **kwargs: Any) -> Any:
+    from . import api
+
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return api.load_frame(names, **kwargs)
+
+
+def _print_result(result: Any, fmt: OutputFormat, table: Any) -> None:
+    """A study result as JSON (``to_dict``), as its text summary, or ``table`` as tsv/csv."""
+    if fmt is OutputFormat.json:
+        _json(result.to_dict())
+    elif fmt in (OutputFormat.csv, OutputFormat.tsv):
+        _emit(table, fmt, title="")
     else:
-        out.print(
-            _table(
-                frame[["id", "date", "timestamp", "time_known", "kind", "title"]],
-                title="event catalog",
-            )
-        )
+        sys.stdout.write(str(result.summary()) + "\n")
 
 
-@app.command("study")
+@command("study")
 def study_cmd(
     series: Annotated[
         list[str], typer.Argument(help="Stored series to study (e.g. brent wti xle).")
     ],
-    event: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--event", "-e", help="Event id, repeatable (default: blockade, fto_announced)."
-        ),
-    ] = None,
+    event: EventIds = None,
+    event_date: EventDates = None,
     market: Annotated[
-        str | None, typer.Option(help="Market series for the market model.")
+        str | None, typer.Option(help="Market series of the market model.")
     ] = "sp500",
     model: Annotated[
         str, typer.Option(help="market | market_adjusted | constant_mean | zero_mean | multifactor")
@@ -435,114 +881,183 @@ def study_cmd(
         list[str] | None, typer.Option(help="Factor series for model=multifactor, repeatable.")
     ] = None,
     window: Annotated[
-        list[str] | None, typer.Option(help="Event window LO,HI in trading days, repeatable.")
+        list[str] | None,
+        typer.Option(
+            help="CAR window LO,HI in trading days, repeatable. Default: 0,0 0,1 -1,1 0,5 0,10.",
+            show_default=False,
+        ),
     ] = None,
     estimation: Annotated[
-        str, typer.Option(help="Estimation window LO,HI relative to day 0.")
+        str, typer.Option(help="Estimation window LO,HI in trading days relative to day 0.")
     ] = "-250,-11",
-    conventions: Annotated[str, typer.Option(help="textbook | estudy2")] = "textbook",
-    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option(help="Use the data as known on this date (vintage).")
+    min_estimation: Annotated[
+        int | None,
+        typer.Option(
+            help="Minimum non-missing estimation days per pair. Default: half the estimation "
+            "window (120).",
+            show_default=False,
+        ),
     ] = None,
+    conventions: Annotated[str, typer.Option(help="textbook | estudy2")] = "textbook",
+    catalog: Catalog = None,
+    as_of: AsOf = None,
+    vintage: Vintage = None,
+    end: End = None,
     data_dir: DataDir = None,
+    fmt: Format = None,
     as_json: AsJson = False,
 ) -> None:
-    """Event study of stored series around catalogued events: AR/CAR, t and SQ p-values.
+    """Event study of stored series around events: AR and CAR with t and SQ p-values.
 
-    Example: oilimpact study brent wti --event blockade --event fto_announced --window 0,1
+    Examples:
+
+      oilimpact study brent wti --event blockade --window 0,1
+      oilimpact study brent --event-date talks=2026-01-05 --json
+      oilimpact study xle --event blockade --as-of 2026-01-09
+
+    Defaults: events blockade and fto_announced (when neither --event nor --event-date
+    is given), the market model on sp500, estimation window -250,-11. --format tsv|csv
+    prints the CAR table; json prints everything.
     """
-    from . import api
     from .events import load_catalog
     from .study.engine import event_study
 
-    est = _parse_windows([estimation])
-    try:
+    fmt = _fmt_of(fmt, as_json)
+    est = _window(estimation, "--estimation")
+    windows = tuple(_window(w, "--window") for w in window or [])
+    as_of, end = _date_opt(as_of, "--as-of"), _date_opt(end, "--end")
+    vintage = _date_opt(vintage, "--vintage")
+    if min_estimation is not None and min_estimation < 1:
+        _input_error(f"--min-estimation must be at least 1, got {min_estimation}")
+    with _errors():
         cat = load_catalog(catalog)
-        extra = [market] if market else []
+    events = _events(event, event_date, cat, ["blockade", "fto_announced"])
+    t0 = time.perf_counter()
+    with _errors(), _working(f"event study of {len(series)} series x {len(events)} events"):
+        uses_market = bool(market) and model in ("market", "market_adjusted", "multifactor")
+        extra = [market] if uses_market else []
         names = list(dict.fromkeys([*series, *extra, *(factor or [])]))
-        frame = api.load_frame(names, as_of=as_of, data_dir=data_dir)
+        frame = _load_frame(names, as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
         kwargs: dict[str, Any] = {}
         if factor:
             kwargs["factors"] = frame[list(factor)]
-        if _parse_windows(window):
-            kwargs["event_windows"] = _parse_windows(window)
+        if windows:
+            kwargs["event_windows"] = windows
+        if min_estimation is not None:
+            kwargs["min_estimation"] = min_estimation
         result = event_study(
             frame[list(series)],
-            [cat[e] if e in cat else e for e in (event or ["blockade", "fto_announced"])],
-            market=frame[market]
-            if market and model in ("market", "market_adjusted", "multifactor")
-            else None,
+            events,
+            market=frame[market] if uses_market else None,
             model=model,
-            estimation_window=est[0] if est else (-250, -11),
+            estimation_window=est,
             conventions=conventions,
             catalog=cat,
             **kwargs,
         )
-    except OilImpactError as exc:
-        _fail(exc)
-    _print_result(result, as_json)
+    car = result.car
+    _print_result(result, fmt, car)
+    sig = int((car["pvalue"] < 0.05).sum()) if len(car) else 0
+    _summary(
+        f"study: {len(result.spec.series)} series x {_n(len(result.spec.events), 'event')}, "
+        f"{len(car)} CARs ({sig} with p(t) < 0.05), {len(result.tests)} pooled tests, "
+        f"{_seconds(t0)}"
+    )
 
 
-@app.command("intervention")
+@command("intervention")
 def intervention_cmd(
     series: Annotated[str, typer.Argument(help="Stored volume series (e.g. ve_crude_production).")],
-    event: Annotated[
-        list[str] | None,
-        typer.Option("--event", "-e", help="Event id, repeatable (default: blockade)."),
-    ] = None,
-    model: Annotated[str, typer.Option(help="segmented | sarimax")] = "segmented",
+    event: EventIds = None,
+    event_date: EventDates = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="segmented | sarimax. Default: the library's (segmented).", show_default=False
+        ),
+    ] = None,  # fmt: skip
     start: Annotated[
-        str, typer.Option(help="Effect starts in the period 'containing' the event or the 'next'.")
-    ] = "containing",
+        str | None,
+        typer.Option(
+            help="containing | next: the effect starts in the period containing the event or "
+            "in the next one. Default: the library's.",
+            show_default=False,
+        ),
+    ] = None,
     pre_periods: Annotated[
         int | None,
-        typer.Option(help="Pre-event periods to fit (default: 60 months / 156 weeks; 0 = all)."),
+        typer.Option(help="Pre-event periods to fit. Default: the library's.", show_default=False),
     ] = None,
     placebo: Annotated[
-        bool, typer.Option(help="Placebo (permutation) inference over pseudo-event dates.")
-    ] = True,
-    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option(help="Use the data as known on this date (vintage).")
+        bool | None,
+        typer.Option(
+            "--placebo/--no-placebo",
+            help="Placebo (permutation) inference over pseudo-event dates. Default: on.",
+            show_default=False,
+        ),
     ] = None,
+    catalog: Catalog = None,
+    as_of: AsOf = None,
+    vintage: Vintage = None,
+    end: End = None,
     data_dir: DataDir = None,
+    fmt: Format = None,
     as_json: AsJson = False,
 ) -> None:
-    """Intervention analysis of a volume series: level change in units and %, placebo p-value.
+    """Intervention analysis of a volume series: level change in units and %, placebo p.
 
-    Example: oilimpact intervention ve_crude_production --event blockade --model sarimax
+    Examples:
+
+      oilimpact intervention ve_crude_production --event blockade
+      oilimpact intervention ve_crude_production --event blockade \\
+          --event maduro_captured --json
+      oilimpact intervention us_imports_ve_monthly --event-date deal=2026-03-01
+
+    Defaults: event blockade (when neither --event nor --event-date is given) and the
+    library's one default specification (printed with the result, `spec` in --json);
+    options given here override it. --format tsv|csv prints the effects table.
     """
-    import pandas as pd
-
-    from . import api
     from .events import load_catalog
-    from .series import default_registry
     from .study.intervention import intervention
 
-    try:
+    fmt = _fmt_of(fmt, as_json)
+    as_of, end = _date_opt(as_of, "--as-of"), _date_opt(end, "--end")
+    vintage = _date_opt(vintage, "--vintage")
+    with _errors():
         cat = load_catalog(catalog)
-        events = [cat[e] for e in (event or ["blockade"])]
-        data = api.load(series, as_of=as_of, data_dir=data_dir)
-        if pre_periods is None:
-            freq = default_registry().spec_or_default(series).frequency
-            pre_periods = {"monthly": 60, "weekly": 156}.get(freq, 0)
-        if pre_periods:
-            first = pd.Timestamp(min(e.date for e in events))
-            available = int((data.dropna().index < first).sum()) - 1
-            pre_periods = min(pre_periods, max(available, 1))
-        result = intervention(
-            data, events, model=model, start=start, placebo=placebo, pre_periods=pre_periods or None
-        )
-    except OilImpactError as exc:
-        _fail(exc)
-    _print_result(result, as_json)
+    events = _events(event, event_date, cat, ["blockade"])
+    options = {"model": model, "start": start, "pre_periods": pre_periods, "placebo": placebo}
+    options = {k: v for k, v in options.items() if v is not None}
+    slow = options.get("model") == "sarimax" or options.get("placebo", True)
+    t0 = time.perf_counter()
+    what = f"fitting {series}" + (" (with placebos)" if slow else "")
+    with _errors(), _working(what):
+        frame = _load_frame([series], as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
+        result = intervention(frame[series], events, **options)
+    _print_result(result, fmt, result.effects)
+    _summary(_intervention_line(result) + f"; {_seconds(t0)}")
 
 
-@app.command("brief")
+def _intervention_line(result: Any) -> str:
+    sp = result.spec
+    parts = []
+    for row in result.effects.itertuples(index=False):
+        if row.term != "level":
+            continue
+        p = "-" if row.pvalue != row.pvalue else f"{row.pvalue:.3f}"
+        parts.append(f"{row.event} level {row.estimate:+,.1f} {sp.unit} (p {p})".replace("  ", " "))
+    return f"intervention: {sp.series} {sp.model}, " + ("; ".join(parts) or "no level term")
+
+
+@command("brief")
 def brief_cmd(
     as_of: Annotated[
-        str | None, typer.Option(help="Brief date (default: the end of the last complete week).")
+        str | None,
+        typer.Option(
+            help="Brief date: what was known at it (YYYY-MM-DD). Default: the end (Sunday) of "
+            "the last complete ISO week.",
+            show_default=False,
+        ),
     ] = None,
     demo: Annotated[
         bool, typer.Option(help="Run offline on the seeded synthetic dataset (marked synthetic).")
@@ -551,33 +1066,50 @@ def brief_cmd(
         bool, typer.Option(help="Fetch (incrementally) before building; needs network.")
     ] = False,
     fail_on_stale: Annotated[
-        bool, typer.Option(help="Exit 1 instead of publishing when a series is stale.")
+        bool,
+        typer.Option(help="Exit 1 instead of publishing when a series is stale or a fetch failed."),
     ] = False,
     generated_at: Annotated[
         str | None,
-        typer.Option(help="Timestamp printed in the brief (fix it for byte-identical rebuilds)."),
+        typer.Option(
+            help="Timestamp printed in the brief; fix it for byte-identical rebuilds. "
+            "Default: now.",
+            show_default=False,
+        ),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
-    catalog: Annotated[Path | None, typer.Option(help="Extra events TOML file.")] = None,
+    catalog: Catalog = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Build the weekly brief: reports/<ISO week>/brief.html, results.json and CSV tables.
+    """Build the weekly brief: <out>/<ISO week>/brief.html, results.json and CSV tables.
 
-    Offline quickstart: oilimpact brief --demo
+    Examples:
+
+      oilimpact brief --demo
+      oilimpact brief --as-of 2026-01-09 --generated-at 2026-01-10T08:00Z
+      oilimpact brief --fetch --fail-on-stale
+
+    --demo runs offline on synthetic data; otherwise the brief reads the store as known
+    at --as-of.
     """
     from . import api
 
+    as_of = _date_opt(as_of, "--as-of")
+    generated_at = _date_opt(generated_at, "--generated-at")
+    t0 = time.perf_counter()
     try:
-        paths = api.build_brief(
-            as_of=as_of, data_dir=data_dir, out=out_dir, generated_at=generated_at, demo=demo,
-            fetch=fetch, fail_on_stale=fail_on_stale, catalog=catalog,
-        )  # fmt: skip
+        with _working("building the brief"):
+            paths = api.build_brief(
+                as_of=as_of, data_dir=data_dir, out=out_dir, generated_at=generated_at,
+                demo=demo, fetch=fetch, fail_on_stale=fail_on_stale, catalog=catalog,
+            )  # fmt: skip
     except api.StaleDataError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(code=1) from None
     except OilImpactError as exc:
         _fail(exc)
-    out.print(f"brief written to {paths.html}", highlight=False)
+    out.print(escape(f"brief written to {paths.html}"))
+    _summary(f"brief: {paths.html.parent} ({_seconds(t0)})")
 
 
 def main() -> None:
@@ -592,7 +1124,7 @@ def main() -> None:
     try:
         app()
     except OilImpactError as exc:  # pragma: no cover - commands catch their own
-        err.print(f"error: {exc}", highlight=False)
+        err.print(f"error: {escape(str(exc))}")
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("OILIMPACT_DEBUG"):
@@ -600,9 +1132,11 @@ def main() -> None:
         from .errors import scrub
 
         err.print(
-            f"internal error: {type(exc).__name__}: {scrub(exc)}. This is a bug in oilimpact: "
-            "please report it with the command you ran (OILIMPACT_DEBUG=1 shows the traceback).",
-            highlight=False,
+            escape(
+                f"internal error: {type(exc).__name__}: {scrub(exc)}. This is a bug in "
+                "oilimpact: please report it with the command you ran (OILIMPACT_DEBUG=1 "
+                "shows the traceback)."
+            )
         )
         sys.exit(70)
 

@@ -269,3 +269,365 @@ def test_an_unexpected_exception_is_reported_as_a_bug(monkeypatch, capsys):
     assert info.value.code == 70
     text = capsys.readouterr().err
     assert "internal error: RuntimeError" in text and "report" in text and "SECRET123" not in text
+
+
+# ---- output in a pipe, formats, ISO 8601 ---------------------------------------------
+
+
+def _small_store(tmp_path: Path) -> Path:
+    good = tmp_path / "brent.csv"
+    good.write_text(GOOD)
+    store = tmp_path / "store"
+    res = _invoke("import", str(good), "--series", "brent", "--data-dir", str(store))
+    assert res.exit_code == 0, res.output
+    return store
+
+
+STATUS_COLUMNS = [
+    "series", "frequency", "unit", "source", "source_id", "first", "last", "rows",
+    "fetched_at", "vintages", "stale",
+]  # fmt: skip
+
+
+def test_piped_status_keeps_whole_header_words(tmp_path):
+    # CliRunner's stdout is not a terminal, as in `oilimpact status | cat`
+    store = _small_store(tmp_path)
+    res = _invoke("status", "--data-dir", str(store), "--today", "2025-12-20")
+    assert res.exit_code == 0, res.output
+    header, rule, row, *rest = res.stdout.splitlines()
+    assert header.split() == STATUS_COLUMNS
+    assert set(rule.replace(" ", "")) == {"-"} and len(rule.split()) == len(STATUS_COLUMNS)
+    assert row.split()[:3] == ["brent", "daily", "USD/bbl"] and rest == []
+    assert "2025-12-15" in row and "2025-12-17" in row  # dates on one line, never folded
+    assert not any(ch in res.stdout for ch in "┃│┏━")  # no box drawing in a pipe
+
+
+@pytest.mark.parametrize("fmt,sep", [("tsv", "\t"), ("csv", ",")])
+def test_status_tsv_and_csv_parse_back(tmp_path, fmt, sep):
+    import io
+
+    store = _small_store(tmp_path)
+    res = _invoke("status", "--data-dir", str(store), "--format", fmt, "--today", "2025-12-20")
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(io.StringIO(res.stdout), sep=sep)
+    assert list(frame.columns) == STATUS_COLUMNS
+    assert frame.loc[0, "series"] == "brent" and frame.loc[0, "rows"] == 3
+
+
+def test_json_conflicting_with_another_format_is_refused(tmp_path):
+    res = _invoke("status", "--json", "--format", "csv", "--data-dir", str(tmp_path))
+    assert res.exit_code == 2 and "--json conflicts with --format csv" in res.stderr
+
+
+def _iso_strings(obj, key=""):
+    """Every (key, value) of a JSON document whose key names a date or a time."""
+    timeish = ("date", "time", "_at", "first", "last", "day0", "vintage", "start", "end")
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _iso_strings(v, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _iso_strings(v, key)
+    elif isinstance(obj, str) and any(t in key for t in timeish) and obj[:2] in ("19", "20"):
+        yield key, obj
+
+
+def test_status_and_import_json_timestamps_are_iso_8601(tmp_path):
+    from datetime import datetime
+
+    store = _small_store(tmp_path)
+    row = json.loads(_invoke("status", "--data-dir", str(store), "--json").stdout)[0]
+    fetched = datetime.fromisoformat(row["fetched_at"])
+    assert fetched.tzinfo is not None and fetched.utcoffset().total_seconds() == 0
+    good = tmp_path / "more.csv"
+    good.write_text(GOOD + "2025-12-18,61.5\n")
+    res = _invoke("import", str(good), "--series", "brent", "--data-dir", str(store), "--json")
+    payload = json.loads(res.stdout)
+    assert payload["rows_added"] == 1 and "1 added" in res.stderr  # summary on stderr
+    assert datetime.fromisoformat(payload["last"]).date().isoformat() == "2025-12-18"
+    events = json.loads(_invoke("events", "--json").stdout)
+    stamps = [datetime.fromisoformat(e["timestamp"]) for e in events]
+    assert all(s.tzinfo is not None for s in stamps)
+
+
+def test_series_and_events_in_every_format():
+    import io
+
+    for cmd, key in (("series", "series"), ("events", "id")):
+        tsv = pd.read_csv(io.StringIO(_invoke(cmd, "--format", "tsv").stdout), sep="\t")
+        js = json.loads(_invoke(cmd, "--format", "json").stdout)
+        assert tsv[key].tolist() == [r[key] for r in js] and len(js) > 3
+        plain = _invoke(cmd).stdout.splitlines()
+        assert plain[0].split()[0] == key and plain[2].split()[0] == js[0][key]
+
+
+# ---- help that teaches and reflows ---------------------------------------------------
+
+COMMANDS = ("series", "import", "fetch", "validate", "status", "events", "study",
+            "intervention", "brief")  # fmt: skip
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_each_command_help_has_description_example_and_defaults(cmd):
+    res = runner.invoke(app, [cmd, "--help"], env={"COLUMNS": "100"})
+    assert res.exit_code == 0
+    text = res.stdout
+    assert "Example" in text and f"oilimpact {cmd}" in text
+    assert "default" in text.lower()
+
+
+def test_help_prose_reflows_to_the_terminal_width():
+    sentence = (
+        "A series is stale when its last observation is older than 10 days (daily), "
+        "17 days (weekly) or 155 days (monthly) before --today."
+    )
+    wide = runner.invoke(app, ["status", "--help"], env={"COLUMNS": "220"}).stdout
+    assert sentence in wide  # one paragraph, one line: not broken where the docstring was
+    narrow = runner.invoke(app, ["status", "--help"], env={"COLUMNS": "60"}).stdout
+    words = " ".join(line.strip(" │") for line in narrow.splitlines())
+    assert " ".join(sentence.split()) in " ".join(words.split())
+    lines = [ln.rstrip() for ln in narrow.splitlines()]
+    assert max(len(ln) for ln in lines) <= 60
+
+
+def test_window_help_names_the_engine_defaults():
+    from oilimpact.study.engine import DEFAULT_EVENT_WINDOWS
+
+    text = " ".join(runner.invoke(app, ["study", "--help"], env={"COLUMNS": "300"}).stdout.split())
+    listed = " ".join(f"{a},{b}" for a, b in DEFAULT_EVENT_WINDOWS)
+    assert f"Default: {listed}." in text
+
+
+# ---- bad user input: one OilImpactError line, never a pandas error ------------------
+
+
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["study", "brent", "--as-of", "garbage"], "--as-of"),
+        (["study", "brent", "--as-of", "2026-02-30"], "--as-of"),
+        (["study", "brent", "--end", "last friday"], "--end"),
+        (["study", "brent", "--window", "5,1"], "LO <= HI"),
+        (["study", "brent", "--window", "a,b"], "--window expects LO,HI"),
+        (["study", "brent", "--window", "3"], "--window expects"),
+        (["study", "brent", "--estimation", "-10"], "--estimation expects"),
+        (["study", "brent", "--min-estimation", "0"], "--min-estimation"),
+        (["study", "brent", "--event", "nope"], "unknown event 'nope'"),
+        (["study", "brent", "--event-date", "x"], "NAME=YYYY-MM-DD"),
+        (["study", "brent", "--event-date", "x=2026-13-01"], "not a valid date"),
+        (["study", "brent", "--event-date", "x=05/01/2026"], "NAME=YYYY-MM-DD"),
+        (["study", "brent", "--event-date", "x=2026-01-05T14:30"], "UTC offset"),
+        (["study", "brent", "--event-date", "My Event=2026-01-05"], "lower-case"),
+        (["study", "brent", "--event-date", "blockade=2026-01-05"], "already a catalog event"),
+        (["intervention", "ve_crude_production", "--event", "nope"], "unknown event 'nope'"),
+        (["intervention", "ve_crude_production", "--as-of", "soon"], "--as-of"),
+        (["intervention", "ve_crude_production", "--end", "2026-99-01"], "--end"),
+        (["intervention", "ve_crude_production", "--event-date", "a=b"], "NAME=YYYY-MM-DD"),
+        (["status", "--today", "2026-02-30"], "--today"),
+    ],
+)
+def test_bad_input_is_one_clear_line(tmp_path, args, expect):
+    res = _invoke(*args, "--data-dir", str(tmp_path))
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "DateParseError" not in res.output
+    assert res.stderr.startswith("error:") and expect in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert res.stdout == ""
+
+
+def test_missing_series_is_one_line(tmp_path):
+    res = _invoke("study", "nosuch", "--event", "blockade", "--market", "", "--model",
+                  "constant_mean", "--data-dir", str(tmp_path))  # fmt: skip
+    assert res.exit_code == 2 and "nosuch" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+# ---- fetch without network -------------------------------------------------------------
+
+
+class _Unreachable:
+    """A stand-in provider that fails the way the real ones do without network."""
+
+    def __init__(self, provider):
+        self.provider = provider
+
+    def fetch(self, ref, start=None, end=None):
+        from oilimpact.errors import AuthError, SourceError
+
+        if self.provider == "eia":
+            raise AuthError(
+                f"eia: no API key for {ref}; set the EIA_API_KEY environment variable (free "
+                "key: https://www.eia.gov/opendata/register.php) or use --offline to work from "
+                "the local store, or load the data from a file with `oilimpact import FILE`"
+            )
+        raise SourceError(
+            f"{self.provider}: could not get data for {ref.id!r} after 1 attempt(s) in 0.0 s "
+            "(host name not resolved: NameResolutionError). Check the network connection, or "
+            "use --offline to work from the local store, or load the data from a file with "
+            "`oilimpact import FILE`."
+        )
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    import socket
+
+    import oilimpact.sources as sources
+
+    def refuse(*a, **k):
+        raise OSError("network blocked in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(sources, "get_source", lambda provider: _Unreachable(provider))
+    monkeypatch.delenv("EIA_API_KEY", raising=False)
+    monkeypatch.delenv("FRED_API_KEY", raising=False)
+
+
+def test_offline_fetch_fails_in_at_most_20_lines(tmp_path, no_network):
+    store = _small_store(tmp_path)
+    before = _tree_digest(store)
+    res = _invoke("fetch", "--data-dir", str(store))
+    assert res.exit_code == 1
+    lines = res.stdout.splitlines() + res.stderr.splitlines()
+    assert 2 <= len(lines) <= 20, "\n".join(lines)
+    failed = [ln for ln in res.stderr.splitlines() if ln.startswith("failed:")]
+    providers = [ln.split()[1].rstrip(":") for ln in failed]
+    assert sorted(providers) == sorted(set(providers)) and {"fred", "eia", "yahoo"} <= set(
+        providers
+    )
+    assert any("no key" in ln and "EIA_API_KEY" in ln for ln in failed)
+    summary = res.stderr.splitlines()[-1]
+    assert summary.startswith("fetch: 0 stored, 0 unchanged,") and "failed" in summary
+    assert "oilimpact import" in summary
+    assert res.stdout == ""  # nothing fetched: no table
+    assert _tree_digest(store) == before
+    verbose = _invoke("fetch", "brent", "wti", "--verbose", "--data-dir", str(store))
+    assert verbose.exit_code == 1
+    assert sum(ln.startswith("failed: brent:") for ln in verbose.stderr.splitlines()) == 1
+
+
+def test_offline_fetch_json_lists_every_series(tmp_path, no_network):
+    res = _invoke("fetch", "brent", "wti", "--json", "--data-dir", str(tmp_path))
+    assert res.exit_code == 1
+    rows = json.loads(res.stdout)
+    assert [r["series"] for r in rows] == ["brent", "wti"]
+    assert all(r["status"] == "failed" and "fred" in r["error"] for r in rows)
+
+
+# ---- study and intervention -----------------------------------------------------------
+
+
+def test_study_event_date_json_works(real_store):
+    from datetime import datetime
+
+    res = _invoke("study", "brent", "--event-date", "my_event=2026-01-05", "--json",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert payload["spec"]["events"] == ["my_event"]
+    [align] = payload["alignment"]
+    assert align["day0"].startswith("2026-01-05") and align["time_known"] is False
+    for _key, value in _iso_strings(payload):
+        datetime.fromisoformat(value)  # every date and time in the JSON is ISO 8601
+    # a known time after the New York close moves day 0 to the next session
+    res = _invoke("study", "brent", "--event-date", "late=2026-01-05T17:30-05:00", "--json",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    [align] = json.loads(res.stdout)["alignment"]
+    assert align["day0"].startswith("2026-01-06") and align["time_known"] is True
+    # ad-hoc and catalog events together
+    res = _invoke("study", "brent", "--event", "blockade", "--event-date", "x=2026-01-05",
+                  "--format", "tsv", "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    import io
+
+    car = pd.read_csv(io.StringIO(res.stdout), sep="\t")
+    assert set(car["event"]) == {"blockade", "x"} and "[+0,+1]" in set(car["window"])
+
+
+def test_study_min_estimation_reaches_the_engine(real_store):
+    res = _invoke("study", "brent", "--event", "blockade", "--min-estimation", "200", "--json",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["spec"]["min_estimation"] == 200
+    res = _invoke("study", "brent", "--event", "blockade", "--min-estimation", "5000",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_study_end_cuts_the_data(real_store):
+    res = _invoke("study", "brent", "--event", "blockade", "--end", "2025-12-18", "--json",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    ab = json.loads(res.stdout)["abnormal"]
+    assert max(r["date"] for r in ab if r["ar"] is not None) <= "2025-12-18T23:59"
+
+
+def test_study_stdout_is_data_and_stderr_one_summary_line(real_store):
+    res = _invoke("study", "brent", "--event", "blockade", "--data-dir", str(real_store))
+    assert res.exit_code == 0, res.output
+    assert res.stderr.strip().startswith("study: 1 series x 1 event, 5 CARs")
+    assert len(res.stderr.strip().splitlines()) == 1  # no progress output in a pipe
+
+
+def test_intervention_passes_no_spec_options_of_its_own(tmp_path, monkeypatch, real_store):
+    import oilimpact.study.intervention as mod
+
+    seen = []
+    real = mod.intervention
+
+    def spy(series, events, **kwargs):
+        seen.append((series.name, [e.id for e in events], kwargs))
+        return real(series, events, **kwargs)
+
+    monkeypatch.setattr(mod, "intervention", spy)
+    res = _invoke("intervention", "ve_crude_production", "--no-placebo", "--data-dir",
+                  str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert seen[-1] == ("ve_crude_production", ["blockade"], {"placebo": False})
+    res = _invoke("intervention", "ve_crude_production", "--start", "next", "--pre-periods",
+                  "48", "--event-date", "deal=2025-10-01", "--event", "blockade",
+                  "--no-placebo", "--json", "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert seen[-1] == (
+        "ve_crude_production",
+        ["blockade", "deal"],
+        {"start": "next", "pre_periods": 48, "placebo": False},
+    )
+    spec = json.loads(res.stdout)["spec"]
+    assert spec["start"] == "next" and spec["pre_periods"] == 48
+    assert {e["event"] for e in spec["events"]} >= {"blockade"}
+
+
+def test_intervention_prints_its_spec_and_a_summary(real_store):
+    res = _invoke("intervention", "ve_crude_production", "--no-placebo", "--data-dir",
+                  str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "Sample:" in res.stdout and "Model:" in res.stdout and "blockade" in res.stdout
+    [line] = res.stderr.strip().splitlines()
+    assert line.startswith("intervention: ve_crude_production") and "blockade level" in line
+    res = _invoke("intervention", "ve_crude_production", "--no-placebo", "--format", "csv",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.stdout.splitlines()[0].startswith("event,term,estimate,se")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["series"],
+        ["events"],
+        ["status"],
+        ["validate"],
+    ],
+)
+def test_every_listing_ends_with_a_one_line_summary(tmp_path, args):
+    store = _small_store(tmp_path)
+    res = (
+        _invoke(*args, "--data-dir", str(store))
+        if args[0] not in ("series", "events")
+        else (_invoke(*args))
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(args[0] + ": ")
