@@ -25,7 +25,7 @@ import math
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -34,9 +34,12 @@ from scipy import stats
 
 from ..errors import EstimationError
 from .intervention_result import (
+    DEFAULT_OPTIONS,
     EFFECT_COLUMNS,
+    FORM_COLUMNS,
     PATH_COLUMNS,
     CloseEventsWarning,
+    InterventionOptions,
     InterventionResult,
     InterventionSpec,
     InterventionWarning,
@@ -45,7 +48,9 @@ from .intervention_result import (
 )
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "CloseEventsWarning",
+    "InterventionOptions",
     "InterventionResult",
     "InterventionSpec",
     "InterventionWarning",
@@ -58,6 +63,7 @@ __all__ = [
 Model = Literal["segmented", "sarimax"]
 Freq = Literal["weekly", "monthly"]
 Cov = Literal["hac-prewhiten", "hac"]
+Form = Literal["level", "pulse", "decay", "compare"]
 
 #: Default ``min_pre_periods`` by frequency (two years of data).
 MIN_PRE_PERIODS: dict[str, int] = {"monthly": 24, "weekly": 52}
@@ -72,7 +78,7 @@ EVENT_TZ = "America/New_York"
 #: Bound on the prewhitening AR(1) coefficient (Andrews and Monahan 1992 use 0.97).
 PREWHITEN_RHO_MAX = 0.97
 
-_TERM_ORDER = {"level": 0, "slope": 1, "pulse": 2, "average": 3}
+_TERM_ORDER = {"level": 0, "slope": 1, "pulse": 2, "decay": 3, "average": 4}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 
@@ -94,31 +100,37 @@ def intervention(
     series: pd.Series,
     events: Any,
     *,
-    model: Model = "segmented",
+    model: Model = DEFAULT_OPTIONS.model,
+    form: Form = DEFAULT_OPTIONS.form,
     frequency: Freq | None = None,
-    start: Literal["containing", "next"] = "containing",
-    pre_periods: int | None = None,
+    start: Literal["containing", "next"] = DEFAULT_OPTIONS.start,
+    pre_periods: int | Literal["default", "all"] | None = "default",
     post_periods: int | None = None,
     step: bool = True,
-    slope: bool = True,
+    slope: bool = DEFAULT_OPTIONS.slope,
     pulse: bool = False,
-    trend: bool = True,
-    seasonal: Literal["auto", "dummies", "fourier", "none"] | None = None,
+    trend: bool = DEFAULT_OPTIONS.trend,
+    seasonal: Literal["auto", "dummies", "fourier", "none"] | None = DEFAULT_OPTIONS.seasonal,
     fourier_order: int = 2,
     hac_lags: int | None = None,
-    cov: Cov = "hac-prewhiten",
+    cov: Cov = DEFAULT_OPTIONS.cov,
+    df_floor: float = DEFAULT_OPTIONS.df_floor,
+    form_ic: Literal["aic", "bic"] = DEFAULT_OPTIONS.form_ic,
     max_order: tuple[int, int, int] = (2, 1, 2),
     seasonal_order: tuple[int, int, int] | None = None,
     ic: Literal["aic", "bic"] = "aic",
-    placebo: bool = True,
-    placebo_stat: Literal["estimate", "tstat"] = "tstat",
+    placebo: bool = DEFAULT_OPTIONS.placebo,
+    placebo_stat: Literal["estimate", "tstat"] = DEFAULT_OPTIONS.placebo_stat,
     max_placebos: int | None = None,
     min_pre_periods: int | None = None,
     close_events: Literal["merge", "raise"] = "merge",
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_OPTIONS.alpha,
     unit: str | None = None,
 ) -> InterventionResult:
-    r"""Estimate the level (and slope) change of a volume series at one or more events.
+    r"""Estimate the change of a volume series at one or more events.
+
+    Called with a series and events only, it uses the one default specification
+    (:data:`DEFAULT_OPTIONS`) that the command line and the brief use too.
 
     Parameters
     ----------
@@ -133,26 +145,42 @@ def intervention(
         ``id -> Event``), or an iterable of these. A tz-aware timestamp is dated in
         America/New_York.
     model : {"segmented", "sarimax"}
-        Segmented OLS with HAC standard errors, or regression with SARIMA errors.
+        Segmented OLS with HAC standard errors (default), or regression with SARIMA
+        errors.
+    form : {"level", "pulse", "decay", "compare"}
+        Shape of each event's effect. ``"level"`` (default): permanent level shift
+        (plus a slope change with ``slope=True`` and a pulse with ``pulse=True``);
+        ``"pulse"``: a one-period deviation; ``"decay"``: a deviation ``c_j`` in the
+        first treated period decaying geometrically, ``c_j delta^(t - t_j)``, with one
+        rate ``delta`` for all events profiled by least squares (segmented only);
+        ``"compare"``: the form with the smallest ``form_ic`` among ``level``,
+        ``level+slope``, ``pulse`` and ``decay`` (segmented only). The comparison
+        table is in ``result.forms`` for every segmented fit.
     frequency : {"weekly", "monthly"}, optional
         Inferred from the median spacing of the index when omitted.
     start : {"containing", "next"}
         ``"containing"`` (default): the effect starts in the period that contains the
         event date, so a partially treated period (December for an event on
         2025-12-16) counts as treated; this dilutes the first period's effect but
-        keeps the baseline clean. ``"next"``: the effect starts in the following
+        keeps the baseline clean, and each of two events in adjacent periods is
+        credited with the period in which it happened. ``"next"``: the effect starts in the following
         period and the event period is an untreated, partially contaminated
         baseline period.
-    pre_periods : int, optional
-        Periods before the first treated period used for estimation. Default: all.
+    pre_periods : int, "default", "all" or None
+        Periods before the first treated period used for estimation. ``"default"``:
+        60 months or 156 weeks (:data:`DEFAULT_OPTIONS`), clipped to the periods
+        available; ``"all"`` or None: all history; an int: exactly that many (an
+        error when fewer exist). Periods are calendar periods, missing ones included.
     post_periods : int, optional
         Periods from the first treated period on (inclusive). Default: all.
     step, slope, pulse : bool
-        Event terms: level shift, change of slope (ramp), one-period pulse.
+        Event terms of ``form="level"``: level shift (default on), change of slope
+        (ramp, default off), one-period pulse (default off). ``slope`` and ``pulse``
+        must stay off with ``form="pulse"`` or ``"decay"``.
     trend : bool
         Linear time trend (segmented) / ``"ct"`` or drift (SARIMAX).
     seasonal : {"auto", "dummies", "fourier", "none"}, optional
-        ``None``/``"auto"``: monthly series get 11 month dummies when at least 36
+        ``"auto"`` (default, also ``None``): monthly series get 11 month dummies when at least 36
         observed pre-event months are available, weekly series get ``fourier_order``
         annual Fourier pairs when at least 156 observed pre-event weeks are available;
         otherwise no seasonal terms.
@@ -171,13 +199,23 @@ def intervention(
         with a short post-event window. ``"hac"``: the plain Newey-West sandwich with
         a t(T - k) reference, which under-covers when the post-event window is short
         (0.88 instead of 0.95 with 12 of 120 months post event). See Notes.
+    df_floor : float
+        Lower bound of the Satterthwaite degrees of freedom of ``cov="hac-prewhiten"``
+        (default 2). When the residuals are close to a random walk the
+        bias-corrected AR(1) reaches its bound and the Satterthwaite formula gives
+        fewer than 1 degree of freedom and unbounded intervals; the floor keeps them
+        finite (``t(2)``: 4.30 standard errors) with an :class:`InterventionWarning`.
+        0 disables it. See Notes.
+    form_ic : {"aic", "bic"}
+        Criterion that ranks the effect forms in ``result.forms`` (default BIC).
     max_order : tuple of int
         Upper bounds ``(p, d, q)`` of the SARIMAX order search (each ``p, q <= 2``,
         ``d <= 1`` is sensible; all combinations are fitted).
     seasonal_order : tuple of int, optional
         Fixed SARIMAX seasonal ``(P, D, Q)`` (period 12 or 52); default off.
     ic : {"aic", "bic"}
-        Criterion of the SARIMAX order search.
+        Criterion of the SARIMAX order search (the mean parameters' standard errors
+        are statsmodels' ``cov_type="oim"``, see Notes).
     placebo : bool
         Refit at every admissible pseudo-event date before the event (see Notes).
     placebo_stat : {"estimate", "tstat"}
@@ -216,10 +254,18 @@ def intervention(
         Fewer placebo dates than ``1 / alpha - 1``: the placebo p-value cannot reach
         ``alpha``.
     InterventionWarning
-        An event term is not identified and was dropped.
+        An event term is not identified and was dropped; the Satterthwaite degrees of
+        freedom were floored; the prewhitening AR(1) reached its bound.
 
     Notes
     -----
+    The defaults (:data:`DEFAULT_OPTIONS`: segmented, permanent level shift starting
+    in the event period, 60 months / 156 weeks before it, trend, seasonal terms when
+    the data allow, prewhitened HAC with a Satterthwaite t floored at 2 degrees of
+    freedom) are the one specification that the API, the command line and the brief
+    share; ``result.spec`` records it and ``docs/methods-intervention.md`` gives the
+    reasons.
+
     Let :math:`t = 0, 1, \dots` index the periods of the sample and :math:`t_j` the
     first treated period of event :math:`j`; :math:`S_{jt} = 1[t \ge t_j]`. The
     segmented regression (Wagner et al. 2002) is
@@ -229,7 +275,7 @@ def intervention(
         y_t = a + b t + \sum_j \left[ c_j S_{jt} + d_j (t - t_j) S_{jt}
               + g_j 1[t = t_j] \right] + \sum_m s_m D_{mt} + e_t ,
 
-    where :math:`c_j` is the level change, :math:`d_j` the change of slope per period
+    (``form="level"``) where :math:`c_j` is the level change, :math:`d_j` the change of slope per period
     and :math:`g_j` an optional pulse; :math:`D_{mt}` are month dummies (January is the
     base) or Fourier pairs :math:`\sin(2\pi k \tau_t), \cos(2\pi k \tau_t)` with
     :math:`\tau_t` the fraction of the year. Rows with a missing :math:`y_t` are
@@ -256,7 +302,12 @@ def intervention(
     Satterthwaite degrees of freedom :math:`\nu = [1/(T-k) + 2(1+\tilde\rho) /
     ((1-\tilde\rho)(T-1))]^{-1}` (variance of :math:`\log V` from :math:`s^2` and
     from :math:`\tilde\rho`, for regressors that vary slowly relative to the error
-    correlation). The errors are assumed covariance-stationary: the whole sample
+    correlation), floored at ``df_floor``: :math:`\nu^* = \max(\nu, 2)` by default.
+    The floor matters when :math:`\tilde\rho` reaches its bound (residuals close to
+    a random walk): :math:`\nu` then falls below 1 (0.23 at :math:`T = 31`) and the
+    t quantile explodes, while in simulation (``benchmarks/bench_intervention_calibration.py``)
+    the rejection rates with and without the floor agree to the Monte Carlo error
+    for AR(1) errors up to 0.95. The errors are assumed covariance-stationary: the whole sample
     estimates their autocovariances, so a level-shift dummy that is non-zero on
     only a few post-event periods gets a variance estimated from all :math:`T`
     residuals. With ``cov="hac"`` the standard errors are the Newey-West (1987)
@@ -273,13 +324,35 @@ def intervention(
     :math:`(p, d, q)` is chosen by the information criterion over all combinations up
     to ``max_order``; every candidate's criterion is reported (criteria for different
     ``d`` are comparable only approximately because of the diffuse initialisation).
-    Inference on :math:`\beta` is normal with the observed-information (OIM)
-    covariance (the OPG default of statsmodels is unreliable for regression
-    coefficients in samples of this size). The likelihood is maximised on the
+    Inference on :math:`\beta` is normal with statsmodels' ``cov_type="oim"``
+    covariance: the information matrix by Harvey's (1989, section 3.4.5) formula,
+    built from first derivatives of the Kalman filter's prediction errors and their
+    variances (the OPG default of statsmodels is
+    unreliable for regression coefficients in samples of this size). These standard
+    errors are about 2-2.5% smaller than those from the numerical Hessian of the
+    log-likelihood that R's ``arima`` reports. The likelihood is maximised on the
     standardised series (at most 100 L-BFGS iterations); criteria and estimates are
     reported in the original unit.
 
-    Effects: ``level`` is :math:`c_j`, ``slope`` :math:`d_j`, ``pulse`` :math:`g_j`;
+    Effect forms: ``form="pulse"`` replaces the level shift by :math:`g_j 1[t = t_j]`;
+    ``form="decay"`` by :math:`c_j \delta^{t - t_j} S_{jt}` with one rate
+    :math:`\delta \in [0, 0.999]` for all events, chosen to minimise the residual sum
+    of squares (a grid of step 0.02 refined by bounded Brent search); it nests the
+    pulse (:math:`\delta = 0`) and, as :math:`\delta \to 1`, the level shift.
+    Inference on :math:`c_j` is conditional on :math:`\hat\delta`; the placebo refits
+    re-profile :math:`\delta`, so the placebo p-value accounts for it.
+    ``result.forms`` compares ``level``, ``level+slope``, ``pulse`` and ``decay`` on
+    the same sample by the Gaussian log-likelihood
+    :math:`\ell = -\tfrac{T}{2}[\log(2\pi\,\mathrm{SSR}/T) + 1]`,
+    :math:`\mathrm{AIC} = -2\ell + 2k`, :math:`\mathrm{BIC} = -2\ell + k \log T`
+    (:math:`k`: regressors kept, the variance, and the rate for ``decay``); BIC by
+    default because it selects the true form with probability tending to one
+    (Schwarz 1978) while AIC favours the larger model. The likelihood treats the
+    errors as independent, which overstates the evidence when they are
+    autocorrelated: read a small difference as "both fit".
+
+    Effects: ``level`` is :math:`c_j`, ``slope`` :math:`d_j`, ``pulse`` :math:`g_j`,
+    ``decay`` the impact :math:`c_j` in the first treated period;
     ``average`` (event ``"all"``) is the mean of the summed event terms over the
     observed post-event periods, :math:`\bar{x}'\beta` with standard error
     :math:`\sqrt{\bar{x}' V \bar{x}}`. Percentages divide the estimate and its
@@ -328,6 +401,11 @@ def intervention(
     .. [6] Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods
        for comparative case studies. JASA 105(490), 493-505; (2015) Comparative
        politics and the synthetic control method. AJPS 59(2), 495-510.
+    .. [7] Harvey, A. C. (1989). Forecasting, Structural Time Series Models and the
+       Kalman Filter. Cambridge University Press (section 3.4.5: the information
+       matrix behind statsmodels' ``cov_type="oim"``).
+    .. [8] Schwarz, G. (1978). Estimating the dimension of a model. Annals of
+       Statistics 6(2), 461-464.
 
     Examples
     --------
@@ -339,170 +417,99 @@ def intervention(
     >>> rng = np.random.default_rng(0)
     >>> y = 900 + rng.normal(0, 10, len(idx)) - 100 * (idx >= "2025-12-01")
     >>> s = pd.Series(y, index=idx, name="ve_crude_production")
-    >>> res = intervention(s, {"blockade": "2025-12-16"}, slope=False)
+    >>> res = intervention(s, {"blockade": "2025-12-16"})  # the default specification
+    >>> res.spec.pre_periods, res.spec.pre_rule, res.spec.start, res.model_info.form
+    (60, 'default 60 monthly periods', 'containing', 'level')
     >>> row = res.effects.query("term == 'level'").iloc[0]
     >>> bool(row.ci_lower < -100 < row.ci_upper), res.spec.unit, res.spec.seasonal
     (True, 'kb/d', 'dummies')
     >>> round(float(row.estimate)), round(float(row.pct_of_pre_mean))
-    (-107, -12)
+    (-105, -12)
     >>> int(row.n_placebo), bool(row.placebo_pvalue < 0.05)
     (67, True)
+    >>> res.forms[["form", "delta"]].round(1).to_string(index=False).split("\n")[1:3]
+    ['      level    1.0', 'level+slope    0.0']
     """
-    if model not in ("segmented", "sarimax"):
-        raise EstimationError(f"model must be 'segmented' or 'sarimax', got {model!r}")
-    if start not in ("containing", "next"):
-        raise EstimationError(f"start must be 'containing' or 'next', got {start!r}")
-    if close_events not in ("merge", "raise"):
-        raise EstimationError(f"close_events must be 'merge' or 'raise', got {close_events!r}")
-    if placebo_stat not in ("estimate", "tstat"):
-        raise EstimationError(f"placebo_stat must be 'estimate' or 'tstat', got {placebo_stat!r}")
-    if ic not in ("aic", "bic"):
-        raise EstimationError(f"ic must be 'aic' or 'bic', got {ic!r}")
-    if cov not in ("hac-prewhiten", "hac"):
-        raise EstimationError(f"cov must be 'hac-prewhiten' or 'hac', got {cov!r}")
-    if hac_lags is not None and (int(hac_lags) != hac_lags or hac_lags < 0):
-        raise EstimationError(f"hac_lags must be a non-negative integer, got {hac_lags!r}")
-    if not 0.0 < alpha < 1.0:
-        raise EstimationError(f"alpha must be in (0, 1), got {alpha!r}")
-    if not (step or slope or pulse):
-        raise EstimationError("at least one of step, slope, pulse must be True, got none")
-
+    flags = _check_options(
+        model=model,
+        form=form,
+        start=start,
+        close_events=close_events,
+        placebo_stat=placebo_stat,
+        ic=ic,
+        form_ic=form_ic,
+        cov=cov,
+        hac_lags=hac_lags,
+        alpha=alpha,
+        df_floor=df_floor,
+        step=step,
+        slope=slope,
+        pulse=pulse,
+    )
     name = str(series.name) if getattr(series, "name", None) is not None else "series"
     collected: list[tuple[type[Warning], str]] = []
 
-    # --- data on a regular grid -------------------------------------------------------
+    # --- data on a regular grid, events on it, the sample --------------------------------
     y_raw = _validate_series(series, name)
     freq = _infer_frequency(y_raw.index, frequency, name)
     grid_y = _regularize(y_raw, freq, name)
     grid = grid_y.index
     yv = grid_y.to_numpy(dtype="float64")
-    n = len(grid)
     min_pre = int(min_pre_periods if min_pre_periods is not None else MIN_PRE_PERIODS[freq])
-
-    # --- events -> periods ------------------------------------------------------------
-    resolved = _resolve_events(events)
-    if not resolved:
-        raise EstimationError(f"needs at least one event, got none (series={name})")
-    placed = []
-    for ev_id, ev_date in resolved:
-        pos = _containing_position(grid, ev_date, freq)
-        if pos is None:
-            raise EstimationError(
-                f"event {ev_id} on {ev_date:%Y-%m-%d} falls outside the data of {name} "
-                f"({_label(grid[0], freq)} .. {_label(grid[-1], freq)}, {freq}); needed a "
-                "date inside the series' span"
-            )
-        first = pos + (1 if start == "next" else 0)
-        if first >= n:
-            raise EstimationError(
-                f"event {ev_id} on {ev_date:%Y-%m-%d} with start='next' is treated from the "
-                f"period after {_label(grid[pos], freq)}, but {name} ends there: needed at "
-                "least one period after the event, got 0"
-            )
-        placed.append(_Placed(ev_id, ev_date, pos, first))
-    placed = _merge_close(placed, grid, freq, close_events, collected)
-    e_first = placed[0].first
-    c_first = placed[0].containing
-
-    # --- sample ----------------------------------------------------------------------
-    if pre_periods is not None:
-        if pre_periods < 1:
-            raise EstimationError(f"pre_periods must be >= 1, got {pre_periods}")
-        if pre_periods > e_first:
-            raise EstimationError(
-                f"pre_periods={pre_periods} needs {pre_periods} {freq} periods before "
-                f"{_label(grid[e_first], freq)} (event={placed[0].id}, series={name}), "
-                f"got {e_first}"
-            )
-        s0 = e_first - pre_periods
-    else:
-        s0 = 0
-    if post_periods is not None:
-        if post_periods < 1:
-            raise EstimationError(f"post_periods must be >= 1, got {post_periods}")
-        if e_first + post_periods > n:
-            raise EstimationError(
-                f"post_periods={post_periods} needs {post_periods} {freq} periods from "
-                f"{_label(grid[e_first], freq)} (event={placed[0].id}, series={name}), "
-                f"got {n - e_first}"
-            )
-        s1 = e_first + post_periods - 1
-    else:
-        s1 = n - 1
-    for p in placed:
-        if p.first > s1:
-            raise EstimationError(
-                f"event {p.id} is treated from {_label(grid[p.first], freq)}, after the end "
-                f"of the post window {_label(grid[s1], freq)}; needed post_periods >= "
-                f"{p.first - e_first + 1}, got {post_periods}"
-            )
-
-    pre_obs = int(np.isfinite(yv[s0:c_first]).sum())
-    if pre_obs < min_pre:
-        raise EstimationError(
-            f"needs at least {min_pre} observed {freq} periods before "
-            f"{_label(grid[c_first], freq)} (event={placed[0].id}, series={name}), "
-            f"got {pre_obs}"
-        )
-    for k, p in enumerate(placed):
-        seg_end = placed[k + 1].first if k + 1 < len(placed) else s1 + 1
-        if k + 1 == len(placed) and not np.isfinite(yv[p.first : seg_end]).any():
-            raise EstimationError(
-                f"all values of {name} are missing from {_label(grid[p.first], freq)} "
-                f"(event={p.id}) to {_label(grid[s1], freq)}: needed at least one observed "
-                "period after the event, got 0"
-            )
+    placed = _place_events(events, grid, freq, start, close_events, name, collected)
+    e_first, c_first = placed[0].first, placed[0].containing
+    s0, s1, pre_rule = _sample_bounds(grid, freq, placed, pre_periods, post_periods, name)
+    pre_obs = _check_sample(yv, grid, freq, placed, s0, s1, min_pre, name)
     pre_mean = float(np.nanmean(yv[s0:c_first]))
 
     seasonal_mode = _resolve_seasonal(seasonal, freq, pre_obs)
     if model == "sarimax" and seasonal_order is not None and len(seasonal_order) != 3:
         raise EstimationError(f"seasonal_order must be (P, D, Q), got {seasonal_order!r}")
-    opts = _DesignOptions(
+    base = _DesignOptions(
         freq=freq,
         trend=trend,
         seasonal=seasonal_mode,
         fourier_order=int(fourier_order),
-        step=step,
-        slope=slope,
-        pulse=pulse,
+        step=flags[0],
+        slope=flags[1],
+        pulse=flags[2],
     )
     ids = [p.id for p in placed]
     rel_starts = [p.first - s0 for p in placed]
     dates = grid[s0 : s1 + 1]
     ys = yv[s0 : s1 + 1]
     post_mask = np.arange(len(dates)) >= (e_first - s0)
-    cf_from = c_first - s0
 
-    # --- real fit ------------------------------------------------------------------------
+    # --- effect forms and the real fit ------------------------------------------------
+    forms = _form_table(ys, dates, ids, rel_starts, base, form_ic) if model == "segmented" else None
+    opts, fitted_form = _fitted_options(form, base, forms)
+    order: tuple[int, int, int] | None = None
+    s_order: tuple[int, int, int, int] | None = None
+    candidates = None
     if model == "segmented":
-        fit = _fit_segmented(ys, dates, ids, rel_starts, opts, hac_lags, cov, alpha, post_mask)
-        order = None
-        s_order = None
-        candidates = None
+        fit = _fit_segmented(
+            ys, dates, ids, rel_starts, opts, hac_lags, cov, alpha, post_mask, df_floor
+        )
     else:
         s_period = 12 if freq == "monthly" else 52
         s_order = (*tuple(int(v) for v in seasonal_order), s_period) if seasonal_order else None
         order, candidates = _select_order(ys, dates, ids, rel_starts, opts, max_order, s_order, ic)
         fit = _fit_sarimax(
-            ys, dates, ids, rel_starts, opts, order, s_order, alpha, post_mask, cf_from=cf_from
+            ys,
+            dates,
+            ids,
+            rel_starts,
+            opts,
+            order,
+            s_order,
+            alpha,
+            post_mask,
+            cf_from=c_first - s0,
         )
-    for col in fit.dropped:
-        ev, term = col.split("|")
-        collected.append(
-            (
-                InterventionWarning,
-                f"term '{term}' of event {ev} is not identified with the observed {freq} "
-                "data (too few observed periods before the next event or the end of the "
-                "sample) and was dropped",
-            )
-        )
+    collected += _fit_warnings(fit, freq, df_floor, name)
 
-    # --- placebo -----------------------------------------------------------------------
-    real_stats = _effect_stats(fit)
-    if max_placebos is None and model == "sarimax":
-        cap: int | None = SARIMAX_MAX_PLACEBOS
-    else:
-        cap = max_placebos
+    # --- placebo ----------------------------------------------------------------------
+    cap = SARIMAX_MAX_PLACEBOS if (max_placebos is None and model == "sarimax") else max_placebos
     plac = pd.DataFrame(columns=["pseudo_date", "event", "term", "estimate", "stat"])
     if placebo:
         plac = _run_placebo(
@@ -511,7 +518,7 @@ def intervention(
             placed=placed,
             s0=s0,
             s1=s1,
-            pre_periods=pre_periods,
+            pre_periods=None if pre_rule == _ALL_RULE else e_first - s0,
             min_pre=min_pre,
             opts=opts,
             model=model,
@@ -522,26 +529,11 @@ def intervention(
             cap=cap,
             alpha=alpha,
         )
-        n_dates = int(plac["pseudo_date"].nunique()) if len(plac) else 0
-        if n_dates == 0:
-            collected.append(
-                (
-                    PlaceboWarning,
-                    f"no admissible placebo date for {name}: each needs {min_pre} observed "
-                    f"periods before it and {s1 - e_first + 1} periods after it before "
-                    f"{_label(grid[c_first], freq)}; placebo p-values are missing",
-                )
-            )
-        elif 1.0 / (n_dates + 1) > alpha:
-            collected.append(
-                (
-                    PlaceboWarning,
-                    f"only {n_dates} placebo dates for {name}: the smallest attainable placebo "
-                    f"p-value is 1/{n_dates + 1} = {1 / (n_dates + 1):.3f} > alpha={alpha}",
-                )
-            )
+        collected += _placebo_warnings(
+            plac, name, min_pre, s1 - e_first + 1, _label(grid[c_first], freq), alpha
+        )
 
-    effects = _effects_frame(real_stats, plac, placebo_stat, pre_mean, alpha)
+    effects = _effects_frame(_effect_stats(fit), plac, placebo_stat, pre_mean, alpha)
     path = pd.DataFrame(
         {
             "date": pd.DatetimeIndex(dates),
@@ -553,7 +545,6 @@ def intervention(
         },
         columns=list(PATH_COLUMNS),
     )
-
     spec = InterventionSpec(
         series=name,
         unit=_resolve_unit(unit, series, name),
@@ -565,9 +556,9 @@ def intervention(
         sample_end=grid[s1],
         pre_periods=e_first - s0,
         post_periods=s1 - e_first + 1,
-        step=step,
-        slope=slope,
-        pulse=pulse,
+        step=opts.step,
+        slope=opts.slope,
+        pulse=opts.pulse,
         trend=trend,
         seasonal=seasonal_mode,
         fourier_order=int(fourier_order),
@@ -582,6 +573,10 @@ def intervention(
         close_events=close_events,
         alpha=alpha,
         cov=cov if model == "segmented" else None,
+        form=form,
+        form_ic=form_ic,
+        pre_rule=pre_rule,
+        df_floor=float(df_floor) if (model == "segmented" and cov == "hac-prewhiten") else None,
     )
     info = ModelInfo(
         model=model,
@@ -603,6 +598,9 @@ def intervention(
         cov_type=fit.cov_type,
         hac_rule=fit.hac_rule,
         prewhiten_rho=fit.rho,
+        form=fitted_form,
+        decay_rate=opts.decay,
+        df_satterthwaite=fit.df_raw,
     )
     for cls, msg in collected:
         warnings.warn(msg, cls, stacklevel=2)
@@ -613,7 +611,384 @@ def intervention(
         placebo=plac.reset_index(drop=True),
         warnings=tuple(msg for _, msg in collected),
         model_info=info,
+        forms=forms,
     )
+
+
+# ======================================================================================
+# steps of intervention()
+# ======================================================================================
+_ALL_RULE = "all history"
+
+
+def _check_options(
+    *,
+    model: str,
+    form: str,
+    start: str,
+    close_events: str,
+    placebo_stat: str,
+    ic: str,
+    form_ic: str,
+    cov: str,
+    hac_lags: int | None,
+    alpha: float,
+    df_floor: float,
+    step: bool,
+    slope: bool,
+    pulse: bool,
+) -> tuple[bool, bool, bool]:
+    """Refuse unknown options; return the ``(step, slope, pulse)`` flags of ``form``."""
+    choices = {
+        "model": (model, ("segmented", "sarimax")),
+        "form": (form, ("level", "pulse", "decay", "compare")),
+        "start": (start, ("containing", "next")),
+        "close_events": (close_events, ("merge", "raise")),
+        "placebo_stat": (placebo_stat, ("estimate", "tstat")),
+        "ic": (ic, ("aic", "bic")),
+        "form_ic": (form_ic, ("aic", "bic")),
+        "cov": (cov, ("hac-prewhiten", "hac")),
+    }
+    for key, (value, allowed) in choices.items():
+        if value not in allowed:
+            names = ", ".join(repr(a) for a in allowed)
+            raise EstimationError(f"{key} must be one of {names}, got {value!r}")
+    if hac_lags is not None and (int(hac_lags) != hac_lags or hac_lags < 0):
+        raise EstimationError(f"hac_lags must be a non-negative integer, got {hac_lags!r}")
+    if not 0.0 < alpha < 1.0:
+        raise EstimationError(f"alpha must be in (0, 1), got {alpha!r}")
+    if not (math.isfinite(df_floor) and df_floor >= 0):
+        raise EstimationError(f"df_floor must be a non-negative number, got {df_floor!r}")
+    if form in ("decay", "compare") and model != "segmented":
+        raise EstimationError(
+            f"form={form!r} needs model='segmented' (the decay rate is profiled over many "
+            f"least-squares fits), got model={model!r}"
+        )
+    if form in ("pulse", "decay") and (slope or (pulse and form == "decay")):
+        raise EstimationError(
+            f"form={form!r} is a temporary effect; slope=True"
+            + (" or pulse=True" if form == "decay" else "")
+            + " needs form='level'"
+        )
+    if form == "pulse":
+        return False, False, True
+    if form == "decay":
+        return False, False, False
+    if not (step or slope or pulse):
+        raise EstimationError("at least one of step, slope, pulse must be True, got none")
+    return step, slope, pulse
+
+
+def _place_events(
+    events: Any,
+    grid: pd.DatetimeIndex,
+    freq: Freq,
+    start: str,
+    close_events: str,
+    name: str,
+    collected: list[tuple[type[Warning], str]],
+) -> list[_Placed]:
+    """Events -> grid positions (containing and first treated period), merged if close."""
+    resolved = _resolve_events(events)
+    if not resolved:
+        raise EstimationError(f"needs at least one event, got none (series={name})")
+    n = len(grid)
+    placed = []
+    for ev_id, ev_date in resolved:
+        pos = _containing_position(grid, ev_date, freq)
+        if pos is None:
+            raise EstimationError(
+                f"event {ev_id} on {ev_date:%Y-%m-%d} falls outside the data of {name} "
+                f"({_label(grid[0], freq)} .. {_label(grid[-1], freq)}, {freq}); needed a "
+                "date inside the series' span"
+            )
+        first = pos + (1 if start == "next" else 0)
+        if first >= n:
+            raise EstimationError(
+                f"event {ev_id} on {ev_date:%Y-%m-%d} with start='next' is treated from the "
+                f"period after {_label(grid[pos], freq)}, but {name} ends there: needed at "
+                "least one period after the event, got 0"
+            )
+        placed.append(_Placed(ev_id, ev_date, pos, first))
+    return _merge_close(placed, grid, freq, close_events, collected)
+
+
+def _sample_bounds(
+    grid: pd.DatetimeIndex,
+    freq: Freq,
+    placed: list[_Placed],
+    pre_periods: int | str | None,
+    post_periods: int | None,
+    name: str,
+) -> tuple[int, int, str]:
+    """First and last grid position of the sample and how the pre-period was chosen.
+
+    ``"default"``: ``DEFAULT_OPTIONS.pre_periods_for(freq)`` calendar periods before the
+    first treated period, or all of them when fewer exist; ``"all"``/None: all; an int:
+    exactly that many.
+    """
+    e_first, n = placed[0].first, len(grid)
+    if pre_periods is None or pre_periods == "all":
+        s0, rule = 0, _ALL_RULE
+    elif pre_periods == "default":
+        want = DEFAULT_OPTIONS.pre_periods_for(freq)
+        s0 = max(e_first - want, 0)
+        rule = f"default {want} {freq} periods"
+        if e_first < want:
+            rule += f", clipped to the {e_first} available"
+    elif isinstance(pre_periods, str):
+        raise EstimationError(
+            f"pre_periods must be an int, 'default', 'all' or None, got {pre_periods!r}"
+        )
+    else:
+        if pre_periods < 1:
+            raise EstimationError(f"pre_periods must be >= 1, got {pre_periods}")
+        if pre_periods > e_first:
+            raise EstimationError(
+                f"pre_periods={pre_periods} needs {pre_periods} {freq} periods before "
+                f"{_label(grid[e_first], freq)} (event={placed[0].id}, series={name}), "
+                f"got {e_first}"
+            )
+        s0, rule = e_first - int(pre_periods), "set by pre_periods"
+    if post_periods is not None:
+        if post_periods < 1:
+            raise EstimationError(f"post_periods must be >= 1, got {post_periods}")
+        if e_first + post_periods > n:
+            raise EstimationError(
+                f"post_periods={post_periods} needs {post_periods} {freq} periods from "
+                f"{_label(grid[e_first], freq)} (event={placed[0].id}, series={name}), "
+                f"got {n - e_first}"
+            )
+        s1 = e_first + post_periods - 1
+    else:
+        s1 = n - 1
+    for p in placed:
+        if p.first > s1:
+            raise EstimationError(
+                f"event {p.id} is treated from {_label(grid[p.first], freq)}, after the end "
+                f"of the post window {_label(grid[s1], freq)}; needed post_periods >= "
+                f"{p.first - e_first + 1}, got {post_periods}"
+            )
+    return s0, s1, rule
+
+
+def _check_sample(
+    yv: np.ndarray,
+    grid: pd.DatetimeIndex,
+    freq: Freq,
+    placed: list[_Placed],
+    s0: int,
+    s1: int,
+    min_pre: int,
+    name: str,
+) -> int:
+    """Observed pre-event periods (refused below ``min_pre``); data after the last event."""
+    c_first = placed[0].containing
+    pre_obs = int(np.isfinite(yv[s0:c_first]).sum())
+    if pre_obs < min_pre:
+        raise EstimationError(
+            f"needs at least {min_pre} observed {freq} periods before "
+            f"{_label(grid[c_first], freq)} (event={placed[0].id}, series={name}), "
+            f"got {pre_obs}"
+        )
+    last = placed[-1]
+    if not np.isfinite(yv[last.first : s1 + 1]).any():
+        raise EstimationError(
+            f"all values of {name} are missing from {_label(grid[last.first], freq)} "
+            f"(event={last.id}) to {_label(grid[s1], freq)}: needed at least one observed "
+            "period after the event, got 0"
+        )
+    return pre_obs
+
+
+def _fit_warnings(
+    fit: _Fit, freq: str, df_floor: float, name: str
+) -> list[tuple[type[Warning], str]]:
+    """Dropped terms, a floored Satterthwaite df, a prewhitening AR(1) at its bound."""
+    out: list[tuple[type[Warning], str]] = []
+    for col in fit.dropped:
+        ev, term = col.split("|")
+        out.append(
+            (
+                InterventionWarning,
+                f"term '{term}' of event {ev} is not identified with the observed {freq} "
+                "data (too few observed periods before the next event or the end of the "
+                "sample) and was dropped",
+            )
+        )
+    if fit.cov_type != "hac-prewhiten" or fit.rho is None:
+        return out
+    at_bound = abs(fit.rho) >= PREWHITEN_RHO_MAX - 1e-9
+    if fit.df_raw is not None and fit.df_raw < df_floor:
+        out.append(
+            (
+                InterventionWarning,
+                f"{name}: the residuals are close to a random walk (bias-corrected AR(1) "
+                f"{fit.rho:.2f}{', at its bound' if at_bound else ''}); the Satterthwaite "
+                f"degrees of freedom {fit.df_raw:.2f} were raised to the floor {df_floor:g}, "
+                f"so intervals are +-{stats.t.ppf(0.975, df_floor):.2f} standard errors at "
+                "95%: the change is weakly identified, read the placebo p-value beside it",
+            )
+        )
+    elif at_bound:
+        out.append(
+            (
+                InterventionWarning,
+                f"{name}: the bias-corrected residual AR(1) reached its bound "
+                f"{PREWHITEN_RHO_MAX}: the residuals are close to a random walk and the "
+                "standard errors rest on that bound; read the placebo p-value beside them",
+            )
+        )
+    return out
+
+
+def _placebo_warnings(
+    plac: pd.DataFrame,
+    name: str,
+    min_pre: int,
+    post_len: int,
+    event_period: str,
+    alpha: float,
+) -> list[tuple[type[Warning], str]]:
+    """No placebo date at all, or too few for the placebo p-value to reach ``alpha``."""
+    n_dates = int(plac["pseudo_date"].nunique()) if len(plac) else 0
+    if n_dates == 0:
+        return [
+            (
+                PlaceboWarning,
+                f"no admissible placebo date for {name}: each needs {min_pre} observed "
+                f"periods before it and {post_len} periods after it before "
+                f"{event_period}; placebo p-values are missing",
+            )
+        ]
+    if 1.0 / (n_dates + 1) > alpha:
+        return [
+            (
+                PlaceboWarning,
+                f"only {n_dates} placebo dates for {name}: the smallest attainable placebo "
+                f"p-value is 1/{n_dates + 1} = {1 / (n_dates + 1):.3f} > alpha={alpha}",
+            )
+        ]
+    return []
+
+
+# ======================================================================================
+# effect forms
+# ======================================================================================
+#: Step of the grid on which the decay rate is profiled before a bounded Brent search.
+DECAY_GRID_STEP = 0.02
+#: Upper bound of the decay rate (1 would be the permanent level shift).
+DECAY_RATE_MAX = 0.999
+
+
+def _form_options(base: _DesignOptions, form: str, rate: float | None = None) -> _DesignOptions:
+    """Design options of one effect form (``level``, ``level+slope``, ``pulse``, ``decay``)."""
+    flags = {
+        "level": (True, False, False),
+        "level+slope": (True, True, False),
+        "pulse": (False, False, True),
+        "decay": (False, False, False),
+    }[form]
+    return replace(
+        base,
+        step=flags[0],
+        slope=flags[1],
+        pulse=flags[2],
+        decay=rate if form == "decay" else None,
+        profile=form == "decay",
+    )
+
+
+def _ols_ssr(
+    y: np.ndarray,
+    month: np.ndarray,
+    doy: np.ndarray,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+) -> tuple[float, int, int]:
+    """Residual sum of squares, observations and identified regressors of one design."""
+    X, names, _ = _design_arrays(month, doy, ids, starts, opts)
+    obs = np.isfinite(y)
+    kept = _identified(X[obs], names)
+    Xo = X[obs][:, [names.index(c) for c in kept]]
+    beta, *_ = np.linalg.lstsq(Xo, y[obs], rcond=None)
+    resid = y[obs] - Xo @ beta
+    return float(resid @ resid), int(obs.sum()), len(kept)
+
+
+def _profile_decay(
+    y: np.ndarray,
+    month: np.ndarray,
+    doy: np.ndarray,
+    ids: list[str],
+    starts: list[int],
+    opts: _DesignOptions,
+) -> float:
+    """Least-squares decay rate: a grid of step 0.02 on [0, 0.98], then bounded Brent."""
+    from scipy.optimize import minimize_scalar
+
+    def ssr(rate: float) -> float:
+        return _ols_ssr(y, month, doy, ids, starts, replace(opts, decay=float(rate)))[0]
+
+    grid = np.arange(0.0, 1.0, DECAY_GRID_STEP)
+    vals = np.array([ssr(r) for r in grid])
+    best = float(grid[int(np.argmin(vals))])
+    lo, hi = max(best - DECAY_GRID_STEP, 0.0), min(best + DECAY_GRID_STEP, DECAY_RATE_MAX)
+    ref = minimize_scalar(ssr, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
+    if ref.success and float(ref.fun) < float(vals.min()):
+        return float(ref.x)
+    return best
+
+
+def _form_table(
+    y: np.ndarray,
+    dates: pd.DatetimeIndex,
+    ids: list[str],
+    starts: list[int],
+    base: _DesignOptions,
+    form_ic: str,
+) -> pd.DataFrame:
+    """Gaussian log-likelihood, AIC and BIC of each effect form on the same sample."""
+    month, doy = dates.month.to_numpy(), dates.day_of_year.to_numpy()
+    rate = _profile_decay(y, month, doy, ids, starts, _form_options(base, "decay", 0.5))
+    rows = []
+    for form in ("level", "level+slope", "pulse", "decay"):
+        opts = _form_options(base, form, rate)
+        ssr, n, k = _ols_ssr(y, month, doy, ids, starts, opts)
+        k += 1 + (form == "decay")  # + the error variance (+ the rate)
+        loglik = -0.5 * n * (math.log(2.0 * math.pi * max(ssr, 1e-300) / n) + 1.0)
+        rows.append(
+            {
+                "form": form,
+                "n_params": k,
+                "rate": rate if form == "decay" else np.nan,
+                "loglik": loglik,
+                "aic": -2.0 * loglik + 2.0 * k,
+                "bic": -2.0 * loglik + k * math.log(n),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["delta"] = out[form_ic] - out[form_ic].min()
+    out["best"] = out["delta"] == 0.0
+    return out[list(FORM_COLUMNS)]
+
+
+def _fitted_options(
+    form: str, base: _DesignOptions, forms: pd.DataFrame | None
+) -> tuple[_DesignOptions, str]:
+    """Design options of the reported fit and the name of its form."""
+    if form == "level" or forms is None:
+        return base, form
+    if form == "compare":
+        best = str(forms.loc[forms["best"], "form"].iloc[0])
+        chosen = _form_options(base, best, float(forms.set_index("form").loc["decay", "rate"]))
+        return chosen, "level" if best == "level+slope" else best
+    if form == "decay":
+        return _form_options(
+            base, "decay", float(forms.set_index("form").loc["decay", "rate"])
+        ), form
+    return base, form
 
 
 # ======================================================================================
@@ -869,6 +1244,8 @@ class _DesignOptions:
     step: bool
     slope: bool
     pulse: bool
+    decay: float | None = None  # geometric decay rate of form="decay"
+    profile: bool = False  # re-profile the decay rate on each placebo sample
 
 
 def _design_arrays(
@@ -897,18 +1274,26 @@ def _design_arrays(
             names += [f"sin_{k}", f"cos_{k}"]
     event_cols: list[str] = []
     pairs = list(zip(ids, starts, strict=True))
-    for term, flag in (("level", opts.step), ("slope", opts.slope), ("pulse", opts.pulse)):
+    terms = (
+        ("level", opts.step),
+        ("slope", opts.slope),
+        ("pulse", opts.pulse),
+        ("decay", opts.decay is not None),
+    )
+    for term, flag in terms:
         if not flag:
             continue
-        # levels in time order; slopes and pulses latest event first, so that when the
-        # frequency cannot separate close events the term of the earlier (shorter)
-        # segment is the one the rank check drops
-        for ev, s in pairs if term == "level" else pairs[::-1]:
+        # levels and decays in time order; slopes and pulses latest event first, so that
+        # when the frequency cannot separate close events the term of the earlier
+        # (shorter) segment is the one the rank check drops
+        for ev, s in pairs if term in ("level", "decay") else pairs[::-1]:
             on = t >= s
             if term == "level":
                 v = on.astype("float64")
             elif term == "slope":
                 v = (t - s) * on
+            elif term == "decay":
+                v = np.where(on, float(opts.decay) ** np.maximum(t - s, 0.0), 0.0)  # type: ignore[arg-type]
             else:
                 v = (t == s).astype("float64")
             cols.append(v)
@@ -966,6 +1351,7 @@ class _Fit:
     cov_type: str | None = None
     hac_rule: str | None = None
     rho: float | None = None
+    df_raw: float | None = None  # Satterthwaite df before the floor
 
 
 def _avg_contrast(X: pd.DataFrame, event_cols: list[str], rows: np.ndarray) -> pd.Series:
@@ -982,6 +1368,7 @@ class _CovEst:
     lags: int
     rule: str
     rho: float | None
+    df_raw: float | None = None
 
 
 _NW_RULE = "Newey-West (1994) floor(4 (T/100)^(2/9))"
@@ -989,14 +1376,17 @@ _ANDREWS_RULE = "Andrews (1991) AR(1) plug-in on the prewhitened residuals"
 _USER_RULE = "set by hac_lags"
 
 
-def _segmented_cov(X: np.ndarray, u: np.ndarray, cov: str, hac_lags: int | None) -> _CovEst:
+def _segmented_cov(
+    X: np.ndarray, u: np.ndarray, cov: str, hac_lags: int | None, df_floor: float = 0.0
+) -> _CovEst:
     """Covariance of the OLS coefficients and the df of the t reference (see Notes)."""
     n, k = X.shape
     if cov == "hac":
         lags = int(hac_lags) if hac_lags is not None else newey_west_lags(n)
         rule = _USER_RULE if hac_lags is not None else _NW_RULE
-        return _CovEst(_nw_cov(X, u, lags), float(n - k), lags, rule, None)
-    return _prewhitened_cov(X, u, hac_lags)
+        return _CovEst(_nw_cov(X, u, lags), float(n - k), lags, rule, None, float(n - k))
+    est = _prewhitened_cov(X, u, hac_lags)
+    return replace(est, df=max(est.df, float(df_floor)), df_raw=est.df)
 
 
 def _nw_cov(X: np.ndarray, u: np.ndarray, lags: int) -> np.ndarray:
@@ -1133,6 +1523,7 @@ def _fit_segmented(
     cov_type: str,
     alpha: float,
     post_mask: np.ndarray,
+    df_floor: float = 0.0,
 ) -> _Fit:
     X_full, ev_all = _design(dates, ids, starts, opts)
     obs = np.isfinite(y)
@@ -1148,7 +1539,7 @@ def _fit_segmented(
         )
     Xo = X.to_numpy()[obs]
     beta, *_ = np.linalg.lstsq(Xo, y[obs], rcond=None)
-    est = _segmented_cov(Xo, y[obs] - Xo @ beta, cov_type, hac_lags)
+    est = _segmented_cov(Xo, y[obs] - Xo @ beta, cov_type, hac_lags, df_floor)
     params = pd.Series(beta, index=kept)
     cov = pd.DataFrame(est.cov, index=kept, columns=kept)
     fitted = X.to_numpy() @ beta
@@ -1177,6 +1568,7 @@ def _fit_segmented(
         cov_type=cov_type,
         hac_rule=est.rule,
         rho=est.rho,
+        df_raw=est.df_raw,
     )
 
 
@@ -1482,7 +1874,12 @@ def _placebo_segmented(
     cov_type: str,
     post_mask: np.ndarray,
 ) -> list[tuple[str, str, float, float]]:
-    """Placebo refit in numpy: (event, term, estimate, se) of the event terms and average."""
+    """Placebo refit in numpy: (event, term, estimate, se) of the event terms and average.
+
+    With ``form="decay"`` the decay rate is profiled again on the placebo sample.
+    """
+    if opts.profile:
+        opts = replace(opts, decay=_profile_decay(y, month, doy, ids, starts, opts))
     X_all, names, ev_all = _design_arrays(month, doy, ids, starts, opts)
     obs = np.isfinite(y)
     kept = _identified(X_all[obs], names)

@@ -27,8 +27,11 @@ __all__ = [
     "EFFECT_COLUMNS",
     "InterventionResult",
     "InterventionSpec",
+    "InterventionOptions",
     "InterventionWarning",
     "ModelInfo",
+    "DEFAULT_OPTIONS",
+    "FORM_COLUMNS",
     "PATH_COLUMNS",
     "PlaceboWarning",
 ]
@@ -61,6 +64,19 @@ PATH_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Columns of :attr:`InterventionResult.forms` (the comparison of effect forms).
+FORM_COLUMNS: tuple[str, ...] = (
+    "form",
+    "n_params",
+    "rate",
+    "loglik",
+    "aic",
+    "bic",
+    "delta",
+    "best",
+)
+
+
 class InterventionWarning(UserWarning):
     """Something about an intervention fit the reader should know (dropped terms, ...)."""
 
@@ -71,6 +87,90 @@ class CloseEventsWarning(InterventionWarning):
 
 class PlaceboWarning(InterventionWarning):
     """Too few placebo dates for the placebo p-value to reach ``alpha``."""
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionOptions:
+    """The options of :func:`~oilimpact.study.intervention.intervention` and their defaults.
+
+    One value, :data:`DEFAULT_OPTIONS`, holds the default specification that the API,
+    the command line and the brief share: ``intervention(series, events)`` with no
+    options uses it. Each default is justified in ``docs/methods-intervention.md``
+    ("The default specification").
+
+    Attributes
+    ----------
+    model : {"segmented", "sarimax"}
+        Segmented OLS (default: cheap placebo refits, calibrated intervals).
+    form : {"level", "pulse", "decay", "compare"}
+        Shape of each event's effect: permanent level shift (default), one-period
+        pulse, geometric decay with a profiled rate, or the best of these by
+        ``form_ic``.
+    start : {"containing", "next"}
+        The effect starts in the period containing the event (default).
+    pre_periods : tuple of (str, int)
+        Pre-event periods by frequency: 60 months, 156 weeks, clipped to the periods
+        available before the first treated period.
+    slope : bool
+        Change of slope after each event (off: a slope from a few post-event periods
+        is an extrapolation).
+    trend : bool
+        Linear time trend.
+    seasonal : {"auto", "dummies", "fourier", "none"}
+        Seasonal terms when enough pre-event data exist (``"auto"``).
+    cov : {"hac-prewhiten", "hac"}
+        AR(1)-prewhitened HAC with a Satterthwaite t reference.
+    df_floor : float
+        Lower bound of the Satterthwaite degrees of freedom (2).
+    form_ic : {"aic", "bic"}
+        Criterion that ranks the effect forms (BIC: consistent choice of the form).
+    placebo : bool
+        In-time placebo p-value beside the model p-value.
+    placebo_stat : {"estimate", "tstat"}
+        Statistic compared with the placebo distribution (studentised).
+    alpha : float
+        ``1 - alpha`` intervals.
+    """
+
+    model: Literal["segmented", "sarimax"] = "segmented"
+    form: Literal["level", "pulse", "decay", "compare"] = "level"
+    start: Literal["containing", "next"] = "containing"
+    pre_periods: tuple[tuple[str, int], ...] = (("monthly", 60), ("weekly", 156))
+    slope: bool = False
+    trend: bool = True
+    seasonal: Literal["auto", "dummies", "fourier", "none"] = "auto"
+    cov: Literal["hac-prewhiten", "hac"] = "hac-prewhiten"
+    df_floor: float = 2.0
+    form_ic: Literal["aic", "bic"] = "bic"
+    placebo: bool = True
+    placebo_stat: Literal["estimate", "tstat"] = "tstat"
+    alpha: float = 0.05
+
+    def pre_periods_for(self, frequency: str) -> int:
+        """Default pre-event periods for ``"monthly"`` or ``"weekly"``.
+
+        Examples
+        --------
+        >>> DEFAULT_OPTIONS.pre_periods_for("monthly"), DEFAULT_OPTIONS.pre_periods_for("weekly")
+        (60, 156)
+        """
+        return dict(self.pre_periods)[frequency]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (``pre_periods`` as a mapping frequency -> periods).
+
+        Examples
+        --------
+        >>> DEFAULT_OPTIONS.to_dict()["pre_periods"]
+        {'monthly': 60, 'weekly': 156}
+        """
+        out = {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        out["pre_periods"] = dict(self.pre_periods)
+        return out
+
+
+#: The one default specification shared by the API, the command line and the brief.
+DEFAULT_OPTIONS = InterventionOptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +219,15 @@ class InterventionSpec:
     alpha : float
     cov : {"hac-prewhiten", "hac"} or None
         Standard errors of the segmented fit (None for SARIMAX).
+    form : {"level", "pulse", "decay", "compare"}
+        Effect form requested (``ModelInfo.form`` is the one fitted).
+    form_ic : {"aic", "bic"}
+        Criterion of the form comparison.
+    pre_rule : str
+        How the pre-event sample was chosen (default clipped to what is available,
+        set by the caller, or all history).
+    df_floor : float or None
+        Lower bound of the Satterthwaite degrees of freedom (``cov="hac-prewhiten"``).
     """
 
     series: str
@@ -148,6 +257,47 @@ class InterventionSpec:
     close_events: Literal["merge", "raise"]
     alpha: float
     cov: Literal["hac-prewhiten", "hac"] | None = None
+    form: Literal["level", "pulse", "decay", "compare"] = "level"
+    form_ic: Literal["aic", "bic"] = "bic"
+    pre_rule: str = ""
+    df_floor: float | None = None
+
+    def describe(self) -> str:
+        """One line naming the specification, for pages and summaries.
+
+        It reads like ``segmented OLS, form=level, start=containing, pre 60 monthly
+        periods (default 60 monthly periods), trend, seasonal=dummies,
+        cov=hac-prewhiten (df >= 2), placebo=tstat``.
+        """
+        parts = [
+            "segmented OLS" if self.model == "segmented" else "SARIMAX",
+            f"form={self._form_label()}"
+            + (f" (by {self.form_ic.upper()})" if self.form == "compare" else ""),
+            f"start={self.start}",
+            f"pre {self.pre_periods} {self.frequency} periods"
+            + (f" ({self.pre_rule})" if self.pre_rule else ""),
+            "trend" if self.trend else "no trend",
+            f"seasonal={self.seasonal}",
+        ]
+        if self.cov:
+            floor = (
+                f" (df >= {self.df_floor:g})"
+                if self.df_floor and self.cov == "hac-prewhiten"
+                else ""
+            )
+            parts.append(f"cov={self.cov}{floor}")
+        parts.append(f"placebo={self.placebo_stat}" if self.placebo else "no placebo")
+        return ", ".join(p for p in parts if p)
+
+    def _form_label(self) -> str:
+        if self.form != "level":
+            return self.form
+        terms = [
+            t
+            for t, on in (("level", self.step), ("slope", self.slope), ("pulse", self.pulse))
+            if on
+        ]
+        return "+".join(terms)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (timestamps as ISO dates)."""
@@ -205,6 +355,14 @@ class ModelInfo:
         or set by the caller).
     prewhiten_rho : float or None
         Bias-corrected AR(1) prewhitening coefficient (``"hac-prewhiten"``).
+    form : {"level", "pulse", "decay"}
+        Effect form fitted (with ``form="compare"``: the one chosen by ``form_ic``).
+    decay_rate : float or None
+        Profiled geometric decay rate ``delta`` of ``form="decay"`` (the effect ``k``
+        periods after the first treated period is ``delta ** k`` times the impact).
+    df_satterthwaite : float or None
+        Satterthwaite degrees of freedom before the floor; ``df_resid`` is
+        ``max(df_satterthwaite, spec.df_floor)``.
     """
 
     model: Literal["segmented", "sarimax"]
@@ -226,6 +384,9 @@ class ModelInfo:
     cov_type: str | None = None
     hac_rule: str | None = None
     prewhiten_rho: float | None = None
+    form: str = "level"
+    decay_rate: float | None = None
+    df_satterthwaite: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -248,6 +409,9 @@ class ModelInfo:
             "cov_type": self.cov_type,
             "hac_rule": self.hac_rule,
             "prewhiten_rho": _jsonable(self.prewhiten_rho),
+            "form": self.form,
+            "decay_rate": _jsonable(self.decay_rate),
+            "df_satterthwaite": _jsonable(self.df_satterthwaite),
         }
 
 
@@ -273,6 +437,12 @@ class InterventionResult:
         Messages of the warnings raised during estimation.
     model_info : ModelInfo
         Order, information criteria, nobs, HAC lags, parameters.
+    forms : pandas.DataFrame or None
+        Comparison of the effect forms on the same sample (columns
+        :data:`FORM_COLUMNS`): permanent ``level``, ``level+slope``, one-period
+        ``pulse`` and geometric ``decay``, with their Gaussian log-likelihood, AIC,
+        BIC, ``delta`` (criterion ``spec.form_ic`` minus its minimum) and ``best``.
+        None for SARIMAX.
     """
 
     spec: InterventionSpec
@@ -281,6 +451,14 @@ class InterventionResult:
     placebo: pd.DataFrame
     warnings: tuple[str, ...]
     model_info: ModelInfo
+    forms: pd.DataFrame | None = None
+
+    @property
+    def best_form(self) -> str | None:
+        """The effect form with the smallest ``spec.form_ic`` (None without ``forms``)."""
+        if self.forms is None or not len(self.forms) or not self.forms["best"].any():
+            return None
+        return str(self.forms.loc[self.forms["best"], "form"].iloc[0])
 
     # -- tables --------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -334,6 +512,8 @@ class InterventionResult:
             "placebo": _records(plac),
             "warnings": list(self.warnings),
             "model_info": self.model_info.to_dict(),
+            "forms": _records(self.forms) if self.forms is not None else None,
+            "best_form": self.best_form,
         }
 
     # -- text ----------------------------------------------------------------------
@@ -347,6 +527,7 @@ class InterventionResult:
             f"Sample: {_period(sp.sample_start, sp.frequency)} .. "
             f"{_period(sp.sample_end, sp.frequency)}  (pre {sp.pre_periods}, "
             f"post {sp.post_periods} periods; nobs {mi.nobs})",
+            f"Spec: {sp.describe()}",
             f"Pre-event mean: {mi.pre_mean:,.3f}{unit}",
             "Events (first treated period, effect starts: "
             f"{'event period' if sp.start == 'containing' else 'period after the event'}):",
@@ -356,10 +537,17 @@ class InterventionResult:
         if sp.model == "segmented":
             lines.append(f"Model: OLS, trend={sp.trend}, seasonal={sp.seasonal}")
             if mi.cov_type == "hac-prewhiten":
+                floored = (
+                    f", floored from {_fmt(mi.df_satterthwaite, 2)}"
+                    if mi.df_satterthwaite is not None
+                    and mi.df_resid is not None
+                    and mi.df_satterthwaite < mi.df_resid
+                    else ""
+                )
                 se = (
                     f"HAC, AR(1)-prewhitened (rho={_fmt(mi.prewhiten_rho)}) Newey-West, "
                     f"Bartlett lags={mi.hac_lags} ({mi.hac_rule}), "
-                    f"Satterthwaite t({_fmt(mi.df_resid, 1)})"
+                    f"Satterthwaite t({_fmt(mi.df_resid, 1)}{floored})"
                 )
             else:
                 se = (
@@ -379,20 +567,40 @@ class InterventionResult:
         ci = f"{100 * (1 - sp.alpha):g}% CI"
         header = (
             f"{'event':<22}{'term':<8}{'estimate':>11}{'se':>10}{'p':>8}"
-            f"{ci:>22}{'% pre':>9}{'p plac':>8}{'n plac':>7}"
+            f"{ci:>27}{'% pre':>9}{'p plac':>8}{'n plac':>7}"
         )
         lines += [header, "-" * len(header)]
         for row in self.effects.itertuples(index=False):
             lines.append(
                 f"{str(row.event)[:21]:<22}{row.term:<8}{_fmt(row.estimate):>11}"
                 f"{_fmt(row.se):>10}{_fmt_p(row.pvalue):>8}"
-                f"{'[' + _fmt(row.ci_lower) + ', ' + _fmt(row.ci_upper) + ']':>22}"
+                f"{'[' + _fmt(row.ci_lower) + ', ' + _fmt(row.ci_upper) + ']':>27}"
                 f"{_fmt(row.pct_of_pre_mean, 1):>9}{_fmt_p(row.placebo_pvalue):>8}"
                 f"{int(row.n_placebo):>7}"
             )
+        lines += self._forms_lines()
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def _forms_lines(self) -> list[str]:
+        if self.forms is None or not len(self.forms):
+            return []
+        ic = self.spec.form_ic.upper()
+        mi = self.model_info
+        rate = f", decay rate {_fmt(mi.decay_rate)}" if mi.decay_rate is not None else ""
+        lines = [
+            "",
+            f"Effect forms (same sample; reported: {mi.form}{rate}; best by {ic}: "
+            f"{self.best_form}):",
+            f"  {'form':<13}{'k':>4}{'rate':>8}{'loglik':>12}{'AIC':>11}{'BIC':>11}{'d' + ic:>8}",
+        ]
+        for r in self.forms.itertuples(index=False):
+            lines.append(
+                f"  {r.form:<13}{int(r.n_params):>4}{_fmt(r.rate):>8}{_fmt(r.loglik, 1):>12}"
+                f"{_fmt(r.aic, 1):>11}{_fmt(r.bic, 1):>11}{_fmt(r.delta, 1):>8}"
+            )
+        return lines
 
     def __str__(self) -> str:
         return self.summary()

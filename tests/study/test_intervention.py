@@ -124,7 +124,9 @@ def _direct_design(s: pd.Series, event_month: str, seasonal: bool) -> pd.DataFra
 @pytest.mark.parametrize("loader,unit", [(_production, "kb/d"), (_imports_value, "million USD")])
 def test_real_blockade_matches_direct_statsmodels_fit(loader, unit):
     s = loader().loc["2019-01-01":]
-    res = intervention(s, {"blockade": "2025-12-16"}, pre_periods=60, max_placebos=None)
+    res = intervention(
+        s, {"blockade": "2025-12-16"}, pre_periods=60, slope=True, max_placebos=None
+    )
     assert isinstance(res, InterventionResult)
     assert res.spec.unit == unit and res.spec.frequency == "monthly"
     assert res.spec.seasonal == "dummies" and res.spec.events[0][2] == pd.Timestamp("2025-12-01")
@@ -149,6 +151,8 @@ def test_real_blockade_matches_direct_statsmodels_fit(loader, unit):
     assert res.spec.cov == "hac-prewhiten" and res.model_info.cov_type == "hac-prewhiten"
     assert res.model_info.hac_lags == lags and "Andrews (1991)" in res.model_info.hac_rule
     np.testing.assert_allclose(res.model_info.prewhiten_rho, rho, rtol=1e-8)
+    np.testing.assert_allclose(res.model_info.df_satterthwaite, df, rtol=1e-8)
+    df = max(df, 2.0)  # the default floor of the Satterthwaite df
     np.testing.assert_allclose(res.model_info.df_resid, df, rtol=1e-8)
     se = np.sqrt(np.diag(V))
     np.testing.assert_allclose(eff.loc["level", "se"], se[-2], rtol=1e-7)
@@ -156,7 +160,9 @@ def test_real_blockade_matches_direct_statsmodels_fit(loader, unit):
     p_ref = 2 * stats.t.sf(abs(ref.params[-2] / se[-2]), df)
     np.testing.assert_allclose(eff.loc["level", "pvalue"], p_ref, rtol=1e-6)
     # plain Newey-West (cov="hac") equals statsmodels' HAC fit, SEs, p-values and band
-    nw = intervention(s, {"blockade": "2025-12-16"}, pre_periods=60, cov="hac", placebo=False)
+    nw = intervention(
+        s, {"blockade": "2025-12-16"}, pre_periods=60, slope=True, cov="hac", placebo=False
+    )
     nw_lags = math.floor(4 * (len(sample) / 100) ** (2 / 9))
     assert nw.model_info.hac_lags == nw_lags and "Newey-West (1994)" in nw.model_info.hac_rule
     ref_nw = sm.OLS(sample.to_numpy(), X.to_numpy()).fit(
@@ -256,7 +262,7 @@ def test_cov_options_and_lag_rule_reported():
     assert "Newey-West, Bartlett lags=2 (set by hac_lags)" in nw.summary()
     fixed = intervention(s, {"blockade": "2025-12-16"}, placebo=False, hac_lags=3)
     assert fixed.model_info.hac_lags == 3
-    with pytest.raises(EstimationError, match="cov must be 'hac-prewhiten' or 'hac'"):
+    with pytest.raises(EstimationError, match="cov must be one of 'hac-prewhiten', 'hac', got 'nw'"):
         intervention(s, {"blockade": "2025-12-16"}, cov="nw")  # type: ignore[arg-type]
     with pytest.raises(EstimationError, match="hac_lags must be a non-negative integer"):
         intervention(s, {"blockade": "2025-12-16"}, hac_lags=-1)
@@ -279,7 +285,7 @@ def test_fast_hac_equals_statsmodels():
 def test_missing_values_are_dropped_not_zero():
     s = monthly(n=100)
     s.iloc[[5, 40, 97]] = np.nan
-    res = intervention(s, {"blockade": "2025-12-16"}, placebo=False)
+    res = intervention(s, {"blockade": "2025-12-16"}, pre_periods="all", placebo=False)
     assert res.model_info.nobs == len(s) - 3
     assert res.path["actual"].isna().sum() == 3
     assert res.path["fitted"].notna().all()
@@ -294,7 +300,7 @@ def test_weekly_with_gaps():
         name="us_imports_ve_weekly",
     )
     y = y.drop(y.index[[3, 50, 100]])  # absent weeks
-    res = intervention(y, {"blockade": "2025-12-16"}, slope=False)
+    res = intervention(y, {"blockade": "2025-12-16"}, pre_periods="all")
     assert res.spec.frequency == "weekly" and res.spec.unit == "kb/d"
     # week ending 2025-12-19 contains 2025-12-16
     assert res.spec.events[0][2] == pd.Timestamp("2025-12-19")
@@ -378,7 +384,10 @@ def test_same_period_events_refused_when_asked():
 def test_adjacent_events_warn_and_are_recorded():
     with pytest.warns(CloseEventsWarning, match="adjacent monthly periods 2025-12 and 2026-01"):
         res = intervention(
-            monthly(), {"blockade": "2025-12-16", "maduro_captured": "2026-01-03"}, placebo=False
+            monthly(),
+            {"blockade": "2025-12-16", "maduro_captured": "2026-01-03"},
+            slope=True,
+            placebo=False,
         )
     assert any("adjacent" in w for w in res.warnings)
     # the blockade's one-period segment cannot carry a slope

@@ -2,7 +2,8 @@
 
 Monthly series of 120 periods with a trend, the event at period 108 (12 post-event
 periods), Gaussian errors, iid or AR(1) with phi = 0.3; default settings
-(``cov="hac-prewhiten"``), ``slope=False`` and no seasonal terms.
+(``cov="hac-prewhiten"``, level only) on all 120 periods (``pre_periods="all"``, the
+design of the calibration table in docs/methods-intervention.md) and no seasonal terms.
 
 * Known level shift: the 95% interval covers the truth at the nominal rate, within
   3 binomial standard deviations of 0.95 for the number of simulations.
@@ -59,7 +60,13 @@ def test_level_ci_coverage_is_nominal(phi):
     hits = 0
     for r in range(N_COVERAGE):
         res = intervention(
-            _sim(r, SHIFT, phi), EVENT, slope=False, placebo=False, seasonal="none", unit=""
+            _sim(r, SHIFT, phi),
+            EVENT,
+            pre_periods="all",
+            slope=False,
+            placebo=False,
+            seasonal="none",
+            unit="",
         )
         row = res.effects.iloc[0]
         assert row.term == "level"
@@ -78,6 +85,7 @@ def test_no_effect_model_size_and_placebo_uniform(phi):
             res = intervention(
                 _sim(10_000 + r, 0.0, phi),
                 EVENT,
+                pre_periods="all",
                 slope=False,
                 seasonal="none",
                 unit="",
