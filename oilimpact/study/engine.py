@@ -35,7 +35,7 @@ import pandas as pd
 from ..errors import ConfigError, EstimationError
 from ..series import SeriesRegistry, default_registry
 from .alignment import sessions_spanned
-from .models import MODELS, ModelName, fit_panel
+from .models import MODELS, ModelName, fit_panel, scale_spanning_returns
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
 from .result import EventStudyResult, StudySpec
 from .returns import NON_POSITIVE_ADVICE, ReturnMethod, compute_returns
@@ -814,6 +814,7 @@ def event_study(
     panel = _with_dates_and_sessions(
         panel, np.concatenate(est_dates_rows), np.concatenate(evt_sessions_rows)
     )
+    panel = scale_spanning_returns(panel, y_est_all, x_est_all)
     conf = np.concatenate(confounded_w)
 
     spec_obj = StudySpec(
@@ -871,6 +872,11 @@ def build_result(
     ev = np.asarray(panel.ids.get_level_values(0), dtype=object)
     asset = np.asarray(panel.ids.get_level_values(1), dtype=object)
     art = ar_tests(panel)
+    sessions = (
+        np.asarray(panel.event_sessions, dtype=np.int64)
+        if panel.event_sessions is not None
+        else np.ones((n, L2), dtype=np.int64)
+    )
     if event_dates is None:
         event_dates = np.full((n, L2), np.datetime64("NaT"), dtype="datetime64[ns]")
     abnormal = pd.DataFrame(
@@ -884,6 +890,7 @@ def build_result(
             "tstat": art["tstat"].reshape(-1),
             "pvalue": art["pvalue"].reshape(-1),
             "sq_pvalue": art["sq_pvalue"].reshape(-1),
+            "sessions": sessions.reshape(-1),
         }
     )
     car = car_tests(panel, windows).rename(columns={"asset": "series"})
@@ -891,6 +898,7 @@ def build_result(
     if confounded is None:
         confounded = np.zeros((n, nw), dtype=bool)
     car["confounded"] = np.asarray(confounded, dtype=bool).reshape(-1)
+    car["sessions"] = _window_sessions(panel, sessions, windows).reshape(-1)
     tests = (
         _cross_sectional(panel, windows, pooled, independence_tests) if n >= 2 else _empty_tests()
     )
@@ -906,6 +914,18 @@ def build_result(
     return EventStudyResult(
         spec=spec, alignment=alignment, abnormal=abnormal, car=car, tests=tests, panel=panel
     )
+
+
+def _window_sessions(
+    panel: AbnormalPanel, sessions: np.ndarray, windows: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """Sessions of the series' calendar each CAR window spans, shape (N, J): the sum of
+    its returns' ``sessions`` (more than the window's length when one spans a missing
+    session; 0 counts a day outside the data)."""
+    out = np.empty((panel.n_pairs, len(windows)), dtype=np.int64)
+    for j, window in enumerate(windows):
+        out[:, j] = sessions[:, panel.window_index(tuple(window))].sum(axis=1)
+    return out
 
 
 def _empty_tests() -> pd.DataFrame:

@@ -26,6 +26,7 @@ Models (MacKinlay 1997, section 4; Brown and Warner 1985, section 2):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -36,7 +37,7 @@ from . import kernels
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
 from .single import _by_rows
 
-__all__ = ["MODELS", "ModelName", "fit_panel", "n_params"]
+__all__ = ["MODELS", "ModelName", "fit_panel", "n_params", "scale_spanning_returns"]
 
 ModelName = Literal["zero_mean", "constant_mean", "market_adjusted", "market", "multifactor"]
 MODELS: tuple[str, ...] = ("zero_mean", "constant_mean", "market_adjusted", "market", "multifactor")
@@ -388,6 +389,108 @@ def fit_panel(
     if model == "market" and conventions == "textbook":
         panel_store(panel)[MARKET_PE] = True  # pe_cov = I + 1/L1_i + d d'/Sxx
     return panel
+
+
+def scale_spanning_returns(
+    panel: AbnormalPanel, y_est: np.ndarray, x_est: np.ndarray | None = None
+) -> AbnormalPanel:
+    r"""The panel with event-window returns that span several sessions treated as such.
+
+    A return that spans :math:`k_t` sessions of the series' calendar (``panel.
+    event_sessions``; e.g. 2 when a price is missing on a session) is the sum of
+    :math:`k_t` one-session returns. Under the normal-return model its expected value
+    is :math:`k_t\hat\alpha + \hat\beta' x^*_t` (the regressors' returns span the same
+    dates) and its abnormal part has variance :math:`k_t\sigma^2`. So, for pair
+    :math:`i` (textbook conventions only; estudy2 does not scale):
+
+    .. math::
+
+        AR^*_t = R^*_t - k_t\hat\alpha - \hat\beta' x^*_t, \qquad
+        \operatorname{Var}(AR^*) = \sigma^2\,[\operatorname{diag}(k) + k k'/L_1
+        + D S_{xx}^{-1} D'], \quad D_t = x^*_t - k_t \bar x,
+
+    the exact prediction-error covariance with the event-window design row
+    :math:`(k_t, x^{*\prime}_t)` (MacKinlay 1997, eq. 9, with the intercept column
+    :math:`k`). Models without an intercept keep their AR and get
+    :math:`\operatorname{diag}(k)`; the constant-mean model :math:`\operatorname{diag}(k)
+    + kk'/L_1`. The centred event design ``design_evt`` becomes :math:`D` (the SQ test's
+    studentisation and the closed-form window sums read it). Pairs whose event windows
+    have no multi-session return are unchanged, bit for bit. The estimation window is
+    not reweighted: its spanning returns (``alignment.spanning_returns``, a few a
+    year) enter the OLS fit with unit weight.
+
+    Parameters
+    ----------
+    panel : AbnormalPanel
+        From :func:`fit_panel`, with ``event_sessions`` set.
+    y_est, x_est : ndarray
+        The estimation returns given to :func:`fit_panel` (to recover
+        :math:`\hat\alpha = \bar y - \hat\beta'\bar x`).
+
+    Returns
+    -------
+    AbnormalPanel
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> rng = np.random.default_rng(0)
+    >>> m = rng.normal(0, 0.01, (1, 251)); y = 0.001 + m + rng.normal(0, 0.01, (1, 251))
+    >>> p = fit_panel(y[:, :240], y[:, 240:], m[:, :240], m[:, 240:],
+    ...               event_days=np.arange(0, 11))
+    >>> k = np.ones((1, 11), dtype=int); k[0, 1] = 2
+    >>> q = scale_spanning_returns(dataclasses.replace(p, event_sessions=k), y[:, :240],
+    ...                            m[:, :240])
+    >>> float(q.pe_cov[0, 1, 1] - p.pe_cov[0, 1, 1]) > 1.0, bool(q.event_ar[0, 1] < p.event_ar[0, 1])
+    (True, True)
+    """
+    weights = panel.session_weights
+    if weights is None:
+        return panel
+    ar = np.array(panel.event_ar, dtype="float64")
+    rows = np.flatnonzero(((weights > 1) & ~np.isnan(ar)).any(axis=1))
+    if rows.size == 0:
+        return panel
+    k = weights[rows]  # (R, L2)
+    extra = k - 1.0
+    valid = ~np.isnan(panel.est_resid[rows])
+    n = valid.sum(axis=1).astype("float64")
+    evt_ok = ~np.isnan(ar[rows])
+    p = panel.n_params
+    design_evt = panel.design_evt
+    term = np.zeros(k.shape + (0,))
+    s_inv = np.zeros((rows.size, 0, 0))
+    if p >= 1:  # an intercept: constant mean, market model, multi-factor
+        y0 = np.where(valid, np.asarray(y_est, dtype="float64")[rows], 0.0)
+        alpha = y0.sum(axis=1) / n
+        if p >= 2 and panel.design_est is not None and panel.sxx_inv is not None:
+            assert x_est is not None and design_evt is not None
+            xe = np.asarray(x_est, dtype="float64")[rows]
+            xe = xe[:, :, None] if xe.ndim == 2 else xe
+            xbar = np.where(valid[:, :, None], xe, 0.0).sum(axis=1) / n[:, None]  # (R, F)
+            d_est = panel.design_est[rows]  # centred, 0 off the sample
+            s_inv = panel.sxx_inv[rows]
+            beta = np.einsum("rfg,rtg,rt->rf", s_inv, d_est, y0)
+            alpha = alpha - np.einsum("rf,rf->r", beta, xbar)
+            term = design_evt[rows] - extra[:, :, None] * xbar[:, None, :]
+            term = np.where(evt_ok[:, :, None], term, 0.0)
+            design_evt = np.array(design_evt, dtype="float64")
+            design_evt[rows] = term
+        ar[rows] -= extra * alpha[:, None]
+    kz = np.where(evt_ok, k, 0.0)
+    pe = np.array(panel.pe_cov, dtype="float64")
+    block = np.einsum("rs,rs,st->rst", kz, np.ones_like(kz), np.eye(k.shape[1]))
+    if p >= 1:
+        block += np.einsum("rs,rt->rst", kz, kz) / n[:, None, None]
+    if term.shape[2]:
+        block += np.einsum("rsf,rfg,rtg->rst", term, s_inv, term)
+    block[~evt_ok] = np.nan
+    block.transpose(0, 2, 1)[~evt_ok] = np.nan
+    pe[rows] = block
+    out = replace(panel, event_ar=ar, pe_cov=pe, design_evt=design_evt)
+    if panel_store(panel).get(MARKET_PE):
+        panel_store(out)[MARKET_PE] = True  # the closed form reads the weights
+    return out
 
 
 def _default_ids(n: int) -> pd.MultiIndex:

@@ -129,6 +129,25 @@ class AbnormalPanel:
     event_sessions: np.ndarray | None = None
 
     @property
+    def session_weights(self) -> np.ndarray | None:
+        """Sessions spanned by each event-window return as the variances use them.
+
+        ``event_sessions`` as floats (a value below 1, a day outside the data, counts
+        1) under textbook conventions when some return spans more than one session;
+        ``None`` otherwise (every return counts one session, and under estudy2
+        conventions, which do not scale). The prediction-error matrix ``pe_cov`` of a
+        panel built by :func:`~oilimpact.study.models.scale_spanning_returns` already
+        holds these weights on its diagonal.
+        """
+        k = self.event_sessions
+        if k is None or self.conventions != "textbook":
+            return None
+        k = np.asarray(k)
+        if not (k > 1).any():
+            return None
+        return np.maximum(k, 1).astype("float64")
+
+    @property
     def n_pairs(self) -> int:
         """Number of (event, asset) pairs N."""
         return int(self.est_resid.shape[0])
@@ -156,7 +175,10 @@ class AbnormalPanel:
         infinite entry), or for a panel that :func:`~oilimpact.study.models.fit_panel`
         built with the textbook market model (it marks the panel in
         :func:`panel_store`; a copy made with :func:`dataclasses.replace` is not marked)
-        the closed form ``L + L^2/L1_i + (sum_w d)^2 / S_xx`` (MacKinlay 1997, eq. 13).
+        the closed form ``L + L^2/L1_i + (sum_w d)^2 / S_xx`` (MacKinlay 1997, eq. 13;
+        with returns that span ``k_t`` sessions, ``K + K^2/L1_i + (sum_w d)^2 / S_xx``,
+        ``K = sum_w k_t`` and ``d_t = x_t - k_t xbar``, see
+        :func:`~oilimpact.study.models.scale_spanning_returns`).
         Kept for the panel's lifetime (the CAR tests and the cross-sectional tests share
         it; read-only).
 
@@ -209,10 +231,13 @@ class AbnormalPanel:
         s_inv = self.sxx_inv[:, 0, 0]
         inv_n = 1.0 / np.asarray(self.n_est, dtype="float64")
         missing = np.isnan(self.event_ar)
+        weights = self.session_weights  # k_t: sessions spanned (None: all 1)
         out = np.empty((self.n_pairs, len(windows)))
         for j, window in enumerate(windows):
             idx = self.window_index(window)
-            length = float(idx.size)
+            length: float | np.ndarray = float(idx.size)
+            if weights is not None:
+                length = weights[:, idx].sum(axis=1)  # K = sum_w k_t
             sw = d[:, idx].sum(axis=1)
             out[:, j] = length + length * length * inv_n + sw * sw * s_inv
             out[missing[:, idx].any(axis=1), j] = np.nan

@@ -28,10 +28,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CAR_COLUMNS", "EventStudyResult", "StudySpec"]
 
 #: Columns of :attr:`EventStudyResult.car`: those of
-#: :func:`~oilimpact.study.single.car_tests` ("asset" named "series") and "confounded".
+#: :func:`~oilimpact.study.single.car_tests` ("asset" named "series"), "confounded" and
+#: "sessions" (sessions of the series' calendar the window's returns span).
 CAR_COLUMNS: tuple[str, ...] = (
     *("series" if c == "asset" else c for c in CAR_TEST_COLUMNS),
     "confounded",
+    "sessions",
 )
 
 
@@ -128,7 +130,10 @@ class EventStudyResult:
         returns that span a date where only one series of the pair was observed, and the
         returns after the pair's last session that could not be carried.
     abnormal : pandas.DataFrame
-        Tidy AR: ``event, series, day, date, ar, se, tstat, pvalue, sq_pvalue``.
+        Tidy AR: ``event, series, day, date, ar, se, tstat, pvalue, sq_pvalue,
+        sessions``; ``sessions`` is how many sessions of the series' calendar the
+        return spans (2 when it spans a session without a price: its AR's variance is
+        scaled by it, see :func:`~oilimpact.study.models.scale_spanning_returns`).
     car : pandas.DataFrame
         One row per (event, series, window), columns :data:`CAR_COLUMNS`.
     tests : pandas.DataFrame

@@ -310,6 +310,8 @@ class _SQPrep:
         self.s_inv: np.ndarray | None = None
         self.has_design = design is not None
         self._xcs: np.ndarray | None = None
+        #: sessions spanned by each event-window return (None: one each)
+        self.weights = getattr(panel, "session_weights", None)
         if design is not None:
             d_est, d_evt, s_inv = design
             if self.one:
@@ -633,17 +635,37 @@ class _SQPrep:
         keep = (start >= 0) & (start < width)
         return (row[:, None] * width + start)[keep]
 
+    def _event_base(self, sessions: np.ndarray) -> np.ndarray:
+        """:meth:`_base` (sign +1) of windows spanning ``sessions`` sessions: ``K +
+        K^2/n`` with ``K`` an array (the intercept row of a return spanning ``k`` sessions
+        is ``k``; see :func:`~oilimpact.study.models.scale_spanning_returns`)."""
+        n = self.n if sessions.ndim == 1 else self.n[:, None]
+        out = sessions.astype("float64", copy=True)
+        if self.k >= 1:
+            out += sessions * sessions / n
+        if not self.has_design and self.k >= 2:
+            out += sessions * (self.k - 1) / n
+        return out
+
     def event_factor(self, window: slice, length: int) -> np.ndarray:
-        """``g'(I + X*(X'X)^{-1}X*')g`` over the window's days, shape (N,)."""
-        factor = self._base(length, 1.0)
+        """``g'(I + X*(X'X)^{-1}X*')g`` over the window's days, shape (N,) (with returns
+        spanning several sessions, ``g'[diag(k) + kk'/n + D S^{-1} D']g``)."""
+        if self.weights is not None:
+            factor = self._event_base(self.weights[:, window].sum(axis=1))
+        else:
+            factor = self._base(length, 1.0)
         if self.d_evt is not None:
             s = self.d_evt[:, window].sum(axis=1)
             factor += self._quad(s[:, None].copy())[:, 0]
         return factor
 
     def event_day_factors(self) -> np.ndarray:
-        """``1 + x_t*'(X'X)^{-1}x_t*`` of every event day, shape (N, L2)."""
-        base = self._base(1, 1.0)[:, None]
+        """``1 + x_t*'(X'X)^{-1}x_t*`` of every event day, shape (N, L2) (``k_t + k_t^2/n
+        + ...`` for a return spanning ``k_t`` sessions)."""
+        if self.weights is not None:
+            base = self._event_base(self.weights)
+        else:
+            base = self._base(1, 1.0)[:, None]
         if self.d_evt is not None:
             return base + self._quad(self.d_evt.copy())
         return base

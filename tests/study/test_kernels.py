@@ -187,7 +187,7 @@ def assert_frames_match(
 
 CROSS_TOL = {"statistic": (1e-10, 1e-12), "pvalue": (1e-10, 1e-12)}
 DAILY_TOL = {**CROSS_TOL, "mean_ar": (1e-12, 1e-15)}
-WINDOW_TOL = {**CROSS_TOL, "caar": (1e-12, 1e-15)}
+WINDOW_TOL = {**CROSS_TOL, "caar": (1e-12, 1e-15), "rbar": (1e-10, 1e-12)}
 # SQ p-values and counts exact; the t-test columns to rtol 1e-12
 CAR_TOL = {c: (1e-12, 1e-14) for c in ("car", "se", "tstat", "pvalue")}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import exchange_calendars as xc
 import statsmodels.api as sm
 
 from oilimpact.events import load_catalog
@@ -43,8 +44,27 @@ def data() -> dict[str, pd.Series]:
     }
 
 
+def _spanned(asset: pd.Series, pair_index: pd.DatetimeIndex, dates: pd.DatetimeIndex):
+    """Sessions of the asset's exchange calendar (or dates with an asset price) in
+    (previous pair date, date], by exchange_calendars and plain pandas."""
+    code = default_registry().spec_or_default(str(asset.name)).calendar
+    cal = xc.get_calendar(code)
+    own = asset.dropna().index
+    out = []
+    for d in dates:
+        prev = pair_index[pair_index.get_loc(d) - 1]
+        sess = pd.DatetimeIndex(cal.sessions_in_range(prev, d)).tz_localize(None)
+        span = sess.union(own[(own >= prev) & (own <= d)])
+        out.append(int(((span > prev) & (span <= d)).sum()))
+    return np.array(out, dtype=float)
+
+
 def _reference(asset: pd.Series, market: pd.Series, day0: str, drop: set[int] = frozenset()):
-    """Two-step market model by statsmodels on the common-date grid of asset and market."""
+    """Two-step market model by statsmodels on the common-date grid of asset and market.
+
+    An event-window return spanning ``k`` sessions of the asset's calendar has the
+    design row ``(k, R_m)`` and variance ``s^2 (k + x*(X'X)^-1 x*')``.
+    """
     pair = pd.concat([asset, market], axis=1, join="inner").dropna()
     with np.errstate(invalid="ignore"):  # WTI -36.98 (2020) is far outside the windows
         r = np.log(pair / pair.shift(1))
@@ -54,11 +74,11 @@ def _reference(asset: pd.Series, market: pd.Series, day0: str, drop: set[int] = 
     evt = r.iloc[k - 1 : k + 11]
     X = sm.add_constant(est.iloc[:, 1].to_numpy())
     fit = sm.OLS(est.iloc[:, 0].to_numpy(), X).fit()
-    Xs = sm.add_constant(evt.iloc[:, 1].to_numpy(), has_constant="add")
+    span = _spanned(asset, pair.index, evt.index)
+    Xs = np.column_stack([span, evt.iloc[:, 1].to_numpy()])
     ar = evt.iloc[:, 0].to_numpy() - fit.predict(Xs)
-    pred = fit.get_prediction(Xs)
-    ar_var = fit.scale + pred.var_pred_mean  # s^2 (1 + x*(X'X)^-1 x*')
-    cov = fit.scale * (np.eye(len(ar)) + Xs @ fit.normalized_cov_params @ Xs.T)
+    cov = fit.scale * (np.diag(span) + Xs @ fit.normalized_cov_params @ Xs.T)
+    ar_var = np.diag(cov).copy()
     days = np.arange(-1, 11)
     cars = {}
     for lo, hi in WINDOWS:
@@ -66,7 +86,7 @@ def _reference(asset: pd.Series, market: pd.Series, day0: str, drop: set[int] = 
         car = g @ ar
         se = np.sqrt(g @ cov @ g)
         cars[(lo, hi)] = (car, se, car / se)
-    return ar, ar_var, cars, fit, evt.index
+    return ar, ar_var, cars, fit, evt.index, span
 
 
 @pytest.mark.parametrize("series", ["brent", "wti"])
@@ -77,12 +97,15 @@ def test_engine_equals_statsmodels(data, series, event):
     )
     al = res.alignment.iloc[0]
     assert al["day0"] == pd.Timestamp(DAY0[event])  # engine's alignment = fixed day 0
-    ar, ar_var, cars, fit, evt_dates = _reference(data[series], data["sp500"], DAY0[event])
+    ar, ar_var, cars, fit, evt_dates, span = _reference(
+        data[series], data["sp500"], DAY0[event]
+    )
     ab = res.abnormal
     np.testing.assert_allclose(ab["ar"].to_numpy(), ar, rtol=RTOL)
     np.testing.assert_allclose(ab["se"].to_numpy() ** 2, ar_var, rtol=RTOL)
     np.testing.assert_allclose(ab["tstat"].to_numpy(), ar / np.sqrt(ar_var), rtol=RTOL)
     assert list(ab["date"]) == list(evt_dates)
+    np.testing.assert_array_equal(ab["sessions"].to_numpy(), span)
     assert int(al["n_est"]) == int(fit.nobs) == res.car["n_est"].iloc[0]
     for _, row in res.car.iterrows():
         car, se, t = cars[row["window"]]
@@ -102,7 +125,7 @@ def test_engine_with_catalog_exclusion_equals_statsmodels(data):
         k = pair.index.get_loc(align_event(ev, pair.index, spec).day0)
         drop |= set(range(k - 1, k + 11))
     res = event_study(data[series].to_frame(), [event], market=data["sp500"])
-    ar, _, cars, fit, _ = _reference(data[series], data["sp500"], DAY0[event], drop)
+    ar, _, cars, fit, _, _ = _reference(data[series], data["sp500"], DAY0[event], drop)
     np.testing.assert_allclose(res.abnormal["ar"].to_numpy(), ar, rtol=RTOL)
     k0 = pair.index.get_loc(pd.Timestamp(DAY0[event]))
     expected_dropped = len(drop & set(range(k0 - 250, k0 - 10)))
@@ -119,6 +142,6 @@ def test_both_series_both_events_in_one_call(data):
     )
     assert res.panel.n_pairs == 4
     for (event, series), grp in res.car.groupby(["event", "series"]):
-        _, _, cars, _, _ = _reference(data[series], data["sp500"], DAY0[event])
+        _, _, cars, _, _, _ = _reference(data[series], data["sp500"], DAY0[event])
         for _, row in grp.iterrows():
             np.testing.assert_allclose(row["car"], cars[row["window"]][0], rtol=RTOL)

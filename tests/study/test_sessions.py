@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+import exchange_calendars as xc
 import numpy as np
 import pandas as pd
+import pytest
+import statsmodels.api as sm
 
 from oilimpact.series import default_registry
 from oilimpact.study import event_study
@@ -63,3 +69,107 @@ def test_sessions_spanned_counts_calendar_and_own_dates():
     # a value of the series on a non-session (here a Saturday) counts too
     own = s.append(pd.DatetimeIndex(["2026-01-03"])).sort_values()
     assert sessions_spanned(s, own, spec).tolist() == [1, 1, 1, 3, 3]
+
+
+# ---- the scaled variance against independent computations --------------------------------
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+
+
+def _statsmodels_pair(y: pd.Series, m: pd.Series, day0, span: np.ndarray, drop=()):
+    """Market model by statsmodels on the pair's common dates; event rows (k, R_m)."""
+    pair = pd.concat([y, m], axis=1, join="inner").dropna()
+    r = np.log(pair / pair.shift(1))
+    k0 = pair.index.get_loc(pd.Timestamp(day0))
+    est = r.iloc[[p for p in range(k0 - 250, k0 - 10) if p not in drop]].dropna()
+    evt = r.iloc[k0 - 1 : k0 + 11]
+    fit = sm.OLS(est.iloc[:, 0].to_numpy(), sm.add_constant(est.iloc[:, 1].to_numpy())).fit()
+    xs = np.column_stack([span, evt.iloc[:, 1].to_numpy()])
+    ar = evt.iloc[:, 0].to_numpy() - xs @ fit.params
+    cov = fit.scale * (np.diag(span) + xs @ fit.normalized_cov_params @ xs.T)
+    return ar, cov, evt.index, fit
+
+
+def test_spanning_return_market_model_equals_statsmodels():
+    df, res = _gap_study(exclude_confounders=False)
+    row = res.abnormal[res.abnormal["series"] == "brent"]
+    span = row["sessions"].to_numpy().astype(float)
+    assert span.tolist().count(2.0) == 1
+    ar, cov, dates, fit = _statsmodels_pair(df["brent"], df["sp500"], "2025-12-17", span)
+    np.testing.assert_allclose(row["ar"].to_numpy(), ar, rtol=1e-10)
+    np.testing.assert_allclose(row["se"].to_numpy() ** 2, np.diag(cov), rtol=1e-10)
+    days = np.arange(-1, 11)
+    car = res.car[res.car["series"] == "brent"]
+    for _, c in car.iterrows():
+        g = ((days >= c["start"]) & (days <= c["end"])).astype(float)
+        np.testing.assert_allclose([c["car"], c["se"]], [g @ ar, np.sqrt(g @ cov @ g)],
+                                   rtol=1e-10)  # fmt: skip
+        assert c["sessions"] == g @ span
+
+
+def test_closed_form_window_sums_equal_the_matrix_after_scaling():
+    _, res = _gap_study()
+    p = res.panel
+    assert p.session_weights is not None
+    wins = [(0, 0), (0, 1), (-1, 1), (0, 5), (0, 10)]
+    unmarked = dataclasses.replace(p)  # not marked: sums the PE matrix
+    np.testing.assert_allclose(p.window_pe_sums(wins), unmarked.window_pe_sums(wins),
+                               rtol=1e-12)  # fmt: skip
+
+
+def test_constant_mean_and_sq_statistic_follow_the_sessions():
+    df, res = _gap_study(model="constant_mean", exclude_confounders=False)
+    p = res.panel
+    i = list(p.ids.get_level_values(1)).index("brent")
+    j = list(p.event_days).index(1)
+    y = np.log(df["brent"].dropna()).diff()
+    pair_dates = df[["brent", "sp500"]].dropna().index
+    k0 = pair_dates.get_loc(pd.Timestamp("2025-12-17"))
+    est = y.reindex(pair_dates).iloc[k0 - 250 : k0 - 10].dropna()
+    n, mu = len(est), est.mean()
+    s2 = est.var(ddof=1)
+    r = np.log(df["brent"]["2025-12-19"] / df["brent"]["2025-12-17"])
+    assert p.event_ar[i, j] == pytest.approx(r - 2 * mu, rel=1e-10)
+    assert p.sigma2[i] * p.pe_cov[i, j, j] == pytest.approx(s2 * (2 + 4 / n), rel=1e-10)
+    # the SQ statistic is the AR over sqrt(2 + 4/n), ranked among (e / sqrt(1 - 1/n))
+    ref = ((est - mu) / np.sqrt(1 - 1 / n)).to_numpy()
+    x = p.event_ar[i, j] / np.sqrt(2 + 4 / n)
+    lo, hi = (1 + (ref <= x).sum()) / (n + 1), (1 + (ref >= x).sum()) / (n + 1)
+    got = res.abnormal.query("series == 'brent' and day == 1")["sq_pvalue"].iloc[0]
+    assert got == pytest.approx(min(1.0, 2 * min(lo, hi)), rel=1e-12)
+
+
+def test_no_spanning_return_leaves_the_panel_unchanged():
+    df = _prices()
+    res = event_study(df, {"blockade": "2025-12-17"}, market="sp500", catalog={})
+    assert res.panel.session_weights is None
+    assert (res.abnormal["sessions"] == 1).all()
+    assert (res.car["sessions"] == res.car["n_days"]).all()
+
+
+@pytest.mark.skipif(
+    not (REAL / "eia_henry_hub_spot_daily.csv").exists() or not (REAL / "fred_SP500.csv").exists(),
+    reason=f"real data folder absent: {REAL}",
+)
+def test_henry_hub_new_year_return_spans_two_sessions():
+    """EIA has no Henry Hub price on 2026-01-02: the 2025-12-31 -> 2026-01-05 return."""
+    hh = pd.read_csv(REAL / "eia_henry_hub_spot_daily.csv", parse_dates=["Date"],
+                     index_col="Date")["Price"].rename("henry_hub")  # fmt: skip
+    sp = pd.read_csv(REAL / "fred_SP500.csv", parse_dates=["observation_date"],
+                     index_col="observation_date")["SP500"].rename("sp500")  # fmt: skip
+    assert pd.Timestamp("2026-01-02") not in hh.index
+    res = event_study(hh.to_frame(), ["maduro_captured"], market=sp, exclude_confounders=False)
+    ab = res.abnormal
+    day0 = ab[ab["day"] == 0].iloc[0]
+    assert day0["date"] == pd.Timestamp("2026-01-05") and day0["sessions"] == 2
+    assert (ab.loc[ab["day"] != 0, "sessions"] == 1).all()
+    # independent: XNYS sessions in (2025-12-31, 2026-01-05] by exchange_calendars
+    xnys = xc.get_calendar("XNYS").sessions_in_range("2026-01-01", "2026-01-05")
+    span = np.where(ab["day"].to_numpy() == 0, float(len(xnys)), 1.0)
+    ar, cov, dates, fit = _statsmodels_pair(hh, sp, "2026-01-05", span)
+    assert list(ab["date"]) == list(dates)
+    np.testing.assert_allclose(ab["ar"].to_numpy(), ar, rtol=1e-10)
+    np.testing.assert_allclose(ab["se"].to_numpy() ** 2, np.diag(cov), rtol=1e-10)
+    assert day0["ar"] < -0.3  # the -34.9% return, now tested with a 2-session variance
+    # with a one-session variance the t test gave p = 0.00085; with two, about 0.018
+    assert 0.005 < day0["pvalue"] < 0.05
