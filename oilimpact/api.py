@@ -21,7 +21,10 @@ np.float64(60.68)
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,11 +45,21 @@ from .errors import (
     ValidationError,
 )
 from .schemas import validate_series
-from .series import SeriesRegistry, SeriesSpec, default_registry, infer_frequency
+from .series import (
+    LastUsed,
+    SeriesRegistry,
+    SeriesSpec,
+    default_registry,
+    infer_frequency,
+    known_by,
+)
 from .store import Store
 
 __all__ = [
+    "HEALTH_COLUMNS",
+    "PointInTime",
     "StaleDataError",
+    "VintageWarning",
     "build_brief",
     "default_as_of",
     "fetchable_series",
@@ -58,6 +71,7 @@ __all__ = [
     "load",
     "load_frame",
     "open_store",
+    "read_point_in_time",
     "status",
     "validate",
 ]
@@ -115,6 +129,34 @@ class FetchOutcome:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     attempts: tuple[str, ...] = field(default_factory=tuple)
+    advice: tuple[str, ...] = ()
+
+
+#: Where a provider's message turns from what went wrong to what the user can do.
+_ADVICE_START = re.compile(
+    r"(?:[.;,]\s+|\s+or\s+|\s+)(?=(?:check the network|set the \w+ environment variable|"
+    r"use --offline|wait and try again|try again later))",
+    re.IGNORECASE,
+)
+
+
+def _split_advice(ref: Any, exc: BaseException) -> tuple[str, str | None]:
+    """``(reason, advice)`` of a source failure: one clean line and the advice apart.
+
+    The reason drops the provider's own ``"fred: "`` prefix and everything from the first
+    piece of advice on ("Check the network connection, or use --offline ..."), and is cut
+    to 200 characters; the advice is returned once so callers can print it once.
+    """
+    text = " ".join(str(exc).split())
+    text = re.sub(rf"^{re.escape(ref.provider)}:\s*", "", text)
+    match = _ADVICE_START.search(text)
+    reason, advice = (text[: match.start()], text[match.end() :]) if match else (text, None)
+    reason = reason.rstrip(" .;,")
+    if len(reason) > 200:
+        reason = reason[:197].rstrip() + "..."
+    if advice:
+        advice = advice[0].upper() + advice[1:].rstrip(" .") + "."
+    return reason, advice
 
 
 def _store_validated(
@@ -127,11 +169,27 @@ def _store_validated(
     origin: str,
     fetched_at: pd.Timestamp | None,
     meta: Mapping[str, Any] | None = None,
+    guard: bool = False,
+    force: bool = False,
 ) -> tuple[Any, tuple[str, ...], pd.Series]:
+    """Validate ``series``, optionally run the import guard, and write it.
+
+    With ``guard`` the validated series is compared with the stored one
+    (:func:`oilimpact.revisions.guard_import`): a wrong scale or a rewrite of most of the
+    history raises :class:`~oilimpact.errors.ImportRefused` before anything is written,
+    unless ``force`` (then the problems become warnings).
+    """
     report = validate_series(series.rename(spec.name), spec, origin=origin)
     clean = report.series
     if not clean.notna().any():
         raise ValidationError(f"{spec.name} from {origin}: no non-missing values to store")
+    found = list(report.warnings)
+    if guard:
+        from .revisions import guard_import
+
+        stored = store.load(spec.name) if store.exists(spec.name) else None
+        checked = guard_import(stored, clean, name=spec.name, source=origin, force=force)
+        found += [f"forced import: {p}" for p in checked.problems]
     result = store.write(
         clean,
         source=source,
@@ -141,12 +199,33 @@ def _store_validated(
         frequency=spec.frequency,
         kind=spec.kind,
         meta={
-            "warnings": list(report.warnings),
+            "warnings": found,
             "origin": origin,
             **dict(meta or {}),
         },
     )
-    return result, report.warnings, clean
+    return result, tuple(found), clean
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_new_name(name: str, reg: SeriesRegistry, store: Store, path: Path) -> None:
+    """Refuse a name that is neither registered nor stored (a typo must not create a series)."""
+    if name in reg or store.exists(name):
+        return
+    close = reg.suggest(name)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise InputError(
+        f"{path}: series {name!r} is not in the registry and not stored; {hint}"
+        f"Nothing was stored. To create a new series pass new=True (CLI --new), or register "
+        f"it in a TOML file (--registry) to give its unit, bounds and publication lag"
+    )
 
 
 def import_file(
@@ -165,6 +244,9 @@ def import_file(
     data_dir: str | Path | None = None,
     registry: SeriesRegistry | str | Path | None = None,
     fetched_at: DateLike | None = None,
+    new: bool = False,
+    force: bool = False,
+    max_bytes: int | None = None,
 ) -> ImportOutcome:
     """Parse a file, validate it as series ``name`` and store it.
 
@@ -173,20 +255,56 @@ def import_file(
     ``tanker`` (Kpler/Vortexa-style cargo exports aggregated to kb/d); ``auto`` detects
     the format from the header.
 
-    Nothing already stored changes unless the file parses and validates completely.
+    Nothing already stored changes unless the file parses, validates completely and
+    passes the import guard; a refused import leaves the store byte-identical.
+
+    Parameters
+    ----------
+    new : bool
+        Allow a name that is neither registered nor stored (else refused with the nearest
+        registered names: a typo must not create a series).
+    force : bool
+        Store even when the import guard (:mod:`oilimpact.revisions`) finds the file
+        disagrees in scale with the stored series or would revise most of its history;
+        the problems are then returned as warnings.
+    max_bytes : int, optional
+        Raise the reader's file-size limit (default
+        :data:`oilimpact.sources.files.DEFAULT_MAX_BYTES`).
+
+    The SHA-256 of the file is recorded in the write's metadata (``meta["file_sha256"]``)
+    and shown by the store's history.
 
     Raises
     ------
     InputError
-        The file cannot be parsed (the message names the file and line).
+        The file cannot be parsed (the message names the file and line), or ``name`` is
+        unknown and ``new`` is False.
+    ImportRefused
+        The guard refused the file (an :class:`InputError`; ``.report`` has the numbers).
     ValidationError
         The parsed series fails its schema (``.failures`` lists every problem).
+
+    Examples
+    --------
+    A typo is refused, with the nearest registered name:
+
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (tmp / "b.csv").write_text("Date,Price\\n2025-12-16,58.92\\n")
+    >>> import_file(tmp / "b.csv", name="brnt", data_dir=tmp / "store")
+    Traceback (most recent call last):
+    ...
+    oilimpact.errors.InputError: ...: series 'brnt' is not in the registry and not stored; did you mean brent? ...
     """
     from .sources import files
 
     path = Path(path)
     reg = _registry(registry)
     known = name in reg
+    store = open_store(data_dir)
+    if not new:
+        _check_new_name(name, reg, store, path)
+    limit = {"max_bytes": int(max_bytes)} if max_bytes is not None else {}
     detected = fmt if fmt != "auto" else files.detect_format(path)
     tanker_options = [
         flag
@@ -206,6 +324,7 @@ def import_file(
             preset=preset,
             **({"origin": origin_country} if origin_country else {}),
             frequency=reg[name].frequency if known else "monthly",
+            **limit,
         )
     else:
         imported = files.read_series_file(
@@ -217,6 +336,7 @@ def import_file(
             value_column=value_column,
             filters=filters,
             unit=unit,
+            **limit,
         )
     notes: list[str] = []
     if known:
@@ -235,8 +355,9 @@ def import_file(
         )
     series = imported.series
     when = _as_utc(fetched_at, "fetched_at") if fetched_at is not None else None
-    result, warnings, clean = _store_validated(
-        open_store(data_dir),
+    digest = getattr(imported, "sha256", None) or _sha256_of(path)
+    result, found, clean = _store_validated(
+        store,
         series,
         spec,
         source="file",
@@ -245,9 +366,12 @@ def import_file(
         fetched_at=when,
         meta={
             "file": str(path),
+            "file_sha256": digest,
             "format": imported.format,
             "import_notes": list(imported.notes or []),
         },
+        guard=True,
+        force=force,
     )
     valid = clean.dropna()
     return ImportOutcome(
@@ -259,7 +383,7 @@ def import_file(
         last=valid.index[-1].date() if valid.size else None,
         rows_added=int(result.rows_added),
         rows_revised=int(result.rows_revised),
-        warnings=(*notes, *warnings),
+        warnings=(*notes, *found, *getattr(result, "warnings", ())),
         status="unchanged" if result.unchanged else "stored",
     )
 
@@ -315,6 +439,7 @@ def fetch(
             first_new = store.refresh_start(name, frequency=spec.frequency)
             begin = first_new.date() if first_new is not None else None
         attempts: list[str] = []
+        advice: list[str] = []
         hard_failure = False
         outcome: FetchOutcome | None = None
         for ref in refs:
@@ -332,13 +457,17 @@ def fetch(
                         attempts=tuple(attempts), warnings=(f"nothing new since {begin}: {exc}",),
                     )  # fmt: skip
                     break
-                attempts.append(f"{ref}: no data: {exc}")
+                reason, hint = _split_advice(ref, exc)
+                attempts.append(f"{ref}: no data: {reason}")
+                advice.extend([hint] if hint and hint not in advice else [])
                 continue
             except (SourceError, ValidationError, InputError, ConfigError) as exc:
                 hard_failure = True
                 kind = "no key" if isinstance(exc, AuthError) else type(exc).__name__
-                attempts.append(f"{ref}: {kind}: {exc}")
-                log.info("fetch %s via %s failed: %s", name, ref, exc)
+                reason, hint = _split_advice(ref, exc)
+                attempts.append(f"{ref}: {kind}: {reason}")
+                advice.extend([hint] if hint and hint not in advice else [])
+                log.info("fetch %s via %s failed: %s", name, ref, reason)
                 continue
             outcome = FetchOutcome(
                 name=name,
@@ -352,7 +481,7 @@ def fetch(
             )
             break
         if outcome is None:
-            outcome = _no_outcome(name, attempts, note)
+            outcome = _no_outcome(name, attempts, note, advice)
         outcomes.append(outcome)
         if on_progress is not None:
             on_progress(name, outcome)
@@ -399,7 +528,14 @@ def _candidate_refs(
     return keep, note
 
 
-def _no_outcome(name: str, attempts: list[str], note: str | None) -> FetchOutcome:
+def _no_outcome(
+    name: str, attempts: list[str], note: str | None, advice: Sequence[str] = ()
+) -> FetchOutcome:
+    """The outcome of a series no source could supply.
+
+    ``error`` is one clause per failed source (``attempts``, each ``"provider:id: kind:
+    reason"``), with no advice; ``advice`` holds each distinct piece of advice once.
+    """
     if not attempts:
         why = note or f"{name} has no network source"
         return FetchOutcome(
@@ -411,10 +547,9 @@ def _no_outcome(name: str, attempts: list[str], note: str | None) -> FetchOutcom
     return FetchOutcome(
         name=name,
         status="failed",
-        error="; ".join(attempts).rstrip(".")
-        + f"{extra}. Stored data are unchanged: build offline from the store, or load files "
-        "with `oilimpact import`",
+        error="; ".join(attempts) + f"{extra}; stored data are unchanged",
         attempts=tuple(attempts),
+        advice=tuple(advice),
     )
 
 
@@ -454,42 +589,226 @@ def fetchable_series(registry: SeriesRegistry | str | Path | None = None) -> lis
     return [n for n in reg if _fetchable(reg[n])]
 
 
+class VintageWarning(UserWarning):
+    """An ``as_of`` read used the earliest stored vintage: the store knew nothing earlier."""
+
+
+@dataclass(frozen=True, slots=True)
+class PointInTime:
+    """One series as read by :func:`read_point_in_time`, and how it was read.
+
+    Attributes
+    ----------
+    name : str
+        Series name.
+    series : pandas.Series
+        The values (frame convention), cut as asked.
+    used : LastUsed or None
+        With ``as_of``: the last period used and why (:func:`oilimpact.series.known_by`).
+    vintage : pandas.Timestamp or None
+        The store vintage read (UTC): the newest at or before the cut-off, or the earliest
+        when the store has none before it. None when the latest knowledge was read.
+    n_vintages : int
+        Vintages of the series stored at or before ``vintage``.
+    notice : str or None
+        Set when ``as_of`` fell before the series' first vintage (the earliest was read).
+    """
+
+    name: str
+    series: pd.Series
+    used: LastUsed | None
+    vintage: pd.Timestamp | None
+    n_vintages: int
+    notice: str | None = None
+
+
+def _end_of_day_utc(day: date) -> pd.Timestamp:
+    """The last instant of ``day`` in UTC: what the store knew "on" that day."""
+    return pd.Timestamp(day).tz_localize("UTC") + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+
+
+def read_point_in_time(
+    store: Store,
+    name: str,
+    spec: SeriesSpec,
+    *,
+    as_of: DateLike | None = None,
+    vintage: DateLike | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+) -> PointInTime:
+    """Read ``name`` as it was known: the one function behind every ``as_of`` of the API.
+
+    Parameters
+    ----------
+    store : Store
+        Where the series is.
+    name : str
+        Series name.
+    spec : SeriesSpec
+        Its registry entry (frequency and publication lag).
+    as_of : date-like, optional
+        "What was known on this date": the store as of the end of that day (UTC), each
+        period kept only when published by then (``spec.publication_lag``, applied by
+        :func:`oilimpact.series.known_by`). When the store has no vintage of the series
+        on or before that day, its earliest vintage is read and ``notice`` says so.
+    vintage : date-like, optional
+        Pure store time (tz-naive means UTC; a date is midnight at its start): the series
+        as the store held it then, with no publication lags. Overrides the store read of
+        ``as_of`` when both are given. Before the first vintage: ``StoreError``.
+    start, end : date-like, optional
+        Inclusive bounds on the observation dates (no lags).
+
+    Returns
+    -------
+    PointInTime
+
+    Raises
+    ------
+    StoreError
+        The series is not stored, its file is bad, or ``vintage`` precedes it.
+    InputError
+        A date that cannot be read.
+    """
+    day = _as_date(as_of, "as_of")
+    cutoff = _as_utc(vintage, "vintage") if vintage is not None else None
+    stamps = pd.DatetimeIndex(store.vintages(name)["vintage"].unique()).sort_values()
+    notice = None
+    if cutoff is None and day is not None:
+        cutoff = _end_of_day_utc(day)
+        if len(stamps) and stamps[0] > cutoff:
+            notice = (
+                f"{name}: no vintage stored by {day}; read as first stored "
+                f"({stamps[0]:%Y-%m-%d %H:%M} UTC), so revisions made before then are included"
+            )
+            cutoff = stamps[0]
+    if cutoff is None:
+        values = store.load(name)
+    else:
+        values = store.load(name, as_of=cutoff)
+        stamps = stamps[stamps <= cutoff]
+    used = None
+    if day is not None:
+        values, used = known_by(values, spec, day)
+    if start is not None or end is not None:
+        values = _window(values, _as_date(start, "start"), _as_date(end, "end"))
+    return PointInTime(
+        name=name,
+        series=values,
+        used=used,
+        vintage=stamps.max() if len(stamps) else None,
+        n_vintages=int(len(stamps)),
+        notice=notice,
+    )
+
+
+def _window(series: pd.Series, start: date | None, end: date | None) -> pd.Series:
+    mask = pd.Series(True, index=series.index)
+    if start is not None:
+        mask &= series.index >= pd.Timestamp(start)
+    if end is not None:
+        mask &= series.index <= pd.Timestamp(end)
+    return series[mask.to_numpy()]
+
+
+def _warn_vintages(reads: Iterable[PointInTime]) -> None:
+    notices = [r.notice for r in reads if r.notice]
+    if notices:
+        warnings.warn("; ".join(notices), VintageWarning, stacklevel=3)
+
+
 def load(
     name: str,
     *,
     as_of: DateLike | None = None,
+    vintage: DateLike | None = None,
     start: DateLike | None = None,
     end: DateLike | None = None,
     data_dir: str | Path | None = None,
+    registry: SeriesRegistry | str | Path | None = None,
 ) -> pd.Series:
-    """Load a stored series, optionally as it was known on ``as_of`` (a vintage).
+    """Load a stored series, optionally as it was known on ``as_of``.
+
+    Parameters
+    ----------
+    name : str
+        Series name.
+    as_of : date-like, optional
+        What was known on that date: the store's vintage at the end of the day (or its
+        earliest, with a :class:`VintageWarning`), and only periods published by then
+        (each series' ``publication_lag``, ``docs/point-in-time.md``).
+    vintage : date-like, optional
+        Pure store time: the series as stored at that instant, no lags.
+    start, end : date-like, optional
+        Inclusive bounds on the observation dates (a plain cut, no lags).
+    data_dir : path, optional
+        The store (default ``$OILIMPACT_DATA_DIR``, else ``./data``).
+    registry : SeriesRegistry or path, optional
+        Where the publication lags come from (default: the packaged registry).
 
     Examples
     --------
-    See the module docstring for a complete offline round trip.
+    A monthly value is not known before it is published (EIA international data lag
+    about three months):
+
+    >>> import tempfile
+    >>> from oilimpact.frames import to_series_frame
+    >>> tmp = tempfile.mkdtemp()
+    >>> s = to_series_frame([800.0, 790.0, 780.0], ["2025-10-01", "2025-11-01", "2025-12-01"],
+    ...                     "ve_crude_production")
+    >>> _ = open_store(tmp).write(s, source="file", source_id="x", fetched_at="2025-01-01")
+    >>> load("ve_crude_production", as_of="2026-02-15", data_dir=tmp).index.strftime("%Y-%m").tolist()
+    ['2025-10']
+    >>> load("ve_crude_production", end="2026-02-15", data_dir=tmp).size
+    3
     """
-    return open_store(data_dir).load(name, as_of=as_of, start=start, end=end)
+    reg = _registry(registry)
+    read = read_point_in_time(
+        open_store(data_dir), name, reg.spec_or_default(name),
+        as_of=as_of, vintage=vintage, start=start, end=end,
+    )  # fmt: skip
+    _warn_vintages([read])
+    return read.series
 
 
 def load_frame(
     names: Iterable[str],
     *,
     as_of: DateLike | None = None,
+    vintage: DateLike | None = None,
     start: DateLike | None = None,
     end: DateLike | None = None,
     data_dir: str | Path | None = None,
     missing: Literal["raise", "skip"] = "raise",
+    registry: SeriesRegistry | str | Path | None = None,
 ) -> pd.DataFrame:
-    """Load several stored series side by side (outer join on dates)."""
+    """Load several stored series side by side (outer join on dates).
+
+    ``as_of``, ``vintage``, ``start`` and ``end`` mean what they mean in :func:`load`;
+    with ``as_of`` each column keeps only the periods its own lag allows, so a column
+    can end before another.
+    """
+    reg = _registry(registry)
     store = open_store(data_dir)
-    cols = {}
+    reads = []
     for name in names:
         if missing == "skip" and not store.exists(name):
             continue
-        cols[name] = store.load(name, as_of=as_of, start=start, end=end)
-    if not cols:
+        reads.append(
+            read_point_in_time(
+                store,
+                name,
+                reg.spec_or_default(name),
+                as_of=as_of,
+                vintage=vintage,
+                start=start,
+                end=end,
+            )  # fmt: skip
+        )
+    _warn_vintages(reads)
+    if not reads:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-    return pd.concat(cols, axis=1, sort=True)
+    return pd.concat({r.name: r.series for r in reads}, axis=1, sort=True)
 
 
 def validate(
@@ -584,46 +903,96 @@ def default_as_of(today: DateLike | None = None) -> date:
     return (now - pd.Timedelta(days=days_back)).date()
 
 
-def _complete_periods(series: pd.Series, frequency: str, cut: pd.Timestamp) -> pd.Series:
-    """Keep only periods complete on ``cut``: a month dated 2026-01-01 ends 2026-01-31.
+#: Columns of the data-health frame the brief receives (:func:`build_brief`).
+HEALTH_COLUMNS: tuple[str, ...] = (
+    "series",
+    "source",
+    "source_id",
+    "first",
+    "last",
+    "rows",
+    "fetched_at",
+    "vintage",
+    "stale",
+    "warnings",
+    "last_used",
+    "availability",
+)
 
-    Monthly series are indexed by the first day of the month, so ``end=cut`` alone would
-    let a brief dated 2026-01-09 use January's value, which nobody knew on that day.
-    Weekly EIA periods are dated by week ending and daily ones by session: no change.
-    """
-    if frequency != "monthly" or series.empty:
-        return series
-    ends = series.index + pd.offsets.MonthEnd(0)
-    return series[ends <= cut]
+
+def _provenance(store: Store, name: str, vintage: pd.Timestamp | None) -> tuple[str, str]:
+    """Source and source id of the write that made ``vintage`` (else the newest write)."""
+    entry = store.entry(name)
+    fallback = (entry.source, entry.source_id) if entry is not None else ("", "")
+    history = getattr(store, "history", None)
+    if vintage is None or history is None:
+        return fallback
+    table = history(name)
+    rows = table[table["vintage"] == vintage]
+    if rows.empty:
+        return fallback
+    row = rows.iloc[-1]
+    return str(row["source"]), str(row["source_id"] or "")
 
 
 def _health(
-    store: Store, loaded: Mapping[str, pd.Series], as_of: pd.Timestamp, reg: SeriesRegistry
+    store: Store,
+    reads: Mapping[str, PointInTime],
+    as_of: pd.Timestamp,
+    reg: SeriesRegistry,
 ) -> pd.DataFrame:
-    """Per series its source, span up to ``as_of``, fetch time, vintages, warnings, stale."""
+    """One row per series as read for the brief: :data:`HEALTH_COLUMNS`.
+
+    Every column is a function of the store *as of the vintage read* and of ``as_of``, so
+    a brief rebuilt after a later revision gets the same table: ``fetched_at`` is the
+    vintage read, ``vintage`` the number of vintages up to it, ``source``/``source_id``
+    those of that vintage's write, and ``warnings`` come from validating the values used.
+    ``last_used`` (equal to ``last``) and ``availability`` say which period was the last
+    used and why (:func:`oilimpact.series.known_by`).
+    """
     rows = []
-    for name, values in loaded.items():
-        entry = store.entry(name)
+    for name, read in reads.items():
         spec = reg.spec_or_default(name)
-        valid = values.dropna()
+        valid = read.series.dropna()
         last = valid.index[-1] if valid.size else pd.NaT
         age = int((as_of - last).days) if valid.size else None
-        meta = entry.meta if entry is not None and isinstance(entry.meta, dict) else {}
+        source, source_id = _provenance(store, name, read.vintage)
+        try:
+            found = validate_series(read.series, spec, origin=f"store:{name}").warnings
+        except ValidationError as exc:
+            found = (str(exc),)
+        used = read.used
         rows.append(
             {
                 "series": name,
-                "source": entry.source if entry else "",
-                "source_id": entry.source_id if entry else "",
+                "source": source,
+                "source_id": source_id,
                 "first": valid.index[0] if valid.size else pd.NaT,
                 "last": last,
                 "rows": int(valid.size),
-                "fetched_at": entry.fetched_at if entry else pd.NaT,
-                "vintage": int(entry.n_vintages) if entry else 0,
+                "fetched_at": read.vintage if read.vintage is not None else pd.NaT,
+                "vintage": read.n_vintages,
                 "stale": age is None or age > STALE_AFTER_DAYS.get(spec.frequency, 7),
-                "warnings": "; ".join(meta.get("warnings", [])),
+                "warnings": "; ".join(found),
+                "last_used": used.last_used if used is not None else last,
+                "availability": used.availability if used is not None else "",
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(HEALTH_COLUMNS))
+
+
+def _fetch_notices(outcomes: Sequence[FetchOutcome], day: date) -> list[str]:
+    """One notice for the page per failed series, plus each distinct advice once."""
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not failed:
+        return []
+    notes = [
+        f"fetch on {day} failed for {len(failed)} of {len(outcomes)} series; the brief uses "
+        "the data stored before"
+    ]
+    notes += [f"fetch {o.name}: {'; '.join(o.attempts) or o.error}" for o in failed]
+    advice = dict.fromkeys(a for o in failed for a in o.advice)
+    return notes + list(advice)
 
 
 def build_brief(
@@ -637,6 +1006,8 @@ def build_brief(
     fail_on_stale: bool = False,
     catalog: str | Path | None = None,
     registry: SeriesRegistry | str | Path | None = None,
+    notices: Sequence[str] = (),
+    on_fetch: Callable[[str, FetchOutcome], None] | None = None,
 ) -> Any:
     """Build the weekly brief from the store (or the synthetic demo) and write it.
 
@@ -645,23 +1016,41 @@ def build_brief(
     Parameters
     ----------
     as_of : date-like, optional
-        Data cut-off. Default: :func:`default_as_of` (the demo: its last date).
+        The brief's date, meaning "what was known on that day" (one rule for every
+        series, :func:`read_point_in_time`): the store as of the end of that day (UTC; a
+        series first stored later is read as first stored, with a notice on the page),
+        and only the periods each series' provider had published by then (its
+        ``publication_lag``). Default: :func:`default_as_of` (the demo: its last date).
     demo : bool
         Use :func:`oilimpact.demo.demo_dataset` (seeded, synthetic, offline) instead of the
-        store; every page is marked synthetic and shows the injected true effects.
+        store, with the same publication lags; every page is marked synthetic and shows
+        the injected true effects.
     fetch : bool
-        Refresh every fetchable series first (failures are reported in the health table
-        through their staleness, never by replacing stored data).
+        Refresh every fetchable series first. Series that could not be fetched are
+        listed in the page's notices (and passed to ``on_fetch``); stored data are
+        never replaced by a failed fetch.
     fail_on_stale : bool
         Raise :class:`~oilimpact.errors.StaleDataError` instead of building when any
-        series' last observation is older than :data:`STALE_AFTER_DAYS` before ``as_of``.
+        series' last observation is older than :data:`STALE_AFTER_DAYS` before ``as_of``,
+        or when ``fetch`` could not refresh some series.
     generated_at : date-like, optional
         Printed in the brief; fix it for byte-identical rebuilds. Default: now (UTC).
+    notices : sequence of str
+        Notices from steps run before the brief (shown first on the page).
+    on_fetch : callable, optional
+        ``on_fetch(name, FetchOutcome)`` after each series is fetched (``fetch=True``):
+        the CLI prints failures on stderr from it.
 
     Returns
     -------
     oilimpact.report.BriefPaths
         ``html``, ``json`` and ``tables`` paths.
+
+    Notes
+    -----
+    A brief dated D rebuilt later from the same store gives the same bytes (with the
+    same ``generated_at``) whatever was stored after D, unless a series was first stored
+    after D (it is then read as first stored, and the page says so).
     """
     from .events import load_catalog
     from .report import compute_brief, write_brief
@@ -669,17 +1058,27 @@ def build_brief(
     reg = _registry(registry)
     cat = load_catalog(catalog)
     synthetic, true_effects = False, None
+    extra = list(notices)
     if demo:
         from .demo import demo_dataset
 
-        data = demo_dataset()
-        cut = pd.Timestamp(_as_date(as_of, "as_of") or data.prices.index[-1])
+        full = demo_dataset()
+        cut = pd.Timestamp(_as_date(as_of, "as_of") or full.prices.index[-1])
+        data = full.known_on(cut, registry=reg)
         prices, volumes, health = data.prices, dict(data.volumes), data.health_frame()
         synthetic, true_effects = True, data.true_effects
     else:
-        if fetch:
-            globals()["fetch"](data_dir=data_dir, registry=reg)
         cut = pd.Timestamp(_as_date(as_of, "as_of") or default_as_of())
+        if fetch:
+            outcomes = globals()["fetch"](data_dir=data_dir, registry=reg, on_progress=on_fetch)
+            fetch_notes = _fetch_notices(outcomes, pd.Timestamp.now("UTC").date())
+            if fetch_notes and fail_on_stale:
+                raise StaleDataError(
+                    f"{fetch_notes[0]}: {', '.join(o.name for o in outcomes if o.status == 'failed')}"
+                    ". The brief was not built; fetch again, or build without --fetch from "
+                    "the store."
+                )
+            extra += fetch_notes
         store = open_store(data_dir)
         names = store.names()
         if not names:
@@ -687,11 +1086,19 @@ def build_brief(
                 f"the store at {store.root} is empty: run `oilimpact import FILE --series NAME` or "
                 "`oilimpact fetch`, or build the offline demo with `oilimpact brief --demo`"
             )
-        loaded = {
-            n: _complete_periods(store.load(n, end=cut), reg.spec_or_default(n).frequency, cut)
-            for n in names
+        reads = {
+            n: read_point_in_time(store, n, reg.spec_or_default(n), as_of=cut.date()) for n in names
         }
-        health = _health(store, loaded, cut, reg)
+        late = [r for r in reads.values() if r.notice]
+        if late:
+            first = min(r.vintage for r in late if r.vintage is not None)
+            extra.append(
+                f"store vintages: {', '.join(r.name for r in late)} were first stored after "
+                f"{cut.date()} (from {first:%Y-%m-%d %H:%M} UTC) and are read as first stored, "
+                f"so revisions made before then may show"
+            )
+        loaded = {n: r.series for n, r in reads.items()}
+        health = _health(store, reads, cut, reg)
         if fail_on_stale and health["stale"].any():
             stale = health.loc[health["stale"], ["series", "last"]]
             listing = ", ".join(
@@ -714,5 +1121,6 @@ def build_brief(
     brief = compute_brief(
         prices, volumes, as_of=cut.date(), events=cat, health=health,
         synthetic=synthetic, true_effects=true_effects, registry=reg,
+        extra_notices=extra,
     )  # fmt: skip
     return write_brief(brief, out, generated_at=stamp.to_pydatetime())

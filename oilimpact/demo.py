@@ -17,13 +17,20 @@ Examples
 0.03
 >>> bool((demo.prices > 0).all().all())
 True
+
+What was known on 2026-01-09 (each series' publication lag applied; the January
+production figure was not published yet):
+
+>>> known = demo.known_on("2026-01-09")
+>>> known.volumes["ve_crude_production"].index[-1].date().isoformat()
+'2025-09-01'
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +46,9 @@ from pandas.tseries.holiday import (
     nearest_workday,
 )
 from pandas.tseries.offsets import CustomBusinessDay
+
+if TYPE_CHECKING:
+    from .series import LastUsed, SeriesRegistry
 
 __all__ = ["DemoData", "PRICE_SERIES", "VOLUME_SERIES", "demo_dataset", "us_sessions"]
 
@@ -158,6 +168,8 @@ class DemoData:
         The seed that produced the data.
     synthetic : bool
         Always True: anything built from this data must say so.
+    availability : Mapping[str, LastUsed]
+        After :meth:`known_on`: per series, the last period used and why.
     """
 
     prices: pd.DataFrame
@@ -166,18 +178,63 @@ class DemoData:
     seed: int
     synthetic: bool = True
     sources: Mapping[str, str] = field(default_factory=dict)
+    availability: Mapping[str, LastUsed] = field(default_factory=dict)
+
+    def known_on(
+        self, as_of: str | pd.Timestamp | Any, registry: SeriesRegistry | None = None
+    ) -> DemoData:
+        """The data as known on ``as_of``: each series cut by its publication lag.
+
+        The same rule as the store's ``as_of`` (:func:`oilimpact.series.known_by` with the
+        registry's ``publication_lag``): a monthly production figure published three
+        months after the month is absent from data known on an earlier date. The true
+        effects keep only what the cut data can show.
+
+        Parameters
+        ----------
+        as_of : date-like
+            The date of knowledge.
+        registry : SeriesRegistry, optional
+            Where the lags come from (default: the packaged registry).
+
+        Returns
+        -------
+        DemoData
+            With ``availability`` filled.
+        """
+        from .series import default_registry, known_by
+
+        reg = registry if registry is not None else default_registry()
+        used: dict[str, LastUsed] = {}
+        cols = {}
+        for name in self.prices.columns:
+            cols[name], used[name] = known_by(self.prices[name], reg.spec_or_default(name), as_of)
+        prices = pd.concat(cols, axis=1, sort=True) if cols else self.prices.iloc[:0]
+        prices.index.name = self.prices.index.name
+        volumes = {}
+        for name, s in self.volumes.items():
+            volumes[name], used[name] = known_by(s, reg.spec_or_default(name), as_of)
+        return replace(
+            self,
+            prices=prices,
+            volumes=volumes,
+            true_effects=_true_effects(pd.DatetimeIndex(prices.index), volumes),
+            availability=used,
+        )
 
     def health_frame(self) -> pd.DataFrame:
         """A data-health table for the demo series (the shape the brief expects).
 
         Columns ``series, source, source_id, first, last, rows, fetched_at, stale,
-        warnings``. ``fetched_at`` is missing: nothing was fetched.
+        warnings, last_used, availability`` (the last two from :meth:`known_on`, else
+        ``last`` and empty). ``fetched_at`` is missing: nothing was fetched.
         """
         rows = []
         frames: dict[str, pd.Series] = {c: self.prices[c] for c in self.prices.columns}
         frames.update(self.volumes)
         for name, s in frames.items():
             s = s.dropna()
+            used = self.availability.get(name)
             rows.append(
                 {
                     "series": name,
@@ -189,6 +246,8 @@ class DemoData:
                     "fetched_at": pd.NaT,
                     "stale": False,
                     "warnings": "",
+                    "last_used": s.index[-1],
+                    "availability": used.availability if used is not None else "",
                 }
             )
         return pd.DataFrame(rows)

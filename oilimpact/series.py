@@ -15,7 +15,13 @@ or override series with their own TOML file in the same format::
     calendar = "XNYS"
     close_time = "16:00"
     timezone = "America/New_York"
+    publication_lag = "1 day"
+    lag_source = "vendor's daily assessment, next morning"
     sources = ["file:urals"]
+
+``publication_lag`` says how long after the end of a period its value is published
+(``"0 days"``, ``"1 day"``, ``"5 days"``, ``"2 months"``); :func:`known_by` applies it, so
+a study or brief dated D uses only values published by D (``docs/point-in-time.md``).
 
 Examples
 --------
@@ -25,17 +31,23 @@ Examples
 True
 >>> [ (s.provider, s.id) for s in reg["brent"].sources ][:2]
 [('fred', 'DCOILBRENTEU'), ('eia', 'RBRTE')]
+>>> str(reg["ve_crude_production"].publication_lag)
+'3 months'
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import time
+from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pandas is imported lazily: the registry loads without it
+    import pandas as pd
 
 from .errors import ConfigError
 
@@ -43,11 +55,17 @@ __all__ = [
     "infer_frequency",
     "Frequency",
     "Kind",
+    "LastUsed",
     "PROVIDERS",
+    "PublicationLag",
     "SeriesRegistry",
     "SeriesSpec",
     "SourceRef",
     "default_registry",
+    "known_by",
+    "last_known_period",
+    "period_end",
+    "release_dates",
 ]
 
 Frequency = Literal["daily", "weekly", "monthly"]
@@ -78,6 +96,67 @@ class SourceRef:
         return f"{self.provider}:{self.id}"
 
 
+LagUnit = Literal["days", "weeks", "months"]
+_LAG_RE = re.compile(r"^\s*(\d{1,3})\s*(day|days|week|weeks|month|months)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationLag:
+    """How long after the end of a period its value is published.
+
+    A value for period ``p`` is taken as known on ``period_end(p) + lag`` (see
+    :func:`release_dates`): a session's own date for daily series, the period date for
+    weekly series (EIA dates weeks by their last day), the last day of the month for
+    monthly series (indexed by the first day).
+
+    Attributes
+    ----------
+    amount : int
+        Number of ``unit`` (0 or more).
+    unit : {"days", "weeks", "months"}
+        Calendar days, weeks or months (months add to the month's last day:
+        2025-11-30 + 3 months = 2026-02-28).
+    source : str
+        Whose release schedule the figure comes from (cited in ``availability``).
+
+    Examples
+    --------
+    >>> lag = PublicationLag.parse("3 months", source="EIA International Energy Statistics")
+    >>> lag.amount, lag.unit, str(lag)
+    (3, 'months', '3 months')
+    >>> str(PublicationLag.parse("1 day"))
+    '1 day'
+    """
+
+    amount: int = 0
+    unit: LagUnit = "days"
+    source: str = ""
+
+    @classmethod
+    def parse(cls, text: object, *, source: str = "", where: str = "") -> PublicationLag:
+        """Read ``"<n> day(s)|week(s)|month(s)"``; ``where`` names the file and series in errors."""
+        match = _LAG_RE.match(str(text)) if isinstance(text, str) else None
+        if match is None:
+            raise ConfigError(
+                f"{where or 'publication_lag'}: publication_lag must read like '1 day', "
+                f"'5 days', '2 weeks' or '3 months', got {text!r}"
+            )
+        unit = match.group(2) if match.group(2).endswith("s") else match.group(2) + "s"
+        return cls(int(match.group(1)), unit, str(source))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        word = self.unit[:-1] if self.amount == 1 else self.unit
+        return f"{self.amount} {word}"
+
+    def offset(self) -> Any:
+        """The lag as a :class:`pandas.DateOffset` (months) or :class:`pandas.Timedelta`."""
+        import pandas as pd
+
+        if self.unit == "months":
+            return pd.DateOffset(months=self.amount)
+        return pd.Timedelta(days=self.amount * (7 if self.unit == "weeks" else 1))
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesSpec:
     """Metadata of one named series.
@@ -105,6 +184,10 @@ class SeriesSpec:
         A one-step absolute log change above this is reported as a jump warning.
     sources : tuple of SourceRef
         Providers that can supply the series, most preferred first.
+    publication_lag : PublicationLag or None
+        How long after a period ends its value is published (TOML ``publication_lag``
+        and ``lag_source``); None when not registered (a period is then taken as known
+        once it ends). Applied by :func:`known_by`.
     """
 
     name: str
@@ -120,6 +203,7 @@ class SeriesSpec:
     plausible_max: float | None = None
     max_abs_log_change: float | None = None
     sources: tuple[SourceRef, ...] = ()
+    publication_lag: PublicationLag | None = None
 
     def source_for(self, provider: str) -> SourceRef | None:
         """Return the first source reference of ``provider``, or None."""
@@ -147,6 +231,15 @@ class SeriesSpec:
             close = raw_close if isinstance(raw_close, time) else time.fromisoformat(str(raw_close))
         except ValueError as exc:
             raise ConfigError(f"{where}: close_time must be HH:MM, got {raw_close!r}") from exc
+        raw_lag = data.pop("publication_lag", None)
+        lag_source = data.pop("lag_source", "")
+        if not isinstance(lag_source, str):
+            raise ConfigError(f"{where}: lag_source must be a string, got {lag_source!r}")
+        lag = (
+            PublicationLag.parse(raw_lag, source=lag_source, where=where)
+            if raw_lag is not None
+            else None
+        )
         refs = []
         for item in data.pop("sources", []):
             if isinstance(item, str):
@@ -171,16 +264,22 @@ class SeriesSpec:
             "kind",
             "close_time",
             "sources",
+            "publication_lag",
         }
         unknown = set(data) - known
         if unknown:
-            raise ConfigError(
-                f"{where}: unknown entries {sorted(unknown)}; allowed: {sorted(known)}"
-            )
+            allowed = sorted(known | {"publication_lag", "lag_source"})
+            raise ConfigError(f"{where}: unknown entries {sorted(unknown)}; allowed: {allowed}")
         data.setdefault("description", name)
         data.setdefault("unit", "")
         return cls(
-            name=name, frequency=freq, kind=kind, close_time=close, sources=tuple(refs), **data
+            name=name,
+            frequency=freq,
+            kind=kind,
+            close_time=close,
+            sources=tuple(refs),
+            publication_lag=lag,
+            **data,
         )
 
 
@@ -224,6 +323,18 @@ class SeriesRegistry(Mapping[str, SeriesSpec]):
     def with_file(self, path: str | Path) -> SeriesRegistry:
         """Return a new registry extended by the ``[series.*]`` tables of a TOML file."""
         return self.with_specs(*_read_toml(Path(path)))
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """Registered names close to ``name`` (``difflib``), best first: typo hints.
+
+        Examples
+        --------
+        >>> default_registry().suggest("brnt")
+        ['brent']
+        """
+        import difflib
+
+        return difflib.get_close_matches(str(name).lower(), list(self._specs), n=n, cutoff=0.6)
 
     def spec_or_default(self, name: str, **overrides: Any) -> SeriesSpec:
         """The registered spec of ``name``, or a generic daily price spec for unknown names."""
@@ -274,3 +385,212 @@ def default_registry() -> SeriesRegistry:
     """The registry shipped with the package (``oilimpact/data/series.toml``)."""
     text = resources.files("oilimpact").joinpath("data/series.toml").read_text(encoding="utf-8")
     return SeriesRegistry({s.name: s for s in _read_toml(Path("oilimpact/data/series.toml"), text)})
+
+
+# ----------------------------------------------------------------------- point in time
+
+_PERIOD_WORD = {"daily": "session", "weekly": "week", "monthly": "month"}
+
+
+def period_end(dates: Any, frequency: Frequency) -> pd.DatetimeIndex:
+    """The last day of each period: the date itself (daily, weekly) or the month's last day.
+
+    Weekly series are dated by the last day of their week (EIA's "week ending"), so the
+    period date is already its end. Monthly series are dated by the month's first day.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> period_end(pd.DatetimeIndex(["2025-11-01", "2026-02-01"]), "monthly").strftime("%F").tolist()
+    ['2025-11-30', '2026-02-28']
+    """
+    import pandas as pd
+
+    idx = pd.DatetimeIndex(dates)
+    if frequency == "monthly":
+        return (idx + pd.offsets.MonthEnd(0)).normalize()
+    return idx.normalize()
+
+
+def _lag_of(spec: SeriesSpec) -> PublicationLag:
+    return spec.publication_lag if spec.publication_lag is not None else PublicationLag()
+
+
+def release_dates(dates: Any, spec: SeriesSpec) -> pd.DatetimeIndex:
+    """The date each period's value is taken as known: ``period_end + publication_lag``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> reg = default_registry()
+    >>> months = pd.DatetimeIndex(["2025-10-01", "2025-11-01"])
+    >>> release_dates(months, reg["ve_crude_production"]).strftime("%F").tolist()
+    ['2026-01-31', '2026-02-28']
+    """
+    import warnings
+
+    import pandas as pd
+
+    ends = period_end(dates, spec.frequency)
+    with warnings.catch_warnings():  # DateOffset(months=) on an index is not vectorised
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        return pd.DatetimeIndex(ends + _lag_of(spec).offset())
+
+
+def last_known_period(
+    spec: SeriesSpec, as_of: date | datetime | str | pd.Timestamp
+) -> pd.Timestamp:
+    """The latest period date whose value is published on or before ``as_of``.
+
+    Daily and weekly series: ``as_of - lag`` (a bound on the session or week-ending date).
+    Monthly series: the first day of the latest month whose last day plus the lag is on or
+    before ``as_of``.
+
+    Examples
+    --------
+    >>> reg = default_registry()
+    >>> last_known_period(reg["ve_crude_production"], "2026-02-15").date()
+    datetime.date(2025, 10, 1)
+    >>> last_known_period(reg["brent"], "2026-01-09").date()
+    datetime.date(2026, 1, 8)
+    """
+    import pandas as pd
+
+    cut = _day(as_of)
+    lag = _lag_of(spec)
+    if spec.frequency != "monthly":
+        return (cut - lag.offset()).normalize()
+    month = cut.to_period("M").to_timestamp()
+    for _ in range(240):
+        if release_dates(pd.DatetimeIndex([month]), spec)[0] <= cut:
+            return month
+        month = month - pd.DateOffset(months=1)
+    raise ConfigError(f"{spec.name}: publication lag {lag} is longer than 20 years")
+
+
+def _day(value: Any) -> pd.Timestamp:
+    import pandas as pd
+
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.normalize()
+
+
+@dataclass(frozen=True, slots=True)
+class LastUsed:
+    """Which periods of a series were known on a date, and why (from :func:`known_by`).
+
+    Attributes
+    ----------
+    series : str
+        Series name.
+    as_of : pandas.Timestamp
+        The date of knowledge.
+    last_used : pandas.Timestamp
+        The last period with a value in the cut series (NaT when none).
+    last_known : pandas.Timestamp
+        The latest period the release schedule allows on ``as_of``
+        (:func:`last_known_period`); ``last_used`` is earlier when the provider skipped
+        periods or the store is behind.
+    held_back : int
+        Periods in the input dated after what was published on ``as_of`` (left out).
+    availability : str
+        One sentence for the brief: frequency, lag and its source, what was known.
+    """
+
+    series: str
+    as_of: pd.Timestamp
+    last_used: pd.Timestamp
+    last_known: pd.Timestamp
+    held_back: int
+    availability: str
+
+
+def _availability(
+    spec: SeriesSpec, as_of: pd.Timestamp, last_known: pd.Timestamp, held: int
+) -> str:
+    lag = spec.publication_lag
+    word = _PERIOD_WORD.get(spec.frequency, "period")
+    if lag is None:
+        how = f"publication lag not registered: a {word} is taken as known once it ends"
+    elif lag.amount == 0:
+        how = f"known at the {word}'s close" + (f" ({lag.source})" if lag.source else "")
+    else:
+        after = {"session": "the session", "week": "the week ends", "month": "the month"}[word]
+        how = f"published about {lag} after {after}" + (f" ({lag.source})" if lag.source else "")
+    if spec.frequency == "monthly":
+        through = f"months through {last_known:%Y-%m}"
+    elif spec.frequency == "weekly":
+        through = f"weeks ending on or before {last_known:%Y-%m-%d}"
+    else:
+        through = f"sessions through {last_known:%Y-%m-%d}"
+    text = f"{spec.frequency}; {how}; {through} known on {as_of:%Y-%m-%d}"
+    if held:
+        text += f" ({held} later stored {word}{'s' if held != 1 else ''} left out)"
+    return text
+
+
+def known_by(
+    series: pd.Series, spec: SeriesSpec, as_of: date | datetime | str | pd.Timestamp
+) -> tuple[pd.Series, LastUsed]:
+    """Cut ``series`` to the periods whose values were published on or before ``as_of``.
+
+    The one place a publication lag is applied: the API's ``as_of=``, the brief, the
+    demo and the notebooks all call it.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Values on a ``DatetimeIndex`` in the frame convention (period dates).
+    spec : SeriesSpec
+        Gives the frequency and the :class:`PublicationLag` (none: lag 0).
+    as_of : date-like
+        The date of knowledge (a calendar date; a time of day is ignored).
+
+    Returns
+    -------
+    (pandas.Series, LastUsed)
+        The cut series and what was used and why.
+
+    Notes
+    -----
+    Period ``p`` is kept when ``period_end(p) + lag <= as_of`` (:func:`release_dates`).
+    Lags are the providers' usual release delays (``docs/point-in-time.md`` cites each);
+    they are approximations: a release that came early or late by a few days is not
+    modelled, and neither is a holiday that shifts a release.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> reg = default_registry()
+    >>> s = pd.Series([1.0, 2.0, 3.0, 4.0],
+    ...               index=pd.date_range("2025-10-01", periods=4, freq="MS"), name="x")
+    >>> cut, used = known_by(s, reg["ve_crude_production"], "2026-02-15")
+    >>> cut.index.strftime("%Y-%m").tolist(), used.held_back
+    (['2025-10'], 3)
+    >>> used.availability
+    'monthly; published about 3 months after the month (EIA International Energy Statistics); months through 2025-10 known on 2026-02-15 (3 later stored months left out)'
+    """
+    import pandas as pd
+
+    cut_day = _day(as_of)
+    if len(series):
+        keep = release_dates(series.index, spec) <= cut_day
+        cut = series[keep]
+    else:
+        keep = None
+        cut = series
+    valid = cut.dropna()
+    later = series[~keep] if keep is not None else series
+    held = int(later.notna().sum())
+    known = last_known_period(spec, cut_day)
+    used = LastUsed(
+        series=spec.name,
+        as_of=cut_day,
+        last_used=valid.index[-1] if valid.size else pd.NaT,
+        last_known=known,
+        held_back=held,
+        availability=_availability(spec, cut_day, known, held),
+    )
+    return cut, used

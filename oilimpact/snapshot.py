@@ -1,7 +1,8 @@
 """Import the real-data snapshot (``../shared/data/real``) into a store.
 
 The snapshot is a folder of public files (EIA spot prices, CBOE VIX, FRED's S&P 500
-CSV, EIA Venezuela production and IMF trade with Venezuela) that tests and CI use to
+CSV, EIA Venezuela production, EIA US imports from Venezuela in kb/d, and IMF trade
+values with Venezuela) that tests and CI use to
 run the real parsers and the real analysis offline. :data:`SNAPSHOT_FILES` says which
 file becomes which registry series and how it is read.
 
@@ -63,6 +64,19 @@ SNAPSHOT_FILES: tuple[SnapshotFile, ...] = (
         "us_exports_ve_value",
         "tidy",
         filters={"imf_key": "USA.XG_FOB_USD.VEN.M"},
+    ),  # fmt: skip
+    # volumes: a month EIA did not publish has no row and stays missing, never zero
+    SnapshotFile(
+        "eia_us_imports_from_venezuela_monthly.csv",
+        "us_imports_ve_monthly",
+        "tidy",
+        filters={"eia_series_id": "MCRIMUSVE2"},
+    ),  # fmt: skip
+    SnapshotFile(
+        "eia_us_imports_from_venezuela_monthly.csv",
+        "us_products_imports_ve_monthly",
+        "tidy",
+        filters={"eia_series_id": "MTPIMUSVE2"},
     ),  # fmt: skip
 )
 

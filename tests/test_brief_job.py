@@ -47,9 +47,14 @@ def test_real_brief_uses_only_complete_periods_and_refuses_stale(tmp_path):
         as_of="2026-01-09", data_dir=store, out=tmp_path / "r", generated_at="2026-01-09T12:00:00Z"
     )
     health = pd.read_csv(paths.tables["health"]).set_index("series")
-    # January 2026 production was not known on 2026-01-09: the last complete month is December
-    assert health.loc["ve_crude_production", "last"] == "2025-12-01"
-    assert health.loc["brent", "last"] == "2026-01-09"
+    # EIA international production is published about 3 months after the month: on
+    # 2026-01-09 September 2025 was the last month out (2025-09-30 + 3 months = 2025-12-30)
+    assert health.loc["ve_crude_production", "last"] == "2025-09-01"
+    # US imports by origin (Petroleum Supply Monthly) lag 2 months: October 2025
+    assert health.loc["us_imports_ve_monthly", "last"] == "2025-10-01"
+    # a spot price is known the next day; the S&P 500 close at the close
+    assert health.loc["brent", "last"] == "2026-01-08"
+    assert health.loc["sp500", "last"] == "2026-01-09"
     # day 0 comes from the pair's own sessions: 2025-09-01 (US Labor Day) has a Brent
     # price but no S&P 500 close, and must not push 2025-09-02 out of the grid
     align = pd.read_csv(paths.tables["alignment"]).set_index(["event", "series"])

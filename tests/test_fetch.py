@@ -60,7 +60,8 @@ def test_fetch_stores_then_revision_becomes_a_vintage(httpserver, tmp_path, no_k
     assert api.load("sp500", data_dir=tmp_path).iloc[-1] == 6950.00
     vint = api.open_store(tmp_path).vintages("sp500")
     t_first = vint["vintage"].min()
-    assert api.load("sp500", data_dir=tmp_path, as_of=t_first).iloc[-1] == 6941.47
+    # vintage= is pure store time; as_of= (a date) would see both writes of the same day
+    assert api.load("sp500", data_dir=tmp_path, vintage=t_first).iloc[-1] == 6941.47
     # the incremental refresh asked only for the recent span (with overlap)
     cosd = httpserver.log[-1][0].args.get("cosd")
     assert cosd is not None and cosd >= "2026-01-01"
@@ -84,7 +85,11 @@ def test_failed_fetch_leaves_store_untouched_and_says_what_to_do(
     )
     assert out.status == "failed"
     assert "fred:DCOILBRENTEU" in out.error and "eia:RBRTE" in out.error
-    assert "EIA_API_KEY" in out.error and "oilimpact import" in out.error
+    # one clean reason per source; the advice once, apart
+    assert len(out.attempts) == 2 and all("--offline" not in a for a in out.attempts)
+    assert any("EIA_API_KEY" in a for a in out.advice)
+    assert any("oilimpact import" in a for a in out.advice)
+    assert len(out.advice) == len(set(out.advice))
     assert _digest(tmp_path / "s") == before
 
 
@@ -112,7 +117,8 @@ def test_no_network_fails_fast_naming_source(tmp_path, no_keys, monkeypatch):
     t0 = time.monotonic()
     [out] = api.fetch(["vix"], data_dir=tmp_path, providers=["fred"], sources={"fred": fred})
     assert time.monotonic() - t0 < 20
-    assert out.status == "failed" and "fred" in out.error and "--offline" in out.error
+    assert out.status == "failed" and "fred" in out.error and "--offline" not in out.error
+    assert out.advice and "--offline" in out.advice[0]
 
 
 def test_file_only_series_is_skipped_with_advice(tmp_path):
