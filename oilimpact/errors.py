@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "EmptyDataError",
     "EstimationError",
+    "FileValidationError",
     "ImportRefused",
     "InputError",
     "OilImpactError",
@@ -133,3 +134,12 @@ class StaleDataError(OilImpactError):
 
 class EstimationError(OilImpactError, ValueError):
     """A study cannot be estimated as specified (too few observations, bad window, ...)."""
+
+
+class FileValidationError(InputError, ValidationError):
+    """Rows of a user file failed parsing or validation; every problem is listed.
+
+    The message starts ``"<file>, line <n>: "`` with the first problem and counts the
+    others; ``.failures`` has one row per problem (columns ``file, line, column, value,
+    problem``). Both an :class:`InputError` and a :class:`ValidationError`.
+    """

@@ -104,9 +104,7 @@ class RevisionReport:
                 f"{self.source} as {self.name!r}: {self.added} new date(s), {self.revised} of "
                 f"{self.overlap} overlapping value(s) revised"
             )
-        examples = "; ".join(
-            f"{d:%Y-%m-%d} {old:g} -> {new:g}" for d, old, new in self.examples
-        )
+        examples = "; ".join(f"{d:%Y-%m-%d} {old:g} -> {new:g}" for d, old, new in self.examples)
         return (
             f"refused to import {self.source} as {self.name!r}: "
             + "; and ".join(self.problems)

@@ -1123,9 +1123,7 @@ class Store:
                 f"{self.series_dir}: cannot create directory ({_reason(exc)}); "
                 f"{self._writable_hint()}"
             ) from exc
-        _atomic_write(
-            self.series_dir / file_name, data, hint=self._writable_hint(), step="parquet"
-        )
+        _atomic_write(self.series_dir / file_name, data, hint=self._writable_hint(), step="parquet")
         return file_name, checksum
 
     def _discard_uncommitted(self, name: str, file_name: str) -> None:
@@ -1303,7 +1301,9 @@ def _state(table: pd.DataFrame) -> pd.DataFrame:
     return latest[~latest["removed"].to_numpy(dtype=bool)]
 
 
-def _place(old: pd.DataFrame, fetched: pd.Timestamp) -> tuple[pd.Timestamp, tuple[pd.Timestamp, ...]]:
+def _place(
+    old: pd.DataFrame, fetched: pd.Timestamp
+) -> tuple[pd.Timestamp, tuple[pd.Timestamp, ...]]:
     """Vintage of a write fetched at ``fetched``, and the stored vintages after ``fetched``.
 
     ``vintage = max(fetched, newest stored vintage + 1 us)``: vintages follow commit

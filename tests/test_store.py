@@ -648,9 +648,13 @@ def test_rollback_restores_values_and_removes_dates_as_a_new_vintage(store: Stor
     assert store.load("brent").index.strftime("%Y-%m-%d").tolist() == ["2025-01-02", "2025-01-03"]
     # nothing was deleted: the bad vintage is still readable
     assert store.load("brent", as_of=T1).tolist() == [1.0, 20.0, 30.0]
-    assert len(store.history("brent")) == 3 and store.history("brent")["source"].iloc[-1] == "rollback"
+    assert (
+        len(store.history("brent")) == 3 and store.history("brent")["source"].iloc[-1] == "rollback"
+    )
     assert snapshot(store.root) != before
-    assert store.entry("brent").rows == 2 and store.entry("brent").last == pd.Timestamp("2025-01-03")
+    assert store.entry("brent").rows == 2 and store.entry("brent").last == pd.Timestamp(
+        "2025-01-03"
+    )
     rev = store.revisions("brent")
     assert rev["removed"].tolist() == [False, False, True]
     assert rev["value"].iloc[:2].tolist() == [20.0, 2.0] and np.isnan(rev["value"].iloc[2])

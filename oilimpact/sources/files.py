@@ -27,22 +27,30 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import io
 import os
 import re
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Literal, get_args
+from typing import IO, TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import FileValidationError, InputError, OilImpactError
 from ..frames import MAX_DATE, MIN_DATE, MISSING_MARKERS, to_series_frame
+
+if TYPE_CHECKING:
+    from ..series import SeriesSpec
 
 __all__ = [
     "DEFAULT_BBL_PER_TONNE",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_COLUMNS",
     "FORMATS",
     "FileFormat",
     "ImportedSeries",
@@ -64,6 +72,14 @@ TankerPreset = Literal["kpler", "vortexa"]
 TANKER_PRESETS: tuple[str, ...] = get_args(TankerPreset)
 TankerFrequency = Literal["daily", "weekly", "monthly"]
 Source = str | os.PathLike[str] | IO[str] | IO[bytes]
+DateLike = str | pd.Timestamp | np.datetime64 | None
+
+#: Largest file read by default (100 MiB); ``max_bytes=`` (CLI ``--max-size``) raises it.
+#: The daily price files of ``../shared/data/real`` are under 1 MiB; a decade of
+#: cargo-by-cargo tanker exports is a few tens of MiB.
+DEFAULT_MAX_BYTES = 100 * 2**20
+#: Most columns read by default; a wider first line is refused before parsing.
+DEFAULT_MAX_COLUMNS = 10_000
 
 #: Barrels per cubic metre (1 m3 = 6.2898 bbl).
 M3_TO_BBL = 6.2898
@@ -114,6 +130,9 @@ class ImportedSeries:
         The column the values were read from.
     notes : tuple of str
         Caveats worth keeping in a manifest (partial periods, NaN periods, ...).
+    sha256 : str or None
+        SHA-256 (hex) of the file's bytes (None for a text stream); the store keeps it
+        per vintage as ``meta["file_sha256"]``.
     """
 
     series: pd.Series
@@ -124,6 +143,7 @@ class ImportedSeries:
     rows: int
     value_column: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sha256: str | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -140,6 +160,7 @@ class _Table:
     header_rows: tuple[tuple[str, ...], ...]
     cells: pd.DataFrame  # positional int columns, str cells, blank rows dropped
     lines: np.ndarray  # 1-based physical line of each row of ``cells``
+    sha256: str | None = None  # of the file's bytes (None for a text stream)
 
     def col(self, position: int) -> pd.Series:
         return self.cells.iloc[:, position]
@@ -155,39 +176,106 @@ def _fail(file: str, line: int, message: str) -> InputError:
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
-def _read_text(src: Source) -> tuple[str, str]:
-    """Return ``(display name, decoded text)`` of a path or file-like object.
+def _kind_of(mode: int) -> str:
+    return next((label for test, label in _KINDS if test(mode)), "not a regular file")
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _too_big(name: str, size: int | None, max_bytes: int) -> InputError:
+    got = f"is {_size_text(size)}" if size is not None else "is larger than that"
+    return InputError(
+        f"{name} {got}, over the size limit of {_size_text(max_bytes)}; if the file is "
+        f"right, raise the limit (--max-size, Python: max_bytes=)"
+    )
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_open_fd = os.open  # indirection for the tests (a permission error as root)
+
+
+def _read_bytes(name: str, max_bytes: int) -> bytes:
+    """Read a path, refusing non-regular files before opening them and files over the limit.
+
+    ``os.stat`` comes first, so a FIFO with no writer or a device is refused without
+    being opened; the file is then opened non-blocking and checked again with
+    ``fstat`` (it may have been replaced in between), and at most ``max_bytes + 1``
+    bytes are read (it may be growing).
+    """
+    try:
+        st = os.stat(name)
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {_reason(exc)}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            f"cannot read {name}: it is {_kind_of(st.st_mode)}, not a regular file; "
+            f"import a CSV file saved on disk"
+        )
+    if st.st_size > max_bytes:
+        raise _too_big(name, st.st_size, max_bytes)
+    try:
+        fd = _open_fd(name, _OPEN_FLAGS)
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {_reason(exc)}") from exc
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"cannot read {name}: it is {_kind_of(mode)}, not a regular file")
+        try:
+            raw = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {_reason(exc)}") from exc
+    if len(raw) > max_bytes:
+        raise _too_big(name, None, max_bytes)
+    return raw
+
+
+def _read_text(src: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, str, str | None]:
+    """Return ``(display name, decoded text, SHA-256 of the bytes or None)`` of ``src``.
 
     Refuses, naming the file (no line: nothing was read): a file that cannot be opened
-    or read (missing, a directory, no permission) and one that is not CSV text (UTF-16,
-    an Excel workbook, other binary data).
+    or read (missing, no permission), one that is not a regular file (a directory, a
+    FIFO, a device: refused before it is opened, so nothing blocks), one over
+    ``max_bytes``, and one that is not CSV text (UTF-16, an Excel workbook, other binary
+    data).
     """
+    if max_bytes < 1:
+        raise InputError(f"max_bytes must be at least 1, got {max_bytes}")
     if hasattr(src, "read"):
         name = str(getattr(src, "name", "<stream>"))
         try:
-            raw = src.read()  # type: ignore[union-attr]
+            raw = src.read(max_bytes + 1)  # type: ignore[union-attr]
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read {name}: {_reason(exc)}") from exc
+        if len(raw) > max_bytes:
+            raise _too_big(name, None, max_bytes)
     else:
         name = os.fspath(src)  # type: ignore[arg-type]
-        try:
-            with open(name, "rb") as fh:
-                raw = fh.read()
-        except OSError as exc:
-            raise InputError(f"cannot read {name}: {_reason(exc)}") from exc
+        raw = _read_bytes(name, max_bytes)
     kind = _binary_kind(raw)
     if kind is not None:
         raise InputError(
             f"{name} looks like {kind}, not CSV text; save it as CSV (UTF-8) and import that"
         )
+    digest = None
     if isinstance(raw, bytes):
+        digest = hashlib.sha256(raw).hexdigest()
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raw = raw.decode("latin-1")
-    return name, raw.lstrip("\ufeff")
+    return name, raw.lstrip("\ufeff"), digest
 
 
 def _reason(exc: BaseException) -> str:
@@ -231,11 +319,49 @@ def _delimiter(first_line: str) -> str:
     return ","
 
 
-def _tokenize(file: str, text: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """Split ``text`` into string cells with pandas; return cells and each row's line."""
+def _show_columns(header: Sequence[str], limit: int = 8) -> str:
+    """The first ``limit`` column names (quoted) and how many more there are."""
+    shown = ", ".join(repr(h) for h in header[:limit])
+    return shown + (f", ... ({len(header):,} columns in all)" if len(header) > limit else "")
+
+
+def _listing(items: Sequence[str], limit: int = 12) -> str:
+    """``a, b, c, ... (N in all)``: at most ``limit`` items of a list for a message."""
+    shown = ", ".join(items[:limit])
+    return shown + (f", ... ({len(items):,} in all)" if len(items) > limit else "")
+
+
+def _refuse_wide(file: str, first_line: str, sep: str, max_columns: int) -> None:
+    """Refuse a first line of more than ``max_columns`` fields before parsing the file."""
+    if first_line.count(sep) < max_columns:
+        return
+    with contextlib.suppress(csv.Error, StopIteration):
+        header = next(csv.reader([first_line], delimiter=sep))
+        if len(header) > max_columns:
+            raise _fail(
+                file,
+                1,
+                f"the header has {len(header):,} columns (first: {_show_columns(header, 5)}), "
+                f"more than the {max_columns:,} read; a series file has a date column and a "
+                f"few value columns: check the file or export fewer columns",
+            )
+
+
+def _tokenize(
+    file: str, text: str, max_columns: int = DEFAULT_MAX_COLUMNS
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Split ``text`` into string cells with pandas.
+
+    Returns the cells, each row's 1-based physical line and whether each row is blank.
+    One pass of :mod:`csv` over the text gives the field counts (short rows are
+    refused), the blank rows and the newlines inside quoted cells; its cost is linear in
+    the number of cells, whatever the shape of the file.
+    """
     if not text.strip():
         raise _fail(file, 1, "the file is empty; expected a header line such as 'Date,Price'")
-    sep = _delimiter(text.split("\n", 1)[0])
+    first_line = text.split("\n", 1)[0]
+    sep = _delimiter(first_line)
+    _refuse_wide(file, first_line, sep, max_columns)
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -248,36 +374,55 @@ def _tokenize(file: str, text: str) -> tuple[pd.DataFrame, np.ndarray]:
         )
     except pd.errors.ParserError as exc:
         raise _parser_error(file, str(exc)) from exc
-    # Physical line of each record: one per record plus newlines embedded in quoted cells.
-    extra = np.zeros(len(cells), dtype=np.int64)
-    if '"' in text:
-        extra = cells.apply(lambda c: c.str.count("\n")).sum(axis=1).to_numpy(np.int64)
+    counts, blank, extra = _row_shapes(text, sep, len(cells))
+    if counts is None:  # csv and pandas disagree on the records: shapes from the cells
+        stripped = cells.apply(lambda c: c.str.strip())
+        blank = (stripped == "").all(axis=1).to_numpy()
+        extra = np.zeros(len(cells), dtype=np.int64)
+        if '"' in text:
+            extra = cells.apply(lambda c: c.str.count("\n")).sum(axis=1).to_numpy(np.int64)
     lines = 1 + np.arange(len(cells), dtype=np.int64) + np.concatenate(([0], np.cumsum(extra)[:-1]))
-    _refuse_short_rows(file, text, sep, cells, lines)
-    return cells, lines
+    if counts is not None:
+        _refuse_short_rows(file, cells.shape[1], counts, blank, lines)
+    return cells, lines, blank
+
+
+def _row_shapes(
+    text: str, sep: str, n_records: int
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Field count, blankness and embedded newlines of each record, by one :mod:`csv` pass.
+
+    Returns ``(None, ...)`` when :mod:`csv` does not see ``n_records`` records.
+    """
+    counts = np.zeros(n_records, dtype=np.int64)
+    blank = np.zeros(n_records, dtype=bool)
+    extra = np.zeros(n_records, dtype=np.int64)
+    quoted = '"' in text
+    try:
+        for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+            if i >= n_records:
+                return None, blank, extra
+            counts[i] = len(row)
+            blank[i] = not any(f.strip() for f in row)
+            if quoted:
+                extra[i] = sum(f.count("\n") for f in row)
+    except csv.Error:  # pragma: no cover - pandas read it, csv could not
+        return None, blank, extra
+    if i + 1 != n_records:
+        return None, blank, extra
+    return counts, blank, extra
 
 
 def _refuse_short_rows(
-    file: str, text: str, sep: str, cells: pd.DataFrame, lines: np.ndarray
+    file: str, width: int, counts: np.ndarray, blank: np.ndarray, lines: np.ndarray
 ) -> None:
     """Refuse a non-blank row with fewer fields than the first line.
 
     pandas pads such a row with empty cells, which would read as missing values; the
-    field counts come from :mod:`csv` (same quoting rules), and the check is skipped if
-    the two disagree on the number of records.
+    field counts come from :mod:`csv` (same quoting rules).
     """
-    width = cells.shape[1]
     if width < 2:
         return
-    try:
-        counts = np.fromiter(
-            (len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), dtype=np.int64
-        )
-    except csv.Error:  # pragma: no cover - pandas read it, csv could not: skip the check
-        return
-    if len(counts) != len(cells):
-        return
-    blank = (cells.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
     short = np.flatnonzero((counts < width) & ~blank)
     if short.size:
         k = short[0]
@@ -316,33 +461,58 @@ def _looks_like_data(cells: Sequence[str]) -> bool:
     return bool(filled) and all(_NUMBER.fullmatch(v) for v in filled)
 
 
-def _table(src: Source) -> _Table:
+def _table(
+    src: Source, max_bytes: int = DEFAULT_MAX_BYTES, max_columns: int = DEFAULT_MAX_COLUMNS
+) -> _Table:
     """Read and tokenise ``src``; refuse an empty file or a missing header."""
-    file, text = _read_text(src)
-    cells, lines = _tokenize(file, text)
-    first = tuple(str(c).strip() for c in cells.iloc[0])
-    if _looks_like_data(first):
-        raise _fail(
-            file,
-            int(lines[0]),
-            f"the first line looks like data ({','.join(first)!r}), not a header; "
-            "add a header line naming the columns, e.g. 'Date,Price'",
-        )
-    n_header = 3 if _is_yahoo_multi(cells) else 1
-    header_rows = tuple(tuple(str(c).strip() for c in cells.iloc[i]) for i in range(n_header))
-    body = cells.iloc[n_header:]
-    body_lines = lines[n_header:]
-    blank = (body.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
-    body, body_lines = body.loc[~blank], body_lines[~blank]
-    if body.empty:
-        after = int(lines[n_header - 1]) + 1
-        raise _fail(file, after, "no data rows after the header; the file holds no observations")
-    body = body.reset_index(drop=True)
-    body.columns = range(body.shape[1])
-    header = header_rows[-1] if n_header == 1 else header_rows[0]
-    if n_header == 3 and header[0].lower() == "ticker":
-        header = header_rows[1]
-    return _Table(file, header, header_rows, body, body_lines)
+    file, text, digest = _read_text(src, max_bytes)
+    with _naming(file):
+        cells, lines, blank_rows = _tokenize(file, text, max_columns)
+        del text
+        first = tuple(str(c).strip() for c in cells.iloc[0])
+        if _looks_like_data(first):
+            shown = ",".join(first[:8]) + (",..." if len(first) > 8 else "")
+            raise _fail(
+                file,
+                int(lines[0]),
+                f"the first line looks like data ({shown!r}), not a header; "
+                "add a header line naming the columns, e.g. 'Date,Price'",
+            )
+        n_header = 3 if _is_yahoo_multi(cells) else 1
+        header_rows = tuple(tuple(str(c).strip() for c in cells.iloc[i]) for i in range(n_header))
+        keep = ~blank_rows[n_header:]
+        body = cells.iloc[n_header:].loc[keep]
+        body_lines = lines[n_header:][keep]
+        if body.empty:
+            after = int(lines[n_header - 1]) + 1
+            raise _fail(
+                file, after, "no data rows after the header; the file holds no observations"
+            )
+        body = body.reset_index(drop=True)
+        body.columns = range(body.shape[1])
+        header = header_rows[-1] if n_header == 1 else header_rows[0]
+        if n_header == 3 and header[0].lower() == "ticker":
+            header = header_rows[1]
+        return _Table(file, header, header_rows, body, body_lines, digest)
+
+
+@contextlib.contextmanager
+def _naming(file: str) -> Iterator[None]:
+    """Turn an unexpected error while parsing ``file`` into an ``InputError`` naming it."""
+    try:
+        yield
+    except OilImpactError:
+        raise
+    except MemoryError as exc:
+        raise InputError(
+            f"{file}: not enough memory to parse it; split the file or import it on a "
+            f"machine with more memory"
+        ) from exc
+    except Exception as exc:
+        raise InputError(
+            f"{file}: unexpected {type(exc).__name__} while parsing it ({exc}); this is a "
+            f"bug in oilimpact: please report it with the file"
+        ) from exc
 
 
 def _is_yahoo_multi(cells: pd.DataFrame) -> bool:
@@ -383,82 +553,201 @@ _DATE_STYLES: tuple[_DateStyle, ...] = (
 _STYLE_LIST = ", ".join(s.label for s in _DATE_STYLES)
 
 
-def _parse_dates(
+#: One problem found in a file's rows: line, column, the cell text and what is wrong.
+_Problem = dict[str, object]
+
+
+def _problem(line: int, column: str, value: object, text: str) -> _Problem:
+    return {"line": int(line), "column": column, "value": value, "problem": text}
+
+
+def _raise_problems(file: str, problems: list[_Problem], limit: int = 5) -> None:
+    """Raise one :class:`FileValidationError` listing every problem (first ``limit`` in text)."""
+    if not problems:
+        return
+    problems = sorted(problems, key=lambda p: (p["line"], str(p["column"])))
+    first = problems[0]
+    message = f"{file}, line {first['line']}: {first['problem']}"
+    if len(problems) > 1:
+        more = "; ".join(f"line {p['line']}: {p['problem']}" for p in problems[1:limit])
+        extra = f"; ... ({len(problems) - limit} more)" if len(problems) > limit else ""
+        message += f" [{len(problems)} problems in all; also {more}{extra}]"
+    failures = pd.DataFrame(problems, columns=["line", "column", "value", "problem"])
+    failures.insert(0, "file", file)
+    raise FileValidationError(message, failures=failures)
+
+
+def _dates_lazy(
     table: _Table, raw: pd.Series, lines: np.ndarray, column: str, date_format: str | None
-) -> pd.DatetimeIndex:
-    """Parse ``raw`` with one explicit format; refuse unknown, mixed or invalid dates."""
+) -> tuple[pd.DatetimeIndex, list[_Problem]]:
+    """Parse ``raw`` with one explicit format; NaT and a problem for each bad date.
+
+    A file mixing two recognised styles is refused at once (its dates are ambiguous).
+    """
     text = raw.str.strip().reset_index(drop=True)
+    problems: list[_Problem] = []
     if date_format is not None:
         fmt, parse_text, label = date_format, text, date_format
+        known = np.ones(len(text), dtype=bool)
     else:
         style_idx = np.full(len(text), -1)
         for i, style in enumerate(_DATE_STYLES):
             hit = text.str.fullmatch(style.regex.pattern).to_numpy(dtype=bool)
             style_idx[hit & (style_idx < 0)] = i
-        unknown = np.flatnonzero(style_idx < 0)
-        if unknown.size:
-            k = unknown[0]
-            raise _fail(
-                table.file,
-                int(lines[k]),
-                f"cannot read the date {text.iat[k]!r} in column {column!r}; "
-                f"expected one of {_STYLE_LIST}, or pass date_format=",
+        known = style_idx >= 0
+        for k in np.flatnonzero(~known):
+            problems.append(
+                _problem(
+                    lines[k],
+                    column,
+                    text.iat[k],
+                    f"cannot read the date {text.iat[k]!r} in column {column!r}; "
+                    f"expected one of {_STYLE_LIST}, or pass date_format=",
+                )
             )
-        first = _DATE_STYLES[style_idx[0]]
-        other = np.flatnonzero(style_idx != style_idx[0])
+        if not known.any():
+            return pd.DatetimeIndex(np.full(len(text), np.datetime64("NaT"))), problems
+        k0 = int(np.flatnonzero(known)[0])
+        first = _DATE_STYLES[style_idx[k0]]
+        other = np.flatnonzero(known & (style_idx != style_idx[k0]))
         if other.size:
             k = other[0]
             raise _fail(
                 table.file,
                 int(lines[k]),
                 f"mixed date formats in column {column!r}: {text.iat[k]!r} here is "
-                f"{_DATE_STYLES[style_idx[k]].label} but line {int(lines[0])} has "
-                f"{text.iat[0]!r} ({first.label}); use one format for the whole file",
+                f"{_DATE_STYLES[style_idx[k]].label} but line {int(lines[k0])} has "
+                f"{text.iat[k0]!r} ({first.label}); use one format for the whole file",
             )
         fmt, label = first.fmt, first.label
         parse_text = text.str.extract(first.regex, expand=False) if first.date_part else text
         if isinstance(parse_text, pd.DataFrame):  # pragma: no cover - one group only
             parse_text = parse_text.iloc[:, 0]
-    parsed = pd.to_datetime(parse_text, format=fmt, errors="coerce")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if bad.size:
-        k = bad[0]
-        raise _fail(
-            table.file,
-            int(lines[k]),
-            f"invalid date {text.iat[k]!r} in column {column!r} (format {label}); "
-            "fix the date or pass date_format=",
+    parsed = pd.to_datetime(parse_text.where(known), format=fmt, errors="coerce")
+    for k in np.flatnonzero(parsed.isna().to_numpy() & known):
+        problems.append(
+            _problem(
+                lines[k],
+                column,
+                text.iat[k],
+                f"invalid date {text.iat[k]!r} in column {column!r} (format {label}); "
+                "fix the date or pass date_format=",
+            )
         )
     days = parsed.dt.normalize()
-    outside = np.flatnonzero(
-        ((days < pd.Timestamp(MIN_DATE)) | (days > pd.Timestamp(MAX_DATE))).to_numpy()
-    )
-    if outside.size:
-        k = outside[0]
-        raise _fail(
-            table.file,
-            int(lines[k]),
-            f"date {text.iat[k]!r} in column {column!r} is outside the supported range "
-            f"{MIN_DATE} to {MAX_DATE}; fix the date",
+    outside = ((days < pd.Timestamp(MIN_DATE)) | (days > pd.Timestamp(MAX_DATE))).to_numpy()
+    for k in np.flatnonzero(outside):
+        problems.append(
+            _problem(
+                lines[k],
+                column,
+                text.iat[k],
+                f"date {text.iat[k]!r} in column {column!r} is outside the supported range "
+                f"{MIN_DATE} to {MAX_DATE}; fix the date",
+            )
         )
-    return pd.DatetimeIndex(parsed)
+    parsed = parsed.where(~outside)
+    return pd.DatetimeIndex(parsed), problems
+
+
+def _parse_dates(
+    table: _Table, raw: pd.Series, lines: np.ndarray, column: str, date_format: str | None
+) -> pd.DatetimeIndex:
+    """Parse ``raw`` with one explicit format; refuse unknown, mixed or invalid dates."""
+    index, problems = _dates_lazy(table, raw, lines, column, date_format)
+    _raise_problems(table.file, problems)
+    return index
+
+
+def _values_lazy(
+    raw: pd.Series, lines: np.ndarray, column: str
+) -> tuple[np.ndarray, list[_Problem]]:
+    """float64 values (missing markers NaN); NaN and a problem for other non-numeric text."""
+    text = raw.str.strip().reset_index(drop=True)
+    missing = text.str.lower().isin(MISSING_MARKERS).to_numpy(dtype=bool)
+    nums = np.array(pd.to_numeric(text.where(~missing), errors="coerce"), dtype="float64")
+    bad = np.flatnonzero(~missing & ~np.isfinite(nums))
+    problems = [
+        _problem(
+            lines[k],
+            column,
+            text.iat[k],
+            f"non-numeric value {text.iat[k]!r} in column {column!r}; write a plain "
+            f"number (no thousands separator) or a missing marker such as '.', 'NA' or ''",
+        )
+        for k in bad
+    ]
+    nums[bad] = np.nan
+    return nums, problems
 
 
 def _parse_values(table: _Table, raw: pd.Series, lines: np.ndarray, column: str) -> np.ndarray:
     """Return float64 values; missing markers become NaN, other text is refused."""
-    text = raw.str.strip().reset_index(drop=True)
-    missing = text.str.lower().isin(MISSING_MARKERS).to_numpy(dtype=bool)
-    nums = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype="float64")
-    bad = np.flatnonzero(~missing & ~np.isfinite(nums))
-    if bad.size:
-        k = bad[0]
-        raise _fail(
-            table.file,
-            int(lines[k]),
-            f"non-numeric value {text.iat[k]!r} in column {column!r}; write a plain "
-            f"number (no thousands separator) or a missing marker such as '.', 'NA' or ''",
-        )
+    nums, problems = _values_lazy(raw, lines, column)
+    _raise_problems(table.file, problems)
     return nums
+
+
+def _today_utc(today: DateLike | None) -> pd.Timestamp:
+    if today is None:
+        return pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+    ts = pd.Timestamp(today)
+    return (ts.tz_convert("UTC").tz_localize(None) if ts.tz is not None else ts).normalize()
+
+
+def _future_problems(
+    index: pd.DatetimeIndex, lines: np.ndarray, column: str, today: pd.Timestamp
+) -> list[_Problem]:
+    """One problem per row dated after ``today`` (UTC)."""
+    late = np.flatnonzero(np.asarray(index > today, dtype=bool))
+    return [
+        _problem(
+            lines[k],
+            column,
+            f"{index[k]:%Y-%m-%d}",
+            f"date {index[k]:%Y-%m-%d} is after today ({today:%Y-%m-%d} UTC); future-dated "
+            "rows are refused: fix the dates, or pass allow_future=True (--allow-future) "
+            "if they are meant (forecasts, scheduled cargoes)",
+        )
+        for k in late
+    ]
+
+
+def _bound_problems(
+    values: np.ndarray, lines: np.ndarray, column: str, spec: SeriesSpec
+) -> list[_Problem]:
+    """Rows whose value fails the registry checks of ``spec`` (pandera, lazy)."""
+    from pandera.errors import SchemaErrors
+
+    from ..schemas import series_schema
+
+    checks = series_schema(spec).columns["value"].checks
+    if not checks:
+        return []
+    import pandera.pandas as pa
+
+    schema = pa.DataFrameSchema({"value": pa.Column(float, checks=checks, nullable=True)})
+    try:
+        schema.validate(pd.DataFrame({"value": values}), lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        out = []
+        for _, case in cases.iterrows():
+            k = case.get("index")
+            if k is None or pd.isna(k):
+                continue
+            value = values[int(k)]
+            out.append(
+                _problem(
+                    lines[int(k)],
+                    column,
+                    f"{value:g}",
+                    f"value {value:g} in column {column!r} fails {case['check']} "
+                    f"for series {spec.name!r}",
+                )
+            )
+        return out
+    return []
 
 
 def _refuse_duplicates(
@@ -509,7 +798,7 @@ def _first_of(header: Sequence[str], names: Sequence[str]) -> int | None:
 def _require(table: _Table, wanted: str, role: str, expected: str) -> int:
     i = _find(table.header, wanted)
     if i is None:
-        found = ", ".join(repr(h) for h in table.header)
+        found = _show_columns(table.header, 12)
         raise _fail(
             table.file,
             table.header_line_count,
@@ -534,7 +823,7 @@ def _detect(table: _Table, date_column: str | None, value_column: str | None) ->
     has_value = value_column is not None or _first_of(table.header, _TIDY_VALUE_NAMES) is not None
     if has_date and has_value:
         return "tidy"
-    found = ", ".join(repr(h) for h in table.header)
+    found = _show_columns(table.header, 12)
     raise _fail(
         table.file,
         1,
@@ -543,7 +832,9 @@ def _detect(table: _Table, date_column: str | None, value_column: str | None) ->
     )
 
 
-def detect_format(path: Source) -> str:
+def detect_format(
+    path: Source, *, max_bytes: int = DEFAULT_MAX_BYTES, max_columns: int = DEFAULT_MAX_COLUMNS
+) -> str:
     """Return the format of a file, recognised from its header.
 
     Parameters
@@ -573,7 +864,9 @@ def detect_format(path: Source) -> str:
     >>> detect_format(io.StringIO("month,imf_key,flow,value,unit\\n2010-01,K,f,1.0,USD\\n"))
     'tidy'
     """
-    return _detect(_table(path), None, None)
+    table = _table(path, max_bytes, max_columns)
+    with _naming(table.file):
+        return _detect(table, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +878,7 @@ class _Plan:
     filters: dict[int, str] = field(default_factory=dict)
     source_id: str | None = None
     unit_col: int | None = None
+    note: str | None = None
 
 
 def _date_col(table: _Table, date_column: str | None, default: int = 0) -> int:
@@ -600,11 +894,11 @@ def _plan_fred(table: _Table, column: str | None, date_column: str | None) -> _P
             raise _fail(
                 table.file,
                 1,
-                f"the file holds {len(ids)} FRED series ({', '.join(ids)}); "
+                f"the file holds {len(ids)} FRED series ({_listing(ids)}); "
                 "pass column= with the one to import",
             )
         column = ids[0]
-    i = _require(table, column, "FRED series", "one of " + ", ".join(ids))
+    i = _require(table, column, "FRED series", "one of " + _listing(ids))
     return _Plan(_date_col(table, date_column), i, source_id=table.header[i])
 
 
@@ -618,12 +912,23 @@ def _plan_wide(
 def _plan_yahoo(
     table: _Table, column: str | None, date_column: str | None, filters: Mapping[str, str]
 ) -> _Plan:
-    field_name = column or "Close"
-    if table.header_line_count == 1:
+    multi = table.header_line_count != 1
+    rows = {r[0].lower(): r for r in table.header_rows[:2]} if multi else {}
+    fields = rows["price"] if multi else table.header
+    note = None
+    if column is None:
+        has_adj = any(f.strip().lower() == "adj close" for f in fields)
+        column = "Adj Close" if has_adj else "Close"
+        if not has_adj:
+            note = (
+                "the file has no 'Adj Close': stored 'Close', which is the adjusted close "
+                "only if the export used auto_adjust=True (yfinance's default)"
+            )
+    field_name = column
+    if not multi:
         plan = _plan_wide(table, field_name, date_column, "Close", "Date,Open,High,Low,Close")
-        return plan
-    rows = {r[0].lower(): r for r in table.header_rows[:2]}
-    fields, tickers = rows["price"], rows["ticker"]
+        return _Plan(plan.date_col, plan.value_col, note=note)
+    tickers = rows["ticker"]
     unknown = set(filters) - {"Ticker", "ticker"}
     if unknown:
         raise _fail(
@@ -633,21 +938,21 @@ def _plan_yahoo(
     line = 1 if table.header_rows[0][0].lower() == "price" else 2
     cands = [i for i in range(1, len(fields)) if fields[i].lower() == field_name.lower()]
     if not cands:
-        avail = ", ".join(sorted(set(fields[1:])))
+        avail = _listing(sorted(set(fields[1:])))
         raise _fail(table.file, line, f"no price field {field_name!r}; fields found: {avail}")
     if wanted is not None:
         cands = [i for i in cands if tickers[i] == wanted]
         if not cands:
-            avail = ", ".join(sorted(set(tickers[1:])))
+            avail = _listing(sorted(set(tickers[1:])))
             raise _fail(table.file, 3 - line, f"no ticker {wanted!r}; tickers found: {avail}")
     if len(cands) > 1:
-        avail = ", ".join(tickers[i] for i in cands)
+        avail = _listing([tickers[i] for i in cands])
         raise _fail(
             table.file,
             3 - line,
             f"the file holds several tickers ({avail}); pass filters={{'Ticker': ...}}",
         )
-    return _Plan(_date_col(table, date_column), cands[0], source_id=tickers[cands[0]])
+    return _Plan(_date_col(table, date_column), cands[0], source_id=tickers[cands[0]], note=note)
 
 
 def _plan_tidy(
@@ -736,13 +1041,25 @@ def _extract(
     fmt: str,
     unit: str | None,
     date_format: str | None,
+    spec: SeriesSpec | None = None,
+    allow_future: bool = False,
+    today: DateLike = None,
 ) -> ImportedSeries:
+    """Dates and values of the planned rows; every row-level problem is reported at once."""
     rows = _apply_filters(table, plan)
     lines = table.lines[rows]
     date_name = table.header[plan.date_col] or "date"
     value_name = table.header[plan.value_col] or "value"
-    index = _parse_dates(table, table.col(plan.date_col).iloc[rows], lines, date_name, date_format)
-    values = _parse_values(table, table.col(plan.value_col).iloc[rows], lines, value_name)
+    index, problems = _dates_lazy(
+        table, table.col(plan.date_col).iloc[rows], lines, date_name, date_format
+    )
+    values, value_problems = _values_lazy(table.col(plan.value_col).iloc[rows], lines, value_name)
+    problems += value_problems
+    if not allow_future:
+        problems += _future_problems(index, lines, date_name, _today_utc(today))
+    if spec is not None:
+        problems += _bound_problems(values, lines, value_name, spec)
+    _raise_problems(table.file, problems)
     hint = _duplicate_hint(table, plan, rows) if fmt == "tidy" else ""
     _refuse_duplicates(table, index, lines, hint)
     file_unit = _file_unit(table, plan, rows)
@@ -755,6 +1072,8 @@ def _extract(
         source_id=plan.source_id,
         rows=len(rows),
         value_column=value_name,
+        notes=(plan.note,) if plan.note else (),
+        sha256=table.sha256,
     )
 
 
@@ -769,6 +1088,11 @@ def read_series_file(
     filters: Mapping[str, str] | None = None,
     unit: str | None = None,
     date_format: str | None = None,
+    spec: SeriesSpec | None = None,
+    allow_future: bool = False,
+    today: DateLike = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> ImportedSeries:
     """Read one named series from a CSV export.
 
@@ -785,7 +1109,10 @@ def read_series_file(
     column : str, optional
         The value column of a wide file: the FRED id (required when the file holds
         several), the OHLC/Yahoo field (default the close: ``CLOSE``/``Close``; pass
-        ``"Adj Close"`` for Yahoo's adjusted close) or ``Price`` for EIA.
+        ``"Close"`` for Yahoo's unadjusted close) or ``Price`` for EIA. A Yahoo export
+        gives ``Adj Close`` when it has one (the registry's Yahoo series and
+        ``fetch`` mean the split- and dividend-adjusted close), else ``Close`` (the
+        adjusted close of a yfinance ``auto_adjust=True`` export) with a note.
     date_column, value_column : str, optional
         Override the date column (any format) and the value column (tidy default
         ``value`` or ``OBS_VALUE``). ``column`` and ``value_column`` are aliases; the
@@ -800,6 +1127,20 @@ def read_series_file(
         An explicit ``strptime`` format for the dates (e.g. ``"%d/%m/%Y"``). By default
         the style is recognised per file from YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS][zone]
         (the date part is kept), YYYY-MM, YYYYMmm, YYYY/MM/DD and MM/DD/YYYY.
+    spec : SeriesSpec, optional
+        The registry entry of ``name``: its bounds and sign rule are checked here, row by
+        row, so their failures are reported with the file's line numbers together with
+        the parse problems.
+    allow_future : bool, default False
+        Accept rows dated after ``today``. By default they are refused (a future date in
+        a price or statistics file is a typo or a forecast, and it would pass for the
+        latest observation); every such row is listed.
+    today : date-like, optional
+        The day after which rows are future-dated; default today in UTC.
+    max_bytes : int, default :data:`DEFAULT_MAX_BYTES` (100 MiB)
+        Larger files are refused before they are read (CLI ``--max-size``).
+    max_columns : int, default :data:`DEFAULT_MAX_COLUMNS` (10,000)
+        A wider header is refused before the file is parsed.
 
     Returns
     -------
@@ -809,11 +1150,20 @@ def read_series_file(
 
     Raises
     ------
+    FileValidationError
+        Row-level problems, all of them at once (``.failures``: file, line, column,
+        value, problem): non-numeric values, unreadable or out-of-range dates,
+        future-dated rows, values outside ``spec``'s bounds. The message starts with the
+        first (``"<file>, line <n>: ..."``) and lists the next few. It is an
+        ``InputError``.
     InputError
-        The message names the file and the 1-based line (header = line 1): empty file,
-        missing header, unknown column (with the columns found and expected), several
-        FRED ids without ``column=``, duplicate dates (both lines), non-numeric values,
-        mixed or unparseable dates, a filter matching no row (with the values found).
+        The message names the file and, where there is one, the 1-based line (header =
+        line 1): not a regular file (directory, FIFO, device), over ``max_bytes``, binary,
+        empty file, missing header, too many columns, unknown column (with a few of the
+        columns found and the expected ones), several FRED ids without ``column=``,
+        duplicate dates (both lines), mixed date styles, a filter matching no row (with
+        the values found). An unexpected failure while parsing is also an InputError
+        naming the file.
 
     Notes
     -----
@@ -837,7 +1187,39 @@ def read_series_file(
     ('eia_product_id=57', 'kb/d')
     """
     filters = dict(filters or {})
-    table = _table(path)
+    table = _table(path, max_bytes, max_columns)
+    with _naming(table.file):
+        return _read_table(
+            table,
+            name=name,
+            fmt=fmt,
+            column=column,
+            date_column=date_column,
+            value_column=value_column,
+            filters=filters,
+            unit=unit,
+            date_format=date_format,
+            spec=spec,
+            allow_future=allow_future,
+            today=today,
+        )
+
+
+def _read_table(
+    table: _Table,
+    *,
+    name: str,
+    fmt: str,
+    column: str | None,
+    date_column: str | None,
+    value_column: str | None,
+    filters: dict[str, str],
+    unit: str | None,
+    date_format: str | None,
+    spec: SeriesSpec | None,
+    allow_future: bool,
+    today: DateLike,
+) -> ImportedSeries:
     detected = _detect(table, date_column, value_column) if fmt == "auto" else fmt
     if detected not in FORMATS:
         raise InputError(f"{table.file}, line 1: unknown format {fmt!r}; use one of {FORMATS}")
@@ -848,6 +1230,8 @@ def read_series_file(
             origin=filters.get("origin", "Venezuela"),
             destination=filters.get("destination"),
             date_format=date_format,
+            allow_future=allow_future,
+            today=today,
         )
     if detected != "tidy":
         column = column or value_column
@@ -868,7 +1252,17 @@ def read_series_file(
         plan = _plan_yahoo(table, column, date_column, filters)
     else:
         plan = _plan_tidy(table, date_column, value_column or column, filters)
-    return _extract(table, plan, name=name, fmt=detected, unit=unit, date_format=date_format)
+    return _extract(
+        table,
+        plan,
+        name=name,
+        fmt=detected,
+        unit=unit,
+        date_format=date_format,
+        spec=spec,
+        allow_future=allow_future,
+        today=today,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -1054,6 +1448,8 @@ def _tanker_from_table(
     volume_unit: str | None = None,
     bbl_per_tonne: float = DEFAULT_BBL_PER_TONNE,
     date_format: str | None = None,
+    allow_future: bool = False,
+    today: DateLike = None,
 ) -> ImportedSeries:
     if frequency not in get_args(TankerFrequency):
         raise InputError(
@@ -1086,6 +1482,11 @@ def _tanker_from_table(
             raise _refuse_no_match(table, dest, "destination", destination)
     rows = np.flatnonzero(keep)
     lines = table.lines[rows]
+    if not allow_future:
+        _raise_problems(
+            table.file,
+            _future_problems(all_dates[rows], lines, table.header[cols["date"]], _today_utc(today)),
+        )
     volume = _parse_values(
         table, table.col(cols["volume"]).iloc[rows], lines, table.header[cols["volume"]]
     )
@@ -1128,6 +1529,7 @@ def _tanker_from_table(
         rows=len(rows),
         value_column=table.header[cols["volume"]],
         notes=tuple(notes),
+        sha256=table.sha256,
     )
 
 
@@ -1143,6 +1545,10 @@ def read_tanker_export(
     volume_unit: str | None = None,
     bbl_per_tonne: float = DEFAULT_BBL_PER_TONNE,
     date_format: str | None = None,
+    allow_future: bool = False,
+    today: DateLike = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> ImportedSeries:
     """Aggregate a cargo-by-cargo export into a flow series in thousand barrels per day.
 
@@ -1182,6 +1588,12 @@ def read_tanker_export(
         medium crude; about 6.7 suits heavy Venezuelan Merey 16).
     date_format : str, optional
         Explicit ``strptime`` format of the date column; timestamps keep their date.
+    allow_future, today : optional
+        Cargoes dated after ``today`` (default today, UTC) are refused, all listed,
+        unless ``allow_future=True`` (vendors list scheduled cargoes with estimated
+        dates; import them knowingly).
+    max_bytes, max_columns : int
+        As for :func:`read_series_file`.
 
     Returns
     -------
@@ -1225,15 +1637,19 @@ def read_tanker_export(
     >>> round(155000 * 6.2898 / 30 / 1000, 3)
     32.497
     """
-    return _tanker_from_table(
-        _table(path),
-        name=name,
-        mapping=mapping,
-        origin=origin,
-        destination=destination,
-        frequency=frequency,
-        preset=preset,
-        volume_unit=volume_unit,
-        bbl_per_tonne=bbl_per_tonne,
-        date_format=date_format,
-    )
+    table = _table(path, max_bytes, max_columns)
+    with _naming(table.file):
+        return _tanker_from_table(
+            table,
+            name=name,
+            mapping=mapping,
+            origin=origin,
+            destination=destination,
+            frequency=frequency,
+            preset=preset,
+            volume_unit=volume_unit,
+            bbl_per_tonne=bbl_per_tonne,
+            date_format=date_format,
+            allow_future=allow_future,
+            today=today,
+        )

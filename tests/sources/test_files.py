@@ -530,7 +530,7 @@ def test_date_price_files_round_trip(observations, newline):
     lines = ["Date,Price"] + [
         f"{d.isoformat()},{v if isinstance(v, str) else repr(v)}" for d, v in observations.items()
     ]
-    got = read_series_file(io.StringIO(newline.join(lines) + newline), name="p")
+    got = read_series_file(io.StringIO(newline.join(lines) + newline), name="p", allow_future=True)
     assert got.format == "eia" and got.rows == len(observations)
     ordered = sorted(observations.items())
     assert got.series.index.strftime("%Y-%m-%d").tolist() == [d.isoformat() for d, _ in ordered]
@@ -608,7 +608,7 @@ def test_unreadable_file_says_cannot_read(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(files, "open", denied, raising=False)
+    monkeypatch.setattr(files, "_open_fd", denied)
     with pytest.raises(InputError) as info:
         read_series_file(path, name="x")
     assert str(info.value) == f"cannot read {path}: permission denied"
