@@ -16,8 +16,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import logs as _logs
 from .errors import OilImpactError
 from .series import SeriesSpec, default_registry
+
+_logs.install()  # API keys are scrubbed from every oilimpact log record (oilimpact.logs)
 
 __version__ = "0.1.0"
 

@@ -66,7 +66,6 @@ import contextlib
 import datetime
 import hashlib
 import json
-import logging
 import os
 import re
 import secrets
@@ -84,6 +83,7 @@ from filelock import FileLock, Timeout
 
 from .errors import InputError, StoreError
 from .frames import INDEX_NAME, to_series_frame
+from .logs import get_logger
 from .series import infer_frequency
 
 __all__ = [
@@ -104,7 +104,7 @@ SCHEMA_VERSION = 2
 #: Environment variable naming the data directory when no explicit one is given.
 DATA_DIR_ENV = "OILIMPACT_DATA_DIR"
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 Frequency = Literal["daily", "weekly", "monthly"]
 DateLike = str | datetime.date | pd.Timestamp | np.datetime64

@@ -23,7 +23,6 @@ before a reply is stored as a test fixture.
 from __future__ import annotations
 
 import copy
-import logging
 import math
 import os
 import re
@@ -37,6 +36,7 @@ import requests
 
 from ..errors import AuthError, ConfigError, OilImpactError, RateLimitError, SourceError, scrub
 from ..frames import to_series_frame
+from ..logs import get_logger, register_secret
 from ..series import SourceRef
 from . import http
 from .base import (
@@ -62,7 +62,7 @@ __all__ = [
     "scrub_response",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 BASE_URL = "https://api.eia.gov"
 #: The most rows EIA returns per JSON call.
@@ -135,6 +135,7 @@ class EiaSource(Source):
         page_length: int = PAGE_LENGTH,
     ) -> None:
         self._api_key = os.environ.get("EIA_API_KEY", "") if api_key is None else api_key
+        register_secret(self._api_key)
         self.base_url = base_url.rstrip("/")
         self._session = session
         if not 1 <= page_length <= PAGE_LENGTH:
@@ -224,8 +225,10 @@ class EiaSource(Source):
             if total is None:
                 total = page.total
                 max_pages = math.ceil(total / self.page_length) + 5
-            for warning in page.warnings:
-                logger.debug("eia: %s page %d: warning %r", ref, page_no, warning)
+            for warning in page.warnings:  # EIA may echo the request, key included
+                logger.debug(
+                    "eia: %s page %d: warning %r", ref, page_no, scrub(warning, self._api_key)
+                )
             if not page.rows:
                 if len(rows) < total:
                     raise SourceError(

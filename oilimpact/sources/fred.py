@@ -25,6 +25,7 @@ import requests
 
 from ..errors import AuthError, OilImpactError, SourceError, scrub
 from ..frames import to_series_frame
+from ..logs import register_secret
 from ..series import SourceRef
 from . import http
 from .base import (
@@ -88,6 +89,7 @@ class FredSource(Source):
         session: requests.Session | None = None,
     ) -> None:
         self._api_key = os.environ.get("FRED_API_KEY", "") if api_key is None else api_key
+        register_secret(self._api_key)
         self.base_url = base_url.rstrip("/")
         self.api_base_url = api_base_url.rstrip("/")
         self._session = session

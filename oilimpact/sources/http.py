@@ -35,7 +35,6 @@ are logged (at DEBUG). Exceptions are raised ``from None`` because the text of a
 from __future__ import annotations
 
 import email.utils
-import logging
 import os
 import socket
 import threading
@@ -46,6 +45,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .. import logs
 from ..errors import AuthError, OilImpactError, RateLimitError, SourceError, scrub
 
 __all__ = [
@@ -67,7 +67,7 @@ __all__ = [
     "unreachable_error",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logs.get_logger(__name__)
 
 #: ``(connect, read)`` timeouts in seconds.
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
@@ -116,30 +116,10 @@ Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
 ErrorHook = Callable[[requests.Response], OilImpactError | None]
 
 
-class _ScrubFilter(logging.Filter):
-    """Rewrites records of a third-party logger through :func:`scrub`.
-
-    urllib3 logs each request line, query string included, at DEBUG: with this filter
-    an ``api_key=`` parameter shows as ``api_key=***``.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # pragma: no cover - a malformed record is left alone
-            return True
-        record.msg, record.args = scrub(message), ()
-        return True
-
-
-_SCRUBBED_LOGGERS = ("urllib3.connectionpool",)
-
-
 def _install_log_scrubber() -> None:
-    for name in _SCRUBBED_LOGGERS:
-        target = logging.getLogger(name)
-        if not any(isinstance(f, _ScrubFilter) for f in target.filters):
-            target.addFilter(_ScrubFilter())
+    """Scrub the HTTP stack's log records (urllib3 logs request lines with their query
+    strings at DEBUG); see :mod:`oilimpact.logs`."""
+    logs.install()
 
 
 # Indirection so tests can make backoff instantaneous.
