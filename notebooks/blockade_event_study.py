@@ -46,12 +46,13 @@ from oilimpact.demo import demo_dataset
 DATA_DIR = DATA_DIR or os.environ.get("OILIMPACT_NOTEBOOK_DATA_DIR") or None
 catalog = oi.events.load_catalog()
 if DATA_DIR:
-    prices = oi.load_frame([*SERIES, MARKET], end=AS_OF, data_dir=DATA_DIR, missing="skip")
+    # as_of: what was known on AS_OF (store vintage of that day, publication lags applied)
+    prices = oi.load_frame([*SERIES, MARKET], as_of=AS_OF, data_dir=DATA_DIR, missing="skip")
     true_effects = {}
     source = f"the store in {DATA_DIR}"
 else:
-    demo = demo_dataset()
-    prices = demo.prices.loc[:AS_OF, [*SERIES, MARKET]]
+    demo = demo_dataset().known_on(AS_OF)  # the same publication lags as the store
+    prices = demo.prices[[*SERIES, MARKET]]
     true_effects = demo.true_effects
     source = "SYNTHETIC demo data (oilimpact.demo): not market observations"
     display(

@@ -21,6 +21,12 @@
 #
 # Public API only (`import oilimpact as oi`). With no data directory it runs on the seeded
 # **synthetic** demo dataset (`oilimpact.demo`), whose injected level shifts are known.
+#
+# `AS_OF` means what was known on that day: each series keeps only the periods its
+# provider had published by then (EIA's weekly imports about 5 days after the week, its
+# monthly imports about 2 months and its international production about 3 months after
+# the month; `docs/point-in-time.md`). A series with no published period after the event
+# cannot be estimated yet, and the notebook says so rather than guessing.
 
 # %% tags=["parameters"]
 DATA_DIR = None  # a store directory; None: $OILIMPACT_NOTEBOOK_DATA_DIR, else the demo data
@@ -34,6 +40,7 @@ MODEL = "segmented"
 import os
 
 import pandas as pd
+import plotly.graph_objects as go
 from IPython.display import Markdown, display
 
 import oilimpact as oi
@@ -42,11 +49,16 @@ from oilimpact.demo import demo_dataset
 DATA_DIR = DATA_DIR or os.environ.get("OILIMPACT_NOTEBOOK_DATA_DIR") or None
 catalog = oi.events.load_catalog()
 if DATA_DIR:
-    volumes = {name: oi.load(name, end=AS_OF, data_dir=DATA_DIR) for name in SERIES}
+    # as_of: the store as of AS_OF, publication lags applied (not end=, which would look ahead)
+    stored = set(oi.status(data_dir=DATA_DIR)["series"])
+    volumes = {n: oi.load(n, as_of=AS_OF, data_dir=DATA_DIR) for n in SERIES if n in stored}
+    print("not in the store:", ", ".join(n for n in SERIES if n not in stored) or "none")
+    availability = {}
     true_effects = {}
 else:
-    demo = demo_dataset()
-    volumes = {name: demo.volumes[name].loc[:AS_OF] for name in SERIES}
+    demo = demo_dataset().known_on(AS_OF)  # the same publication lags as the store
+    volumes = {name: demo.volumes[name] for name in SERIES}
+    availability = {name: demo.availability[name].availability for name in SERIES}
     true_effects = demo.true_effects.get(EVENT, {})
     display(
         Markdown(
@@ -56,6 +68,28 @@ else:
     )
 for name, s in volumes.items():
     print(f"{name}: {s.dropna().size} observations, {s.index[0].date()} .. {s.index[-1].date()}")
+    if name in availability:
+        print(f"    {availability[name]}")
+
+# %% [markdown]
+# ## What was known on AS_OF
+#
+# Each series as published by `AS_OF`, with the event date marked.
+
+# %%
+event_day = pd.Timestamp(catalog[EVENT].date)
+for name, s in volumes.items():
+    recent = s.loc[event_day - pd.DateOffset(years=2) :]
+    fig = go.Figure(
+        go.Scatter(x=recent.index, y=recent.to_numpy(), mode="lines+markers", name=name)
+    )
+    fig.add_vline(x=event_day, line_dash="dash")
+    fig.update_layout(
+        title=f"{name}: as published by {AS_OF} (dashed: {EVENT})",
+        yaxis_title="kb/d",
+        height=320,
+    )
+    fig.show()
 
 # %% [markdown]
 # ## Level shift from the first full period after the blockade
@@ -65,11 +99,14 @@ for name, s in volumes.items():
 # months the estimate is fragile: read the placebo p-value and expect revisions.
 
 # %%
+ready = {n: s for n, s in volumes.items() if s.dropna().size and s.dropna().index[-1] > event_day}
+for name in [n for n in volumes if n not in ready]:
+    print(f"{name}: not estimable yet: no period after {EVENT} was published by {AS_OF}")
 results = {
     name: oi.intervention(
         s, [catalog[EVENT]], model=MODEL, start="next", slope=False, max_placebos=60
     )
-    for name, s in volumes.items()
+    for name, s in ready.items()
 }
 rows = []
 for name, res in results.items():
@@ -89,7 +126,8 @@ for name, res in results.items():
 pd.DataFrame(rows).round(2)
 
 # %%
-print(results["ve_crude_production"].summary())
+for res in results.values():
+    print(res.summary())
 
 # %% [markdown]
 # ## Actual vs counterfactual
