@@ -5,8 +5,8 @@ Three steps, each a pure function of its inputs except the last, which writes fi
 * :func:`compute_brief` takes price and volume frames, the event catalog and a data
   health table, runs the event studies and the intervention analyses, and returns a
   :class:`BriefData` value holding every table the page shows;
-* :func:`render_brief` turns it into HTML (Jinja2 with autoescape; plotly.js inlined
-  once; the same data and ``generated_at`` give the same bytes);
+* :func:`render_brief` turns it into HTML (Jinja2 with autoescape; plotly.js inlined once,
+  compressed; the same data and ``generated_at`` give the same bytes);
 * :func:`write_brief` writes ``<out>/<ISO week>/brief.html``, ``results.json`` and one
   CSV per table.
 

@@ -224,7 +224,9 @@ def volume_verdict(row: Mapping[str, Any], alpha: float = 0.05) -> str:
     label, est = str(row.get("label", row.get("series", ""))), float(row.get("estimate", math.nan))
     event = str(row.get("event", ""))
     if not np.isfinite(est):
-        return f"{label}: no post-event data yet for {event}. {row.get('note', '')}".strip()
+        why = str(row.get("note", "") or "").strip()
+        after = f" after {event}" if event else ""
+        return f"{label}: no post-event data yet{after}" + (f"; {why}." if why else ".")
     unit = str(row.get("unit", ""))
     p, pp = float(row.get("pvalue", math.nan)), float(row.get("placebo_pvalue", math.nan))
     lo, hi = float(row.get("ci_lower", math.nan)), float(row.get("ci_upper", math.nan))
@@ -330,7 +332,7 @@ def _volume_rows(
             rows.append(rec)
     for name, note in missing.items():
         rec: dict[str, Any] = {c: math.nan for c in FINDING_COLUMNS}
-        rec.update(kind="volume", event=", ".join(events), series=name, label=labels.get(name, name),
+        rec.update(kind="volume", event="", series=name, label=labels.get(name, name),
                    measure="level shift", unit="", n_tests=0, confounded=False,
                    confounded_with="", n=0, note=note)  # fmt: skip
         rec["verdict"] = volume_verdict(rec, alpha)

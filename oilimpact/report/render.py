@@ -2,8 +2,9 @@
 
 :func:`render_brief` is pure: the same :class:`~oilimpact.report.model.BriefData` and
 ``generated_at`` give byte-identical HTML (deterministic figure ids, no clock). The page
-is self-contained: plotly.js is inlined once in the head, each figure is a ``<div>`` with
-its data, there is no request to any other host. :func:`write_brief` writes the page,
+is self-contained: plotly.js is inlined once in the head (gzip-compressed and unpacked by
+the browser), each figure is a ``<div>`` with its data as JSON, there is no request to
+any other host. :func:`write_brief` writes the page,
 ``results.json`` (sorted keys, no NaN) and one CSV per table into ``<out>/<ISO week>/``.
 """
 
@@ -289,8 +290,9 @@ def _figures(data: BriefData) -> list[_Figure]:
                 "event",
                 ev,
                 figure_html(fig, fid),
-                f"Cumulative abnormal return (log, fraction) from the first event-window day, "
-                f"with the {100 * (1 - data.options.alpha):g}% prediction-error band.",
+                "Cumulative abnormal log return in percent, summed from the first event-window "
+                f"day, with its {100 * (1 - data.options.alpha):g}% prediction-error band; the "
+                "dotted line is day 0, the first session after the event.",
             )
         )
     for name, res in data.interventions.items():
@@ -305,8 +307,11 @@ def _findings_groups(data: BriefData) -> list[dict[str, Any]]:
     f = data.tables["findings"]
     groups = []
     for ev in dict.fromkeys(f["event"]) if len(f) else ():
-        e = data.events.get(str(ev)) if hasattr(data.events, "get") else None
-        title = f"{e.title} ({e.date.isoformat()})" if e is not None else str(ev)
+        e = data.events.get(str(ev)) if ev else None
+        if e is not None:
+            title = f"{e.title} ({e.date.isoformat()})"
+        else:
+            title = "Volume series with no post-event data yet" if not ev else str(ev)
         groups.append({"title": title, "verdicts": f.loc[f["event"] == ev, "verdict"].tolist()})
     return groups
 
@@ -336,13 +341,15 @@ def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
     Returns
     -------
     str
-        The HTML: plotly.js inlined once in the head, one ``<div>`` per figure, no
+        The HTML: plotly.js inlined once in the head (compressed), one ``<div>`` and one
+        JSON block per figure, no
         reference to any other host, every user-supplied text escaped.
     """
     import jinja2
-    import plotly.offline
+    import plotly
 
     from .. import __version__
+    from .figures import LOADER_JS, plotlyjs_payload
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("oilimpact.report", "templates"),
@@ -365,7 +372,9 @@ def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
         "week_ago": data.week_ago.isoformat(),
         "generated_at": _iso_generated(generated_at),
         "synthetic": data.synthetic,
-        "plotlyjs": plotly.offline.get_plotlyjs(),
+        "plotlyjs": plotlyjs_payload(),
+        "plotly_version": plotly.__version__,
+        "loader_js": LOADER_JS,
         "figures": figures,
         "notices": list(data.notices),
         "methods": list(data.methods),

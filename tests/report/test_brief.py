@@ -264,11 +264,38 @@ def test_page_declares_its_figures_and_holds_plotly_once(page, demo_brief):
     assert n == html.count('class="plotly-graph-div"') == 8  # sparklines, 4 focus events, 3 volumes
     ids = re.findall(r'<div id="(fig-[a-z0-9-]+)" class="plotly-graph-div"', html)
     assert len(ids) == len(set(ids)) == n
-    assert html.count("plotly.js v") <= 2  # the bundle's banner comment, once
-    assert (
-        html.index("</head>") > html.index("Plotly")
-        and html.count('<script type="text/javascript">') == 1
+    specs = re.findall(r'<script type="application/json" data-plotly-figure="([^"]+)">', html)
+    assert specs == ids  # one JSON spec per figure div, in order
+    # plotly.js once, compressed, in the head; it unpacks to the installed bundle
+    packed = re.findall(
+        r'<script type="application/octet-stream" id="oilimpact-plotlyjs"[^>]*>([^<]+)</script>',
+        html,
     )
+    assert len(packed) == 1 and html.index(packed[0]) < html.index("</head>")
+    import base64
+    import gzip
+
+    import plotly.offline
+
+    assert gzip.decompress(base64.b64decode(packed[0])).decode() == plotly.offline.get_plotlyjs()
+    # one executable script: the loader, after the figures
+    assert html.count('<script type="text/javascript">') == 1
+    assert html.index('<script type="text/javascript">') > html.rindex('data-plotly-figure="')
+
+
+def test_figure_json_cannot_end_its_script():
+    import json
+
+    import pandas as pd
+
+    from oilimpact.report.figures import figure_html, sparklines
+
+    s = pd.Series([1.0, 2.0], index=pd.date_range("2026-01-01", periods=2))
+    html = figure_html(sparklines({"x": s}, labels={"x": "</script><b>&"}), "fig-x")
+    body = html.split('data-plotly-figure="fig-x">', 1)[1].rsplit("</script>", 1)[0]
+    assert "</script>" not in body and "<b>" not in body
+    spec = json.loads(body)
+    assert "&lt;/script&gt;" in json.dumps(spec["layout"]["annotations"][0]["text"])
 
 
 def test_no_request_to_any_other_host(page, demo_brief):
