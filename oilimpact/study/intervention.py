@@ -925,11 +925,29 @@ def _profile_decay(
     starts: list[int],
     opts: _DesignOptions,
 ) -> float:
-    """Least-squares decay rate: a grid of step 0.02 on [0, 0.98], then bounded Brent."""
+    """Least-squares decay rate: a grid of step 0.02 on [0, 0.98], then bounded Brent.
+
+    The residual sum of squares at each rate is that of the decay columns after
+    projecting ``y`` and them off the other regressors (Frisch-Waugh-Lovell), so the
+    design is built and factorised once.
+    """
     from scipy.optimize import minimize_scalar
 
+    base = replace(opts, step=False, slope=False, pulse=False, decay=None)
+    X, names, _ = _design_arrays(month, doy, ids, starts, base)
+    obs = np.isfinite(y)
+    kept = _identified(X[obs], names)
+    Q, _ = np.linalg.qr(X[obs][:, [names.index(c) for c in kept]])
+    yr = y[obs] - Q @ (Q.T @ y[obs])
+    t = np.arange(len(y), dtype="float64")[obs]
+    lags = [t - s for s in starts]
+
     def ssr(rate: float) -> float:
-        return _ols_ssr(y, month, doy, ids, starts, replace(opts, decay=float(rate)))[0]
+        D = np.column_stack([np.where(h >= 0, rate ** np.maximum(h, 0.0), 0.0) for h in lags])
+        Dr = D - Q @ (Q.T @ D)
+        coef, *_ = np.linalg.lstsq(Dr, yr, rcond=None)
+        e = yr - Dr @ coef
+        return float(e @ e)
 
     grid = np.arange(0.0, 1.0, DECAY_GRID_STEP)
     vals = np.array([ssr(r) for r in grid])
@@ -1191,9 +1209,11 @@ def _merge_close(
                     CloseEventsWarning,
                     f"events {a.id} ({a.date:%Y-%m-%d}) and {b.id} ({b.date:%Y-%m-%d}) start "
                     f"in adjacent {freq} periods {_label(grid[a.first], freq)} and "
-                    f"{_label(grid[b.first], freq)}: the level change of {a.id} rests on one "
-                    "period and its slope is not identified; read them jointly (the "
-                    "'average' row)",
+                    f"{_label(grid[b.first], freq)}: each has its own regressors, but "
+                    f"{a.id}'s own effect rests on the one period {_label(grid[a.first], freq)} "
+                    f"(a slope of {a.id} is not identified), so part of what {b.id} did may "
+                    f"be credited to {a.id} or the reverse; read them jointly (the 'average' "
+                    "row)",
                 )
             )
     return merged

@@ -18,6 +18,7 @@ from oilimpact.errors import EstimationError
 from oilimpact.study.intervention import (
     CloseEventsWarning,
     InterventionResult,
+    InterventionWarning,
     PlaceboWarning,
     _expected_r1,
     _fast_ols,
@@ -86,7 +87,10 @@ def _reference_prewhitened(
         return np.trace(M @ J @ M @ R) / np.trace(M @ R)
 
     r1 = (u[1:] @ u[:-1]) / (u @ u)
-    rho = optimize.brentq(lambda r: expected(r) - r1, -0.97, 0.97, xtol=1e-14)
+    if expected(0.97) <= r1:  # the root lies beyond the bound: rho is the bound
+        rho = 0.97
+    else:
+        rho = optimize.brentq(lambda r: expected(r) - r1, -0.97, 0.97, xtol=1e-14)
     v = u[1:] - rho * u[:-1]
     m = n - 1
     if lags is None:
@@ -124,9 +128,7 @@ def _direct_design(s: pd.Series, event_month: str, seasonal: bool) -> pd.DataFra
 @pytest.mark.parametrize("loader,unit", [(_production, "kb/d"), (_imports_value, "million USD")])
 def test_real_blockade_matches_direct_statsmodels_fit(loader, unit):
     s = loader().loc["2019-01-01":]
-    res = intervention(
-        s, {"blockade": "2025-12-16"}, pre_periods=60, slope=True, max_placebos=None
-    )
+    res = intervention(s, {"blockade": "2025-12-16"}, pre_periods=60, slope=True, max_placebos=None)
     assert isinstance(res, InterventionResult)
     assert res.spec.unit == unit and res.spec.frequency == "monthly"
     assert res.spec.seasonal == "dummies" and res.spec.events[0][2] == pd.Timestamp("2025-12-01")
@@ -262,7 +264,9 @@ def test_cov_options_and_lag_rule_reported():
     assert "Newey-West, Bartlett lags=2 (set by hac_lags)" in nw.summary()
     fixed = intervention(s, {"blockade": "2025-12-16"}, placebo=False, hac_lags=3)
     assert fixed.model_info.hac_lags == 3
-    with pytest.raises(EstimationError, match="cov must be one of 'hac-prewhiten', 'hac', got 'nw'"):
+    with pytest.raises(
+        EstimationError, match="cov must be one of 'hac-prewhiten', 'hac', got 'nw'"
+    ):
         intervention(s, {"blockade": "2025-12-16"}, cov="nw")  # type: ignore[arg-type]
     with pytest.raises(EstimationError, match="hac_lags must be a non-negative integer"):
         intervention(s, {"blockade": "2025-12-16"}, hac_lags=-1)
@@ -493,3 +497,130 @@ def test_plot_has_band_and_event_lines(result):
     lines = [sh for sh in fig.layout.shapes if sh.type == "line"]
     assert len(lines) == len(result.spec.events)
     assert pd.Timestamp(lines[0].x0) == pd.Timestamp("2025-12-16")
+
+
+# -- the default specification ------------------------------------------------------------
+def test_default_spec_is_the_one_default():
+    from oilimpact.study.intervention import DEFAULT_OPTIONS
+
+    s = monthly(n=100)
+    res = intervention(s, {"blockade": "2025-12-16"}, placebo=False)
+    sp = res.spec
+    assert (sp.model, sp.form, sp.start, sp.slope, sp.step, sp.pulse) == (
+        "segmented",
+        "level",
+        "containing",
+        False,
+        True,
+        False,
+    )
+    assert sp.pre_periods == DEFAULT_OPTIONS.pre_periods_for("monthly") == 60
+    assert sp.pre_rule == "default 60 monthly periods" and sp.sample_start == s.index[95 - 60]
+    assert sp.cov == "hac-prewhiten" and sp.df_floor == 2.0 and sp.form_ic == "bic"
+    # same numbers as the explicit spelling of the defaults
+    explicit = intervention(
+        s,
+        {"blockade": "2025-12-16"},
+        pre_periods=60,
+        slope=False,
+        start="containing",
+        placebo=False,
+    )
+    pd.testing.assert_frame_equal(res.effects, explicit.effects)
+    text = res.summary()
+    assert "Spec: segmented OLS, form=level, start=containing, pre 60 monthly periods" in text
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["spec"]["pre_rule"] == "default 60 monthly periods" and d["spec"]["form"] == "level"
+    assert d["spec"]["df_floor"] == 2.0 and d["best_form"] in {"level", "level+slope", "decay"}
+    assert DEFAULT_OPTIONS.to_dict()["pre_periods"] == {"monthly": 60, "weekly": 156}
+    # fewer periods than the default: clipped to what is available, and said so
+    short = intervention(monthly(n=40, start="2022-09-01"), {"b": "2025-12-16"}, placebo=False)
+    assert short.spec.pre_periods == 39
+    assert short.spec.pre_rule == "default 60 monthly periods, clipped to the 39 available"
+    every = intervention(s, {"blockade": "2025-12-16"}, pre_periods="all", placebo=False)
+    assert every.spec.pre_periods == 95 and every.spec.pre_rule == "all history"
+    with pytest.raises(EstimationError, match="pre_periods must be an int, 'default', 'all'"):
+        intervention(s, {"blockade": "2025-12-16"}, pre_periods="five")  # type: ignore[arg-type]
+
+
+def test_default_weekly_pre_period_is_156_weeks():
+    idx = pd.date_range("2020-01-03", "2026-03-27", freq="W-FRI", name="date")
+    y = pd.Series(np.random.default_rng(5).normal(100, 5, len(idx)), index=idx, name="w")
+    res = intervention(y, {"blockade": "2025-12-16"}, placebo=False)
+    assert res.spec.pre_periods == 156 and res.spec.seasonal == "fourier"
+    first = int(np.flatnonzero(idx == pd.Timestamp("2025-12-19"))[0])
+    assert res.spec.sample_start == idx[first - 156]
+
+
+# -- inference that cannot collapse --------------------------------------------------------
+def _short_persistent() -> pd.Series:
+    """31 months, AR(1) 0.67 errors (seed 0): the short persistent series of issue 17."""
+    idx = pd.date_range("2023-07-01", periods=31, freq="MS", name="date")
+    rng = np.random.default_rng(0)
+    e = rng.normal(0, 10, 31)
+    u = np.zeros(31)
+    for t in range(31):
+        u[t] = (0.67 * u[t - 1] if t else 0.0) + e[t]
+    return pd.Series(800 + u, index=idx, name="x")
+
+
+def test_df_floor_keeps_a_short_persistent_series_finite():
+    s = _short_persistent()
+    kw = dict(slope=True, min_pre_periods=24, placebo=False, unit="")
+    # without the floor: the collapse reported in issue 17 (df 0.23, interval +-1e6)
+    with pytest.warns(InterventionWarning):
+        raw = intervention(s, {"ev": "2025-12-16"}, df_floor=0, **kw)
+    assert raw.model_info.prewhiten_rho == pytest.approx(0.97)
+    assert raw.model_info.df_resid == pytest.approx(0.2265, abs=5e-4)
+    lvl_raw = raw.effects.iloc[0]
+    assert lvl_raw.ci_upper - lvl_raw.ci_lower > 1e6
+    # default: df floored at 2, a finite interval of +-t(0.975, 2) standard errors, a warning
+    with pytest.warns(InterventionWarning, match="raised to the floor 2"):
+        res = intervention(s, {"ev": "2025-12-16"}, **kw)
+    mi = res.model_info
+    assert mi.df_resid == 2.0 and mi.df_satterthwaite == pytest.approx(raw.model_info.df_resid)
+    lvl = res.effects.iloc[0]
+    assert lvl.se == pytest.approx(lvl_raw.se, rel=1e-12)  # the floor changes only the df
+    half = stats.t.ppf(0.975, 2) * lvl.se
+    np.testing.assert_allclose(
+        [lvl.ci_lower, lvl.ci_upper], [lvl.estimate - half, lvl.estimate + half], rtol=1e-12
+    )
+    assert half < 500  # finite and on the scale of the series (sd of u about 13)
+    assert lvl.pvalue == pytest.approx(2 * stats.t.sf(abs(lvl.estimate / lvl.se), 2), rel=1e-12)
+    assert any("close to a random walk" in w for w in res.warnings)
+    assert "floored from 0.23" in res.summary()
+
+
+@needs_real
+def test_df_floor_on_venezuela_2017_sanctions():
+    s = _production()
+    with pytest.warns(InterventionWarning, match="Satterthwaite degrees of freedom 1.24"):
+        res = intervention(s, {"sanctions": "2017-08-25"}, pre_periods=60, slope=True)
+    mi = res.model_info
+    # the bias-corrected AR(1) reaches its bound; raw Satterthwaite df 1.24 (issue 17)
+    assert mi.prewhiten_rho == pytest.approx(0.97) and mi.df_satterthwaite == pytest.approx(
+        1.238, abs=1e-3
+    )
+    assert mi.df_resid == 2.0
+    # independent covariance on a design built here (2012-08 .. 2026-04, month dummies)
+    sample = s.loc["2012-08-01":]
+    X = _direct_design(sample, "2017-08-01", seasonal=True)
+    ref = sm.OLS(sample.to_numpy(), X.to_numpy()).fit()
+    V, df, _, rho = _reference_prewhitened(X.to_numpy(), ref.resid)
+    assert df == pytest.approx(mi.df_satterthwaite, rel=1e-8) and rho == pytest.approx(0.97)
+    lvl = res.effects.set_index("term").loc["level"]
+    se = math.sqrt(V[-2, -2])
+    assert lvl.estimate == pytest.approx(ref.params[-2], rel=1e-8)
+    assert lvl.se == pytest.approx(se, rel=1e-7)
+    q = stats.t.ppf(0.975, 2.0)
+    np.testing.assert_allclose(
+        [lvl.ci_lower, lvl.ci_upper], [ref.params[-2] - q * se, ref.params[-2] + q * se], rtol=1e-7
+    )
+    # issue 17 quoted [-5050, +3013] kb/d for the unfloored interval
+    with pytest.warns(InterventionWarning, match="reached its bound 0.97"):
+        raw = intervention(
+            s, {"sanctions": "2017-08-25"}, pre_periods=60, slope=True, df_floor=0, placebo=False
+        )
+    r = raw.effects.set_index("term").loc["level"]
+    assert round(r.ci_lower) == -5050 and round(r.ci_upper) == 3013
+    assert -3200 < lvl.ci_lower < -3100 and 1050 < lvl.ci_upper < 1150
