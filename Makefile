@@ -14,13 +14,14 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## The main job: the weekly brief. Offline it runs on the seeded demo data.
+## The main job: the weekly brief. Offline it runs on the seeded demo data (reports/demo/).
 brief: install
-	$(BIN)/oilimpact brief --demo --out reports
+	$(BIN)/oilimpact brief --demo --out reports/demo
 
-## The brief on the real snapshot in ../shared/data/real (imported into a temporary store).
+## The brief on the real snapshot in ../shared/data/real (imported into a temporary store),
+## in its own folder (reports/real/) so it never overwrites the demo.
 brief-real: install
-	$(BIN)/python -m oilimpact.snapshot $(SHARED) --as-of 2026-01-09 --out reports
+	$(BIN)/python -m oilimpact.snapshot $(SHARED) --as-of 2026-01-09 --out reports/real
 
 ## The test suite (what CI runs).
 test: install
