@@ -305,7 +305,7 @@ def import_file(
     if not new:
         _check_new_name(name, reg, store, path)
     limit = {"max_bytes": int(max_bytes)} if max_bytes is not None else {}
-    detected = fmt if fmt != "auto" else files.detect_format(path)
+    detected = fmt if fmt != "auto" else files.detect_format(path, **limit)
     tanker_options = [
         flag
         for flag, value in (("origin", origin_country), ("preset", preset), ("mapping", mapping))
@@ -355,7 +355,7 @@ def import_file(
         )
     series = imported.series
     when = _as_utc(fetched_at, "fetched_at") if fetched_at is not None else None
-    digest = getattr(imported, "sha256", None) or _sha256_of(path)
+    digest = imported.sha256 or _sha256_of(path)
     result, found, clean = _store_validated(
         store,
         series,

@@ -317,6 +317,17 @@ def test_new_and_force_override_and_the_file_hash_is_recorded(tmp_path):
     assert out.rows_revised == 30 and any("forced import" in w for w in out.warnings)
 
 
+def test_max_bytes_reaches_the_reader_and_refusal_changes_nothing(tmp_path):
+    f = tmp_path / "b.csv"
+    f.write_text("Date,Price\n" + "".join(f"2025-12-{d:02d},60\n" for d in range(1, 29)))
+    api.import_file(f, name="brent", data_dir=tmp_path / "s")
+    before = _digest(tmp_path / "s")
+    with pytest.raises(InputError, match="over the size limit of 100 bytes"):
+        api.import_file(f, name="brent", data_dir=tmp_path / "s", max_bytes=100)
+    assert _digest(tmp_path / "s") == before
+    assert api.import_file(f, name="brent", data_dir=tmp_path / "s", max_bytes=10_000).rows == 28
+
+
 # ---------------------------------------------------------------- failed fetch before a brief
 
 
