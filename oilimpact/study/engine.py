@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -37,7 +38,7 @@ from ..series import SeriesRegistry, default_registry
 from .alignment import sessions_spanned
 from .models import MODELS, ModelName, fit_panel, scale_spanning_returns
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
-from .result import EventStudyResult, StudySpec
+from .result import EventStudyResult, ShortEstimationWarning, StudySpec
 from .returns import NON_POSITIVE_ADVICE, ReturnMethod, compute_returns
 from .single import ar_tests, car_tests
 
@@ -46,6 +47,14 @@ __all__ = ["InputKind", "event_study", "prepare_windows"]
 InputKind = Literal["auto", "prices", "returns"]
 
 DEFAULT_EVENT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (0, 5), (0, 10))
+
+#: Relative days around every *other* event's day 0 removed from an estimation window:
+#: fixed, so adding an event window never changes another window's numbers (it covers
+#: the default windows, and a pre-event drift of two weeks).
+DEFAULT_EXCLUSION_BAND: tuple[int, int] = (-10, 10)
+
+#: The smallest default ``min_estimation``: half the default estimation window.
+DEFAULT_MIN_ESTIMATION = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +308,7 @@ def event_study(
     exclude_confounders: bool = True,
     pooled: bool | Literal["auto"] = "auto",
     independence_tests: bool = False,
+    exclusion_band: tuple[int, int] = DEFAULT_EXCLUSION_BAND,
 ) -> EventStudyResult:
     """Event study of one or more series around one or more events.
 
@@ -338,7 +348,10 @@ def event_study(
         means the series has no return that day (its next return spans it).
     min_estimation : int, optional
         Minimum non-missing estimation days per pair; default half the estimation
-        window (120 for the default window), at least ``k + 1``.
+        window (120 for the default window), at least ``k + 1``. When a short
+        estimation window makes that default lower than 120 (``(-30, -11)`` gives 10),
+        a :class:`~oilimpact.study.result.ShortEstimationWarning` is issued and the
+        summary says so; pass ``min_estimation`` to choose the minimum yourself.
     conventions : {"textbook", "estudy2"}
         See :func:`oilimpact.study.models.fit_panel` and docs/methods.md. Under
         ``"estudy2"`` the market mean and sum of squares of the PE correction are taken
@@ -351,8 +364,8 @@ def event_study(
         Series metadata (close time, time zone); default the packaged registry. Unknown
         names get a generic 16:00 New York daily spec.
     exclude_confounders : bool
-        Drop the event windows of the other catalog events *and* of the other studied
-        events from each estimation window (default True). With False nothing is
+        Drop the ``exclusion_band`` days of the other catalog events *and* of the other
+        studied events from each estimation window (default True). With False nothing is
         dropped, the catalog is not consulted for confounding, and only the studied
         events are checked against each other for ``confounded``.
     pooled : bool or "auto"
@@ -363,6 +376,13 @@ def event_study(
     independence_tests : bool
         Also show the pooled tests that assume independent pairs (labelled invalid for
         clustered events); default False.
+    exclusion_band : (int, int)
+        Relative days ``[lo, hi]`` around the day 0 of every other catalog or studied
+        event that are removed from each estimation window (default ``(-10, 10)``). It
+        does not depend on ``event_windows``, so adding a window never changes the
+        estimation sample (nor, therefore, another window's numbers). An event's own
+        band is not removed from its own estimation window (which must end before its
+        first event-window day anyway).
 
     Returns
     -------
@@ -391,7 +411,7 @@ def event_study(
     :func:`oilimpact.study.alignment.align_event` on that grid. The estimation window
     of event *i* is the sessions ``[d0 + e0, d0 + e1]`` minus the days
     ``[d0' + lo, d0' + hi]`` of every other catalog or studied event (``lo``/``hi`` the
-    union of the event windows); those dropped days are counted in
+    ``exclusion_band``, default ``[-10, +10]``); those dropped days are counted in
     ``alignment.dropped_est_days``. A catalog event shortly before the data start counts
     too: its day 0 is placed on the series' exchange calendar (weekdays when it has
     none) before the first session, and the part of its window inside the data is
@@ -425,6 +445,7 @@ def event_study(
     if conventions not in ("textbook", "estudy2"):
         raise EstimationError(f"conventions must be 'textbook' or 'estudy2', got {conventions!r}")
     (e0, e1), windows, (lo_u, hi_u) = prepare_windows(estimation_window, event_windows)
+    b_lo, b_hi = _check_band(exclusion_band)
 
     # ---- data, market and factors -----------------------------------------------------
     if isinstance(returns_or_prices, pd.Series):
@@ -498,7 +519,7 @@ def event_study(
         )
     else:
         resolved_input = input
-    min_est = int(min_estimation) if min_estimation is not None else math.ceil((e1 - e0 + 1) / 2)
+    min_est, notices = _min_estimation(min_estimation, (e0, e1))
 
     # ---- events --------------------------------------------------------------------------
     studied = _resolve_events(events, catalog)
@@ -613,16 +634,16 @@ def event_study(
                         f"series {asset!r}: its sessions run {sessions[0].date()} .. "
                         f"{sessions[-1].date()}"
                     )
-                # an other event just before the data: its window may reach the first
+                # an other event just before the data: its band may reach the first
                 # sessions, which must then leave the estimation windows
-                if hi_u >= 0:
+                if b_hi >= 0:
                     if pre is None:
-                        pre = _sessions_before(sessions[0], hi_u + 1, spec)
+                        pre = _sessions_before(sessions[0], b_hi + 1, spec)
                     v = _virtual_day0(ev, pre, sessions[0], spec)
                     if v is not None and v == 0:
                         pos[j] = 0  # e.g. a weekend event before a Monday data start
                         reasons[j] = "day 0 is the first session of the data"
-                    elif v is not None and v + hi_u >= 0:
+                    elif v is not None and v + b_hi >= 0:
                         early[j] = v
                 continue
             try:
@@ -648,22 +669,13 @@ def event_study(
             align_cache[key] = (sessions, pos.copy(), list(reasons), dict(early))
 
         k_st = pos[:n_ev]
-        # ---- estimation positions, minus other events' windows ------------------------
+        # ---- estimation positions, minus other events' bands --------------------------
         est_pos = k_st[:, None] + est_off[None, :]  # (E, L1)
-        cover = np.zeros(T + 1, dtype=np.int64)
-        for j in range(len(all_events) if exclude_confounders else 0):
-            pj = int(pos[j]) if pos[j] >= 0 else early.get(j)
-            if pj is None:
-                continue
-            a = max(pj + lo_u, 0)
-            b = min(pj + hi_u + 1, T)
-            if a < b:
-                cover[a] += 1
-                cover[b] -= 1
-        covered = np.cumsum(cover)[:T] > 0
         in_range = (est_pos >= 0) & (est_pos < T)
         clipped = np.clip(est_pos, 0, T - 1)
-        dropped = in_range & covered[clipped]
+        dropped = _band_dropped(
+            pos, early, T, (b_lo, b_hi), est_off, clipped, in_range, exclude_confounders
+        )
         use_est = in_range & ~dropped
 
         evt_pos = k_st[:, None] + evt_off[None, :]
@@ -707,7 +719,10 @@ def event_study(
                 extra = f"; the data start {sessions[0].date()}"
             nd = int(dropped[i].sum())
             if nd:
-                extra += f"; {nd} day(s) dropped as other events' windows"
+                extra += (
+                    f"; {nd} day(s) dropped as other events' days [{b_lo:+d}, {b_hi:+d}] "
+                    "(exclusion_band=)"
+                )
             raise EstimationError(
                 f"estimation window needs {min_est} trading days before {day0}, got "
                 f"{int(n_ok[i])} (event={ev.id}, series={asset}){extra}"
@@ -828,6 +843,7 @@ def event_study(
         min_estimation=min_est,
         conventions=conventions,
         exclude_confounders=exclude_confounders,
+        exclusion_band=(b_lo, b_hi),
         events=tuple(e.id for e in studied),
         series=tuple(assets),
         confounders=tuple(e.id for e in others),
@@ -843,7 +859,7 @@ def event_study(
             for col in align_rows[0]
         }
     )
-    return build_result(panel, windows, spec_obj, align_df, evt_dates, conf)
+    return build_result(panel, windows, spec_obj, align_df, evt_dates, conf, notices=notices)
 
 
 def build_result(
@@ -856,6 +872,7 @@ def build_result(
     *,
     pooled: bool | Literal["auto"] | None = None,
     independence_tests: bool | None = None,
+    notices: Sequence[str] = (),
 ) -> EventStudyResult:
     """Run the single-pair and cross-sectional tests on ``panel`` and pack the result.
 
@@ -912,8 +929,88 @@ def build_result(
             }
         )
     return EventStudyResult(
-        spec=spec, alignment=alignment, abnormal=abnormal, car=car, tests=tests, panel=panel
+        spec=spec,
+        alignment=alignment,
+        abnormal=abnormal,
+        car=car,
+        tests=tests,
+        panel=panel,
+        notices=tuple(notices),
     )
+
+
+def _check_band(band: tuple[int, int]) -> tuple[int, int]:
+    """The exclusion band as two ints ``lo <= 0 <= hi``, or an EstimationError."""
+    try:
+        lo, hi = (int(v) for v in band)
+    except (TypeError, ValueError) as exc:
+        raise EstimationError(
+            f"exclusion_band must be two relative trading days (lo, hi), got {band!r}"
+        ) from exc
+    if lo > 0 or hi < 0:
+        raise EstimationError(f"exclusion_band must contain day 0 (lo <= 0 <= hi), got {band!r}")
+    return lo, hi
+
+
+def _min_estimation(
+    min_estimation: int | None, estimation: tuple[int, int]
+) -> tuple[int, list[str]]:
+    """The minimum estimation length and the notices about it.
+
+    Default ``ceil(L1 / 2)``; when that is below :data:`DEFAULT_MIN_ESTIMATION` (a short
+    estimation window) a :class:`~oilimpact.study.result.ShortEstimationWarning` is
+    issued and returned as a notice for the summary.
+    """
+    if min_estimation is not None:
+        return int(min_estimation), []
+    e0, e1 = estimation
+    value = math.ceil((e1 - e0 + 1) / 2)
+    if value >= DEFAULT_MIN_ESTIMATION:
+        return value, []
+    msg = (
+        f"the estimation window [{e0}, {e1}] ({e1 - e0 + 1} days) lowers the minimum "
+        f"estimation length from {DEFAULT_MIN_ESTIMATION} to {value} days (half the "
+        "window); variances from so few days are imprecise. Pass min_estimation= "
+        "(--min-estimation) to set it"
+    )
+    warnings.warn(msg, ShortEstimationWarning, stacklevel=3)
+    return value, [msg]
+
+
+def _band_dropped(
+    pos: np.ndarray,
+    early: Mapping[int, int],
+    T: int,
+    band: tuple[int, int],
+    est_off: np.ndarray,
+    clipped: np.ndarray,
+    in_range: np.ndarray,
+    active: bool,
+) -> np.ndarray:
+    """Estimation days of the studied events (rows of ``clipped``) inside the exclusion
+    band of another event, shape (E, L1).
+
+    ``pos`` holds the day-0 session of every event (studied first; -1 if none) and
+    ``early`` the virtual (negative) day 0 of events just before the data. The bands
+    of all events are counted per session; a studied event's own band (the columns
+    ``est_off`` inside the band) is subtracted, so only *other* events drop days.
+    """
+    if not active:
+        return np.zeros(clipped.shape, dtype=bool)
+    lo, hi = band
+    cover = np.zeros(T + 1, dtype=np.int64)
+    for j in range(len(pos)):
+        pj = int(pos[j]) if pos[j] >= 0 else early.get(j)
+        if pj is None:
+            continue
+        a = max(pj + lo, 0)
+        b = min(pj + hi + 1, T)
+        if a < b:
+            cover[a] += 1
+            cover[b] -= 1
+    count = np.cumsum(cover)[:T]
+    own = ((est_off >= lo) & (est_off <= hi)).astype(np.int64)[None, :]
+    return in_range & ((count[clipped] - own) > 0)
 
 
 def _window_sessions(

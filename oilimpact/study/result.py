@@ -25,7 +25,22 @@ from .single import CAR_TEST_COLUMNS
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-__all__ = ["CAR_COLUMNS", "EventStudyResult", "StudySpec"]
+__all__ = [
+    "CAR_COLUMNS",
+    "EventStudyResult",
+    "EventStudyWarning",
+    "ShortEstimationWarning",
+    "StudySpec",
+]
+
+
+class EventStudyWarning(UserWarning):
+    """A choice of the event study the user should know about (also in the summary)."""
+
+
+class ShortEstimationWarning(EventStudyWarning):
+    """A short estimation window lowered the default minimum estimation length."""
+
 
 #: Columns of :attr:`EventStudyResult.car`: those of
 #: :func:`~oilimpact.study.single.car_tests` ("asset" named "series"), "confounded" and
@@ -60,7 +75,10 @@ class StudySpec:
         Minimum non-missing estimation days per pair.
     conventions : {"textbook", "estudy2"}
     exclude_confounders : bool
-        Whether other events' windows were removed from the estimation windows.
+        Whether other events' bands were removed from the estimation windows.
+    exclusion_band : (int, int)
+        Relative days around each other event's day 0 removed from the estimation
+        windows (default ``(-10, 10)``, independent of the event windows).
     events, series : tuple of str
         Studied event ids and series names.
     confounders : tuple of str
@@ -82,6 +100,7 @@ class StudySpec:
     min_estimation: int
     conventions: Literal["textbook", "estudy2"]
     exclude_confounders: bool = True
+    exclusion_band: tuple[int, int] = (-10, 10)
     events: tuple[str, ...] = ()
     series: tuple[str, ...] = ()
     confounders: tuple[str, ...] = ()
@@ -141,6 +160,10 @@ class EventStudyResult:
         pairs; empty otherwise.
     panel : AbnormalPanel
         The arrays behind the tables (not shown in the repr).
+    notices : tuple of str
+        What the user should know about how the study was run (e.g. a short
+        estimation window that lowered the minimum estimation length); also issued
+        as warnings and listed in the summary's notes.
     """
 
     spec: StudySpec
@@ -149,6 +172,7 @@ class EventStudyResult:
     car: pd.DataFrame
     tests: pd.DataFrame
     panel: AbnormalPanel = field(repr=False)
+    notices: tuple[str, ...] = ()
 
     # ---- tables --------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -183,6 +207,7 @@ class EventStudyResult:
             "car": _records(self.car),
             "abnormal": _records(self.abnormal),
             "tests": _records(self.tests),
+            "notices": list(self.notices),
         }
 
     # ---- text and HTML ---------------------------------------------------------------
@@ -195,7 +220,8 @@ class EventStudyResult:
             f"Event study: model={s.model} (regressors: {reg}), returns={s.returns} "
             f"({s.input} given), conventions={s.conventions}",
             f"Estimation window [{s.estimation_window[0]}, {s.estimation_window[1]}] "
-            f"trading days, min {s.min_estimation}; other events' windows "
+            f"trading days, min {s.min_estimation}; other events' days "
+            f"[{s.exclusion_band[0]:+d}, {s.exclusion_band[1]:+d}] "
             f"{'excluded' if s.exclude_confounders else 'kept'}",
         ]
 
@@ -218,7 +244,7 @@ class EventStudyResult:
         return out
 
     def _notes(self) -> list[str]:
-        notes = []
+        notes = list(self.notices)
         a = self.alignment
         if "confounded_by" in a.columns:
             for _, r in a.iterrows():

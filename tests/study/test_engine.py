@@ -351,3 +351,55 @@ def test_pooled_options_reach_the_cross_sectional_tests(monkeypatch):
     assert res.spec.to_dict()["pooled"] is True
     event_study(_prices(), ["blockade"], market="sp500")
     assert seen["pooled"] == "auto" and seen["independence_tests"] is False
+
+
+def test_adding_a_window_changes_no_other_number():
+    """The exclusion band does not depend on the windows asked for."""
+    df = _prices()
+    one = event_study(df, ["blockade"], market="sp500", event_windows=[(0, 1)])
+    many = event_study(df, ["blockade"], market="sp500")
+    wide = event_study(df, ["blockade"], market="sp500", event_windows=[(0, 1), (-5, 20)])
+    assert one.alignment["dropped_est_days"].gt(0).all()  # the catalog's other events
+    for other in (many, wide):
+        cols = ["n_est", "dropped_est_days", "est_start", "est_end"]
+        pd.testing.assert_frame_equal(one.alignment[cols], other.alignment[cols])
+        a = one.car.set_index(["series", "window"])
+        b = other.car.set_index(["series", "window"]).loc[a.index]
+        for col in ("car", "se", "tstat", "pvalue", "sq_pvalue", "n_est"):
+            np.testing.assert_array_equal(a[col].to_numpy(), b[col].to_numpy())
+        ar = one.abnormal.query("day == 0").set_index("series")["ar"]
+        ar2 = other.abnormal.query("day == 0").set_index("series")["ar"].loc[ar.index]
+        np.testing.assert_array_equal(ar.to_numpy(), ar2.to_numpy())
+    assert one.spec.exclusion_band == (-10, 10)
+
+
+def test_exclusion_band_option_drops_those_days():
+    df = _prices()[["brent", "sp500"]]
+    ev = {"a": "2025-12-17", "b": "2025-11-03"}  # b is day -31 of a (US sessions)
+    kw = dict(market="sp500", catalog={}, estimation_window=(-120, -11), min_estimation=50)
+    narrow = event_study(df, ev, exclusion_band=(-2, 3), **kw).alignment.set_index("event")
+    wide = event_study(df, ev, **kw).alignment.set_index("event")
+    assert narrow.loc["a", "dropped_est_days"] == 6 and wide.loc["a", "dropped_est_days"] == 21
+    assert (narrow["n_est"] - wide["n_est"]).loc["a"] == 15
+    with pytest.raises(EstimationError, match="exclusion_band must contain day 0"):
+        event_study(df, ev, exclusion_band=(1, 5), **kw)
+
+
+def test_short_estimation_window_warns_and_says_so():
+    from oilimpact.study.result import ShortEstimationWarning
+
+    df = _prices()
+    with pytest.warns(ShortEstimationWarning, match="from 120 to 10 days"):
+        res = event_study(df, ["blockade"], market="sp500", estimation_window=(-30, -11),
+                          exclude_confounders=False)  # fmt: skip
+    assert res.spec.min_estimation == 10
+    assert any("min_estimation=" in n for n in res.notices)
+    assert "from 120 to 10 days" in res.summary()
+    assert res.to_dict()["notices"] == list(res.notices)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an explicit minimum: no warning
+        res = event_study(df, ["blockade"], market="sp500", estimation_window=(-30, -11),
+                          min_estimation=15, exclude_confounders=False)  # fmt: skip
+    assert res.spec.min_estimation == 15 and res.notices == ()
