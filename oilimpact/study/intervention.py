@@ -533,18 +533,8 @@ def intervention(
             plac, name, min_pre, s1 - e_first + 1, _label(grid[c_first], freq), alpha
         )
 
-    effects = _effects_frame(_effect_stats(fit), plac, placebo_stat, pre_mean, alpha)
-    path = pd.DataFrame(
-        {
-            "date": pd.DatetimeIndex(dates),
-            "actual": ys,
-            "fitted": fit.fitted,
-            "counterfactual": fit.cf,
-            "cf_lower": fit.cf_lower,
-            "cf_upper": fit.cf_upper,
-        },
-        columns=list(PATH_COLUMNS),
-    )
+    effects = _effects_frame(_effect_stats(fit), plac, placebo_stat, pre_mean, alpha, ids)
+    path = _path_frame(dates, ys, fit)
     spec = InterventionSpec(
         series=name,
         unit=_resolve_unit(unit, series, name),
@@ -578,30 +568,7 @@ def intervention(
         pre_rule=pre_rule,
         df_floor=float(df_floor) if (model == "segmented" and cov == "hac-prewhiten") else None,
     )
-    info = ModelInfo(
-        model=model,
-        nobs=fit.nobs,
-        n_params=fit.n_params,
-        df_resid=fit.df,
-        hac_lags=fit.hac_lags,
-        pre_mean=pre_mean,
-        order=order,
-        seasonal_order=s_order,
-        trend=fit.trend,
-        ic=ic if model == "sarimax" else None,
-        ic_value=fit.ic_value.get(ic) if model == "sarimax" else None,
-        candidates=candidates,
-        params=fit.params,
-        cov_params=fit.cov,
-        columns=tuple(fit.params.index),
-        dropped=tuple(fit.dropped),
-        cov_type=fit.cov_type,
-        hac_rule=fit.hac_rule,
-        prewhiten_rho=fit.rho,
-        form=fitted_form,
-        decay_rate=opts.decay,
-        df_satterthwaite=fit.df_raw,
-    )
+    info = _model_info(fit, model, pre_mean, order, s_order, ic, candidates, fitted_form, opts)
     for cls, msg in collected:
         warnings.warn(msg, cls, stacklevel=2)
     return InterventionResult(
@@ -870,6 +837,59 @@ def _placebo_warnings(
             )
         ]
     return []
+
+
+def _path_frame(dates: pd.DatetimeIndex, ys: np.ndarray, fit: _Fit) -> pd.DataFrame:
+    """Actual, fitted and counterfactual path of the sample."""
+    return pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex(dates),
+            "actual": ys,
+            "fitted": fit.fitted,
+            "counterfactual": fit.cf,
+            "cf_lower": fit.cf_lower,
+            "cf_upper": fit.cf_upper,
+        },
+        columns=list(PATH_COLUMNS),
+    )
+
+
+def _model_info(
+    fit: _Fit,
+    model: str,
+    pre_mean: float,
+    order: tuple[int, int, int] | None,
+    s_order: tuple[int, int, int, int] | None,
+    ic: str,
+    candidates: pd.DataFrame | None,
+    fitted_form: str,
+    opts: _DesignOptions,
+) -> ModelInfo:
+    """What was fitted, for ``result.model_info``."""
+    return ModelInfo(
+        model=model,  # type: ignore[arg-type]
+        nobs=fit.nobs,
+        n_params=fit.n_params,
+        df_resid=fit.df,
+        hac_lags=fit.hac_lags,
+        pre_mean=pre_mean,
+        order=order,
+        seasonal_order=s_order,
+        trend=fit.trend,
+        ic=ic if model == "sarimax" else None,
+        ic_value=fit.ic_value.get(ic) if model == "sarimax" else None,
+        candidates=candidates,
+        params=fit.params,
+        cov_params=fit.cov,
+        columns=tuple(fit.params.index),
+        dropped=tuple(fit.dropped),
+        cov_type=fit.cov_type,
+        hac_rule=fit.hac_rule,
+        prewhiten_rho=fit.rho,
+        form=fitted_form,
+        decay_rate=opts.decay,
+        df_satterthwaite=fit.df_raw,
+    )
 
 
 # ======================================================================================
@@ -1929,7 +1949,12 @@ def _placebo_segmented(
 
 
 def _effects_frame(
-    real: pd.DataFrame, plac: pd.DataFrame, placebo_stat: str, pre_mean: float, alpha: float
+    real: pd.DataFrame,
+    plac: pd.DataFrame,
+    placebo_stat: str,
+    pre_mean: float,
+    alpha: float,
+    event_ids: list[str] | None = None,
 ) -> pd.DataFrame:
     df = real.attrs.get("df")
     est = real["estimate"].to_numpy(dtype="float64")
@@ -1980,7 +2005,11 @@ def _effects_frame(
         },
         columns=list(EFFECT_COLUMNS),
     )
-    event_order = {ev: i for i, ev in enumerate(dict.fromkeys(events))}
+    # events in time order (``event_ids``), then "all"; terms in _TERM_ORDER
+    known = list(event_ids or []) + [
+        ev for ev in dict.fromkeys(events) if ev not in (event_ids or [])
+    ]
+    event_order = {ev: i for i, ev in enumerate(known)}
     order = sorted(
         range(len(out)), key=lambda i: (event_order[events[i]], _TERM_ORDER.get(terms[i], 99))
     )

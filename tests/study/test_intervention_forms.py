@@ -237,3 +237,18 @@ def test_blockade_and_capture_jointly_on_us_crude_imports():
     assert mi.df_resid == 2.0 and mi.df_satterthwaite < 2.0  # residual AR(1) near 0.9
     assert any("raised to the floor 2" in w for w in res.warnings)
     assert res.forms is not None and res.best_form in set(res.forms["form"])
+
+
+def test_temporary_forms_list_events_in_time_order():
+    s = _series(np.array([-150.0, -40.0]))
+    res = intervention(
+        s, {"blockade": EVENT, "maduro_captured": "2026-01-03"}, form="pulse", placebo=False
+    )
+    assert list(res.effects["event"]) == ["blockade", "maduro_captured", "all"]
+    X0, t0 = _base_design(s)
+    y = s.loc[X0.index].to_numpy()
+    X = np.column_stack(
+        [X0.to_numpy(), _event_column(len(y), t0, "pulse"), _event_column(len(y), t0 + 1, "pulse")]
+    )
+    ref = sm.OLS(y, X).fit()
+    np.testing.assert_allclose(res.effects["estimate"].iloc[:2], ref.params[-2:], rtol=1e-8)
