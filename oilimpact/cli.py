@@ -20,7 +20,8 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
@@ -317,6 +318,13 @@ def _cell(value: Any) -> str:
     return str(value).replace("\n", " ")
 
 
+def _machine_cell(value: Any) -> str:
+    """A tsv/csv cell: like :func:`_cell`, but floats at full (round-trip) precision."""
+    if isinstance(value, float) and value == value:
+        return repr(value)
+    return _cell(value)
+
+
 def _plain_table(frame: Any) -> str:
     """Columns padded to their widest cell, two spaces apart, a dashed rule: no wrapping."""
     import pandas as pd
@@ -417,7 +425,7 @@ def _emit(frame: Any, fmt: OutputFormat, *, title: str, empty: str | None = None
     if fmt is OutputFormat.json:
         _json(_frame_json(frame))
     elif fmt in (OutputFormat.csv, OutputFormat.tsv):
-        text = frame.map(_cell) if len(frame) else frame
+        text = frame.map(_machine_cell) if len(frame) else frame
         sys.stdout.write(
             text.to_csv(index=False, sep="\t" if fmt is OutputFormat.tsv else ",",
                         lineterminator="\n")
@@ -434,13 +442,49 @@ def _summary(text: str) -> None:
 
 
 @contextmanager
-def _working(text: str) -> Iterator[None]:
-    """A spinner on stderr while a slow step runs, only when stderr is a terminal."""
+def _working(text: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr while a slow step runs, only when stderr is a terminal.
+
+    Yields a function that replaces the spinner's text (a no-op in a pipe).
+    """
     if err.is_terminal:
-        with err.status(escape(text)):
-            yield
+        with err.status(escape(text)) as status:
+            yield lambda message: status.update(escape(message))
     else:
-        yield
+        yield lambda message: None
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Library warnings as one ``warning:`` line each, once; interventions list theirs."""
+    from .study.intervention_result import InterventionWarning
+
+    seen: set[str] = set()
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if issubclass(w.category, InterventionWarning) or text in seen:
+            continue
+        seen.add(text)
+        err.print(f"[yellow]warning:[/] {escape(text)}")
+
+
+@contextmanager
+def _call(text: str, keep: tuple[type[Exception], ...] = ()) -> Iterator[Callable[[str], None]]:
+    """Run a library call: spinner on a terminal, warnings as lines, errors as :func:`_fail`.
+
+    Exceptions of the types in ``keep`` propagate unchanged (after the warnings).
+    """
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught, _working(text) as update:
+            warnings.simplefilter("always")
+            yield update
+    except keep:
+        _print_warnings(caught)
+        raise
+    except OilImpactError as exc:
+        _print_warnings(caught)
+        _fail(exc)
+    _print_warnings(caught)
 
 
 def _n(count: int, word: str) -> str:
@@ -522,6 +566,30 @@ def import_cmd(
     origin: Annotated[
         str | None, typer.Option(help="Tanker exports: origin country to keep.")
     ] = None,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="Allow a name that is neither registered nor stored (else refused with the "
+            "nearest registered names).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Store even when the file disagrees in scale with the stored series or would "
+            "revise most of its history (the problems are printed as warnings).",
+        ),
+    ] = False,
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-size",
+            help="Largest file read, e.g. 500M or 2G (bytes without a suffix). Default: 100M.",
+            show_default=False,
+        ),
+    ] = None,
     registry: Registry = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -536,8 +604,11 @@ def import_cmd(
           --filter eia_product_id=57
       oilimpact import kpler.csv --series ve_exports_kpler --preset kpler
 
-    The format is detected from the header (--format auto). A file that fails to parse
-    or validate changes nothing in the store.
+    The format is detected from the header (--format auto). Nothing in the store changes
+    when a file fails to parse or validate (every problem is listed), when the name is a
+    typo (--new creates a series), or when the file looks like another series: a different
+    scale on the dates both hold, or most of the stored history revised (--force stores
+    it anyway). Undo an import with `oilimpact rollback SERIES`.
     """
     from . import api
 
@@ -547,7 +618,8 @@ def import_cmd(
         if not sep or not key:
             _input_error(f"--filter expects KEY=VALUE, got {item!r}")
         filters[key] = value
-    with _errors(), _working(f"importing {file}"):
+    limit = {"max_bytes": _size(max_size)} if max_size is not None else {}
+    with _call(f"importing {file}"):
         res = api.import_file(
             file,
             name=series,
@@ -560,6 +632,9 @@ def import_cmd(
             origin_country=origin,
             data_dir=data_dir,
             registry=registry,
+            new=new,
+            force=force,
+            **limit,
         )
     if as_json:
         _json({k: _plain(getattr(res, k)) for k in res.__slots__})
@@ -575,6 +650,18 @@ def import_cmd(
         out.print(escape(line))
 
 
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def _size(text: str) -> int:
+    """``"500M"`` -> bytes (K, M, G, T are powers of 1024; an optional trailing B or iB)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    size = int(float(m[1]) * _UNITS[m[2].upper()]) if m is not None else 0
+    if size < 1:
+        _input_error(f"--max-size expects a size such as 500M, 2G or 1048576; got {text!r}")
+    return size
+
+
 def _reason(message: str, provider: str) -> str:
     """The first sentence of a provider's error, without the provider prefix, <= 160 chars."""
     text = re.sub(rf"^{re.escape(provider)}:\s*", "", message.strip())
@@ -586,7 +673,7 @@ _ATTEMPT = re.compile(r"^(?P<provider>[a-z_]+):[^:]*: (?P<kind>[^:]+): (?P<msg>.
 
 
 def _failure_lines(outcomes: list[Any]) -> list[str]:
-    """One line per failed provider (series it failed for, the first reason) + skipped."""
+    """One line per failed provider (the series it failed for, its first reason) + skipped."""
     groups: dict[str, tuple[list[str], list[str]]] = {}
     skipped = []
     for o in outcomes:
@@ -595,16 +682,12 @@ def _failure_lines(outcomes: list[Any]) -> list[str]:
             continue
         if o.status != "failed":
             continue
-        attempts = list(o.attempts) or [f"other:-: error: {o.error or 'failed'}"]
-        for attempt in attempts:
+        for attempt in list(o.attempts) or [f"other:-: error: {o.error or 'failed'}"]:
             m = _ATTEMPT.match(attempt)
-            provider, reason = (
-                (m["provider"], _reason(m["msg"], m["provider"]))
-                if m
-                else ("other", _reason(attempt, ""))
-            )
-            if m and m["kind"] == "no key":
-                reason = f"no key ({_reason(m['msg'], provider)})"
+            provider = m["provider"] if m else "other"
+            reason = _reason(m["msg"] if m else attempt, provider)
+            if m and m["kind"] == "no data":
+                reason = f"no data: {reason}"
             names, reasons = groups.setdefault(provider, ([], []))
             if o.name not in names:
                 names.append(o.name)
@@ -612,15 +695,34 @@ def _failure_lines(outcomes: list[Any]) -> list[str]:
     lines = []
     for provider, (names, reasons) in groups.items():
         listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        other = len(set(reasons)) - 1
-        extra = f" (+{other} other message(s): --verbose)" if other > 0 else ""
-        lines.append(f"{provider}: failed for {len(names)} series ({listed}): {reasons[0]}{extra}")
+        lines.append(f"{provider}: failed for {len(names)} series ({listed}): {reasons[0]}")
     if skipped:
         lines.append(
             f"skipped (no network source): {', '.join(skipped)}; load them with "
             "`oilimpact import FILE --series NAME`"
         )
     return lines
+
+
+def _fetch_summary(outcomes: list[Any], seconds: str, what: str = "fetch") -> str:
+    """``fetch: 0 stored, ... of N series in 0.1 s; stored data are unchanged. <advice>``."""
+    statuses = [o.status for o in outcomes]
+    tally = ", ".join(
+        f"{statuses.count(s)} {s}" for s in ("stored", "unchanged", "failed", "skipped")
+    )
+    line = f"{what}: {tally} of {len(outcomes)} series in {seconds}"
+    if "failed" in statuses:
+        advice: list[str] = []
+        for o in outcomes:
+            for piece in getattr(o, "advice", ()) if o.status == "failed" else ():
+                if piece not in advice:
+                    advice.append(piece)
+        line += "; stored data are unchanged (every attempt: --verbose). " + (
+            " ".join(advice)
+            or "Work from the store (`oilimpact status`) or load files with "
+            "`oilimpact import FILE --series NAME`."
+        )
+    return line
 
 
 @command("fetch")
@@ -719,18 +821,8 @@ def fetch_cmd(
     else:
         for line in _failure_lines(outcomes):
             err.print(f"[red]failed:[/] {escape(line)}")
-    counts = frame["status"].value_counts()
-    tally = ", ".join(
-        f"{int(counts.get(s, 0))} {s}" for s in ("stored", "unchanged", "failed", "skipped")
-    )
-    failed = int(counts.get("failed", 0))
-    advice = (
-        "; stored data are unchanged: work from the store (`oilimpact status`) or load files "
-        "with `oilimpact import FILE --series NAME`"
-        if failed
-        else ""
-    )
-    _summary(f"fetch: {tally} of {len(outcomes)} series in {_seconds(t0)}{advice}")
+    _summary(_fetch_summary(outcomes, _seconds(t0)))
+    failed = any(o.status == "failed" for o in outcomes)
     if failed:
         raise typer.Exit(code=1)
 
@@ -844,6 +936,184 @@ def events_cmd(
     )
 
 
+@command("show")
+def show_cmd(
+    series: Annotated[str, typer.Argument(help="Stored series (e.g. brent).", show_default=False)],
+    as_of: AsOf = None,
+    vintage: Vintage = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="First date (YYYY-MM-DD). Default: the first stored.", show_default=False
+        ),
+    ] = None,
+    end: End = None,
+    tail: Annotated[
+        int | None,
+        typer.Option(help="Only the last N observations. Default: all.", show_default=False),
+    ] = None,
+    registry: Registry = None,
+    data_dir: DataDir = None,
+    fmt: Format = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print a stored series (date, value), optionally as known at a date or a vintage.
+
+    Examples:
+
+      oilimpact show ve_crude_production --as-of 2026-02-15 --tail 3
+      oilimpact show brent --vintage 2026-01-09T12:00Z --format csv
+
+    --as-of D is what the brief and the studies use for D: the store as of the end of D
+    and only the periods published by then (the series' publication lag).
+    """
+    import pandas as pd
+
+    from . import api
+
+    fmt = _fmt_of(fmt, as_json)
+    as_of, vintage = _date_opt(as_of, "--as-of"), _date_opt(vintage, "--vintage")
+    start, end = _date_opt(start, "--start"), _date_opt(end, "--end")
+    if tail is not None and tail < 1:
+        _input_error(f"--tail must be at least 1, got {tail}")
+    with _call(f"reading {series}"):
+        values = api.load(
+            series, as_of=as_of, vintage=vintage, start=start, end=end, data_dir=data_dir,
+            registry=registry,
+        )  # fmt: skip
+    if tail is not None:
+        values = values.iloc[-tail:]
+    frame = pd.DataFrame({"date": values.index, series: values.to_numpy()})
+    _emit(frame, fmt, title=series, empty=f"{series}: no observations in that span")
+    valid = values.dropna()
+    span = f"{valid.index[0]:%Y-%m-%d} .. {valid.index[-1]:%Y-%m-%d}" if len(valid) else "empty"
+    how = f" as of {as_of}" if as_of else (f" at vintage {vintage}" if vintage else "")
+    _summary(f"show: {series}{how}: {_n(len(valid), 'value')}, {span}")
+
+
+def _vintage_label(stamp: Any) -> str:
+    """A vintage as history prints it and rollback --to reads it (full precision, Z)."""
+    return stamp.isoformat().replace("+00:00", "Z")
+
+
+@command("history")
+def history_cmd(
+    series: Annotated[str, typer.Argument(help="Stored series (e.g. brent).", show_default=False)],
+    data_dir: DataDir = None,
+    fmt: Format = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the vintages of a stored series: when, source, rows added/revised/removed, file.
+
+    Examples:
+
+      oilimpact history brent
+      oilimpact history brent --format json
+
+    One row per write that changed the series, oldest first; # numbers them for
+    `oilimpact rollback SERIES --to #N`. file_sha256 is the SHA-256 of the imported file
+    (shortened in the table). Nothing is ever deleted: a rollback is a new vintage.
+    """
+    from . import api
+
+    fmt = _fmt_of(fmt, as_json)
+    with _errors():
+        frame = api.open_store(data_dir).history(series)
+    frame.insert(0, "#", range(1, len(frame) + 1))
+    if fmt is OutputFormat.json:
+        _emit(frame, fmt, title="")
+    else:
+        shown = frame.rename(
+            columns={"rows_added": "added", "rows_revised": "revised", "rows_removed": "removed"}
+        )
+        shown["vintage"] = [_vintage_label(v) for v in shown["vintage"]]
+        if fmt is OutputFormat.table:
+            shown["file_sha256"] = [
+                v[:12] if isinstance(v, str) else v for v in shown["file_sha256"]
+            ]
+        cols = ["#", "vintage", "source", "source_id", "added", "revised", "removed",
+                "file_sha256", "note"]  # fmt: skip
+        _emit(shown[cols], fmt, title=f"history of {series}")
+    last = _vintage_label(frame["vintage"].iloc[-1]) if len(frame) else "-"
+    _summary(f"history: {series} has {_n(len(frame), 'vintage')}, the latest {last}")
+
+
+@command("rollback")
+def rollback_cmd(
+    series: Annotated[str, typer.Argument(help="Stored series (e.g. brent).", show_default=False)],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Vintage to restore: its number in `oilimpact history` (#2 or 2) or its "
+            "time as listed there. Default: the vintage before the latest (undo the last write).",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Restore a series to an earlier vintage, recorded as a new vintage (nothing is deleted).
+
+    Examples:
+
+      oilimpact rollback wti
+      oilimpact rollback wti --to #1
+      oilimpact rollback wti --to 2026-01-09T12:00:00Z
+
+    Afterwards `oilimpact history` lists the rollback as the newest vintage, and the
+    previous state stays readable with --vintage (a rollback can itself be rolled back).
+    """
+    from . import api
+
+    with _errors():
+        store = api.open_store(data_dir)
+        table = store.history(series)
+        target: Any = table["vintage"].iloc[-2] if len(table) >= 2 else None
+        if to is not None:
+            number = to.strip().lstrip("#")
+            if number.isdigit():
+                if not 1 <= int(number) <= len(table):
+                    _input_error(
+                        f"--to {to}: {series} has vintages #1 to #{len(table)} "
+                        f"(see `oilimpact history {series}`)"
+                    )
+                target = table["vintage"].iloc[int(number) - 1]
+            else:
+                target = _date_opt(to, "--to")
+        res = store.rollback(series, to=target)
+    import pandas as pd
+
+    label = "-"
+    if target is not None:
+        stamp = pd.Timestamp(target)
+        label = _vintage_label(
+            stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        )
+    payload = {
+        "series": series,
+        "status": "unchanged" if res.unchanged else "rolled back",
+        "to": label,
+        "vintage": None if res.vintage is None else _vintage_label(res.vintage),
+        "rows_added": res.rows_added,
+        "rows_revised": res.rows_revised,
+        "rows_removed": res.rows_removed,
+    }
+    if res.unchanged:
+        line = f"rollback: {series} already equals vintage {label}; nothing written"
+    else:
+        line = (
+            f"rollback: {series} restored to vintage {label} as new vintage "
+            f"{payload['vintage']}: {_n(res.rows_revised, 'value')} and "
+            f"{_n(res.rows_added, 'date')} restored, {_n(res.rows_removed, 'date')} hidden"
+        )
+    if as_json:
+        _json(payload)
+        _summary(line)
+    else:
+        out.print(escape(line))
+
+
 # ---- analysis commands ---------------------------------------------------------------
 
 
@@ -933,7 +1203,7 @@ def study_cmd(
         cat = load_catalog(catalog)
     events = _events(event, event_date, cat, ["blockade", "fto_announced"])
     t0 = time.perf_counter()
-    with _errors(), _working(f"event study of {len(series)} series x {len(events)} events"):
+    with _call(f"event study of {len(series)} series x {len(events)} events"):
         uses_market = bool(market) and model in ("market", "market_adjusted", "multifactor")
         extra = [market] if uses_market else []
         names = list(dict.fromkeys([*series, *extra, *(factor or [])]))
@@ -1031,7 +1301,7 @@ def intervention_cmd(
     slow = options.get("model") == "sarimax" or options.get("placebo", True)
     t0 = time.perf_counter()
     what = f"fitting {series}" + (" (with placebos)" if slow else "")
-    with _errors(), _working(what):
+    with _call(what):
         frame = _load_frame([series], as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
         result = intervention(frame[series], events, **options)
     _print_result(result, fmt, result.effects)
@@ -1097,19 +1367,39 @@ def brief_cmd(
     as_of = _date_opt(as_of, "--as-of")
     generated_at = _date_opt(generated_at, "--generated-at")
     t0 = time.perf_counter()
+    fetched: list[Any] = []
     try:
-        with _working("building the brief"):
+        with _call("building the brief", keep=(api.StaleDataError,)) as update:
+
+            def on_fetch(name: str, outcome: Any) -> None:
+                fetched.append(outcome)
+                update(f"fetched {name}: {outcome.status}")
+
+            extra = {"on_fetch": on_fetch} if fetch else {}
             paths = api.build_brief(
                 as_of=as_of, data_dir=data_dir, out=out_dir, generated_at=generated_at,
-                demo=demo, fetch=fetch, fail_on_stale=fail_on_stale, catalog=catalog,
+                demo=demo, fetch=fetch, fail_on_stale=fail_on_stale, catalog=catalog, **extra,
             )  # fmt: skip
     except api.StaleDataError as exc:
+        _report_fetch(fetched, t0)
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(code=1) from None
-    except OilImpactError as exc:
-        _fail(exc)
+    _report_fetch(fetched, t0)
     out.print(escape(f"brief written to {paths.html}"))
-    _summary(f"brief: {paths.html.parent} ({_seconds(t0)})")
+    failed = sum(o.status == "failed" for o in fetched)
+    _summary(
+        f"brief: {paths.html.parent} ({_seconds(t0)})"
+        + (f"; built from the store, {failed} series could not be fetched" if failed else "")
+    )
+
+
+def _report_fetch(outcomes: list[Any], t0: float) -> None:
+    """A brief's fetch failures on stderr: one line per provider and the fetch summary."""
+    if not any(o.status == "failed" for o in outcomes):
+        return
+    for line in _failure_lines(outcomes):
+        err.print(f"[red]failed:[/] {escape(line)}")
+    err.print(escape(_fetch_summary(outcomes, _seconds(t0), what="brief --fetch")))
 
 
 def main() -> None:

@@ -224,7 +224,7 @@ def test_status_accepts_a_timezone_aware_today(tmp_path):
 def test_tanker_export_detected_and_filtered_by_origin(tmp_path):
     src = FIXTURES / "kpler_display.csv"
     res = _invoke("import", str(src), "--series", "col_exports", "--origin", "Colombia",
-                  "--data-dir", str(tmp_path), "--json")  # fmt: skip
+                  "--new", "--data-dir", str(tmp_path), "--json")  # fmt: skip
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["format"] == "tanker"
@@ -363,7 +363,7 @@ def test_series_and_events_in_every_format():
 
 # ---- help that teaches and reflows ---------------------------------------------------
 
-COMMANDS = ("series", "import", "fetch", "validate", "status", "events", "study",
+COMMANDS = ("series", "import", "fetch", "validate", "status", "events", "show", "history", "rollback", "study",
             "intervention", "brief")  # fmt: skip
 
 
@@ -445,43 +445,42 @@ def test_missing_series_is_one_line(tmp_path):
 # ---- fetch without network -------------------------------------------------------------
 
 
-class _Unreachable:
-    """A stand-in provider that fails the way the real ones do without network."""
-
-    def __init__(self, provider):
-        self.provider = provider
+class _YahooUnreachable:
+    """Yahoo without network (yfinance's own HTTP stack cannot be pointed at a local port)."""
 
     def fetch(self, ref, start=None, end=None):
-        from oilimpact.errors import AuthError, SourceError
+        from oilimpact.errors import SourceError
 
-        if self.provider == "eia":
-            raise AuthError(
-                f"eia: no API key for {ref}; set the EIA_API_KEY environment variable (free "
-                "key: https://www.eia.gov/opendata/register.php) or use --offline to work from "
-                "the local store, or load the data from a file with `oilimpact import FILE`"
-            )
         raise SourceError(
-            f"{self.provider}: could not get data for {ref.id!r} after 1 attempt(s) in 0.0 s "
-            "(host name not resolved: NameResolutionError). Check the network connection, or "
-            "use --offline to work from the local store, or load the data from a file with "
+            f"yahoo: could not get data from finance.yahoo.com for {ref.id!r}: the host was "
+            "unreachable (yfinance could not connect). Check the network connection, or use "
+            "--offline to work from the local store, or load the data from a file with "
             "`oilimpact import FILE`."
         )
 
 
 @pytest.fixture
 def no_network(monkeypatch):
+    """FRED at a closed port on 127.0.0.1, EIA without a key, Yahoo unreachable."""
     import socket
 
     import oilimpact.sources as sources
+    from oilimpact.sources.eia import EiaSource
+    from oilimpact.sources.fred import FredSource
 
-    def refuse(*a, **k):
-        raise OSError("network blocked in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(sources, "get_source", lambda provider: _Unreachable(provider))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    made = {
+        "fred": FredSource(base_url=f"http://127.0.0.1:{port}", api_key=""),
+        "eia": EiaSource(api_key=None, base_url=f"http://127.0.0.1:{port}"),
+        "yahoo": _YahooUnreachable(),
+    }
     monkeypatch.delenv("EIA_API_KEY", raising=False)
     monkeypatch.delenv("FRED_API_KEY", raising=False)
+    monkeypatch.setattr("oilimpact.sources.http.backoff_delay", lambda *a, **k: 0.0)
+    monkeypatch.setattr(sources, "get_source", lambda provider: made[provider])
 
 
 def test_offline_fetch_fails_in_at_most_20_lines(tmp_path, no_network):
@@ -493,13 +492,13 @@ def test_offline_fetch_fails_in_at_most_20_lines(tmp_path, no_network):
     assert 2 <= len(lines) <= 20, "\n".join(lines)
     failed = [ln for ln in res.stderr.splitlines() if ln.startswith("failed:")]
     providers = [ln.split()[1].rstrip(":") for ln in failed]
-    assert sorted(providers) == sorted(set(providers)) and {"fred", "eia", "yahoo"} <= set(
-        providers
-    )
-    assert any("no key" in ln and "EIA_API_KEY" in ln for ln in failed)
+    assert sorted(providers) == sorted(set(providers))  # one line per provider
+    assert {"fred", "eia", "yahoo"} <= set(providers)
+    assert any("no API key" in ln for ln in failed if ln.startswith("failed: eia:"))
     summary = res.stderr.splitlines()[-1]
     assert summary.startswith("fetch: 0 stored, 0 unchanged,") and "failed" in summary
-    assert "oilimpact import" in summary
+    assert "stored data are unchanged" in summary
+    assert res.stderr.count("EIA_API_KEY") == 1 and res.stderr.count("Check the network") == 1
     assert res.stdout == ""  # nothing fetched: no table
     assert _tree_digest(store) == before
     verbose = _invoke("fetch", "brent", "wti", "--verbose", "--data-dir", str(store))
@@ -547,10 +546,10 @@ def test_study_event_date_json_works(real_store):
 
 
 def test_study_min_estimation_reaches_the_engine(real_store):
-    res = _invoke("study", "brent", "--event", "blockade", "--min-estimation", "200", "--json",
+    res = _invoke("study", "brent", "--event", "blockade", "--min-estimation", "150", "--json",
                   "--data-dir", str(real_store))  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["spec"]["min_estimation"] == 200
+    assert json.loads(res.stdout)["spec"]["min_estimation"] == 150
     res = _invoke("study", "brent", "--event", "blockade", "--min-estimation", "5000",
                   "--data-dir", str(real_store))  # fmt: skip
     assert res.exit_code == 2 and "Traceback" not in res.output
@@ -631,3 +630,264 @@ def test_every_listing_ends_with_a_one_line_summary(tmp_path, args):
     assert res.exit_code == 0, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(args[0] + ": ")
+
+
+# ---- history and rollback --------------------------------------------------------------
+
+REVISED = "Date,Price\n2025-12-16,59.0\n2025-12-17,60.7\n2025-12-18,62.0\n"
+
+
+def _revised_store(tmp_path: Path) -> Path:
+    store = _small_store(tmp_path)
+    new = tmp_path / "revised.csv"
+    new.write_text(REVISED)
+    res = _invoke("import", str(new), "--series", "brent", "--data-dir", str(store))
+    assert res.exit_code == 0, res.output
+    return store
+
+
+def test_history_lists_vintages_with_counts_and_file_hash(tmp_path):
+    from datetime import datetime
+
+    store = _revised_store(tmp_path)
+    res = _invoke("history", "brent", "--data-dir", str(store), "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [r["#"] for r in rows] == [1, 2]
+    assert [(r["rows_added"], r["rows_revised"], r["rows_removed"]) for r in rows] == [
+        (3, 0, 0),
+        (1, 1, 0),
+    ]
+    digest = hashlib.sha256((tmp_path / "revised.csv").read_bytes()).hexdigest()
+    assert rows[1]["file_sha256"] == digest and rows[1]["source_id"] == "revised.csv"
+    for row in rows:
+        for key in ("vintage", "committed_at", "fetched_at"):
+            assert datetime.fromisoformat(row[key]).tzinfo is not None
+    plain = _invoke("history", "brent", "--data-dir", str(store))
+    header = plain.stdout.splitlines()[0].split()
+    assert header == ["#", "vintage", "source", "source_id", "added", "revised", "removed",
+                      "file_sha256", "note"]  # fmt: skip
+    assert digest[:12] in plain.stdout and digest not in plain.stdout
+    assert plain.stderr.startswith("history: brent has 2 vintages")
+
+
+def test_rollback_restores_as_a_new_vintage_and_can_be_undone(tmp_path):
+    store = _revised_store(tmp_path)
+    assert api.load("brent", data_dir=store).tolist() == [61.1, 59.0, 60.7, 62.0]
+    res = _invoke("rollback", "brent", "--data-dir", str(store))
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("rollback: brent restored to vintage")
+    assert "1 value and 0 dates restored, 1 date hidden" in res.stdout
+    assert api.load("brent", data_dir=store).tolist() == [61.1, 58.9, 60.7]
+    rows = json.loads(_invoke("history", "brent", "--json", "--data-dir", str(store)).stdout)
+    assert [r["source"] for r in rows] == ["file", "file", "rollback"]
+    # back to #2 by number, as JSON
+    res = _invoke("rollback", "brent", "--to", "#2", "--json", "--data-dir", str(store))
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert payload["status"] == "rolled back" and payload["to"] == rows[1]["vintage"].replace(
+        "+00:00", "Z"
+    )
+    assert api.load("brent", data_dir=store).tolist() == [61.1, 59.0, 60.7, 62.0]
+    # by the time history lists, and again: unchanged
+    res = _invoke("rollback", "brent", "--to", rows[1]["vintage"], "--data-dir", str(store))
+    assert res.exit_code == 0 and "nothing written" in res.stdout
+    assert len(json.loads(_invoke("history", "brent", "--json", "--data-dir",
+                                  str(store)).stdout)) == 4  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["rollback", "brent", "--to", "#9"], "vintages #1 to #2"),
+        (["rollback", "brent", "--to", "0"], "vintages #1 to #2"),
+        (["rollback", "brent", "--to", "2020-01-01"], "has no vintage"),
+        (["rollback", "brent", "--to", "yesterday"], "--to"),
+        (["rollback", "nosuch"], "nosuch"),
+        (["history", "nosuch"], "nosuch"),
+    ],
+)
+def test_rollback_and_history_refusals_leave_the_store_alone(tmp_path, args, expect):
+    store = _revised_store(tmp_path)
+    before = _tree_digest(store)
+    res = _invoke(*args, "--data-dir", str(store))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("error:") and expect in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert _tree_digest(store) == before
+
+
+def test_rollback_of_a_single_vintage_is_refused(tmp_path):
+    store = _small_store(tmp_path)
+    res = _invoke("rollback", "brent", "--data-dir", str(store))
+    assert res.exit_code == 2 and "single vintage" in res.stderr
+
+
+# ---- imports that cannot destroy --------------------------------------------------------
+
+
+def test_typo_is_refused_with_a_suggestion_and_new_creates(tmp_path):
+    store = _small_store(tmp_path)
+    before = _tree_digest(store)
+    src = tmp_path / "b.csv"
+    src.write_text(GOOD)
+    res = _invoke("import", str(src), "--series", "brnt", "--data-dir", str(store))
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "did you mean brent" in res.stderr and "--new" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert _tree_digest(store) == before
+    res = _invoke("import", str(src), "--series", "brnt", "--new", "--data-dir", str(store))
+    assert res.exit_code == 0, res.output
+    assert "stored brnt" in res.stdout and "not in the registry" in res.stderr
+    assert api.load("brnt", data_dir=store).tolist() == [61.1, 58.9, 60.7]
+
+
+def test_wrong_scale_is_refused_and_force_overrides(tmp_path):
+    store = _small_store(tmp_path)
+    before = _tree_digest(store)
+    wrong = tmp_path / "twofold.csv"
+    wrong.write_text("Date,Price\n2025-12-15,122.2\n2025-12-16,117.8\n2025-12-17,121.4\n")
+    res = _invoke("import", str(wrong), "--series", "brent", "--data-dir", str(store))
+    assert res.exit_code == 2 and res.stdout == ""
+    line = res.stderr.strip()
+    assert line.startswith("error: refused to import") and "twofold.csv" in line
+    assert "another scale" in line and "--force" in line and len(line.splitlines()) == 1
+    assert _tree_digest(store) == before
+    assert api.load("brent", data_dir=store).tolist() == [61.1, 58.9, 60.7]
+    res = _invoke("import", str(wrong), "--series", "brent", "--force", "--data-dir", str(store))
+    assert res.exit_code == 0, res.output
+    assert "forced import" in res.stderr and "3 revised" in res.stdout
+    assert api.load("brent", data_dir=store).tolist() == [122.2, 117.8, 121.4]
+    # and the forced import can be undone
+    assert _invoke("rollback", "brent", "--data-dir", str(store)).exit_code == 0
+    assert api.load("brent", data_dir=store).tolist() == [61.1, 58.9, 60.7]
+
+
+@needs_real
+def test_vix_as_wti_is_refused_with_the_store_byte_identical(tmp_path):
+    store = tmp_path / "s"
+    res = _invoke("import", str(REAL / "eia_wti_spot_daily.csv"), "--series", "wti",
+                  "--data-dir", str(store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    before = _tree_digest(store)
+    res = _invoke("import", str(REAL / "cboe_vix_daily.csv"), "--series", "wti",
+                  "--data-dir", str(store))  # fmt: skip
+    assert res.exit_code == 2 and "refused to import" in res.stderr and "--force" in res.stderr
+    assert _tree_digest(store) == before
+    assert api.load("wti", data_dir=store).loc["2020-04-20"] == -36.98
+
+
+@pytest.mark.parametrize(
+    "limit,ok",
+    [("10", False), ("58", False), ("59", True), ("1K", True), ("1M", True)],
+)
+def test_max_size_limits_what_is_read(tmp_path, limit, ok):
+    src = tmp_path / "b.csv"
+    src.write_text(GOOD)
+    assert src.stat().st_size == 59
+    res = _invoke("import", str(src), "--series", "brent", "--max-size", limit,
+                  "--data-dir", str(tmp_path / "s"))  # fmt: skip
+    if ok:
+        assert res.exit_code == 0, res.output
+    else:
+        assert res.exit_code == 2 and "b.csv" in res.stderr and "--max-size" in res.stderr
+        assert not (tmp_path / "s" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("limit", ["lots", "-5", "0", "12X", "0.00001K"])
+def test_bad_max_size_is_one_line(tmp_path, limit):
+    src = tmp_path / "b.csv"
+    src.write_text(GOOD)
+    res = _invoke("import", str(src), "--series", "brent", "--max-size", limit,
+                  "--data-dir", str(tmp_path / "s"))  # fmt: skip
+    assert res.exit_code == 2 and "--max-size expects" in res.stderr
+
+
+def test_size_suffixes_are_powers_of_1024():
+    from oilimpact.cli import _size
+
+    assert [_size(t) for t in ("1", "1K", "1k", "2M", "1G", "1.5K", "3MB", "1GiB")] == [
+        1, 1024, 1024, 2 * 2**20, 2**30, 1536, 3 * 2**20, 2**30,
+    ]  # fmt: skip
+
+
+# ---- one meaning of --as-of; --vintage for store time ------------------------------------
+
+
+def test_show_vintage_reads_the_store_as_it_was(tmp_path):
+    store = _revised_store(tmp_path)
+    rows = json.loads(_invoke("history", "brent", "--json", "--data-dir", str(store)).stdout)
+    res = _invoke("show", "brent", "--vintage", rows[0]["vintage"], "--format", "csv",
+                  "--data-dir", str(store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines() == [
+        "date,brent", "2025-12-15,61.1", "2025-12-16,58.9", "2025-12-17,60.7",
+    ]  # fmt: skip
+    latest = _invoke("show", "brent", "--tail", "2", "--format", "csv", "--data-dir", str(store))
+    assert latest.stdout.splitlines()[1:] == ["2025-12-17,60.7", "2025-12-18,62.0"]
+    assert latest.stderr.startswith("show: brent: 2 values")
+    res = _invoke("show", "brent", "--vintage", "2000-01-01", "--data-dir", str(store))
+    assert res.exit_code == 2 and res.stderr.startswith("error:")
+
+
+@needs_real
+def test_as_of_applies_the_publication_lag_everywhere(real_store):
+    res = _invoke("show", "ve_crude_production", "--as-of", "2026-02-15", "--format", "csv",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    last_shown = res.stdout.splitlines()[-1].split(",")[0]
+    assert last_shown < "2026-01-01"  # no January 2026 monthly value on 2026-02-15
+    res = _invoke("intervention", "ve_crude_production", "--as-of", "2026-02-15", "--no-placebo",
+                  "--event-date", "earlier=2025-06-10", "--json", "--data-dir",
+                  str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    spec = json.loads(res.stdout)["spec"]
+    assert spec["sample_end"][:10] == last_shown  # the intervention sees what show sees
+    # the blockade (2025-12-16) has no published month after it yet on 2026-02-15
+    res = _invoke("intervention", "ve_crude_production", "--as-of", "2026-02-15", "--no-placebo",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 2 and "outside the data" in res.stderr
+
+
+@needs_real
+def test_as_of_before_the_first_vintage_warns_in_one_line(real_store):
+    res = _invoke("study", "brent", "--event", "blockade", "--as-of", "2025-12-31",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    warning, summary = res.stderr.strip().splitlines()
+    assert warning.startswith("warning:") and "2025-12-31" in warning
+    assert summary.startswith("study: 1 series x 1 event")
+
+
+@needs_real
+def test_study_and_intervention_take_a_vintage(real_store):
+    res = _invoke("study", "brent", "--event", "blockade", "--vintage", "2026-01-10",
+                  "--json", "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = _invoke("intervention", "ve_crude_production", "--vintage", "2025-01-01",
+                  "--no-placebo", "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 2 and res.stderr.startswith("error:")
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+# ---- brief --fetch that could not fetch ----------------------------------------------------
+
+
+@needs_real
+def test_brief_fetch_offline_says_so_and_fail_on_stale_exits_1(real_store, tmp_path, no_network):
+    before = _tree_digest(real_store)
+    res = _invoke("brief", "--fetch", "--as-of", "2026-01-09", "--generated-at",
+                  "2026-01-10T08:00Z", "--out", str(tmp_path / "r"), "--data-dir",
+                  str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) <= 20 and any(ln.startswith("failed: fred:") for ln in lines)
+    assert any(ln.startswith("brief --fetch: 0 stored") for ln in lines)
+    assert "could not be fetched" in lines[-1]
+    assert "brief written to" in res.stdout
+    res = _invoke("brief", "--fetch", "--fail-on-stale", "--as-of", "2026-01-09", "--out",
+                  str(tmp_path / "r2"), "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 1
+    assert res.stderr.strip().splitlines()[-1].startswith("error:")
+    assert not (tmp_path / "r2").exists()
+    assert _tree_digest(real_store) == before
