@@ -579,6 +579,7 @@ def intervention(
         warnings=tuple(msg for _, msg in collected),
         model_info=info,
         forms=forms,
+        warning_classes=tuple(cls.__name__ for cls, _ in collected),
     )
 
 

@@ -434,7 +434,8 @@ class InterventionResult:
         The placebo distribution, long format: ``pseudo_date, event, term, estimate,
         stat`` (empty when placebo inference was off or impossible).
     warnings : tuple of str
-        Messages of the warnings raised during estimation.
+        Messages of the warnings raised during estimation, plain sentences a page can
+        show (adjacent or merged events, a floored df, dropped terms, few placebos).
     model_info : ModelInfo
         Order, information criteria, nobs, HAC lags, parameters.
     forms : pandas.DataFrame or None
@@ -443,6 +444,10 @@ class InterventionResult:
         ``pulse`` and geometric ``decay``, with their Gaussian log-likelihood, AIC,
         BIC, ``delta`` (criterion ``spec.form_ic`` minus its minimum) and ``best``.
         None for SARIMAX.
+    warning_classes : tuple of str
+        Class name of each entry of ``warnings`` (``"CloseEventsWarning"``,
+        ``"InterventionWarning"``, ``"PlaceboWarning"``), in the same order, so a page
+        can pick the adjacency notes.
     """
 
     spec: InterventionSpec
@@ -452,6 +457,7 @@ class InterventionResult:
     warnings: tuple[str, ...]
     model_info: ModelInfo
     forms: pd.DataFrame | None = None
+    warning_classes: tuple[str, ...] = ()
 
     @property
     def best_form(self) -> str | None:
@@ -511,6 +517,7 @@ class InterventionResult:
             "path": _records(path),
             "placebo": _records(plac),
             "warnings": list(self.warnings),
+            "warning_classes": list(self.warning_classes),
             "model_info": self.model_info.to_dict(),
             "forms": _records(self.forms) if self.forms is not None else None,
             "best_form": self.best_form,

@@ -209,6 +209,8 @@ def test_blockade_and_capture_jointly_on_us_crude_imports():
     mi = res.model_info
     assert {"blockade|level", "maduro_captured|level"} <= set(mi.columns)
     assert any("adjacent" in w and "blockade" in w for w in res.warnings)
+    kinds = dict(zip(res.warnings, res.warning_classes, strict=True))
+    assert [k for w, k in kinds.items() if "adjacent" in w] == ["CloseEventsWarning"]
     # default sample: 60 calendar months before 2025-12, of which only 2023-01 on observed
     assert res.spec.sample_start == pd.Timestamp("2020-12-01")
     sample = s.loc["2020-12-01":]
