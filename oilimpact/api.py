@@ -648,10 +648,11 @@ def read_point_in_time(
     spec : SeriesSpec
         Its registry entry (frequency and publication lag).
     as_of : date-like, optional
-        "What was known on this date": the store as of the end of that day (UTC), each
-        period kept only when published by then (``spec.publication_lag``, applied by
-        :func:`oilimpact.series.known_by`). When the store has no vintage of the series
-        on or before that day, its earliest vintage is read and ``notice`` says so.
+        "What was known on this date" (a calendar date; a time of day is ignored): the
+        store as of the end of that day (UTC), each period kept only when published by
+        then (``spec.publication_lag``, applied by :func:`oilimpact.series.known_by`).
+        When the store has no vintage of the series on or before that day, its earliest
+        vintage is read and ``notice`` says so.
     vintage : date-like, optional
         Pure store time (tz-naive means UTC; a date is midnight at its start): the series
         as the store held it then, with no publication lags. Overrides the store read of
@@ -669,6 +670,15 @@ def read_point_in_time(
         The series is not stored, its file is bad, or ``vintage`` precedes it.
     InputError
         A date that cannot be read.
+
+    Notes
+    -----
+    With :math:`v_1 < v_2 < \\dots` the stored vintages of the series and
+    :math:`c = D + 1\\,\\text{day} - 1\\,\\text{ns}` (UTC), the store is read at
+    :math:`\\max\\{v_i \\le c\\}`, or at :math:`v_1` when :math:`v_1 > c`; period
+    :math:`p` is then kept when :math:`\\text{end}(p) + \\text{lag} \\le D`. The store
+    gives each write a vintage after every earlier one, so a write made later changes
+    the result only when it is explicitly dated (``fetched_at``) on or before :math:`c`.
     """
     day = _as_date(as_of, "as_of")
     cutoff = _as_utc(vintage, "vintage") if vintage is not None else None
@@ -679,7 +689,7 @@ def read_point_in_time(
         if len(stamps) and stamps[0] > cutoff:
             notice = (
                 f"{name}: no vintage stored by {day}; read as first stored "
-                f"({stamps[0]:%Y-%m-%d %H:%M} UTC), so revisions made before then are included"
+                f"({stamps[0]:%Y-%m-%d %H:%M} UTC), which may include revisions made after {day}"
             )
             cutoff = stamps[0]
     if cutoff is None:
@@ -1095,7 +1105,7 @@ def build_brief(
             extra.append(
                 f"store vintages: {', '.join(r.name for r in late)} were first stored after "
                 f"{cut.date()} (from {first:%Y-%m-%d %H:%M} UTC) and are read as first stored, "
-                f"so revisions made before then may show"
+                f"which may include revisions made after {cut.date()}"
             )
         loaded = {n: r.series for n, r in reads.items()}
         health = _health(store, reads, cut, reg)
