@@ -17,14 +17,20 @@ reference law for the two-sided p-value:
   ``brown_warner_1980``), N(0, 1).
 - ``patell``: Patell (1976) standardized residuals, PE-corrected, N(0, 1).
 - ``bmp``: Boehmer-Musumeci-Poulsen (1991) standardized cross-sectional test, t(n-1).
-- ``adjusted_patell``, ``adjusted_bmp``: Kolari-Pynnonen (2010) same-date clustering
-  adjustments, N(0, 1) and t(n-1).
-- ``sign``: sign test with p = 1/2, N(0, 1).
-- ``generalized_sign``: Cowan (1992), N(0, 1).
+- ``adjusted_patell``, ``adjusted_bmp``: Kolari-Pynnonen (2010) clustering
+  adjustments with r-bar on calendar dates (:func:`calendar_rbar`), N(0, 1) and t(n-1).
+- ``sign``: sign test with p = 1/2, exact binomial below :data:`SIGN_EXACT_BELOW`
+  pairs, N(0, 1) from it on.
+- ``generalized_sign``: Cowan (1992), the same switch with p-hat.
 - ``rank``: Corrado (1989); Cowan (1992) over windows, N(0, 1).
 - ``modified_rank``: Corrado-Zivney (1992) standardized ranks, N(0, 1).
 - ``grank``: Kolari-Pynnonen (2011) generalized rank test, t(T-2); NaN with fewer than
   :data:`GRANK_MIN_PAIRS` pairs.
+
+Which pooled tests :func:`cross_sectional_tests` runs and shows by default is decided
+by :func:`pooled_plan`: none below :data:`POOLED_MIN_PAIRS` pairs unless asked, and for
+pairs that share event dates only the tests valid under cross-sectional correlation
+(:data:`CLUSTER_ROBUST_TESTS`); :data:`INDEPENDENCE_TESTS` on request, labelled.
 
 Missing data: a day is tested on the pairs with an AR that day, and a window only on the
 pairs with an AR on every day of it. Tests whose scale comes from the estimation window
@@ -39,6 +45,7 @@ variance divisor, prediction-error correction) are already in the panel.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final, Literal
 
@@ -51,11 +58,22 @@ from .panel import _STORES, AbnormalPanel, panel_store  # noqa: F401 (_STORES: t
 from .single import _by_rows, _n_threads, _pool
 
 __all__ = [
+    "CLUSTER_ROBUST_TESTS",
     "DAILY_TESTS",
     "GRANK_MIN_PAIRS",
+    "INDEPENDENCE_NOTE",
+    "INDEPENDENCE_TESTS",
+    "POOLED_MIN_PAIRS",
+    "RBAR_MIN_OVERLAP",
+    "SIGN_EXACT_BELOW",
+    "WINDOW_COLUMNS",
     "WINDOW_TESTS",
+    "PooledPlan",
+    "RBar",
+    "calendar_rbar",
     "cross_sectional_tests",
     "daily_tests",
+    "pooled_plan",
     "residual_correlation",
 ]
 
@@ -89,7 +107,6 @@ WINDOW_TESTS: Final[tuple[str, ...]] = DAILY_TESTS
 GRANK_MIN_PAIRS: Final[int] = 20
 
 _DAILY_COLUMNS = ["day", "date", "test", "statistic", "pvalue", "n", "mean_ar"]
-_WINDOW_COLUMNS = ["window", "lo", "hi", "test", "statistic", "pvalue", "n", "caar"]
 
 
 # --------------------------------------------------------------------------------------
@@ -696,22 +713,62 @@ class _Parts:
         """One-hot ``(G, N)`` membership of same-event-date clusters."""
         return _one_hot(*self.group_index)
 
+    def cluster_index(self, span: int = 0) -> tuple[np.ndarray, int]:
+        """Cluster of each pair and the number of clusters, for windows of ``span + 1``
+        trading days: pairs whose event dates are at most ``span`` business days apart
+        are chained into one cluster (their windows share calendar days); ``span = 0``
+        gives the same-event-date groups. A pair without an event date (NaT) is a
+        cluster of its own."""
+        if span <= 0:
+            return self.group_index
+        key = ("cluster_index", int(span))
+        store = self.store
+        if key not in store:
+            store[key] = _overlap_clusters(self.panel.event_dates, int(span))
+        return store[key]
+
+    def cluster_matrix(self, span: int = 0) -> sparse.csr_matrix:
+        """One-hot ``(G, N)`` membership of :meth:`cluster_index`."""
+        if span <= 0:
+            return self.groups
+        key = ("cluster_matrix", int(span))
+        if key not in self.store:
+            self.store[key] = _one_hot(*self.cluster_index(span))
+        return self.store[key]
+
+    @_shared
+    def rbar_use(self) -> np.ndarray:
+        """Pairs whose estimation residuals enter r-bar: at least two values and a
+        positive, finite sd (an exact fit has none). From the compiled moment pass on
+        large panels (:attr:`est_stats`), else from :attr:`est_dev`."""
+        st = self.est_stats
+        if st is not None:
+            return np.asarray(st["use"], dtype=bool)
+        _, ss, cnt = self.est_dev
+        sd = np.sqrt(_div(ss, cnt - 1))
+        return np.isfinite(sd) & (sd > 0)
+
+    def rbar_info(self, span: int = 0) -> RBar:
+        """Kolari-Pynnonen r-bar of the clusters of :meth:`cluster_index` ``(span)``,
+        residuals matched by calendar date (:func:`calendar_rbar`); cached per span."""
+        key = ("rbar", int(max(span, 0)))
+        store = self.store
+        if key not in store:
+            inv, n_groups = self.cluster_index(span)
+            dates = getattr(self.panel, "est_dates", None)
+            store[key] = calendar_rbar(self.est, dates, inv, n_groups, self.rbar_use)
+        return store[key]
+
     @_shared
     def rbar(self) -> float:
-        st = self.est_stats
-        if st is not None:  # the sums of _pooled_rbar, from the compiled pass
-            gz, gm, use = st["gz"], st["gm"], st["use"]
-            num = float(np.einsum("ij,ij->", gz, gz) - st["z2"][use].sum())
-            n_g = np.bincount(self.group_index[0][use], minlength=self.group_index[1])
-            pairs = float((n_g * (n_g - 1.0)).sum())
-            den = float((gm**2 - gm).sum()) - pairs
-            return 0.0 if pairs == 0 or den <= 0 else num / den
-        dev, ss, cnt = self.est_dev  # dev is used up here (standardized in place)
-        return _pooled_rbar(dev, ss, cnt, self.est_ok, self.groups)
+        """r-bar of the same-event-date groups (the daily tests' adjustment); NaN when
+        same-date pairs exist but no two of them share enough estimation dates."""
+        return self.rbar_info(0).value
 
-    def cluster_pairs(self, mask: np.ndarray) -> np.ndarray:
-        """``M = sum_g n_g (n_g - 1)`` (ordered same-date pairs) per column of ``mask``."""
-        counts = np.asarray(self.groups @ mask.astype(float))
+    def cluster_pairs(self, mask: np.ndarray, span: int = 0) -> np.ndarray:
+        """``M = sum_g n_g (n_g - 1)`` (ordered pairs in one cluster) per column of
+        ``mask``, clusters of :meth:`cluster_index` ``(span)``."""
+        counts = np.asarray(self.cluster_matrix(span) @ mask.astype(float))
         return (counts * (counts - 1.0)).sum(axis=0)
 
     @_shared
@@ -862,30 +919,230 @@ class _GrankPrep:
         return out
 
 
-def _pooled_rbar(
-    dev: np.ndarray, ss: np.ndarray, cnt: np.ndarray, ok: np.ndarray, groups: sparse.csr_matrix
-) -> float:
-    """Average pairwise correlation of estimation residuals among same-date pairs.
+#: Fewest estimation dates two pairs must both observe for their residual correlation to
+#: enter r-bar. A correlation over T common dates has a standard error of about
+#: ``(1 - r^2)/sqrt(T)``; 30 dates bound it by 0.18, while the engine's default
+#: estimation window (240 sessions) gives far more. Pairs with less overlap are left out
+#: of the average (their clusters still count in the adjustment, at the average r-bar
+#: of the other pairs).
+RBAR_MIN_OVERLAP: Final[int] = 30
 
-    ``dev``: demeaned residuals (0 where missing; overwritten with the standardized
-    residuals), ``ss`` their row sums of squares, ``cnt`` the row counts, ``ok`` the
-    observed mask.
+#: Largest cluster whose pairwise correlations are computed one by one (``n_g^2`` of
+#: them, each over the dates both pairs observe) when some of its pairs miss dates;
+#: larger incomplete clusters use the pooled form of :func:`calendar_rbar` (exact for
+#: complete data, a close approximation with a few missing dates), which costs
+#: ``O(n_g D)`` instead of ``O(n_g^2 D)``.
+RBAR_PAIRWISE_MAX: Final[int] = 1000
+
+
+@dataclass(frozen=True)
+class RBar:
+    """Kolari-Pynnonen r-bar and how it was obtained (see :func:`calendar_rbar`).
+
+    ``value``: the average correlation (0.0 when no two pairs share a cluster, NaN when
+    they do but no two of them share :data:`RBAR_MIN_OVERLAP` estimation dates);
+    ``n_corr``: pairwise correlations averaged; ``n_short``: same-cluster pairs left
+    out for too little overlap; ``min_overlap``: the fewest common dates among the
+    pairs used; ``approximate``: whether some cluster used the pooled form with
+    missing dates; ``note``: why ``value`` is NaN or 0 (empty otherwise).
     """
-    sd = np.sqrt(_div(ss, cnt - 1))
-    use = np.isfinite(sd) & (sd > 0)
-    z = np.divide(dev, np.where(use, sd, 1.0)[:, None], out=dev)
-    z[~use] = 0.0
-    gz = np.asarray(groups @ z)
-    # observed-day counts per group and day: float32 holds these integers exactly
-    okf = (ok & use[:, None]).astype(np.float32)
-    gm = np.asarray(groups.astype(np.float32) @ okf, dtype=float)
-    num = float(np.einsum("ij,ij->", gz, gz) - np.einsum("ij,ij->", z, z))
-    n_g = np.asarray(groups @ use.astype(float)).ravel()
-    pairs = float((n_g * (n_g - 1.0)).sum())
-    den = float((gm**2 - gm).sum()) - pairs  # sum over ordered pairs of (T_ij - 1)
-    if pairs == 0 or den <= 0:
-        return 0.0
-    return num / den
+
+    value: float
+    n_corr: int
+    n_short: int
+    min_overlap: int
+    approximate: bool
+    note: str
+
+
+def _overlap_clusters(event_dates: np.ndarray, span: int) -> tuple[np.ndarray, int]:
+    """Connected components of "event dates at most ``span`` business days apart"."""
+    d = np.asarray(event_dates).astype("datetime64[D]").ravel()
+    n = d.size
+    inv = np.empty(n, dtype=np.intp)
+    nat = np.isnat(d)
+    order = np.argsort(np.where(nat, np.datetime64("9999-12-31"), d), kind="stable")
+    ok = order[~nat[order]]
+    if ok.size:
+        gaps = np.abs(np.busday_count(d[ok[:-1]], d[ok[1:]]))
+        cid = np.concatenate([[0], np.cumsum(gaps > span)])
+        inv[ok] = cid
+        n_groups = int(cid[-1]) + 1
+    else:
+        n_groups = 0
+    bad = np.flatnonzero(nat)
+    inv[bad] = n_groups + np.arange(bad.size)
+    return inv, n_groups + bad.size
+
+
+def _date_grid(est: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
+    """The rows of ``est`` on the union of their observed calendar dates, ``(n, D)``,
+    NaN where a row has no residual on a date. Without ``dates`` (or when all rows carry
+    the same date in every column) the columns already are the common dates."""
+    if dates is None:
+        return est
+    dates = np.asarray(dates).astype("datetime64[ns]")
+    ok = np.isfinite(est) & ~np.isnat(dates)
+    if not ok.all():
+        est = np.where(ok, est, np.nan)
+    same = (dates == dates[:1]) | ~ok | np.isnat(dates[:1])
+    if same.all():  # one calendar: the columns are the dates
+        return est
+    rows, cols = np.nonzero(ok)
+    uniq, col = np.unique(dates[rows, cols], return_inverse=True)
+    key = rows * uniq.size + col
+    srt = np.sort(key)
+    dup = np.flatnonzero(np.diff(srt) == 0)
+    if dup.size:
+        row, day = divmod(int(srt[dup[0]]), uniq.size)
+        raise ValueError(
+            f"est_dates repeats {np.datetime_as_string(uniq[day], unit='D')} in the "
+            f"estimation window of pair {row} of its cluster; each residual needs its "
+            "own date"
+        )
+    out = np.full((est.shape[0], uniq.size), np.nan)
+    out[rows, col.ravel()] = est[rows, cols]
+    return out
+
+
+def _pairwise_corr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlations of the rows of ``x`` over the columns both rows observe
+    (pandas' ``DataFrame.corr()`` of the transposed matrix) and the common counts."""
+    m = np.isfinite(x)
+    mf = m.astype(float)
+    cnt = np.maximum(mf.sum(axis=1), 1.0)
+    x0 = np.where(m, x - _div(np.where(m, x, 0.0).sum(axis=1), cnt)[:, None], 0.0)
+    n_ij = mf @ mf.T  # common dates
+    s_x = x0 @ mf.T  # s_x[i, j] = sum of x_i over the dates j also observes
+    s_xx = (x0 * x0) @ mf.T
+    s_xy = x0 @ x0.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = s_xy - s_x * s_x.T / n_ij
+        var = s_xx - s_x * s_x / n_ij
+        r = cov / np.sqrt(var * var.T)
+    return r, n_ij
+
+
+def calendar_rbar(
+    est: np.ndarray,
+    est_dates: np.ndarray | None,
+    cluster: np.ndarray,
+    n_clusters: int,
+    use: np.ndarray | None = None,
+    *,
+    min_overlap: int = RBAR_MIN_OVERLAP,
+) -> RBar:
+    """Average correlation of estimation residuals within clusters, matched by date.
+
+    Parameters
+    ----------
+    est : ndarray, shape (N, L1)
+        Estimation residuals, NaN where missing.
+    est_dates : ndarray of datetime64, shape (N, L1), or None
+        Calendar date of each residual (NaT where missing). ``None``: the columns of
+        ``est`` are taken as common dates (exact when all pairs trade on one calendar
+        and share the event date).
+    cluster : ndarray of int, shape (N,)
+        Cluster of each pair (same event date, or overlapping windows).
+    n_clusters : int
+    use : ndarray of bool, shape (N,), optional
+        Pairs allowed in (default: all); a pair with fewer than two residuals or a zero
+        sd never enters.
+    min_overlap : int, default :data:`RBAR_MIN_OVERLAP`
+        Fewest common dates for a pair of pairs to enter the average.
+
+    Returns
+    -------
+    RBar
+
+    Notes
+    -----
+    For pairs i and j of one cluster, :math:`r_{ij}` is the Pearson correlation of
+    their residuals over the :math:`T_{ij}` calendar dates both observe (means and sds
+    over those dates, as ``pandas.DataFrame.corr``), and
+
+    .. math:: \\bar r = \\frac{1}{|P|}\\sum_{(i,j) \\in P} r_{ij},\\qquad
+              P = \\{i<j \\text{ in one cluster}: T_{ij} \\ge T_{min}\\},
+
+    Kolari and Pynnonen's (2010) average cross-correlation, computed on calendar dates
+    rather than relative days (pairs whose estimation windows start on different dates,
+    e.g. London vs New York holidays, have a different calendar day at each relative
+    day). As numpy, per cluster of ``n_g`` pairs on its ``D`` dates::
+
+        x0 = where(m, x - rowmean, 0); n = m @ m.T; sx = x0 @ m.T; sxx = x0**2 @ m.T
+        r = (x0 @ x0.T - sx * sx.T / n) / sqrt((sxx - sx**2 / n) * (sxx - sx**2 / n).T)
+
+    A cluster where every pair observes every date uses the equivalent
+    :math:`O(n_g D)` form :math:`\\sum_t[(\\sum_i z_{it})^2 - \\sum_i z_{it}^2] /
+    (n_g(n_g-1)(D-1))` (z standardized per row, ddof 1), which is exactly the mean of
+    the pairwise correlations. An incomplete cluster of more than
+    :data:`RBAR_PAIRWISE_MAX` pairs uses the same pooled form with each row standardized
+    on its own dates and :math:`\\sum_{i \\ne j}(T_{ij} - 1)` in the denominator (an
+    approximation; ``approximate`` is then True). Pairs that share a cluster but fewer
+    than ``min_overlap`` dates are left out; if none is left, r-bar is NaN.
+
+    References
+    ----------
+    .. [1] Kolari, J. W., Pynnonen, S. (2010). Event study testing with cross-sectional
+       correlation of abnormal returns. Review of Financial Studies 23, 3996-4025.
+    """
+    est = np.asarray(est, dtype=float)
+    n = est.shape[0]
+    use = np.ones(n, dtype=bool) if use is None else np.asarray(use, dtype=bool)
+    cluster = np.asarray(cluster)
+    total, n_corr, n_short, approx = 0.0, 0, 0, False
+    min_seen = np.iinfo(np.int64).max
+    sizes = np.bincount(cluster[use], minlength=n_clusters) if n else np.zeros(0, int)
+    for g in np.flatnonzero(sizes >= 2):
+        rows = np.flatnonzero((cluster == g) & use)
+        x = _date_grid(est[rows], None if est_dates is None else np.asarray(est_dates)[rows])
+        m = np.isfinite(x)
+        n_g, d = x.shape
+        if m.all():  # every pair on every date: the O(n D) form is exact
+            if d < min_overlap:
+                n_short += n_g * (n_g - 1) // 2
+                continue
+            z = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, ddof=1, keepdims=True)
+            num = float((z.sum(axis=0) ** 2).sum() - (z * z).sum())
+            total += num / (d - 1.0)  # = the sum over ordered pairs of r_ij
+            n_corr += n_g * (n_g - 1) // 2
+            min_seen = min(min_seen, d)
+            continue
+        if n_g <= RBAR_PAIRWISE_MAX:
+            r, n_ij = _pairwise_corr(x)
+            iu = np.triu_indices(n_g, 1)
+            r_u, n_u = r[iu], n_ij[iu]
+            keep = (n_u >= min_overlap) & np.isfinite(r_u)
+            n_short += int((~keep).sum())
+            if keep.any():
+                total += 2.0 * float(r_u[keep].sum())
+                n_corr += int(keep.sum())
+                min_seen = min(min_seen, int(n_u[keep].min()))
+            continue
+        approx = True  # pooled form over the cluster's dates
+        cnt = m.sum(axis=1)
+        mean = _div(np.where(m, x, 0.0).sum(axis=1), cnt)
+        dev = np.where(m, x - mean[:, None], 0.0)
+        sd = np.sqrt(_div((dev * dev).sum(axis=1), cnt - 1))
+        z = dev / sd[:, None]
+        mf = m.astype(float)
+        col = mf.sum(axis=0)
+        num = float((z.sum(axis=0) ** 2).sum() - (z * z).sum())
+        den = float((col * col - col).sum()) - n_g * (n_g - 1.0)  # sum_{i!=j} (T_ij - 1)
+        pairs = n_g * (n_g - 1) // 2
+        if den > 0:
+            total += num / den * 2.0 * pairs
+            n_corr += pairs
+            min_seen = min(min_seen, int(cnt.min()))
+    if n_corr:
+        return RBar(total / (2.0 * n_corr), n_corr, n_short, int(min_seen), approx, "")
+    if n_short:
+        note = (
+            f"r-bar undefined: no two clustered pairs share {min_overlap} estimation "
+            f"dates ({n_short} pair(s) with less overlap)"
+        )
+        return RBar(np.nan, 0, n_short, 0, False, note)
+    return RBar(0.0, 0, 0, 0, False, "no two pairs share an event date: nothing to adjust")
 
 
 def _kp_factors(rbar: float, m_pairs: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1042,13 +1299,16 @@ def daily_tests(
     * BMP: :math:`\\overline{SAR}_t / (s(SAR_t)/\\sqrt{n_t})`; t(n_t - 1).
     * Kolari-Pynnonen: BMP times :math:`\\sqrt{(1-\\bar r)/(1+(n-1)\\bar r)}` and Patell
       over :math:`\\sqrt{1+(n-1)\\bar r}`, :math:`\\bar r` the average correlation of
-      estimation residuals of pairs that share an event date (see
-      :func:`residual_correlation`); pairs on different dates are treated as
+      estimation residuals of pairs that share an event date, matched by calendar
+      date (see :func:`residual_correlation`); pairs on different dates are treated as
       uncorrelated, so without shared dates the adjusted tests equal the plain ones.
     * sign: :math:`(w - n/2)/\\sqrt{n/4}`, w the number of positive ARs.
     * generalized sign: :math:`(w - n\\hat p)/\\sqrt{n \\hat p (1-\\hat p)}`,
       :math:`\\hat p` the mean over the day's pairs of their fraction of positive
       estimation residuals (estudy2: pooled over all pair-days of all pairs).
+      Both sign tests take the exact binomial p-value (``scipy.stats.binomtest(w, n,
+      p)``) below :data:`SIGN_EXACT_BELOW` pairs that day (textbook conventions), the
+      normal one from it on; the statistic is the z above either way.
     * rank: ranks :math:`K_{it}` over the estimation and event windows,
       :math:`\\bar K_\\tau = n_\\tau^{-1}\\sum_i (K_{i\\tau} - (L_i+1)/2)`,
       :math:`S_K = \\sqrt{T^{-1}\\sum_\\tau \\bar K_\\tau^2}`, statistic
@@ -1183,11 +1443,16 @@ def daily_tests(
     if need("sign", "generalized_sign"):
         pos = (p.ar > 0) & ok
         w = _col_mean(pos.astype(float), ok)[0] * p.n_pairs if p.estudy2 else pos.sum(0)
+        exact = not p.estudy2  # estudy2: the normal approximation, as the package
         stat = _div(w - 0.5 * n_ar, np.sqrt(0.25 * n_ar))
-        results["sign"] = (stat, _pvalue_normal(stat), n_ar)
+        pv = [
+            _sign_pvalue(z, wt, nt, 0.5, exact)[0] for z, wt, nt in zip(stat, w, n_ar, strict=True)
+        ]
+        results["sign"] = (stat, np.array(pv, dtype=float), n_ar)
         ph = p.p_hat_for(ok)  # the day's own pairs
         stat = _div(w - n_ar * ph, np.sqrt(n_ar * ph * (1.0 - ph)))
-        results["generalized_sign"] = (stat, _pvalue_normal(stat), n_ar)
+        pv = [_sign_pvalue(*a, exact)[0] for a in zip(stat, w, n_ar, ph, strict=True)]
+        results["generalized_sign"] = (stat, np.array(pv, dtype=float), n_ar)
 
     if need("rank", "modified_rank"):
         if p.estudy2:  # estudy2: missing ranks imputed, one scale from all N pairs
@@ -1254,6 +1519,233 @@ def _window_label(lo: int, hi: int) -> str:
     return f"[{fmt(lo)},{fmt(hi)}]"
 
 
+#: Pairs from which ``pooled="auto"`` runs the pooled (CAAR) tests. Below it the study is
+#: read pair by pair (the single-series tests of the CAR table, valid for one pair):
+#: with fewer than 10 pairs the BMP-type tests rest on a cross-sectional sd with fewer
+#: than 9 degrees of freedom (t critical value above 2.26), the exact sign test cannot
+#: reject at 5% at all below 6 pairs (n = 5, all of one sign: p = 0.0625), GRANK needs
+#: :data:`GRANK_MIN_PAIRS`, and with pairs that share one event date (two prices of
+#: nearly the same barrel) a handful of series add little information beyond their
+#: own tests. ``pooled=True`` forces the tests at any n.
+POOLED_MIN_PAIRS: Final[int] = 10
+
+#: The sign tests use the exact binomial below this many pairs and the normal
+#: approximation from it on (textbook conventions; estudy2 conventions keep the normal
+#: approximation at every n, as estudy2 does). With 30 pairs the two two-sided p-values
+#: agree within about 0.03 near the 5% level; at n = 4, all positive, the exact p is
+#: 0.125 and the normal approximation 0.0455.
+SIGN_EXACT_BELOW: Final[int] = 30
+
+#: Tests that assume the pairs' abnormal returns are independent: their variance is
+#: a sum of own variances (or a cross-sectional dispersion, or a binomial count), which
+#: understates the variance of a mean over correlated pairs. Over-reject when the pairs
+#: share an event date (size table in ``docs/methods-crosssection.md``).
+INDEPENDENCE_TESTS: Final[tuple[str, ...]] = (
+    "cross_sectional_t",
+    "brown_warner_indep",
+    "patell",
+    "bmp",
+    "sign",
+    "generalized_sign",
+)
+
+#: Tests shown by default when the pairs are clustered (share an event date or have
+#: windows that overlap in calendar time): each keeps its 5% size within [3%, 7%] in the
+#: one-date simulation of ``benchmarks/bench_pooled_size.py`` at n = 2, 5, 10, 30 and
+#: residual correlation 0, 0.5, 0.9 (GRANK where it is computed, n >= 20).
+CLUSTER_ROBUST_TESTS: Final[tuple[str, ...]] = (
+    "brown_warner",
+    "adjusted_patell",
+    "adjusted_bmp",
+    "grank",
+)
+
+#: The ``note`` of an independence-assuming test shown for clustered pairs.
+INDEPENDENCE_NOTE: Final[str] = "assumes independent pairs; invalid for clustered event dates"
+
+#: Columns of :func:`cross_sectional_tests`.
+WINDOW_COLUMNS: Final[list[str]] = [
+    "window",
+    "lo",
+    "hi",
+    "test",
+    "statistic",
+    "pvalue",
+    "n",
+    "caar",
+    "rbar",
+    "assumes_independence",
+    "note",
+]
+_WINDOW_DTYPES = {
+    "window": object,
+    "lo": "int64",
+    "hi": "int64",
+    "test": object,
+    "statistic": "float64",
+    "pvalue": "float64",
+    "n": "int64",
+    "caar": "float64",
+    "rbar": "float64",
+    "assumes_independence": bool,
+    "note": object,
+}
+
+
+@dataclass(frozen=True)
+class PooledPlan:
+    """What :func:`cross_sectional_tests` runs and shows, and why (see
+    :func:`pooled_plan`).
+
+    ``run``: whether any pooled test is computed; ``clustered``: whether two pairs share
+    an event date or windows that overlap in calendar time; ``tests``: the tests
+    computed, in output order; ``hidden``: tests left out of the default set;
+    ``notes``: sentences for the reader (why nothing ran, what was hidden and how to
+    ask for it).
+    """
+
+    run: bool
+    clustered: bool
+    n_pairs: int
+    tests: list[str]
+    hidden: list[str]
+    notes: list[str]
+
+
+def pooled_plan(
+    panel: AbnormalPanel,
+    windows: Sequence[tuple[int, int]],
+    tests: Sequence[str] | None = None,
+    *,
+    pooled: bool | Literal["auto"] = "auto",
+    independence_tests: bool = False,
+) -> PooledPlan:
+    """Decide which pooled tests :func:`cross_sectional_tests` runs and shows.
+
+    Parameters
+    ----------
+    panel : AbnormalPanel
+    windows : sequence of (int, int)
+        The windows to be tested (their lengths decide calendar overlap).
+    tests : sequence of str, optional
+        An explicit list is run as given (rows still flagged and noted); ``None`` lets
+        the policy choose.
+    pooled : bool or "auto"
+        ``True`` runs the pooled tests at any number of pairs, ``False`` never, and
+        ``"auto"`` from :data:`POOLED_MIN_PAIRS` pairs on.
+    independence_tests : bool
+        Also show :data:`INDEPENDENCE_TESTS` when the pairs are clustered.
+
+    Returns
+    -------
+    PooledPlan
+
+    Notes
+    -----
+    Policy with ``tests=None``: pairs that are not clustered (all event dates more
+    than a window's length apart in business days) get every test of
+    :data:`WINDOW_TESTS`; clustered pairs get :data:`CLUSTER_ROBUST_TESTS`, plus
+    :data:`INDEPENDENCE_TESTS` (noted :data:`INDEPENDENCE_NOTE`) only with
+    ``independence_tests=True``. ``rank`` and ``modified_rank`` are also valid under
+    correlation but under-reject for one-date studies (2-3% at the 5% level in the
+    size table of ``docs/methods-crosssection.md``), so they are run only when named.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from oilimpact.study.panel import AbnormalPanel
+    >>> panel = AbnormalPanel(
+    ...     ids=pd.MultiIndex.from_product([["e"], ["brent", "wti"]], names=["event", "asset"]),
+    ...     est_resid=np.zeros((2, 5)), n_est=np.full(2, 5), n_params=0,
+    ...     sigma2=np.ones(2), event_days=np.arange(2), event_ar=np.zeros((2, 2)),
+    ...     pe_cov=np.broadcast_to(np.eye(2), (2, 2, 2)),
+    ...     event_dates=np.full(2, np.datetime64("2025-12-17", "ns")))
+    >>> print(pooled_plan(panel, [(0, 1)]).notes[0])
+    pooled tests not run: 2 pairs, fewer than 10 (pooled='auto'); pass pooled=True to run them
+    """
+    if pooled not in (True, False, "auto"):
+        raise ValueError(f"pooled must be True, False or 'auto', got {pooled!r}")
+    n = int(panel.n_pairs)
+    explicit = tests is not None
+    chosen = _check_tests(WINDOW_TESTS if tests is None else tests, WINDOW_TESTS)
+    spans = [int(hi) - int(lo) for lo, hi in windows]
+    span = max(spans, default=0)
+    inv, n_groups = _overlap_clusters(panel.event_dates, span)
+    clustered = bool(n and np.bincount(inv, minlength=n_groups).max() >= 2)
+    if pooled is False or (pooled == "auto" and n < POOLED_MIN_PAIRS):
+        why = "pooled=False" if pooled is False else "pooled='auto'"
+        extra = "" if pooled is False else f", fewer than {POOLED_MIN_PAIRS}"
+        note = (
+            f"pooled tests not run: {n} pair{'s' * (n != 1)}{extra} ({why}); "
+            "pass pooled=True to run them"
+        )
+        return PooledPlan(False, clustered, n, [], [], [note])
+    notes: list[str] = []
+    hidden: list[str] = []
+    if clustered and not explicit:
+        keep = set(CLUSTER_ROBUST_TESTS) | (
+            set(INDEPENDENCE_TESTS) if independence_tests else set()
+        )
+        hidden = [t for t in chosen if t not in keep]
+        chosen = [t for t in chosen if t in keep]
+        indep = [t for t in hidden if t in INDEPENDENCE_TESTS]
+        other = [t for t in hidden if t not in INDEPENDENCE_TESTS]
+        if indep:
+            notes.append(
+                f"pairs share event dates (or windows overlap in calendar time): not shown, "
+                f"as they assume independent pairs: {', '.join(indep)} "
+                "(independence_tests=True shows them, labelled)"
+            )
+        if other:
+            notes.append(
+                f"not shown by default (under-reject for one-date studies): {', '.join(other)}"
+                " (name them in tests= to run them)"
+            )
+    if clustered and any(t in INDEPENDENCE_TESTS for t in chosen):
+        notes.append(f"rows with assumes_independence: {INDEPENDENCE_NOTE}")
+    if n < POOLED_MIN_PAIRS:
+        notes.append(f"pooled tests forced on {n} pairs (pooled=True)")
+    return PooledPlan(True, clustered, n, chosen, hidden, notes)
+
+
+def _attach(frame: pd.DataFrame, plan: PooledPlan) -> pd.DataFrame:
+    """The plan's notes and decisions in ``frame.attrs`` (for the engine to print)."""
+    frame.attrs["notes"] = list(plan.notes)
+    frame.attrs["pooled"] = {
+        "run": plan.run,
+        "clustered": plan.clustered,
+        "n_pairs": plan.n_pairs,
+        "min_pairs": POOLED_MIN_PAIRS,
+        "hidden": list(plan.hidden),
+    }
+    return frame
+
+
+def _sign_pvalue(stat: float, w: float, n: int, prob: float, exact: bool) -> tuple[float, str]:
+    """Two-sided p-value of a sign test with ``w`` of ``n`` positive, success
+    probability ``prob``, and a note on the method: the exact binomial
+    (``scipy.stats.binomtest``, two-sided by the likelihood ordering of its outcomes)
+    below :data:`SIGN_EXACT_BELOW` pairs when ``exact``, the normal approximation of the
+    z statistic ``stat`` otherwise."""
+    if exact and 0 < n < SIGN_EXACT_BELOW and 0.0 < prob < 1.0:
+        pv = float(stats.binomtest(int(round(w)), int(n), float(prob)).pvalue)
+        return pv, f"exact binomial p-value (n = {n} < {SIGN_EXACT_BELOW})"
+    return float(_pvalue_normal(stat)), ""
+
+
+def _nan_reason(name: str, n: int, known: str) -> str:
+    """Why a test's statistic or p-value is NaN (never a bare NaN)."""
+    if known:
+        return ""
+    if n == 0:
+        return "no pair has an abnormal return on every day of the window"
+    if name == "grank" and n < GRANK_MIN_PAIRS:
+        return f"GRANK needs {GRANK_MIN_PAIRS} pairs, got {n}"
+    if name in ("cross_sectional_t", "bmp", "adjusted_bmp") and n < 2:
+        return f"needs 2 pairs for a cross-sectional sd, got {n}"
+    return "statistic undefined: its scale is 0 or missing for these pairs"
+
+
 def cross_sectional_tests(
     panel: AbnormalPanel,
     windows: Sequence[tuple[int, int]],
@@ -1271,20 +1763,36 @@ def cross_sectional_tests(
     windows : sequence of (int, int)
         Inclusive relative-day windows, e.g. ``[(0, 0), (0, 5), (-1, 1)]``.
     tests : sequence of str, optional
-        Names of the tests to run; default :data:`WINDOW_TESTS`.
+        Names of the tests to run, as given (flagged and noted like the default rows).
+        ``None`` (default): the policy of :func:`pooled_plan` chooses.
     pooled : bool or "auto", default "auto"
-        Whether to run the pooled tests (work in progress: not yet used).
+        Run the pooled tests: ``True`` at any number of pairs, ``False`` never,
+        ``"auto"`` from :data:`POOLED_MIN_PAIRS` (10) pairs on. When they are not run
+        the frame is empty and ``attrs["notes"]`` says why.
     independence_tests : bool, default False
-        Whether to show the tests that assume independent pairs (work in progress:
-        not yet used).
+        With ``tests=None`` and clustered pairs (a shared event date, or windows that
+        overlap in calendar time), also show :data:`INDEPENDENCE_TESTS`, noted
+        :data:`INDEPENDENCE_NOTE`. Without clustering they are always shown.
 
     Returns
     -------
     pandas.DataFrame
-        Tidy, one row per (window, test): ``window`` (``"[0,+5]"``), ``lo``, ``hi``,
-        ``test``, ``statistic``, ``pvalue`` (two-sided), ``n`` (pairs used) and ``caar``
-        (mean CAR over the pairs with an AR on every day of the window). A window that
-        no pair covers has ``n == 0`` and NaN statistics, p-values and ``caar``.
+        Tidy, one row per (window, test), columns :data:`WINDOW_COLUMNS`: ``window``
+        (``"[0,+5]"``), ``lo``, ``hi``, ``test``, ``statistic``, ``pvalue``
+        (two-sided), ``n`` (pairs used), ``caar`` (mean CAR over the pairs with an AR
+        on every day of the window), ``rbar`` (the Kolari-Pynnonen r-bar used, on the
+        ``adjusted_patell`` and ``adjusted_bmp`` rows; NaN on the others),
+        ``assumes_independence`` (the test is one of :data:`INDEPENDENCE_TESTS`) and
+        ``note`` (why a statistic or p-value is NaN, e.g. ``"GRANK needs 20 pairs, got
+        7"``; ``"exact binomial p-value (n = 7 < 30)"`` on small sign tests;
+        :data:`INDEPENDENCE_NOTE` on independence-assuming tests of clustered pairs;
+        empty otherwise). A window that no pair covers has ``n == 0`` and NaN
+        statistics, p-values and ``caar``, with a note.
+
+        ``attrs["notes"]`` is a list of sentences for the reader (why no pooled test
+        ran, which tests were left out and how to ask for them) and
+        ``attrs["pooled"]`` a dict ``{"run", "clustered", "n_pairs", "min_pairs",
+        "hidden"}``; both are set on every frame returned, empty or not.
 
     Raises
     ------
@@ -1308,10 +1816,22 @@ def cross_sectional_tests(
     * Brown-Warner independence: :math:`\\overline{CAR} / (\\sqrt{\\tau \\sum_i
       s_i^2}/n)`; N(0, 1).
     * Patell: :math:`\\sum_i SCAR_i / \\sqrt{\\sum_i d_i/(d_i-2)}`; N(0, 1).
-    * BMP: :math:`\\overline{SCAR}/(s(SCAR)/\\sqrt n)`; t(n-1); Kolari-Pynnonen adjusted
-      versions as in :func:`daily_tests`.
+    * BMP: :math:`\\overline{SCAR}/(s(SCAR)/\\sqrt n)`; t(n-1).
+    * Kolari-Pynnonen (2010) adjusted Patell and BMP over clusters of pairs whose
+      windows share calendar days (event dates at most ``hi - lo`` business days
+      apart; one date for a one-day window), with ``M`` the ordered same-cluster pairs
+      among the n and :math:`\\bar r` = ``rbar`` from :func:`calendar_rbar` (residuals
+      matched by calendar date)::
+
+          f_patell = 1 / sqrt(1 + rbar * M / n)
+          f_bmp = sqrt((1 - rbar * M / (n * (n - 1))) / (1 + rbar * M / n))
+
+      (one cluster: KP's :math:`\\sqrt{(1-\\bar r)/(1+(n-1)\\bar r)}`).
     * sign and generalized sign on the signs of :math:`CAR_i` (:math:`\\hat p` from
-      the daily estimation residuals of the window's pairs, Cowan 1992).
+      the daily estimation residuals of the window's pairs, Cowan 1992), statistic
+      ``(w - n * p) / sqrt(n * p * (1 - p))``; p-value from the exact binomial
+      ``scipy.stats.binomtest(w, n, p)`` (two-sided) below :data:`SIGN_EXACT_BELOW`
+      pairs, the normal law from it on (estudy2 conventions: normal at every n).
     * rank (Cowan 1992): :math:`\\sum_{t\\in w}\\bar K_t / (\\sqrt{\\tau} S_K)`,
       :math:`\\bar K_t` and :math:`S_K` from the window's n pairs (as the daily test
       for one day's pairs); modified rank likewise with :math:`\\bar U_t`.
@@ -1356,18 +1876,31 @@ def cross_sectional_tests(
     [0,+2]               bmp       9.07 30
     >>> bool((out["pvalue"] < 0.001).all())
     True
+
+    The default choice for 30 pairs that share one event date: only tests valid under
+    cross-sectional correlation, and the reason.
+
+    >>> out = cross_sectional_tests(panel, [(0, 2)])
+    >>> out["test"].tolist()
+    ['brown_warner', 'adjusted_patell', 'adjusted_bmp', 'grank']
+    >>> out.attrs["pooled"]["hidden"][:2]
+    ['cross_sectional_t', 'brown_warner_indep']
     """
-    tests = _check_tests(WINDOW_TESTS if tests is None else tests, WINDOW_TESTS)
+    spans = [(int(lo), int(hi)) for lo, hi in windows]
+    col_sets = [panel.window_index(span) for span in spans]  # checks every window
+    plan = pooled_plan(panel, spans, tests, pooled=pooled, independence_tests=independence_tests)
+    if not plan.run:
+        return _attach(pd.DataFrame(columns=WINDOW_COLUMNS).astype(_WINDOW_DTYPES), plan)
+    tests = plan.tests
     p = _Parts(panel)
-    rows: list[dict[str, object]] = []
     scars: list[np.ndarray] = []
     done: list[tuple[str, int, int, float, dict[str, tuple[float, float, int]]]] = []
+    whys: list[dict[str, str]] = []
+    rbars: list[float] = []
     need_rank = any(t in tests for t in ("rank", "modified_rank"))
     need_scar = any(
         t in tests for t in ("patell", "bmp", "adjusted_patell", "adjusted_bmp", "grank")
     )
-    spans = [(int(lo), int(hi)) for lo, hi in windows]
-    col_sets = [panel.window_index(span) for span in spans]
     # a pair enters a window only with an AR on every day of it (as the engine's CAR)
     complete = np.column_stack(
         [p.ar_ok[:, cols].all(axis=1) for cols in col_sets] or [np.zeros(p.n_pairs, bool)]
@@ -1391,6 +1924,8 @@ def cross_sectional_tests(
             scars.append(scar)
         caar = float(car[has].mean()) if n else np.nan
         res: dict[str, tuple[float, float, int]] = {}
+        why: dict[str, str] = {}
+        rb_val = np.nan
 
         if "cross_sectional_t" in tests:
             sd = float(np.std(car[has], ddof=1)) if n > 1 else np.nan
@@ -1400,6 +1935,10 @@ def cross_sectional_tests(
             bw_sd, t_est = p.bw_sd if p.estudy2 else (bw_sds[k], bw_ts[k])
             stat = float(_div(caar, np.sqrt(tau) * bw_sd))
             _put(res, "brown_warner", stat, float(_pvalue_t(stat, t_est - 1)), n)
+            if n and t_est < 2:
+                why["brown_warner"] = (
+                    f"Brown-Warner needs 2 estimation days with these pairs, got {int(t_est)}"
+                )
         if "brown_warner_indep" in tests:
             if p.estudy2:
                 den = np.sqrt(tau * np.nansum(p.bw_var)) / p.n_pairs
@@ -1425,21 +1964,40 @@ def cross_sectional_tests(
             bmp = float(_div(mean_sc * np.sqrt(n_sc), sd))
             _put(res, "patell", patell, float(_pvalue_normal(patell)), n_pat)
             _put(res, "bmp", bmp, float(_pvalue_t(bmp, n_sc - 1)), n_sc)
+            if n_pat < n_sc:
+                why["patell"] = "pairs with 2 or fewer residual degrees of freedom left out"
             if "adjusted_patell" in tests or "adjusted_bmp" in tests:
-                mp = p.cluster_pairs(sc_ok[:, None])
-                f_pat, f_bmp = _kp_factors(p.rbar, mp, np.array([float(n_sc)]))
+                # KP (2010) over the clusters of pairs whose windows share calendar days
+                span = hi - lo
+                rb = p.rbar_info(span)
+                rb_val = rb.value
+                mp = p.cluster_pairs(sc_ok[:, None], span)
+                f_pat, f_bmp = _kp_factors(rb.value, mp, np.array([float(n_sc)]))
                 stat = patell * float(f_pat[0])
                 _put(res, "adjusted_patell", stat, float(_pvalue_normal(stat)), n_pat)
                 stat = bmp * float(f_bmp[0])
                 _put(res, "adjusted_bmp", stat, float(_pvalue_t(stat, n_sc - 1)), n_sc)
+                if rb.note and not np.isfinite(rb.value):
+                    why["adjusted_patell"] = why["adjusted_bmp"] = rb.note
+                elif rb.approximate:
+                    why["adjusted_patell"] = why["adjusted_bmp"] = (
+                        "r-bar pooled over a large cluster with missing dates (approximate)"
+                    )
         if "sign" in tests or "generalized_sign" in tests:
             pos = (car > 0) & has
             w = pos.sum() / n * p.n_pairs if (p.estudy2 and n) else float(pos.sum())
+            exact = not p.estudy2  # estudy2: the normal approximation, as the package
             stat = float(_div(w - 0.5 * n, np.sqrt(0.25 * n)))
-            _put(res, "sign", stat, float(_pvalue_normal(stat)), n)
+            pv, note = _sign_pvalue(stat, w, n, 0.5, exact)
+            _put(res, "sign", stat, pv, n)
+            why["sign"] = note
             ph = float(p.p_hat_for(has[:, None])[0])  # the window's own pairs
             stat = float(_div(w - n * ph, np.sqrt(n * ph * (1.0 - ph))))
-            _put(res, "generalized_sign", stat, float(_pvalue_normal(stat)), n)
+            pv, note = _sign_pvalue(stat, w, n, ph, exact)
+            _put(res, "generalized_sign", stat, pv, n)
+            why["generalized_sign"] = note
+            if n and not 0.0 < ph < 1.0:
+                why["generalized_sign"] = f"p-hat is {ph:g}: no binomial test"
         if need_rank:  # the window's complete pairs on every day (Cowan 1992)
             n_rank = int((has & p.valid).sum())
             ev = p.l1 + cols
@@ -1448,13 +2006,21 @@ def cross_sectional_tests(
             stat = float(_div(ubars[k, ev].sum(), np.sqrt(tau) * s_us[k]))
             _put(res, "modified_rank", stat, float(_pvalue_normal(stat)), n_rank)
         done.append((_window_label(lo, hi), lo, hi, caar, res))
+        whys.append(why)
+        rbars.append(rb_val)
 
     if "grank" in tests and done:  # all windows in one batch
         for (*_, res), row in zip(done, _grank(p, np.column_stack(scars)), strict=True):
             _put(res, "grank", *row)
-    for label, lo, hi, caar, res in done:
+    rows: list[dict[str, object]] = []
+    for (label, lo, hi, caar, res), why, rb_val in zip(done, whys, rbars, strict=True):
         for name in tests:
             stat, pval, n_used = res[name]
+            notes = [why.get(name, "")]
+            if not np.isfinite(stat) or not np.isfinite(pval):
+                notes.append(_nan_reason(name, n_used, why.get(name, "")))
+            if plan.clustered and name in INDEPENDENCE_TESTS:
+                notes.append(INDEPENDENCE_NOTE)
             rows.append(
                 {
                     "window": label,
@@ -1465,9 +2031,12 @@ def cross_sectional_tests(
                     "pvalue": pval,
                     "n": n_used,
                     "caar": caar,
+                    "rbar": rb_val if name in ("adjusted_patell", "adjusted_bmp") else np.nan,
+                    "assumes_independence": name in INDEPENDENCE_TESTS,
+                    "note": "; ".join(dict.fromkeys(x for x in notes if x)),
                 }
             )
-    return pd.DataFrame(rows, columns=_WINDOW_COLUMNS)
+    return _attach(pd.DataFrame(rows, columns=WINDOW_COLUMNS).astype(_WINDOW_DTYPES), plan)
 
 
 # --------------------------------------------------------------------------------------
@@ -1479,30 +2048,28 @@ def residual_correlation(panel: AbnormalPanel) -> float:
     """Average pairwise correlation of estimation residuals among same-date pairs.
 
     The :math:`\\bar r` of Kolari and Pynnonen (2010), used by the ``adjusted_patell``
-    and ``adjusted_bmp`` tests.
+    and ``adjusted_bmp`` daily tests, with residuals matched by calendar date.
 
     Parameters
     ----------
     panel : AbnormalPanel
+        ``panel.est_dates`` (when present) gives the calendar date of each residual;
+        without it the estimation columns are taken as common dates.
 
     Returns
     -------
     float
-        :math:`\\bar r`; 0.0 when no two pairs share an event date.
+        :math:`\\bar r`; 0.0 when no two pairs share an event date; NaN when some do
+        but no two of them observe :data:`RBAR_MIN_OVERLAP` common estimation dates.
 
     Notes
     -----
-    Each residual series is standardized on its own observations,
-    :math:`z_{it} = (e_{it} - \\bar e_i)/s_i`; within a group ``g`` of pairs with the
-    same event date,
-
-    .. math::
-        \\bar r = \\frac{\\sum_g \\sum_t [(\\sum_{i\\in g} z_{it})^2 -
-                  \\sum_{i\\in g} z_{it}^2]}{\\sum_{g}\\sum_{i \\ne j \\in g} (T_{ij} - 1)},
-
-    :math:`T_{ij}` the days both series are observed. With complete data this is
-    exactly the mean of the pairwise Pearson correlations, in O(N L1) time instead of
-    O(N^2 L1); with missing days it is a pooled approximation.
+    :func:`calendar_rbar` over the same-event-date groups: the mean, over pairs
+    ``i < j`` with the same event date, of the Pearson correlation of their residuals
+    on the calendar dates both observe (as ``pandas.DataFrame.corr`` of the residual
+    series keyed by date). Pairs that share fewer than :data:`RBAR_MIN_OVERLAP` dates
+    are left out. Windows of several days use clusters of overlapping windows instead
+    (:func:`cross_sectional_tests`, the ``rbar`` column).
 
     References
     ----------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +11,17 @@ import pytest
 from scipy import stats
 
 from oilimpact.study.crosssection import (
+    CLUSTER_ROBUST_TESTS,
     DAILY_TESTS,
     GRANK_MIN_PAIRS,
+    INDEPENDENCE_NOTE,
+    INDEPENDENCE_TESTS,
+    POOLED_MIN_PAIRS,
+    RBAR_MIN_OVERLAP,
+    SIGN_EXACT_BELOW,
+    WINDOW_COLUMNS,
+    WINDOW_TESTS,
+    calendar_rbar,
     cross_sectional_tests,
     daily_tests,
     residual_correlation,
@@ -308,8 +318,11 @@ def test_adjusted_bmp_kolari_pynnonen_factor():
 
 
 def test_window_tests_match_direct_formulas(panel):
-    out = cross_sectional_tests(panel, [(0, 0), (-1, 2), (-3, 3)])
-    assert list(out.columns) == ["window", "lo", "hi", "test", "statistic", "pvalue", "n", "caar"]
+    out = cross_sectional_tests(panel, [(0, 0), (-1, 2), (-3, 3)], WINDOW_TESTS)
+    assert list(out.columns) == [
+        "window", "lo", "hi", "test", "statistic", "pvalue", "n", "caar", "rbar",
+        "assumes_independence", "note",
+    ]  # fmt: skip
     assert list(out["window"].unique()) == ["[0,0]", "[-1,+2]", "[-3,+3]"]
     sel = out.set_index(["window", "test"])["statistic"]
     cols = panel.window_index((-1, 2))
@@ -618,3 +631,318 @@ def test_panel_cache_is_per_panel_object():
 
     gc.collect()
     assert len(crosssection._STORES) == 0
+
+
+# ---- pooled-test policy (issue 17, item 1) -----------------------------------------------
+
+
+def test_auto_runs_no_pooled_test_below_ten_pairs_and_says_why():
+    p = make_panel(n=7, l2=3, seed=30)
+    out = cross_sectional_tests(p, [(0, 1)])
+    assert out.empty and list(out.columns) == list(WINDOW_COLUMNS)
+    assert out.attrs["pooled"]["run"] is False
+    assert out.attrs["notes"] == [
+        "pooled tests not run: 7 pairs, fewer than 10 (pooled='auto'); pass pooled=True to run them"
+    ]
+    off = cross_sectional_tests(make_panel(n=40, l2=3, seed=30), [(0, 1)], pooled=False)
+    assert off.empty and "pooled=False" in off.attrs["notes"][0]
+    with pytest.raises(ValueError, match="pooled must be"):
+        cross_sectional_tests(p, [(0, 1)], pooled="yes")  # type: ignore[arg-type]
+    # pooled=True forces them; the threshold itself is inclusive
+    assert not cross_sectional_tests(p, [(0, 1)], pooled=True).empty
+    assert not cross_sectional_tests(make_panel(n=POOLED_MIN_PAIRS, l2=3), [(0, 1)]).empty
+
+
+def test_one_date_default_shows_only_cluster_robust_tests():
+    p = make_panel(n=12, l2=3, seed=31, rho=0.5)  # all pairs on DAY0
+    out = cross_sectional_tests(p, [(0, 0), (0, 1)])
+    assert list(dict.fromkeys(out["test"])) == [
+        t for t in WINDOW_TESTS if t in CLUSTER_ROBUST_TESTS
+    ]
+    assert not out["assumes_independence"].any()
+    assert set(out.attrs["pooled"]["hidden"]) == set(WINDOW_TESTS) - set(CLUSTER_ROBUST_TESTS)
+    assert any("assume independent pairs" in n for n in out.attrs["notes"])
+    # every NaN says why: GRANK below its minimum
+    g = out[out["test"] == "grank"]
+    assert g["statistic"].isna().all()
+    assert (g["note"] == f"GRANK needs {GRANK_MIN_PAIRS} pairs, got 12").all()
+    # on request the independence-assuming tests come back, flagged and noted
+    both = cross_sectional_tests(p, [(0, 1)], independence_tests=True)
+    flagged = both[both["assumes_independence"]]
+    assert set(flagged["test"]) == set(INDEPENDENCE_TESTS)
+    assert flagged["note"].str.contains(INDEPENDENCE_NOTE, regex=False).all()
+    assert not both.loc[~both["assumes_independence"], "note"].str.contains("independent").any()
+    # the numbers do not depend on which tests are shown
+    full = cross_sectional_tests(p, [(0, 1)], WINDOW_TESTS).set_index("test")
+    pd.testing.assert_series_equal(
+        both.set_index("test")["statistic"], full.loc[both["test"], "statistic"]
+    )
+
+
+def test_distinct_dates_show_every_test_without_the_label():
+    dates = DAY0 + np.arange(12).astype("timedelta64[D]") * 14  # two weeks apart
+    p = make_panel(n=12, l2=3, seed=32, dates=dates)
+    out = cross_sectional_tests(p, [(0, 1)])
+    assert list(out["test"]) == list(WINDOW_TESTS)
+    assert out.attrs["pooled"]["clustered"] is False
+    assert not out["note"].str.contains("independent").any()
+    assert out.loc[out["test"] == "adjusted_bmp", "rbar"].iloc[0] == 0.0  # nothing to adjust
+    assert out["assumes_independence"].sum() == len(INDEPENDENCE_TESTS)  # still flagged
+
+
+def test_overlapping_windows_on_different_dates_are_clustered():
+    # event dates one business day apart: a [-1,+1] window shares two calendar days
+    dates = np.datetime64("2025-12-15", "ns") + (np.arange(12) % 2).astype("timedelta64[D]")
+    p = make_panel(n=12, l2=3, seed=33, dates=dates, rho=0.4, shift=0.01)
+    out = cross_sectional_tests(p, [(-1, 1)])
+    assert out.attrs["pooled"]["clustered"] is True
+    assert "bmp" not in set(out["test"])
+    # the KP adjustment treats the 12 pairs as one cluster of overlapping windows
+    full = cross_sectional_tests(p, [(-1, 1)], ["bmp", "adjusted_bmp"]).set_index("test")
+    rbar = full.loc["adjusted_bmp", "rbar"]
+    n = 12
+    factor = np.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
+    assert rbar > 0.2
+    assert full.loc["adjusted_bmp", "statistic"] == pytest.approx(
+        full.loc["bmp", "statistic"] * factor, rel=1e-12
+    )
+    # a one-day window does not overlap across the two dates: two clusters of 6
+    one = cross_sectional_tests(p, [(0, 0)], ["bmp", "adjusted_bmp"]).set_index("test")
+    rb0 = one.loc["adjusted_bmp", "rbar"]
+    m = 2 * 6 * 5
+    want = np.sqrt((1 - rb0 * m / (n * (n - 1))) / (1 + rb0 * m / n))
+    assert one.loc["adjusted_bmp", "statistic"] == pytest.approx(
+        one.loc["bmp", "statistic"] * want, rel=1e-12
+    )
+
+
+def test_no_bare_nan_in_the_pooled_table():
+    p = make_panel(n=12, l2=3, seed=34, missing=True)
+    ar = p.event_ar.copy()
+    ar[:, 2] = np.nan  # nobody has day +1
+    ar[1:, 0] = np.nan  # one pair on day -1
+    q = dataclasses.replace(p, event_ar=ar)
+    out = cross_sectional_tests(q, [(-1, -1), (0, 1), (-1, 0)], WINDOW_TESTS, pooled=True)
+    bad = out[out["statistic"].isna() | out["pvalue"].isna()]
+    assert len(bad) > 10
+    assert (bad["note"].str.len() > 0).all(), bad[["window", "test", "note"]]
+    nobody = out[out["window"] == "[0,+1]"]
+    assert nobody["note"].str.contains("no pair has an abnormal return").all()
+    lonely = out[(out["window"] == "[-1,-1]") & (out["test"] == "bmp")]
+    assert lonely["note"].iloc[0].startswith("needs 2 pairs")
+
+
+# ---- exact sign tests below 30 pairs ----------------------------------------------------
+
+
+def _signed_panel(signs: np.ndarray, *, est_pos: float = 0.5, seed: int = 0) -> AbnormalPanel:
+    """One event day whose ARs have the given signs; each pair's estimation residuals
+    are positive a fraction ``est_pos`` of the time (so p-hat = est_pos)."""
+    rng = np.random.default_rng(seed)
+    n = signs.size
+    l1 = 100
+    k = int(round(est_pos * l1))
+    est = np.tile(np.r_[np.ones(k), -np.ones(l1 - k)], (n, 1)) * rng.uniform(0.5, 1.5, (n, l1))
+    return AbnormalPanel(
+        ids=pd.MultiIndex.from_product([["e"], range(n)], names=["event", "asset"]),
+        est_resid=est, n_est=np.full(n, l1), n_params=0, sigma2=np.ones(n),
+        event_days=np.arange(1), event_ar=(signs * rng.uniform(0.5, 2.0, n))[:, None],
+        pe_cov=np.ones((n, 1, 1)), event_dates=np.full(n, DAY0),
+    )  # fmt: skip
+
+
+def _sign_rows(panel: AbnormalPanel) -> pd.DataFrame:
+    out = cross_sectional_tests(panel, [(0, 0)], ["sign", "generalized_sign"], pooled=True)
+    return out.set_index("test")
+
+
+def test_exact_sign_test_small_n_hand_values():
+    rows = _sign_rows(_signed_panel(np.ones(4)))
+    assert rows.loc["sign", "pvalue"] == pytest.approx(0.125, abs=1e-12)  # 2 * 0.5**4
+    assert rows.loc["sign", "statistic"] == pytest.approx(2.0)  # (4 - 2) / sqrt(1)
+    assert "exact binomial" in rows.loc["sign", "note"]
+    # generalized sign, p-hat = 0.6, 4 of 4 positive: outcomes at most as likely as
+    # P(4) = 0.6**4 = 0.1296 are 0 (0.4**4 = 0.0256) and 4: p = 0.1552
+    rows = _sign_rows(_signed_panel(np.ones(4), est_pos=0.6))
+    assert rows.loc["generalized_sign", "pvalue"] == pytest.approx(0.1552, abs=1e-12)
+    # 5 of 6 positive, p = 1/2: 2 * (6 + 1) / 64
+    rows = _sign_rows(_signed_panel(np.r_[np.ones(5), -1.0]))
+    assert rows.loc["sign", "pvalue"] == pytest.approx(14 / 64, abs=1e-12)
+    # daily_tests uses the same rule
+    daily = daily_tests(_signed_panel(np.ones(4)), ["sign"])
+    assert daily["pvalue"].iloc[0] == pytest.approx(0.125, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [3, 8, 17, 29, 30, 45])
+def test_sign_tests_switch_from_exact_to_normal_at_30(n):
+    rng = np.random.default_rng(n)
+    signs = np.where(rng.random(n) < 0.7, 1.0, -1.0)
+    panel = _signed_panel(signs, est_pos=0.45, seed=n)
+    rows = _sign_rows(panel)
+    w = int((signs > 0).sum())
+    for test, prob in (("sign", 0.5), ("generalized_sign", 0.45)):
+        z = (w - n * prob) / np.sqrt(n * prob * (1 - prob))
+        assert rows.loc[test, "statistic"] == pytest.approx(z, rel=1e-12)
+        if n < SIGN_EXACT_BELOW:
+            want = stats.binomtest(w, n, prob).pvalue
+            assert "exact binomial" in rows.loc[test, "note"]
+        else:
+            want = 2 * stats.norm.sf(abs(z))
+            assert "exact" not in rows.loc[test, "note"]
+        assert rows.loc[test, "pvalue"] == pytest.approx(want, rel=1e-12)
+
+
+def test_estudy2_conventions_keep_the_normal_sign_test():
+    p = dataclasses.replace(_signed_panel(np.ones(4)), conventions="estudy2")
+    out = daily_tests(p, ["sign"])
+    assert out["pvalue"].iloc[0] == pytest.approx(2 * stats.norm.sf(2.0), rel=1e-12)
+
+
+# ---- Kolari-Pynnonen r-bar on calendar dates (issue 17, item 2) --------------------------
+
+
+def _two_calendar_panel(
+    n: int = 6, l1: int = 150, seed: int = 40, rho: float = 0.8, gaps: bool = True
+) -> tuple[AbnormalPanel, pd.DataFrame]:
+    """Pairs sharing day 0 whose estimation windows start on different calendar dates
+    (each drops its own holidays), residuals correlated ``rho`` on the same calendar day.
+    Also returns the residuals as a (date x pair) frame for a pandas reference."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2025-01-02", periods=l1 + 40)
+    common = rng.standard_normal(days.size)
+    est = np.full((n, l1), np.nan)
+    est_dates = np.full((n, l1), np.datetime64("NaT"), dtype="datetime64[ns]")
+    cols = {}
+    for i in range(n):
+        own = np.sqrt(rho) * common + np.sqrt(1 - rho) * rng.standard_normal(days.size)
+        s = pd.Series(own * 0.01, index=days)
+        if gaps:  # each series misses its own holidays
+            s = s.drop(s.index[rng.choice(days.size - 1, 3 + 2 * i, replace=False)])
+        s = s.iloc[-l1 - 1 : -1]  # the last l1 sessions before day 0
+        if i == 1:
+            s.iloc[:5] = np.nan  # a missing residual inside the window
+        est[i] = s.to_numpy()
+        est_dates[i] = s.index.to_numpy()
+        est_dates[i][np.isnan(est[i])] = np.datetime64("NaT")
+        cols[i] = s.dropna()
+    frame = pd.concat(cols, axis=1, sort=True)
+    panel = AbnormalPanel(
+        ids=pd.MultiIndex.from_product([["e"], range(n)], names=["event", "asset"]),
+        est_resid=est, n_est=np.isfinite(est).sum(axis=1), n_params=0,
+        sigma2=np.nanvar(est, axis=1), event_days=np.arange(2),
+        event_ar=rng.normal(0, 0.01, (n, 2)), pe_cov=np.broadcast_to(np.eye(2), (n, 2, 2)),
+        event_dates=np.full(n, DAY0), est_dates=est_dates,
+    )  # fmt: skip
+    return panel, frame
+
+
+def test_rbar_matches_pandas_on_calendar_dates():
+    panel, frame = _two_calendar_panel()
+    c = frame.corr()  # pairwise-complete Pearson on the dates both observe
+    want = c.to_numpy()[np.triu_indices(c.shape[0], 1)].mean()
+    assert residual_correlation(panel) == pytest.approx(want, rel=1e-12)
+    assert want > 0.7
+    # relative-day alignment (the old rule) is far off: the rows are shifted in time
+    relative = dataclasses.replace(panel, est_dates=None)
+    assert residual_correlation(relative) < 0.4
+    # and the rbar column of the adjusted rows is that value
+    out = cross_sectional_tests(panel, [(0, 1)], ["adjusted_bmp", "bmp"], pooled=True)
+    assert out.set_index("test").loc["adjusted_bmp", "rbar"] == pytest.approx(want, rel=1e-12)
+    assert np.isnan(out.set_index("test").loc["bmp", "rbar"])
+
+
+def test_rbar_complete_common_calendar_equals_mean_pairwise_correlation():
+    panel, frame = _two_calendar_panel(gaps=False, seed=41)
+    full = dataclasses.replace(
+        panel, est_resid=np.nan_to_num(panel.est_resid, nan=0.001),
+        est_dates=np.broadcast_to(panel.est_dates[0], panel.est_resid.shape),
+    )  # fmt: skip
+    c = np.corrcoef(full.est_resid)
+    assert residual_correlation(full) == pytest.approx(c[np.triu_indices(6, 1)].mean(), rel=1e-12)
+
+
+def test_rbar_needs_a_minimum_overlap():
+    panel, _ = _two_calendar_panel(n=2, l1=60, seed=42)
+    dates = panel.est_dates.copy()
+    dates[1] = dates[1] + np.timedelta64(45, "D")  # the windows share about 30 weekdays
+    keep = pd.DatetimeIndex(dates[0]).intersection(pd.DatetimeIndex(dates[1]))
+    short = dataclasses.replace(panel, est_dates=dates)
+    info = calendar_rbar(short.est_resid, dates, np.zeros(2, int), 1)
+    if keep.size >= RBAR_MIN_OVERLAP:
+        assert info.n_corr == 1 and info.min_overlap == keep.size
+    dates[1] = dates[1] + np.timedelta64(400, "D")  # no common date at all
+    none = dataclasses.replace(panel, est_dates=dates)
+    assert np.isnan(residual_correlation(none))
+    out = cross_sectional_tests(none, [(0, 0)], ["adjusted_patell", "patell"], pooled=True)
+    adj = out.set_index("test").loc["adjusted_patell"]
+    assert np.isnan(adj["statistic"]) and "r-bar undefined" in adj["note"]
+    assert np.isfinite(out.set_index("test").loc["patell", "statistic"])
+
+
+def test_rbar_same_on_compiled_path(monkeypatch):
+    from oilimpact.study import kernels
+
+    if kernels.jit() is None:
+        pytest.skip("numba not available: no compiled path to compare")
+    panel, frame = _two_calendar_panel(n=8, seed=43)
+    ref = residual_correlation(panel)
+    monkeypatch.setattr(kernels, "MIN_PAIRS", 0)
+    fresh = dataclasses.replace(panel)  # a new panel object: nothing cached
+    assert residual_correlation(fresh) == ref
+    c = frame.corr().to_numpy()
+    assert ref == pytest.approx(c[np.triu_indices(8, 1)].mean(), rel=1e-12)
+
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+
+
+def _real_close(name: str) -> pd.Series:
+    df = pd.read_csv(REAL / name)
+    s = pd.Series(pd.to_numeric(df.iloc[:, 1], errors="coerce").to_numpy(),
+                  index=pd.to_datetime(df.iloc[:, 0]))  # fmt: skip
+    return s.dropna()
+
+
+@pytest.mark.skipif(
+    not (REAL / "eia_brent_spot_daily.csv").exists(),
+    reason="real data folder ../shared/data/real is absent (only the project's CI has it)",
+)
+def test_brent_wti_rbar_on_real_data_matches_pandas():
+    import oilimpact as oi
+
+    prices = pd.concat(
+        {"brent": _real_close("eia_brent_spot_daily.csv"),
+         "wti": _real_close("eia_wti_spot_daily.csv")}, axis=1, sort=True,
+    ).loc["2024-06":"2026-03"]  # fmt: skip
+    sp = _real_close("fred_SP500.csv").loc["2024-06":"2026-03"]
+    res = oi.event_study(prices, "blockade", market=sp, event_windows=[(0, 1)], pooled=True)
+    adj = res.tests.set_index("test").loc[["adjusted_patell", "adjusted_bmp"], "rbar"]
+    panel = res.panel
+    # independent 1: the engine's residuals keyed by their dates, merged by pandas
+    ser = [pd.Series(panel.est_resid[i], index=pd.DatetimeIndex(panel.est_dates[i])).dropna()
+           for i in range(2)]  # fmt: skip
+    merged = pd.concat(ser, axis=1, join="inner")
+    assert len(merged) >= 150  # most of the estimation year
+    assert adj.to_numpy() == pytest.approx([merged.corr().iloc[0, 1]] * 2, rel=1e-12)
+    # independent 2: market-model residuals from scratch (pandas log returns, OLS on
+    # each series' own estimation dates), then the same merge
+    logs = np.log(pd.concat({"brent": prices["brent"], "wti": prices["wti"], "m": sp},
+                            axis=1, sort=True))  # fmt: skip
+    resid = []
+    for i, name in enumerate(("brent", "wti")):
+        est_days = pd.DatetimeIndex(panel.est_dates[i][~np.isnat(panel.est_dates[i])])
+        y = logs[name].dropna().diff()
+        m = logs["m"].dropna().diff().reindex(y.index)
+        frame = pd.concat({"y": y, "m": m}, axis=1).loc[est_days].dropna()
+        beta, alpha = np.polyfit(frame["m"], frame["y"], 1)
+        resid.append(frame["y"] - alpha - beta * frame["m"])
+    scratch = pd.concat(resid, axis=1, join="inner").corr().iloc[0, 1]
+    assert adj.iloc[0] == pytest.approx(scratch, abs=0.03)
+    assert adj.iloc[0] >= 0.8  # the issue: about 0.89 on calendar dates
+    # the relative-day alignment the issue reported (about 0.14) is far lower
+    ok = np.isfinite(panel.est_resid).all(axis=0)
+    assert np.corrcoef(panel.est_resid[:, ok])[0, 1] < 0.3
+    # and the default output on these two pairs has no pooled test, and says why
+    default = oi.event_study(prices, "blockade", market=sp, event_windows=[(0, 1)])
+    assert default.tests.empty
+    assert "2 pairs, fewer than 10" in default.tests.attrs["notes"][0]
