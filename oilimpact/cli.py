@@ -1169,6 +1169,31 @@ def study_cmd(
         ),
     ] = None,
     conventions: Annotated[str, typer.Option(help="textbook | estudy2")] = "textbook",
+    pooled: Annotated[
+        bool | None,
+        typer.Option(
+            "--pooled/--no-pooled",
+            help="Pooled (CAAR) tests across pairs: always, or never. Default: auto, only "
+            "with at least 10 pairs.",
+            show_default=False,
+        ),
+    ] = None,
+    independence_tests: Annotated[
+        bool,
+        typer.Option(
+            "--independence-tests",
+            help="Also show the pooled tests that assume independent pairs (labelled invalid "
+            "when the pairs share an event date). Default: off.",
+        ),
+    ] = False,
+    exclusion_band: Annotated[
+        str | None,
+        typer.Option(
+            help="Days LO,HI around other events' day 0 removed from the estimation window. "
+            "Default: the library's (-10,10).",
+            show_default=False,
+        ),
+    ] = None,
     catalog: Catalog = None,
     as_of: AsOf = None,
     vintage: Vintage = None,
@@ -1184,10 +1209,13 @@ def study_cmd(
       oilimpact study brent wti --event blockade --window 0,1
       oilimpact study brent --event-date talks=2026-01-05 --json
       oilimpact study xle --event blockade --as-of 2026-01-09
+      oilimpact study brent wti xle --event blockade --pooled
 
     Defaults: events blockade and fto_announced (when neither --event nor --event-date
-    is given), the market model on sp500, estimation window -250,-11. --format tsv|csv
-    prints the CAR table; json prints everything.
+    is given), the market model on sp500, estimation window -250,-11. Pooled tests only
+    with at least 10 pairs (--pooled forces them), and then only those valid when pairs
+    share an event date (--independence-tests adds the others, labelled). --format
+    tsv|csv prints the CAR table; json prints everything.
     """
     from .events import load_catalog
     from .study.engine import event_study
@@ -1199,6 +1227,17 @@ def study_cmd(
     vintage = _date_opt(vintage, "--vintage")
     if min_estimation is not None and min_estimation < 1:
         _input_error(f"--min-estimation must be at least 1, got {min_estimation}")
+    options: dict[str, Any] = {}
+    if windows:
+        options["event_windows"] = windows
+    if min_estimation is not None:
+        options["min_estimation"] = min_estimation
+    if pooled is not None:
+        options["pooled"] = pooled
+    if independence_tests:
+        options["independence_tests"] = True
+    if exclusion_band is not None:
+        options["exclusion_band"] = _window(exclusion_band, "--exclusion-band")
     with _errors():
         cat = load_catalog(catalog)
     events = _events(event, event_date, cat, ["blockade", "fto_announced"])
@@ -1208,13 +1247,8 @@ def study_cmd(
         extra = [market] if uses_market else []
         names = list(dict.fromkeys([*series, *extra, *(factor or [])]))
         frame = _load_frame(names, as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
-        kwargs: dict[str, Any] = {}
         if factor:
-            kwargs["factors"] = frame[list(factor)]
-        if windows:
-            kwargs["event_windows"] = windows
-        if min_estimation is not None:
-            kwargs["min_estimation"] = min_estimation
+            options["factors"] = frame[list(factor)]
         result = event_study(
             frame[list(series)],
             events,
@@ -1223,15 +1257,20 @@ def study_cmd(
             estimation_window=est,
             conventions=conventions,
             catalog=cat,
-            **kwargs,
+            **options,
         )
     car = result.car
     _print_result(result, fmt, car)
     sig = int((car["pvalue"] < 0.05).sum()) if len(car) else 0
+    pairs = len(result.alignment)
+    pooled_text = (
+        f"{len(result.tests)} pooled tests"
+        if len(result.tests) or pooled is not None
+        else f"no pooled tests ({pairs} pairs < 10; --pooled forces them)"
+    )
     _summary(
         f"study: {len(result.spec.series)} series x {_n(len(result.spec.events), 'event')}, "
-        f"{len(car)} CARs ({sig} with p(t) < 0.05), {len(result.tests)} pooled tests, "
-        f"{_seconds(t0)}"
+        f"{len(car)} CARs ({sig} with p(t) < 0.05), {pooled_text}, {_seconds(t0)}"
     )
 
 

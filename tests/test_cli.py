@@ -891,3 +891,59 @@ def test_brief_fetch_offline_says_so_and_fail_on_stale_exits_1(real_store, tmp_p
     assert res.stderr.strip().splitlines()[-1].startswith("error:")
     assert not (tmp_path / "r2").exists()
     assert _tree_digest(real_store) == before
+
+
+# ---- pooled tests: auto by default, forced, independence-assuming on request ---------------
+
+
+def _pooled(real_store, *extra):
+    res = _invoke("study", "brent", "wti", "--event", "blockade", "--window", "0,1", "--json",
+                  *extra, "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    return pd.DataFrame(json.loads(res.stdout)["tests"]), res
+
+
+def test_pooled_tests_default_to_auto_and_can_be_forced(real_store):
+    tests, res = _pooled(real_store)
+    assert tests.empty  # two pairs on one date: no pooled test by default
+    assert "no pooled tests (2 pairs < 10; --pooled forces them)" in res.stderr
+    assert _pooled(real_store, "--no-pooled")[0].empty
+    forced, _ = _pooled(real_store, "--pooled")
+    assert len(forced) and not forced["assumes_independence"].any()
+    assert {"adjusted_bmp", "brown_warner"} <= set(forced["test"])
+    both, _ = _pooled(real_store, "--pooled", "--independence-tests")
+    indep = both[both["assumes_independence"]]
+    assert "cross_sectional_t" in set(indep["test"])
+    assert indep["note"].str.contains("invalid for clustered").all()
+
+
+def test_study_passes_only_the_options_given(monkeypatch, real_store):
+    import oilimpact.study.engine as engine
+
+    seen = []
+    real = engine.event_study
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "event_study", spy)
+    assert _invoke("study", "brent", "--event", "blockade", "--data-dir",
+                   str(real_store)).exit_code == 0  # fmt: skip
+    assert not {"pooled", "independence_tests", "exclusion_band", "min_estimation",
+                "event_windows"} & set(seen[-1])  # fmt: skip
+    res = _invoke("study", "brent", "--event", "blockade", "--exclusion-band", "-5,5",
+                  "--pooled", "--independence-tests", "--json", "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert seen[-1]["exclusion_band"] == (-5, 5) and seen[-1]["pooled"] is True
+    assert seen[-1]["independence_tests"] is True
+    res = _invoke("study", "brent", "--exclusion-band", "5,-5", "--data-dir", str(real_store))
+    assert res.exit_code == 2 and "--exclusion-band" in res.stderr
+
+
+def test_short_estimation_warns_in_one_line(real_store):
+    res = _invoke("study", "brent", "--event", "fto_announced", "--estimation", "-60,-11",
+                  "--data-dir", str(real_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 1 and "--min-estimation" in warnings[0]
