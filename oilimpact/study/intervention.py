@@ -163,9 +163,9 @@ def intervention(
         event date, so a partially treated period (December for an event on
         2025-12-16) counts as treated; this dilutes the first period's effect but
         keeps the baseline clean, and each of two events in adjacent periods is
-        credited with the period in which it happened. ``"next"``: the effect starts in the following
-        period and the event period is an untreated, partially contaminated
-        baseline period.
+        credited with the period in which it happened. ``"next"``: the effect starts
+        in the following period and the event period is an untreated, partially
+        contaminated baseline period.
     pre_periods : int, "default", "all" or None
         Periods before the first treated period used for estimation. ``"default"``:
         60 months or 156 weeks (:data:`DEFAULT_OPTIONS`), clipped to the periods
@@ -180,10 +180,10 @@ def intervention(
     trend : bool
         Linear time trend (segmented) / ``"ct"`` or drift (SARIMAX).
     seasonal : {"auto", "dummies", "fourier", "none"}, optional
-        ``"auto"`` (default, also ``None``): monthly series get 11 month dummies when at least 36
-        observed pre-event months are available, weekly series get ``fourier_order``
-        annual Fourier pairs when at least 156 observed pre-event weeks are available;
-        otherwise no seasonal terms.
+        ``"auto"`` (default, also ``None``): monthly series get 11 month dummies when
+        at least 36 observed pre-event months are available, weekly series get
+        ``fourier_order`` annual Fourier pairs when at least 156 observed pre-event
+        weeks are available; otherwise no seasonal terms.
     fourier_order : int
         Harmonics of the Fourier seasonal terms.
     hac_lags : int, optional
@@ -275,11 +275,11 @@ def intervention(
         y_t = a + b t + \sum_j \left[ c_j S_{jt} + d_j (t - t_j) S_{jt}
               + g_j 1[t = t_j] \right] + \sum_m s_m D_{mt} + e_t ,
 
-    (``form="level"``) where :math:`c_j` is the level change, :math:`d_j` the change of slope per period
-    and :math:`g_j` an optional pulse; :math:`D_{mt}` are month dummies (January is the
-    base) or Fourier pairs :math:`\sin(2\pi k \tau_t), \cos(2\pi k \tau_t)` with
-    :math:`\tau_t` the fraction of the year. Rows with a missing :math:`y_t` are
-    dropped.
+    (``form="level"``) where :math:`c_j` is the level change, :math:`d_j` the change
+    of slope per period and :math:`g_j` an optional pulse; :math:`D_{mt}` are month
+    dummies (January is the base) or Fourier pairs
+    :math:`\sin(2\pi k \tau_t), \cos(2\pi k \tau_t)` with :math:`\tau_t` the
+    fraction of the year. Rows with a missing :math:`y_t` are dropped.
 
     Standard errors (``cov="hac-prewhiten"``, default) are
     :math:`V = (X'X)^{-1} X' \hat\Omega X (X'X)^{-1}` with :math:`\hat\Omega` the
@@ -305,14 +305,14 @@ def intervention(
     correlation), floored at ``df_floor``: :math:`\nu^* = \max(\nu, 2)` by default.
     The floor matters when :math:`\tilde\rho` reaches its bound (residuals close to
     a random walk): :math:`\nu` then falls below 1 (0.23 at :math:`T = 31`) and the
-    t quantile explodes, while in simulation (``benchmarks/bench_intervention_calibration.py``)
-    the rejection rates with and without the floor agree to the Monte Carlo error
-    for AR(1) errors up to 0.95. The errors are assumed covariance-stationary: the whole sample
-    estimates their autocovariances, so a level-shift dummy that is non-zero on
-    only a few post-event periods gets a variance estimated from all :math:`T`
-    residuals. With ``cov="hac"`` the standard errors are the Newey-West (1987)
-    sandwich of :math:`x_t \hat e_t` with :math:`L = \lfloor 4 (T/100)^{2/9}
-    \rfloor` lags (Newey and West 1994), the factor :math:`T/(T-k)` and Student t
+    t quantile explodes, while in simulation
+    (``benchmarks/bench_intervention_calibration.py``) the rejection rates with and
+    without the floor are the same for AR(1) errors up to 0.95. The errors are
+    assumed covariance-stationary: the whole sample estimates their autocovariances,
+    so a level-shift dummy that is non-zero on only a few post-event periods gets a
+    variance estimated from all :math:`T` residuals. With ``cov="hac"`` the standard
+    errors are the Newey-West (1987) sandwich of :math:`x_t \hat e_t` with
+    :math:`L = \lfloor 4 (T/100)^{2/9} \rfloor` lags (Newey and West 1994), the factor :math:`T/(T-k)` and Student t
     with :math:`T-k` degrees of freedom: robust to heteroskedasticity, but its
     variance for a rare regressor rests on the few post-event scores and is biased
     down. Rows are treated as consecutive when values are missing.
@@ -327,8 +327,8 @@ def intervention(
     Inference on :math:`\beta` is normal with statsmodels' ``cov_type="oim"``
     covariance: the information matrix by Harvey's (1989, section 3.4.5) formula,
     built from first derivatives of the Kalman filter's prediction errors and their
-    variances (the OPG default of statsmodels is
-    unreliable for regression coefficients in samples of this size). These standard
+    variances (the OPG default of statsmodels is unreliable for regression
+    coefficients in samples of this size). These standard
     errors are about 2-2.5% smaller than those from the numerical Hessian of the
     log-likelihood that R's ``arima`` reports. The likelihood is maximised on the
     standardised series (at most 100 L-BFGS iterations); criteria and estimates are
