@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..errors import EstimationError, OilImpactError
 from ..events import EventCatalog
-from ..series import SeriesRegistry, SeriesSpec, default_registry, infer_frequency
+from ..series import SeriesRegistry, SeriesSpec, default_registry
 from ..study.engine import event_study
 from ..study.intervention import intervention
 from ..study.intervention_result import InterventionResult
@@ -321,14 +321,6 @@ def _find(studies: Sequence[EventStudyResult], event: str, series: str) -> Event
     return None
 
 
-def _pre_periods(series: pd.Series, opts: BriefOptions) -> int | None:
-    """The finite pre-event window for ``series`` by its inferred frequency (None: all)."""
-    dates = series.dropna().index
-    if len(dates) < 3:
-        return None
-    return dict(opts.intervention_pre_periods).get(infer_frequency(dates))
-
-
 def _run_interventions(
     volumes: Mapping[str, pd.Series],
     as_of: pd.Timestamp,
@@ -359,16 +351,8 @@ def _run_interventions(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                results[name] = intervention(
-                    s,
-                    evs,
-                    model=opts.intervention_model,  # type: ignore[arg-type]
-                    start=opts.intervention_start,  # type: ignore[arg-type]
-                    slope=opts.intervention_slope,
-                    max_placebos=opts.max_placebos,
-                    pre_periods=_pre_periods(s, opts),
-                    alpha=opts.alpha,
-                )
+                # the one default specification, all in-sample events jointly
+                results[name] = intervention(s, evs, alpha=opts.alpha)
         except OilImpactError as exc:
             notices.append(f"intervention {name} not computed: {exc}")
     return results, notices, no_post
@@ -443,6 +427,8 @@ def _health_table(health: pd.DataFrame | None) -> pd.DataFrame:
         "rows",
         "fetched_at",
         "vintage",
+        "last_used",
+        "availability",
         "stale",
         "warnings",
     ]
@@ -454,7 +440,8 @@ def _health_table(health: pd.DataFrame | None) -> pd.DataFrame:
         raise ValueError(f"health frame needs columns {sorted(missing)}; got {list(h.columns)}")
     for c in cols:
         if c not in h.columns:
-            h[c] = "" if c in ("source", "source_id", "vintage", "warnings") else pd.NA
+            text = ("source", "source_id", "vintage", "warnings", "availability")
+            h[c] = "" if c in text else pd.NA
     h["warnings"] = [
         "; ".join(map(str, w)) if isinstance(w, list | tuple) else ("" if _isna(w) else str(w))
         for w in h["warnings"]
@@ -558,28 +545,7 @@ def _methods(
             "a missing day in a window also leaves its CAR missing."
         )
     if interventions:
-        r0 = next(iter(interventions.values()))
-        sp = r0.spec
-        terms = "a level shift" + (" and a change of slope" if sp.slope else "")
-        per = "the first full period after" if sp.start == "next" else "the period containing"
-        seas = {name: r.spec.seasonal for name, r in interventions.items()}
-        out.append(
-            f"Volumes: {sp.model} intervention model with {terms} from {per} the event, "
-            f"{'a linear trend, ' if sp.trend else ''}seasonal terms per series "
-            f"({', '.join(f'{k}: {v}' for k, v in seas.items())}); "
-            + (
-                (
-                    "prewhitened Newey-West (HAC) standard errors with a Satterthwaite t "
-                    "reference (Andrews-Monahan 1992); "
-                    if sp.cov == "hac-prewhiten"
-                    else "Newey-West (HAC) standard errors; "
-                )
-                if sp.model == "segmented"
-                else "SARIMA errors chosen by information criterion; "
-            )
-            + f"{100 * (1 - sp.alpha):g}% intervals. The placebo p-value refits the model at up "
-            f"to {opts.max_placebos} pseudo-event dates before the event (in-time permutation)."
-        )
+        out += _intervention_methods(interventions)
         short = [n for n, r in interventions.items() if r.spec.post_periods < 3]
         if short:
             out.append(
@@ -593,6 +559,33 @@ def _methods(
             "effects; the 'true' columns show them (zero where nothing was injected). They are "
             "not market facts. " + _demo_coverage(car, opts.alpha)
         )
+    return out
+
+
+def _intervention_methods(interventions: Mapping[str, InterventionResult]) -> list[str]:
+    """What each volume model is: its specification line, its events, the form comparison."""
+    out = [
+        "Volumes and trade values: every series uses the one default intervention "
+        "specification of oilimpact (the same as `oi.intervention(series, events)` and "
+        "`oilimpact intervention`; docs/methods-intervention.md justifies each choice), with "
+        "every catalogued intervention that has a post-event period in the series modelled "
+        "jointly, one regressor per event. The placebo p-value refits the model at "
+        "pseudo-event dates before the first event (in-time permutation)."
+    ]
+    for name, r in interventions.items():
+        evs = ", ".join(str(e[0]) for e in r.spec.events)
+        line = f"{_label(name)}: {r.spec.describe()}; events {evs}; {r.spec.post_periods} post-event periods."
+        best = r.best_form
+        if r.forms is not None and len(r.forms) and best:
+            ic = r.spec.form_ic.upper()
+            fits = ", ".join(
+                f"{f.form} {getattr(f, ic.lower()):.1f}" for f in r.forms.itertuples(index=False)
+            )
+            line += (
+                f" Permanent vs temporary effect ({ic}, lower is better): {fits}; "
+                f"best: {best}."
+            )
+        out.append(line)
     return out
 
 

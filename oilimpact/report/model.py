@@ -81,17 +81,12 @@ class BriefOptions:
     chart_series : tuple of str
         Series in each CAR-path chart.
     intervention_events : tuple of str
-        Events whose volume effects are estimated.
-    intervention_model : {"segmented", "sarimax"}
-    intervention_start : {"containing", "next"}
-        The effect starts in the period containing the event or the next (first full) one.
-    intervention_slope : bool
-        Also estimate a change of slope (needs several post-event periods).
-    max_placebos : int
-        Cap on the placebo refits of each intervention fit.
-    intervention_pre_periods : mapping of frequency to int
-        Pre-event periods each intervention fit uses (one linear trend over decades of
-        structural breaks fits badly, so the window is finite: 60 months, 156 weeks).
+        Events whose volume effects are estimated: each one that has a post-event period
+        in a series enters that series' model, and all of them enter it jointly (one
+        regressor per event), so adjacent events are not credited with each other's
+        effect. The specification is the library's one default
+        (:data:`oilimpact.study.intervention_result.DEFAULT_OPTIONS`), the same as
+        ``oi.intervention(series, events)`` and ``oilimpact intervention``.
     sparkline_points : int
         Observations per sparkline.
     multitest : {"fdr_bh", "holm", "none"}
@@ -115,12 +110,7 @@ class BriefOptions:
     study_series: tuple[str, ...] = _STUDY
     focus_events: tuple[str, ...] = ("blockade", "maduro_captured", "fto_announced", "fto_effective")
     chart_series: tuple[str, ...] = ("brent", "wti", SPREAD, "xle", "fro", "vlo")
-    intervention_pre_periods: tuple[tuple[str, int], ...] = (("monthly", 60), ("weekly", 156))
-    intervention_events: tuple[str, ...] = ("blockade",)
-    intervention_model: str = "segmented"
-    intervention_start: str = "next"
-    intervention_slope: bool = False
-    max_placebos: int = 60
+    intervention_events: tuple[str, ...] = ("blockade", "maduro_captured")
     sparkline_points: int = 66
     multitest: str = "fdr_bh"
     findings_series: tuple[str, ...] = ("brent", "wti", SPREAD)

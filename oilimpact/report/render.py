@@ -238,6 +238,8 @@ def _views(data: BriefData) -> dict[str, Any]:
                 Column("rows", "Rows", "int"),
                 Column("fetched_at", "Fetched", "datetime"),
                 Column("vintage", "Vintage"),
+                Column("last_used", "Last period used", "date"),
+                Column("availability", "Why (publication lag)"),
                 Column("stale", "Stale", "flag"),
                 Column("warnings", "Validation warnings"),
             ),

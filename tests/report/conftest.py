@@ -26,7 +26,8 @@ class DemoBrief:
 
 @pytest.fixture(scope="session")
 def demo_brief(tmp_path_factory: pytest.TempPathFactory) -> DemoBrief:
-    demo = demo_dataset()
+    # the data as known on AS_OF (publication lags applied), as `oilimpact brief --demo` does
+    demo = demo_dataset().known_on(AS_OF)
     health = demo.health_frame()
     # one stale series, to check it is shown as such
     health.loc[health["series"] == "henry_hub", ["stale", "warnings"]] = [

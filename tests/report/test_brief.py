@@ -175,18 +175,12 @@ def test_car_numbers_equal_the_api(demo_brief, results):
 
 
 def test_intervention_numbers_equal_the_api(demo_brief, results):
-    demo = demo_brief.demo
-    opts = BriefOptions()
-    s = demo.volumes["ve_crude_production"].loc[: str(AS_OF)]
-    api = intervention(
-        s,
-        [load_catalog()["blockade"]],
-        start=opts.intervention_start,
-        slope=opts.intervention_slope,
-        max_placebos=opts.max_placebos,
-    )
+    demo = demo_brief.demo  # as known on AS_OF
+    s = demo.volumes["us_imports_ve_weekly"].loc[: str(AS_OF)]
+    # the brief uses the library's one default specification: no options passed
+    api = intervention(s, [load_catalog()["blockade"]])
     got = pd.DataFrame(results["tables"]["interventions"])
-    row = got[(got.series == "ve_crude_production") & (got.term == "level")].iloc[0]
+    row = got[(got.series == "us_imports_ve_weekly") & (got.term == "level")].iloc[0]
     want = api.effects[api.effects.term == "level"].iloc[0]
     for col in ("estimate", "se", "pvalue", "ci_lower", "ci_upper", "placebo_pvalue"):
         assert row[col] == pytest.approx(want[col], rel=1e-9), col
@@ -222,8 +216,11 @@ def test_true_effects_are_shown_beside_the_estimates(page):
     assert row[i_true] == "5.00"
     iv = next(t for t in page.tables if t["name"] == "interventions")
     keys = [k for k, _ in iv["cols"]]
-    row = next(r for r in iv["rows"] if r[keys.index("label")] == "Venezuela crude production")
-    assert row[keys.index("true_effect")] == "-250.0"
+    # as known on 2026-01-09 only the weekly series has post-event data (monthly figures
+    # are published months later); its injected level shift is -150 kb/d
+    weekly = "US crude imports from Venezuela, weekly"
+    row = next(r for r in iv["rows"] if r[keys.index("label")] == weekly)
+    assert row[keys.index("true_effect")] == "-150.0"
 
 
 def test_injected_effects_are_recovered(results):
@@ -261,7 +258,7 @@ def test_methods_come_from_the_specs(demo_brief):
 def test_page_declares_its_figures_and_holds_plotly_once(page, demo_brief):
     html = demo_brief.html
     n = int(page.meta["oilimpact-figures"])
-    assert n == html.count('class="plotly-graph-div"') == 8  # sparklines, 4 focus events, 3 volumes
+    assert n == html.count('class="plotly-graph-div"') == 6  # sparklines, 4 focus events, 1 volume
     ids = re.findall(r'<div id="(fig-[a-z0-9-]+)" class="plotly-graph-div"', html)
     assert len(ids) == len(set(ids)) == n
     specs = re.findall(r'<script type="application/json" data-plotly-figure="([^"]+)">', html)

@@ -228,7 +228,7 @@ def test_no_console_errors_and_no_network(browser_run):
 
 
 def test_every_declared_figure_is_drawn(browser_run):
-    assert browser_run["declared"] == browser_run["graph_divs"] == 8
+    assert browser_run["declared"] == browser_run["graph_divs"] == 6
     assert browser_run["drawn"] == browser_run["declared"]
 
 
