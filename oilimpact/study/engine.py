@@ -37,6 +37,7 @@ from ..errors import ConfigError, EstimationError
 from ..series import SeriesRegistry, default_registry
 from .alignment import sessions_spanned
 from .models import MODELS, ModelName, fit_panel, scale_spanning_returns
+from .multitest import MULTITEST_METHODS, MultitestMethod, adjust_pvalues
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
 from .result import EventStudyResult, ShortEstimationWarning, StudySpec
 from .returns import NON_POSITIVE_ADVICE, ReturnMethod, compute_returns
@@ -309,6 +310,7 @@ def event_study(
     pooled: bool | Literal["auto"] = "auto",
     independence_tests: bool = False,
     exclusion_band: tuple[int, int] = DEFAULT_EXCLUSION_BAND,
+    multitest: MultitestMethod = "fdr_bh",
 ) -> EventStudyResult:
     """Event study of one or more series around one or more events.
 
@@ -383,6 +385,13 @@ def event_study(
         estimation sample (nor, therefore, another window's numbers). An event's own
         band is not removed from its own estimation window (which must end before its
         first event-window day anyway).
+    multitest : {"fdr_bh", "holm", "none"}
+        Adjustment of the ``qvalue`` columns (:func:`~oilimpact.study.multitest.
+        adjust_pvalues`): Benjamini-Hochberg q-values (default), Holm adjusted p-values,
+        or none (the p-values). The family of ``res.car["qvalue"]`` is every (event,
+        series, window) CAR t test of the result (``sq_qvalue``: every SQ test of
+        ``res.car``); that of ``res.abnormal["qvalue"]`` every (event, series, day) AR
+        t test. Adding events, series or windows enlarges the family.
 
     Returns
     -------
@@ -444,6 +453,8 @@ def event_study(
         raise EstimationError(f"input must be 'auto', 'prices' or 'returns', got {input!r}")
     if conventions not in ("textbook", "estudy2"):
         raise EstimationError(f"conventions must be 'textbook' or 'estudy2', got {conventions!r}")
+    if multitest not in MULTITEST_METHODS:
+        raise EstimationError(f"multitest must be one of {MULTITEST_METHODS}, got {multitest!r}")
     (e0, e1), windows, (lo_u, hi_u) = prepare_windows(estimation_window, event_windows)
     b_lo, b_hi = _check_band(exclusion_band)
 
@@ -844,6 +855,7 @@ def event_study(
         conventions=conventions,
         exclude_confounders=exclude_confounders,
         exclusion_band=(b_lo, b_hi),
+        multitest=multitest,
         events=tuple(e.id for e in studied),
         series=tuple(assets),
         confounders=tuple(e.id for e in others),
@@ -916,6 +928,7 @@ def build_result(
         confounded = np.zeros((n, nw), dtype=bool)
     car["confounded"] = np.asarray(confounded, dtype=bool).reshape(-1)
     car["sessions"] = _window_sessions(panel, sessions, windows).reshape(-1)
+    _add_qvalues(abnormal, car, spec.multitest)
     tests = (
         _cross_sectional(panel, windows, pooled, independence_tests) if n >= 2 else _empty_tests()
     )
@@ -937,6 +950,14 @@ def build_result(
         panel=panel,
         notices=tuple(notices),
     )
+
+
+def _add_qvalues(abnormal: pd.DataFrame, car: pd.DataFrame, method: MultitestMethod) -> None:
+    """``qvalue`` (and ``sq_qvalue``) columns, in place: one family per table and test
+    (all CAR t tests of the result; all its CAR SQ tests; all its AR t tests)."""
+    car["qvalue"] = adjust_pvalues(car["pvalue"].to_numpy(dtype="float64"), method)
+    car["sq_qvalue"] = adjust_pvalues(car["sq_pvalue"].to_numpy(dtype="float64"), method)
+    abnormal["qvalue"] = adjust_pvalues(abnormal["pvalue"].to_numpy(dtype="float64"), method)
 
 
 def _check_band(band: tuple[int, int]) -> tuple[int, int]:

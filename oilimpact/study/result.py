@@ -44,11 +44,14 @@ class ShortEstimationWarning(EventStudyWarning):
 
 #: Columns of :attr:`EventStudyResult.car`: those of
 #: :func:`~oilimpact.study.single.car_tests` ("asset" named "series"), "confounded" and
-#: "sessions" (sessions of the series' calendar the window's returns span).
+#: "sessions" (sessions of the series' calendar the window's returns span), "qvalue" and
+#: "sq_qvalue" (multiple-testing adjusted t and SQ p-values, see ``StudySpec.multitest``).
 CAR_COLUMNS: tuple[str, ...] = (
     *("series" if c == "asset" else c for c in CAR_TEST_COLUMNS),
     "confounded",
     "sessions",
+    "qvalue",
+    "sq_qvalue",
 )
 
 
@@ -79,6 +82,10 @@ class StudySpec:
     exclusion_band : (int, int)
         Relative days around each other event's day 0 removed from the estimation
         windows (default ``(-10, 10)``, independent of the event windows).
+    multitest : {"fdr_bh", "holm", "none"}
+        Adjustment in the ``qvalue`` columns: Benjamini-Hochberg q-values over every
+        CAR t test of the result (``sq_qvalue``: every CAR SQ test; ``abnormal.qvalue``:
+        every AR t test), Holm adjusted p-values, or none.
     events, series : tuple of str
         Studied event ids and series names.
     confounders : tuple of str
@@ -101,6 +108,7 @@ class StudySpec:
     conventions: Literal["textbook", "estudy2"]
     exclude_confounders: bool = True
     exclusion_band: tuple[int, int] = (-10, 10)
+    multitest: Literal["fdr_bh", "holm", "none"] = "fdr_bh"
     events: tuple[str, ...] = ()
     series: tuple[str, ...] = ()
     confounders: tuple[str, ...] = ()
@@ -123,6 +131,14 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(
         out.to_json(orient="records", date_format="iso", date_unit="s", double_precision=15)
     )
+
+
+def _multitest_note(method: str, m: int) -> str:
+    """The summary's sentence on the multiple-testing adjustment of ``q(t)``."""
+    if method == "none":
+        return f"q(t): not adjusted for multiple testing ({m} CAR t tests); q = p"
+    name = "Benjamini-Hochberg q-value" if method == "fdr_bh" else "Holm adjusted p-value"
+    return f"q(t): {name} over the {m} CAR t tests of this result (every event, series and window)"
 
 
 def _fmt(x: Any, spec: str = ".4f") -> str:
@@ -150,7 +166,8 @@ class EventStudyResult:
         returns after the pair's last session that could not be carried.
     abnormal : pandas.DataFrame
         Tidy AR: ``event, series, day, date, ar, se, tstat, pvalue, sq_pvalue,
-        sessions``; ``sessions`` is how many sessions of the series' calendar the
+        sessions, qvalue``; ``qvalue`` adjusts ``pvalue`` over all rows of the table
+        (``spec.multitest``); ``sessions`` is how many sessions of the series' calendar the
         return spans (2 when it spans a session without a price: its AR's variance is
         scaled by it, see :func:`~oilimpact.study.models.scale_spanning_returns`).
     car : pandas.DataFrame
@@ -237,6 +254,7 @@ class EventStudyResult:
                 "t": [_fmt(v, ".2f") for v in c["tstat"]],
                 "p(t)": [_fmt(v, ".3f") for v in c["pvalue"]],
                 "p(SQ)": [_fmt(v, ".3f") for v in c["sq_pvalue"]],
+                "q(t)": [_fmt(v, ".3f") for v in c["qvalue"]],
                 "n_est": c["n_est"].astype(int).astype(str),
                 "flag": ["confounded" if f else "" for f in c["confounded"]],
             }
@@ -260,8 +278,18 @@ class EventStudyResult:
             )
         notes.append(
             "p(t): PE-corrected t test, Student t with L1-k dof (MacKinlay 1997); "
-            "p(SQ): studentised rank against estimation residual sums (Gelbach-Helland-Klick 2013)"
+            "p(SQ): sample-quantile test, studentised rank against estimation residual sums "
+            "(Gelbach, Helland and Klick 2013)"
         )
+        notes.append(_multitest_note(self.spec.multitest, int(self.car["pvalue"].notna().sum())))
+        spanning = (
+            self.car[self.car["sessions"] > self.car["n_days"]] if "sessions" in self.car else []
+        )
+        if len(spanning):
+            notes.append(
+                f"{len(spanning)} CAR row(s) include a return spanning a session without a "
+                "price (sessions > days): its variance is scaled by the sessions spanned"
+            )
         return notes
 
     def _event_lines(self) -> list[str]:
