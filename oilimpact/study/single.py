@@ -9,7 +9,7 @@ cumulative abnormal return (CAR):
 
 * the parametric t test with the prediction-error-corrected variance (MacKinlay 1997),
   exact under normal i.i.d. disturbances;
-* the SQ test of Gelbach, Helland and Klick (2013), studentised: the event-window AR (or
+* the SQ (sample-quantile) test of Gelbach, Helland and Klick (2013), studentised: the event-window AR (or
   L-day CAR), divided by the square root of its exact prediction-error variance factor,
   is ranked against the empirical distribution of the estimation-window residuals (or
   of their L-day rolling sums), each divided by the square root of its exact residual
