@@ -110,6 +110,7 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
+        metavar="DIR",
         help="Store directory (default: $OILIMPACT_DATA_DIR, then ./data).",
         show_default=False,
     ),
@@ -119,6 +120,7 @@ Format = Annotated[
     OutputFormat | None,
     typer.Option(
         "--format",
+        metavar="FORMAT",
         help="table (rich on a terminal, plain full-width text in a pipe), tsv, csv or json. "
         "Default: table.",
         show_default=False,
@@ -126,15 +128,20 @@ Format = Annotated[
 ]
 Registry = Annotated[
     Path | None,
-    typer.Option(help="Extra series TOML file (adds to the packaged registry). Default: none."),
+    typer.Option(
+        metavar="FILE",
+        help="Extra series TOML file (adds to the packaged registry). Default: none.",
+    ),
 ]
 Catalog = Annotated[
-    Path | None, typer.Option(help="Extra events TOML file (adds or overrides events).")
+    Path | None,
+    typer.Option(metavar="FILE", help="Extra events TOML file (adds or overrides events)."),
 ]
 AsOf = Annotated[
     str | None,
     typer.Option(
         "--as-of",
+        metavar="DATE",
         help=(
             "What was known at this date (YYYY-MM-DD): data cut at it, each series' "
             "publication lag applied, the store read as of then. Default: everything stored."
@@ -146,6 +153,7 @@ Vintage = Annotated[
     str | None,
     typer.Option(
         "--vintage",
+        metavar="TIME",
         help=(
             "Pure store time (ISO 8601, UTC when no offset): values as stored at that "
             "moment, no cut and no lags. Default: the latest."
@@ -155,22 +163,24 @@ Vintage = Annotated[
 ]
 End = Annotated[
     str | None,
-    typer.Option(
-        "--end", help="Last observation date to use (YYYY-MM-DD). Default: no cut.",
+    typer.Option("--end", metavar="DATE", help="Last observation date to use (YYYY-MM-DD). Default: no cut.",
         show_default=False,
     ),
 ]  # fmt: skip
 EventIds = Annotated[
     list[str] | None,
-    typer.Option("--event", "-e", help="Catalog event id, repeatable (see `oilimpact events`)."),
+    typer.Option(
+        "--event", "-e", metavar="ID", help="Catalog event id, repeatable (see `oilimpact events`)."
+    ),
 ]
 EventDates = Annotated[
     list[str] | None,
     typer.Option(
         "--event-date",
+        metavar="NAME=DATE",
         help=(
-            "Ad-hoc event NAME=YYYY-MM-DD (time unknown) or NAME=YYYY-MM-DDTHH:MM+ZZ:ZZ "
-            "(a known time with its UTC offset), repeatable."
+            "Ad-hoc event, repeatable. DATE is 2026-01-05 (time unknown) or "
+            "2026-01-05T14:30-05:00 (a known time with its UTC offset)."
         ),
         show_default=False,
     ),
@@ -540,31 +550,49 @@ def series_cmd(
 
 @command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV file to import.", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV file to import.", show_default=False)
+    ],
     series: Annotated[
-        str, typer.Option("--series", "-s", help="Registry name to store it under (e.g. brent).")
+        str,
+        typer.Option(
+            "--series", "-s", metavar="SERIES", help="Registry name to store it under (e.g. brent)."
+        ),
     ],
     fmt: Annotated[
-        str, typer.Option("--format", help="auto | fred | eia | ohlc | yahoo | tidy | tanker")
+        str,
+        typer.Option(
+            "--format", metavar="FORMAT", help="auto | fred | eia | ohlc | yahoo | tidy | tanker"
+        ),
     ] = "auto",
     column: Annotated[
-        str | None, typer.Option(help="Value column when the file has several (FRED ids, OHLC).")
+        str | None,
+        typer.Option(
+            metavar="NAME", help="Value column when the file has several (FRED ids, OHLC)."
+        ),
     ] = None,
-    date_column: Annotated[str | None, typer.Option(help="Date column of a tidy file.")] = None,
-    value_column: Annotated[str | None, typer.Option(help="Value column of a tidy file.")] = None,
+    date_column: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Date column of a tidy file.")
+    ] = None,
+    value_column: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Value column of a tidy file.")
+    ] = None,
     filter_: Annotated[
         list[str] | None,
         typer.Option(
             "--filter",
+            metavar="KEY=VALUE",
             help="KEY=VALUE row filter for tidy files, repeatable (e.g. eia_product_id=57).",
         ),
     ] = None,
     preset: Annotated[
         str | None,
-        typer.Option(help="Tanker export preset: kpler (terminal CSV or SDK ids) | vortexa."),
+        typer.Option(
+            metavar="NAME", help="Tanker export preset: kpler (terminal CSV or SDK ids) | vortexa."
+        ),
     ] = None,
     origin: Annotated[
-        str | None, typer.Option(help="Tanker exports: origin country to keep.")
+        str | None, typer.Option(metavar="COUNTRY", help="Tanker exports: origin country to keep.")
     ] = None,
     new: Annotated[
         bool,
@@ -586,6 +614,7 @@ def import_cmd(
         str | None,
         typer.Option(
             "--max-size",
+            metavar="SIZE",
             help="Largest file read, e.g. 500M or 2G (bytes without a suffix). Default: 100M.",
             show_default=False,
         ),
@@ -729,20 +758,26 @@ def _fetch_summary(outcomes: list[Any], seconds: str, what: str = "fetch") -> st
 def fetch_cmd(
     series: Annotated[
         list[str] | None,
-        typer.Argument(help="Series to fetch. Default: every series with a network source."),
+        typer.Argument(
+            metavar="SERIES", help="Series to fetch. Default: every series with a network source."
+        ),
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="First date (YYYY-MM-DD). Default: incremental refresh.")
+        str | None,
+        typer.Option(metavar="DATE", help="First date (YYYY-MM-DD). Default: incremental refresh."),
     ] = None,
     end: Annotated[
-        str | None, typer.Option(help="Last date (YYYY-MM-DD). Default: the latest.")
+        str | None,
+        typer.Option(metavar="DATE", help="Last date (YYYY-MM-DD). Default: the latest."),
     ] = None,
     full: Annotated[
         bool, typer.Option(help="Refetch the whole history instead of an incremental refresh.")
     ] = False,
     provider: Annotated[
         list[str] | None,
-        typer.Option(help="Only use these providers (fred, eia, yahoo). Default: all."),
+        typer.Option(
+            metavar="NAME", help="Only use these providers (fred, eia, yahoo). Default: all."
+        ),
     ] = None,
     offline: Annotated[
         bool, typer.Option(help="Do not touch the network; just show the store.")
@@ -830,7 +865,8 @@ def fetch_cmd(
 @command("validate")
 def validate_cmd(
     series: Annotated[
-        list[str] | None, typer.Argument(help="Series to check. Default: every stored series.")
+        list[str] | None,
+        typer.Argument(metavar="SERIES", help="Series to check. Default: every stored series."),
     ] = None,
     registry: Registry = None,
     data_dir: DataDir = None,
@@ -862,7 +898,9 @@ def validate_cmd(
 def status_cmd(
     today: Annotated[
         str | None,
-        typer.Option(help="Reference date for staleness (YYYY-MM-DD). Default: today (UTC)."),
+        typer.Option(
+            metavar="DATE", help="Reference date for staleness (YYYY-MM-DD). Default: today (UTC)."
+        ),
     ] = None,
     fail_on_stale: Annotated[
         bool, typer.Option(help="Exit 1 when any series is stale (or the store is empty).")
@@ -938,19 +976,26 @@ def events_cmd(
 
 @command("show")
 def show_cmd(
-    series: Annotated[str, typer.Argument(help="Stored series (e.g. brent).", show_default=False)],
+    series: Annotated[
+        str,
+        typer.Argument(metavar="SERIES", help="Stored series (e.g. brent).", show_default=False),
+    ],
     as_of: AsOf = None,
     vintage: Vintage = None,
     start: Annotated[
         str | None,
         typer.Option(
-            help="First date (YYYY-MM-DD). Default: the first stored.", show_default=False
+            metavar="DATE",
+            help="First date (YYYY-MM-DD). Default: the first stored.",
+            show_default=False,
         ),
     ] = None,
     end: End = None,
     tail: Annotated[
         int | None,
-        typer.Option(help="Only the last N observations. Default: all.", show_default=False),
+        typer.Option(
+            metavar="N", help="Only the last N observations. Default: all.", show_default=False
+        ),
     ] = None,
     registry: Registry = None,
     data_dir: DataDir = None,
@@ -998,7 +1043,10 @@ def _vintage_label(stamp: Any) -> str:
 
 @command("history")
 def history_cmd(
-    series: Annotated[str, typer.Argument(help="Stored series (e.g. brent).", show_default=False)],
+    series: Annotated[
+        str,
+        typer.Argument(metavar="SERIES", help="Stored series (e.g. brent).", show_default=False),
+    ],
     data_dir: DataDir = None,
     fmt: Format = None,
     as_json: AsJson = False,
@@ -1040,11 +1088,15 @@ def history_cmd(
 
 @command("rollback")
 def rollback_cmd(
-    series: Annotated[str, typer.Argument(help="Stored series (e.g. brent).", show_default=False)],
+    series: Annotated[
+        str,
+        typer.Argument(metavar="SERIES", help="Stored series (e.g. brent).", show_default=False),
+    ],
     to: Annotated[
         str | None,
         typer.Option(
             "--to",
+            metavar="VINTAGE",
             help="Vintage to restore: its number in `oilimpact history` (#2 or 2) or its "
             "time as listed there. Default: the vintage before the latest (undo the last write).",
             show_default=False,
@@ -1137,38 +1189,51 @@ def _print_result(result: Any, fmt: OutputFormat, table: Any) -> None:
 @command("study")
 def study_cmd(
     series: Annotated[
-        list[str], typer.Argument(help="Stored series to study (e.g. brent wti xle).")
+        list[str],
+        typer.Argument(metavar="SERIES", help="Stored series to study (e.g. brent wti xle)."),
     ],
     event: EventIds = None,
     event_date: EventDates = None,
     market: Annotated[
-        str | None, typer.Option(help="Market series of the market model.")
+        str | None, typer.Option(metavar="SERIES", help="Market series of the market model.")
     ] = "sp500",
     model: Annotated[
-        str, typer.Option(help="market | market_adjusted | constant_mean | zero_mean | multifactor")
+        str,
+        typer.Option(
+            metavar="MODEL",
+            help="market | market_adjusted | constant_mean | zero_mean | multifactor",
+        ),
     ] = "market",
     factor: Annotated[
-        list[str] | None, typer.Option(help="Factor series for model=multifactor, repeatable.")
+        list[str] | None,
+        typer.Option(metavar="SERIES", help="Factor series for model=multifactor, repeatable."),
     ] = None,
     window: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="LO,HI",
             help="CAR window LO,HI in trading days, repeatable. Default: 0,0 0,1 -1,1 0,5 0,10.",
             show_default=False,
         ),
     ] = None,
     estimation: Annotated[
-        str, typer.Option(help="Estimation window LO,HI in trading days relative to day 0.")
+        str,
+        typer.Option(
+            metavar="LO,HI", help="Estimation window LO,HI in trading days relative to day 0."
+        ),
     ] = "-250,-11",
     min_estimation: Annotated[
         int | None,
         typer.Option(
+            metavar="N",
             help="Minimum non-missing estimation days per pair. Default: half the estimation "
             "window (120).",
             show_default=False,
         ),
     ] = None,
-    conventions: Annotated[str, typer.Option(help="textbook | estudy2")] = "textbook",
+    conventions: Annotated[
+        str, typer.Option(metavar="NAME", help="textbook | estudy2")
+    ] = "textbook",
     pooled: Annotated[
         bool | None,
         typer.Option(
@@ -1189,6 +1254,7 @@ def study_cmd(
     exclusion_band: Annotated[
         str | None,
         typer.Option(
+            metavar="LO,HI",
             help="Days LO,HI around other events' day 0 removed from the estimation window. "
             "Default: the library's (-10,10).",
             show_default=False,
@@ -1276,32 +1342,53 @@ def study_cmd(
 
 @command("intervention")
 def intervention_cmd(
-    series: Annotated[str, typer.Argument(help="Stored volume series (e.g. ve_crude_production).")],
+    series: Annotated[
+        str,
+        typer.Argument(metavar="SERIES", help="Stored volume series (e.g. ve_crude_production)."),
+    ],
     event: EventIds = None,
     event_date: EventDates = None,
     model: Annotated[
         str | None,
         typer.Option(
-            help="segmented | sarimax. Default: the library's (segmented).", show_default=False
+            metavar="MODEL",
+            help="segmented (OLS, HAC errors) | sarimax. Default: segmented.",
+            show_default=False,
         ),
-    ] = None,  # fmt: skip
+    ] = None,
+    form: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FORM",
+            help="Effect shape: level (permanent shift) | pulse | decay | compare (all, best "
+            "by BIC). Default: level.",
+            show_default=False,
+        ),
+    ] = None,
     start: Annotated[
         str | None,
         typer.Option(
+            metavar="WHEN",
             help="containing | next: the effect starts in the period containing the event or "
-            "in the next one. Default: the library's.",
+            "in the next one. Default: containing.",
             show_default=False,
         ),
     ] = None,
     pre_periods: Annotated[
-        int | None,
-        typer.Option(help="Pre-event periods to fit. Default: the library's.", show_default=False),
+        str | None,
+        typer.Option(
+            metavar="N",
+            help="Pre-event periods to fit, or all. Default: 60 months or 156 weeks (fewer "
+            "when the series is shorter).",
+            show_default=False,
+        ),
     ] = None,
     placebo: Annotated[
         bool | None,
         typer.Option(
             "--placebo/--no-placebo",
-            help="Placebo (permutation) inference over pseudo-event dates. Default: on.",
+            help="In-time placebo p-value over pseudo-event dates beside the model p-value. "
+            "Default: on.",
             show_default=False,
         ),
     ] = None,
@@ -1322,9 +1409,12 @@ def intervention_cmd(
           --event maduro_captured --json
       oilimpact intervention us_imports_ve_monthly --event-date deal=2026-03-01
 
-    Defaults: event blockade (when neither --event nor --event-date is given) and the
-    library's one default specification (printed with the result, `spec` in --json);
-    options given here override it. --format tsv|csv prints the effects table.
+    Defaults: event blockade (when neither --event nor --event-date is given) and the one
+    default specification that the API and the brief use too: a segmented OLS level shift
+    from the event's period, 60 months or 156 weeks before it, trend and seasonal terms,
+    AR(1)-prewhitened HAC errors and placebo p-values. It is printed with the result
+    (`spec` in --json); the options here override it. --format tsv|csv prints the effects
+    table.
     """
     from .events import load_catalog
     from .study.intervention import intervention
@@ -1335,7 +1425,14 @@ def intervention_cmd(
     with _errors():
         cat = load_catalog(catalog)
     events = _events(event, event_date, cat, ["blockade"])
-    options = {"model": model, "start": start, "pre_periods": pre_periods, "placebo": placebo}
+    if pre_periods is not None and pre_periods != "all":
+        if not pre_periods.isdigit() or int(pre_periods) < 1:
+            _input_error(f"--pre-periods expects a positive number or all, got {pre_periods!r}")
+        pre_periods = int(pre_periods)  # type: ignore[assignment]
+    options = {
+        "model": model, "form": form, "start": start, "pre_periods": pre_periods,
+        "placebo": placebo,
+    }  # fmt: skip
     options = {k: v for k, v in options.items() if v is not None}
     slow = options.get("model") == "sarimax" or options.get("placebo", True)
     t0 = time.perf_counter()
@@ -1363,6 +1460,7 @@ def brief_cmd(
     as_of: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help="Brief date: what was known at it (YYYY-MM-DD). Default: the end (Sunday) of "
             "the last complete ISO week.",
             show_default=False,
@@ -1381,12 +1479,15 @@ def brief_cmd(
     generated_at: Annotated[
         str | None,
         typer.Option(
+            metavar="TIME",
             help="Timestamp printed in the brief; fix it for byte-identical rebuilds. "
             "Default: now.",
             show_default=False,
         ),
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
+    out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Reports folder.")] = Path(
+        "reports"
+    ),
     catalog: Catalog = None,
     data_dir: DataDir = None,
 ) -> None:

@@ -423,6 +423,7 @@ def test_window_help_names_the_engine_defaults():
         (["intervention", "ve_crude_production", "--as-of", "soon"], "--as-of"),
         (["intervention", "ve_crude_production", "--end", "2026-99-01"], "--end"),
         (["intervention", "ve_crude_production", "--event-date", "a=b"], "NAME=YYYY-MM-DD"),
+        (["intervention", "ve_crude_production", "--pre-periods", "-3"], "--pre-periods"),
         (["status", "--today", "2026-02-30"], "--today"),
     ],
 )
@@ -586,13 +587,13 @@ def test_intervention_passes_no_spec_options_of_its_own(tmp_path, monkeypatch, r
     assert res.exit_code == 0, res.output
     assert seen[-1] == ("ve_crude_production", ["blockade"], {"placebo": False})
     res = _invoke("intervention", "ve_crude_production", "--start", "next", "--pre-periods",
-                  "48", "--event-date", "deal=2025-10-01", "--event", "blockade",
-                  "--no-placebo", "--json", "--data-dir", str(real_store))  # fmt: skip
+                  "48", "--event-date", "deal=2025-10-01", "--event", "blockade", "--form",
+                  "pulse", "--no-placebo", "--json", "--data-dir", str(real_store))  # fmt: skip
     assert res.exit_code == 0, res.output
     assert seen[-1] == (
         "ve_crude_production",
         ["blockade", "deal"],
-        {"start": "next", "pre_periods": 48, "placebo": False},
+        {"form": "pulse", "start": "next", "pre_periods": 48, "placebo": False},
     )
     spec = json.loads(res.stdout)["spec"]
     assert spec["start"] == "next" and spec["pre_periods"] == 48
@@ -604,6 +605,7 @@ def test_intervention_prints_its_spec_and_a_summary(real_store):
                   str(real_store))  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "Sample:" in res.stdout and "Model:" in res.stdout and "blockade" in res.stdout
+    assert "Spec: segmented OLS, form=level, start=containing" in res.stdout
     [line] = res.stderr.strip().splitlines()
     assert line.startswith("intervention: ve_crude_production") and "blockade level" in line
     res = _invoke("intervention", "ve_crude_production", "--no-placebo", "--format", "csv",
@@ -947,3 +949,24 @@ def test_short_estimation_warns_in_one_line(real_store):
     assert res.exit_code == 0, res.output
     warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
     assert len(warnings) == 1 and "--min-estimation" in warnings[0]
+
+
+def test_progress_goes_to_stderr_only_on_a_terminal(monkeypatch, real_store):
+    import io
+
+    from rich.console import Console
+
+    from oilimpact import cli
+
+    tty = io.StringIO()
+    console = Console(file=tty, force_terminal=True, soft_wrap=True, highlight=False)
+    monkeypatch.setattr(cli, "err", console)
+    res = _invoke("study", "brent", "--event", "blockade", "--data-dir", str(real_store))
+    assert res.exit_code == 0, res.output
+    import re
+
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", tty.getvalue())
+    assert "event study of 1 series x 1 events" in shown  # the spinner
+    assert "study: 1 series x 1 event" in shown  # the summary
+    assert "\x1b" not in res.stdout and "event study of" not in res.stdout
+    assert res.stderr == ""  # everything went to the terminal console
