@@ -204,6 +204,40 @@ def _virtual_day0(ev: _Ev, pre: pd.DatetimeIndex, first: pd.Timestamp, spec: Any
     return k - len(pre) if k >= 0 else None
 
 
+def _estudy2_returns(
+    sub: pd.DataFrame,
+    observed: np.ndarray,
+    R: np.ndarray,
+    input_kind: str,
+    method: ReturnMethod,
+) -> np.ndarray:
+    """The pair's session returns as estudy2 0.10 forms them (interior gaps).
+
+    estudy2 lines the series up by date and drops a date where the security has no
+    return (``lm`` on complete rows): nothing is carried. With returns as input, each
+    session keeps the returns of its own date (a regressor's return on a date where the
+    asset has none is dropped, not carried). With prices, every series' return runs from
+    its own previous price (``get_rates_from_prices(multi_day = TRUE)``): the asset's
+    return after a missing price spans the gap, the market's return is its one-day
+    return. ``R`` (the textbook returns) is kept where the two agree (no gap).
+    """
+    if input_kind == "returns":
+        return sub.to_numpy()[observed].copy()
+    vals = sub.to_numpy()
+    out = np.array(R, dtype="float64", copy=True)
+    rows = np.flatnonzero(observed)
+    for c in range(vals.shape[1]):
+        col = vals[:, c]
+        have = np.flatnonzero(~np.isnan(col))
+        own = pd.DataFrame({"p": col[have]})
+        if method == "log":
+            own = own.where(own > 0)  # a log return across p <= 0: NaN (refused later)
+        r = compute_returns(own, method)["p"].to_numpy()
+        pos = np.searchsorted(have, rows)  # every session is one of the column's dates
+        out[:, c] = r[pos]
+    return out
+
+
 def _carry_returns(
     values: np.ndarray, observed: np.ndarray, any_obs: np.ndarray, method: ReturnMethod
 ) -> np.ndarray:
@@ -358,7 +392,13 @@ def event_study(
         See :func:`oilimpact.study.models.fit_panel` and docs/methods.md. Under
         ``"estudy2"`` the market mean and sum of squares of the PE correction are taken
         over the market's own days ``[d0 + e0, d0 + e1]`` (all index days of the
-        estimation window, also where the asset has no return).
+        estimation window, also where the asset has no return), and interior gaps are
+        handled as estudy2 0.10 does: a date where the asset has no return is dropped
+        (with returns given, the market's return of that date is not carried; with
+        prices, each series' return runs from its own previous price), and returns
+        spanning several sessions are not variance-scaled. Relative days still count
+        the pair's sessions, while estudy2 takes its windows as date ranges (see
+        docs/methods.md).
     catalog : mapping of id to Event, optional
         Where event ids are looked up and the set of *other* events used to clean the
         estimation windows and flag confounding (default: the packaged catalog).
@@ -603,6 +643,8 @@ def event_study(
             # returns given: a return dated on a non-session of the pair is carried into
             # the next pair session (like the prices path, whose next return spans it)
             R = _carry_returns(sub.to_numpy(), observed, any_obs, returns)
+        if conventions == "estudy2":
+            R = _estudy2_returns(sub, observed, R, resolved_input, returns)
         # values after the last pair session: no pair return can span them
         uncarried = (
             int(sub.iloc[int(obs_idx[-1]) + 1 :].notna().to_numpy().sum()) if len(obs_idx) else 0
