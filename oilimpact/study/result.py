@@ -133,6 +133,24 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     )
 
 
+def _independence_note() -> str:
+    """The policy's note on independence-assuming tests ("" if it has none)."""
+    try:
+        from . import crosssection
+    except ImportError:  # pragma: no cover - part of the package
+        return ""
+    return str(getattr(crosssection, "INDEPENDENCE_NOTE", ""))
+
+
+def _json_default(x: Any) -> Any:
+    """numpy scalars and arrays in the policy's attrs as builtins."""
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return str(x)
+
+
 def _multitest_note(method: str, m: int) -> str:
     """The summary's sentence on the multiple-testing adjustment of ``q(t)``."""
     if method == "none":
@@ -173,8 +191,10 @@ class EventStudyResult:
     car : pandas.DataFrame
         One row per (event, series, window), columns :data:`CAR_COLUMNS`.
     tests : pandas.DataFrame
-        Cross-sectional tests (``window, test, statistic, pvalue, n``) with two or more
-        pairs; empty otherwise.
+        Pooled (cross-sectional) tests with two or more pairs, as the policy of
+        :func:`~oilimpact.study.crosssection.cross_sectional_tests` returns them
+        (``window, test, statistic, pvalue, n, caar, rbar, assumes_independence,
+        note``; empty when they were not run, with ``attrs["notes"]`` saying why).
     panel : AbnormalPanel
         The arrays behind the tables (not shown in the repr).
     notices : tuple of str
@@ -224,8 +244,18 @@ class EventStudyResult:
             "car": _records(self.car),
             "abnormal": _records(self.abnormal),
             "tests": _records(self.tests),
+            "pooled": self.pooled_info(),
             "notices": list(self.notices),
         }
+
+    def pooled_info(self) -> dict[str, Any]:
+        """What the pooled-test policy decided, JSON-able: ``notes`` (why tests are
+        absent or flagged) and the policy's decisions (``run``, ``clustered``,
+        ``n_pairs``, ``min_pairs``, ``hidden``) when the tests were considered."""
+        attrs = getattr(self.tests, "attrs", {}) or {}
+        info = dict(attrs.get("pooled") or {})
+        info["notes"] = [str(n) for n in attrs.get("notes", [])]
+        return json.loads(json.dumps(info, default=_json_default))
 
     # ---- text and HTML ---------------------------------------------------------------
     def _header_lines(self) -> list[str]:
@@ -260,6 +290,50 @@ class EventStudyResult:
             }
         )
         return out
+
+    def _tests_display(self) -> tuple[pd.DataFrame, list[str]]:
+        """The pooled tests as printed, and their numbered notes (each text once)."""
+        t = self.tests
+        notes: list[str] = []
+        refs = []
+        keep = _independence_note()  # one sentence that holds a ";"
+        for note in t["note"] if "note" in t.columns else [""] * len(t):
+            text = str(note or "").replace(keep, "\0") if keep else str(note or "")
+            parts = [x.strip().replace("\0", keep) for x in text.split("; ") if x.strip()]
+            marks = []
+            for part in parts:
+                if part not in notes:
+                    notes.append(part)
+                marks.append(f"[{notes.index(part) + 1}]")
+            refs.append(" ".join(marks))
+        out = pd.DataFrame(
+            {
+                "window": t["window"].astype(str),
+                "test": t["test"].astype(str),
+                "stat": [_fmt(v, ".3f") for v in t["statistic"]],
+                "p": [_fmt(v, ".3f") for v in t["pvalue"]],
+                "n": t["n"].astype(str),
+            }
+        )
+        if "caar" in t.columns:
+            out["CAAR"] = [_fmt(v) for v in t["caar"]]
+        if "rbar" in t.columns and t["rbar"].notna().any():
+            out["rbar"] = [_fmt(v, ".2f") for v in t["rbar"]]
+        out["note"] = refs
+        return out, [f"[{i + 1}] {n}" for i, n in enumerate(notes)]
+
+    def _pooled_lines(self) -> list[str]:
+        """The pooled-test section of the summary (empty when there is nothing to say)."""
+        policy = self.pooled_info()["notes"]
+        if self.tests.empty and not policy:
+            return []
+        lines = ["", "Pooled (cross-sectional) tests:"]
+        if not self.tests.empty:
+            table, notes = self._tests_display()
+            lines.append(table.to_string(index=False))
+            lines += [f"  {n}" for n in notes]
+        lines += [f"  - {n}" for n in policy]
+        return lines
 
     def _notes(self) -> list[str]:
         notes = list(self.notices)
@@ -315,11 +389,7 @@ class EventStudyResult:
             lines += ["Events:"] + ev
         lines.append("")
         lines.append(self._car_display().to_string(index=False))
-        if not self.tests.empty:
-            lines.append("")
-            lines.append("Cross-sectional tests:")
-            t = self.tests.copy()
-            lines.append(t.to_string(index=False))
+        lines += self._pooled_lines()
         lines.append("")
         lines += ["Notes:"] + [f"  - {n}" for n in self._notes()]
         return "\n".join(lines)
@@ -338,10 +408,15 @@ class EventStudyResult:
         )
         table = self._car_display().to_html(index=False, escape=True, border=0)
         tests = ""
-        if not self.tests.empty:
-            tests = "<h4>Cross-sectional tests</h4>" + self.tests.astype(str).to_html(
-                index=False, escape=True, border=0
-            )
+        policy = self.pooled_info()["notes"]
+        if not self.tests.empty or policy:
+            tests = "<h4>Pooled (cross-sectional) tests</h4>"
+            notes = list(policy)
+            if not self.tests.empty:
+                table, numbered = self._tests_display()
+                tests += table.to_html(index=False, escape=True, border=0)
+                notes = numbered + notes
+            tests += "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
         notes = "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self._notes()) + "</ul>"
         return f"<div class='oilimpact-event-study'>{head}{evs}{table}{tests}{notes}</div>"
 

@@ -100,3 +100,51 @@ def test_car_path_band_equals_window_ci(result):
     se = np.sqrt(p.sigma2[0] * g @ p.pe_cov[0] @ g)
     np.testing.assert_allclose(path["se"].iloc[-1], se, rtol=1e-12)
     assert np.isfinite(row["se"])
+
+
+def _two_series(n_assets: int = 2) -> pd.DataFrame:
+    idx = pd.bdate_range("2024-06-03", "2025-12-31")
+    rng = np.random.default_rng(8)
+    m = rng.normal(0, 0.01, len(idx))
+    common = rng.normal(0, 0.012, len(idx))
+    cols = {"mkt": 100 * np.exp(np.cumsum(m))}
+    for j in range(n_assets):
+        r = 0.9 * m + common + rng.normal(0, 0.006, len(idx))
+        cols[f"s{j}"] = 50 * np.exp(np.cumsum(r))
+    return pd.DataFrame(cols, index=idx)
+
+
+def test_pooled_tests_shown_only_as_the_policy_returns_them():
+    ev = {"news": "2025-10-15"}
+    res = event_study(_two_series(), ev, market="mkt", catalog={}, event_windows=[(0, 1)])
+    assert res.tests.empty  # two pairs on one date: no pooled test by default
+    text = res.summary()
+    assert "Pooled (cross-sectional) tests:" in text and "pooled tests not run" in text
+    assert "cross_sectional_t" not in text and "cross_sectional_t" not in res._repr_html_()
+    info = res.to_dict()["pooled"]
+    assert info["run"] is False and info["n_pairs"] == 2 and info["notes"]
+    json.dumps(res.to_dict())
+
+    forced = event_study(_two_series(), ev, market="mkt", catalog={}, event_windows=[(0, 1)],
+                         pooled=True, independence_tests=True)  # fmt: skip
+    t = forced.tests
+    assert t["assumes_independence"].any() and not t["assumes_independence"].all()
+    text = forced.summary()
+    flagged = t.loc[t["assumes_independence"], "test"]
+    lines = {ln.split()[1]: ln for ln in text.splitlines() if ln.startswith("[0,+1]")}
+    for name in t["test"]:
+        assert name in lines
+    ref = next(
+        ln.split("]", 1)[0] + "]" for ln in text.splitlines()
+        if ln.strip().startswith("[") and "assumes independent pairs" in ln
+    ).strip()  # fmt: skip
+    for name in flagged:
+        assert ref in lines[name]
+    for name in set(t["test"]) - set(flagged):
+        assert ref not in lines[name]
+    assert forced.to_dict()["pooled"]["run"] is True
+    assert [r["test"] for r in forced.to_dict()["tests"]] == list(t["test"])
+
+
+def test_single_pair_has_no_pooled_section(result):
+    assert result.tests.empty and "Pooled" not in result.summary()
