@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import hashlib
@@ -241,8 +242,14 @@ def _read_bytes(name: str, max_bytes: int) -> bytes:
     return raw
 
 
-def _read_text(src: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, str, str | None]:
-    """Return ``(display name, decoded text, SHA-256 of the bytes or None)`` of ``src``.
+def _read_text(
+    src: Source, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[str, bytes, str, str | None]:
+    """Return ``(display name, bytes, encoding, SHA-256 of the bytes or None)`` of ``src``.
+
+    The text is not decoded here (a decoded copy, and a ``StringIO`` of it, would cost
+    up to five times the file): the encoding is ``utf-8-sig`` when the bytes are valid
+    UTF-8, else ``latin-1``; a text stream is encoded to UTF-8.
 
     Refuses, naming the file (no line: nothing was read): a file that cannot be opened
     or read (missing, no permission), one that is not a regular file (a directory, a
@@ -268,14 +275,24 @@ def _read_text(src: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, st
         raise InputError(
             f"{name} looks like {kind}, not CSV text; save it as CSV (UTF-8) and import that"
         )
-    digest = None
-    if isinstance(raw, bytes):
-        digest = hashlib.sha256(raw).hexdigest()
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raw = raw.decode("latin-1")
-    return name, raw.lstrip("\ufeff"), digest
+    if isinstance(raw, str):
+        return name, raw.lstrip("\ufeff").encode("utf-8"), "utf-8", None
+    digest = hashlib.sha256(raw).hexdigest()
+    encoding = "utf-8-sig" if _is_utf8(raw) else "latin-1"
+    return name, raw, encoding, digest
+
+
+def _is_utf8(raw: bytes, chunk: int = 2**20) -> bool:
+    """True when ``raw`` decodes as UTF-8 (checked by 1 MiB pieces: no full decoded copy)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for i in range(0, len(raw), chunk):
+            decoder.decode(view[i : i + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _reason(exc: BaseException) -> str:
@@ -348,23 +365,27 @@ def _refuse_wide(file: str, first_line: str, sep: str, max_columns: int) -> None
 
 
 def _tokenize(
-    file: str, text: str, max_columns: int = DEFAULT_MAX_COLUMNS
+    file: str, data: bytes, encoding: str, max_columns: int = DEFAULT_MAX_COLUMNS
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Split ``text`` into string cells with pandas.
+    """Split the file's bytes into string cells with pandas.
 
     Returns the cells, each row's 1-based physical line and whether each row is blank.
     One pass of :mod:`csv` over the text gives the field counts (short rows are
     refused), the blank rows and the newlines inside quoted cells; its cost is linear in
-    the number of cells, whatever the shape of the file.
+    the number of cells, whatever the shape of the file. The bytes are decoded lazily
+    (pandas reads them directly; the :mod:`csv` pass reads a decoding stream).
     """
-    if not text.strip():
+    if _BLANK.fullmatch(data):
         raise _fail(file, 1, "the file is empty; expected a header line such as 'Date,Price'")
-    first_line = text.split("\n", 1)[0]
+    end = data.find(b"\n")
+    first_line = data[: end if end >= 0 else len(data)].decode(encoding, errors="replace")
+    first_line = first_line.lstrip("\ufeff")
     sep = _delimiter(first_line)
     _refuse_wide(file, first_line, sep, max_columns)
     try:
         cells = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(data),
+            encoding=encoding,
             header=None,
             dtype=str,
             keep_default_na=False,
@@ -374,32 +395,39 @@ def _tokenize(
         )
     except pd.errors.ParserError as exc:
         raise _parser_error(file, str(exc)) from exc
-    counts, blank, extra = _row_shapes(text, sep, len(cells))
+    counts, blank, extra = _row_shapes(data, encoding, sep, len(cells))
     if counts is None:  # csv and pandas disagree on the records: shapes from the cells
         stripped = cells.apply(lambda c: c.str.strip())
         blank = (stripped == "").all(axis=1).to_numpy()
         extra = np.zeros(len(cells), dtype=np.int64)
-        if '"' in text:
+        if b'"' in data:
             extra = cells.apply(lambda c: c.str.count("\n")).sum(axis=1).to_numpy(np.int64)
-    lines = 1 + np.arange(len(cells), dtype=np.int64) + np.concatenate(([0], np.cumsum(extra)[:-1]))
+    lines = 1 + np.arange(len(cells), dtype=np.int64)
+    if len(extra) and extra.any():
+        lines += np.concatenate(([0], np.cumsum(extra, dtype=np.int64)[:-1]))
     if counts is not None:
         _refuse_short_rows(file, cells.shape[1], counts, blank, lines)
     return cells, lines, blank
 
 
+_BLANK = re.compile(rb"\s*")
+
+
 def _row_shapes(
-    text: str, sep: str, n_records: int
+    data: bytes, encoding: str, sep: str, n_records: int
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Field count, blankness and embedded newlines of each record, by one :mod:`csv` pass.
 
     Returns ``(None, ...)`` when :mod:`csv` does not see ``n_records`` records.
     """
-    counts = np.zeros(n_records, dtype=np.int64)
+    counts = np.zeros(n_records, dtype=np.int32)
     blank = np.zeros(n_records, dtype=bool)
-    extra = np.zeros(n_records, dtype=np.int64)
-    quoted = '"' in text
+    extra = np.zeros(n_records if b'"' in data else 0, dtype=np.int32)
+    quoted = b'"' in data
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    i = -1
     try:
-        for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+        for i, row in enumerate(csv.reader(stream, delimiter=sep)):
             if i >= n_records:
                 return None, blank, extra
             counts[i] = len(row)
@@ -465,10 +493,10 @@ def _table(
     src: Source, max_bytes: int = DEFAULT_MAX_BYTES, max_columns: int = DEFAULT_MAX_COLUMNS
 ) -> _Table:
     """Read and tokenise ``src``; refuse an empty file or a missing header."""
-    file, text, digest = _read_text(src, max_bytes)
+    file, data, encoding, digest = _read_text(src, max_bytes)
     with _naming(file):
-        cells, lines, blank_rows = _tokenize(file, text, max_columns)
-        del text
+        cells, lines, blank_rows = _tokenize(file, data, encoding, max_columns)
+        del data
         first = tuple(str(c).strip() for c in cells.iloc[0])
         if _looks_like_data(first):
             shown = ",".join(first[:8]) + (",..." if len(first) > 8 else "")
@@ -481,8 +509,10 @@ def _table(
         n_header = 3 if _is_yahoo_multi(cells) else 1
         header_rows = tuple(tuple(str(c).strip() for c in cells.iloc[i]) for i in range(n_header))
         keep = ~blank_rows[n_header:]
-        body = cells.iloc[n_header:].loc[keep]
-        body_lines = lines[n_header:][keep]
+        body = cells.iloc[n_header:]
+        body_lines = lines[n_header:]
+        if not keep.all():
+            body, body_lines = body.loc[keep], body_lines[keep]
         if body.empty:
             after = int(lines[n_header - 1]) + 1
             raise _fail(
@@ -584,7 +614,7 @@ def _dates_lazy(
 
     A file mixing two recognised styles is refused at once (its dates are ambiguous).
     """
-    text = raw.str.strip().reset_index(drop=True)
+    text = _stripped(raw)
     problems: list[_Problem] = []
     if date_format is not None:
         fmt, parse_text, label = date_format, text, date_format
@@ -592,8 +622,10 @@ def _dates_lazy(
     else:
         style_idx = np.full(len(text), -1)
         for i, style in enumerate(_DATE_STYLES):
-            hit = text.str.fullmatch(style.regex.pattern).to_numpy(dtype=bool)
+            hit = _regex_mask(text, f"^(?:{style.regex.pattern})$")
             style_idx[hit & (style_idx < 0)] = i
+            if (style_idx >= 0).all():
+                break
         known = style_idx >= 0
         for k in np.flatnonzero(~known):
             problems.append(
@@ -623,7 +655,11 @@ def _dates_lazy(
         parse_text = text.str.extract(first.regex, expand=False) if first.date_part else text
         if isinstance(parse_text, pd.DataFrame):  # pragma: no cover - one group only
             parse_text = parse_text.iloc[:, 0]
-    parsed = pd.to_datetime(parse_text.where(known), format=fmt, errors="coerce")
+    parsed = _fast_dates(parse_text, fmt)
+    if parsed is None:
+        parsed = pd.to_datetime(
+            parse_text if known.all() else parse_text.where(known), format=fmt, errors="coerce"
+        )
     for k in np.flatnonzero(parsed.isna().to_numpy() & known):
         problems.append(
             _problem(
@@ -634,8 +670,9 @@ def _dates_lazy(
                 "fix the date or pass date_format=",
             )
         )
-    days = parsed.dt.normalize()
+    days = parsed if parsed.dtype == "datetime64[s]" else parsed.dt.normalize()  # [s]: dates
     outside = ((days < pd.Timestamp(MIN_DATE)) | (days > pd.Timestamp(MAX_DATE))).to_numpy()
+    del days
     for k in np.flatnonzero(outside):
         problems.append(
             _problem(
@@ -646,8 +683,43 @@ def _dates_lazy(
                 f"{MIN_DATE} to {MAX_DATE}; fix the date",
             )
         )
-    parsed = parsed.where(~outside)
+    if outside.any():
+        parsed = parsed.where(~outside)
     return pd.DatetimeIndex(parsed), problems
+
+
+_CHUNK = 2**18  # rows per piece in the pyarrow date parse
+
+
+def _fast_dates(text: pd.Series, fmt: str) -> pd.Series | None:
+    """``YYYY-MM-DD`` / ``YYYY/MM/DD`` cells parsed by pyarrow, NaT where invalid; else None.
+
+    pandas' parser makes one Python object per cell (about 80 bytes each); pyarrow's
+    ``strptime`` does not. A date is kept only when formatting it back gives the cell
+    (so ``2024-02-30`` is invalid, as with pandas). Other formats return None (pandas
+    parses them).
+    """
+    if fmt not in ("%Y-%m-%d", "%Y/%m/%d") or len(text) == 0:
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(text.array)
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return None
+        values = np.empty(len(arr), dtype="datetime64[s]")
+        for i in range(0, len(arr), _CHUNK):  # pieces: small intermediates
+            part = arr.slice(i, _CHUNK)
+            stamps = pc.strptime(part, format=fmt, unit="s", error_is_null=True)
+            # strptime rolls 2024-02-30 over to 2024-03-01: the day must be the cell's own
+            day = pc.cast(pc.utf8_slice_codeunits(part, start=-2), pa.int8())
+            same = pc.fill_null(pc.equal(pc.day(stamps), day), False)
+            kept = pc.if_else(same, stamps, pa.scalar(None, stamps.type))
+            values[i : i + len(part)] = kept.to_numpy(zero_copy_only=False)
+    except (ImportError, ValueError, TypeError, ArithmeticError):
+        return None
+    return pd.Series(values, index=text.index)
 
 
 def _parse_dates(
@@ -659,13 +731,67 @@ def _parse_dates(
     return index
 
 
+def _regex_mask(cells: pd.Series, pattern: str) -> np.ndarray:
+    """Where ``pattern`` (RE2 syntax, anchors included) matches a cell, as numpy bools.
+
+    pyarrow's matcher on the Arrow strings pandas read (pandas' own ``str.contains``
+    falls back to one Python object per cell for some patterns).
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(cells.array) if len(cells) else pa.array([], pa.string())
+        hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+    except (ImportError, ValueError, TypeError):
+        return cells.str.contains(pattern, regex=True).to_numpy(dtype=bool, na_value=False)
+
+
+def _stripped(cells: pd.Series) -> pd.Series:
+    """``cells`` without surrounding whitespace, index reset; no copy when none has any."""
+    out = cells.str.strip() if _regex_mask(cells, r"^\s|\s$").any() else cells
+    return out.reset_index(drop=True)
+
+
+#: Case-insensitive full match of a missing-value marker (the strings of MISSING_MARKERS).
+_MISSING_RE = "(?i)(?:" + "|".join(re.escape(m) for m in sorted(MISSING_MARKERS)) + ")"
+
+
+def _plain_numbers(text: pd.Series) -> np.ndarray:
+    """float64 of cells that are plain numbers (:data:`_NUMBER`), NaN elsewhere.
+
+    pyarrow's regex match and cast work on the Arrow strings pandas read, without one
+    Python object per cell (``pandas.to_numeric`` would make them); other inputs, or a
+    cast pyarrow refuses, fall back to pandas.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(text.array) if len(text) else pa.array([], pa.string())
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            raise TypeError(arr.type)
+        out = np.empty(len(arr), dtype="float64")
+        for i in range(0, len(arr), _CHUNK):  # pieces: small intermediates
+            part = arr.slice(i, _CHUNK)
+            plain = pc.match_substring_regex(part, f"^(?:{_NUMBER.pattern})$")
+            kept = pc.if_else(plain, part, pa.scalar(None, part.type))
+            out[i : i + len(part)] = pc.cast(kept, pa.float64()).to_numpy(zero_copy_only=False)
+        return out
+    except (ImportError, TypeError, ValueError, ArithmeticError):
+        nums = pd.to_numeric(text.where(text.str.fullmatch(_NUMBER.pattern)), errors="coerce")
+        return np.array(nums, dtype="float64")
+
+
 def _values_lazy(
     raw: pd.Series, lines: np.ndarray, column: str
 ) -> tuple[np.ndarray, list[_Problem]]:
     """float64 values (missing markers NaN); NaN and a problem for other non-numeric text."""
-    text = raw.str.strip().reset_index(drop=True)
-    missing = text.str.lower().isin(MISSING_MARKERS).to_numpy(dtype=bool)
-    nums = np.array(pd.to_numeric(text.where(~missing), errors="coerce"), dtype="float64")
+    text = _stripped(raw)
+    missing = _regex_mask(text, f"^{_MISSING_RE}$")
+    nums = _plain_numbers(text)
+    nums[missing] = np.nan
     bad = np.flatnonzero(~missing & ~np.isfinite(nums))
     problems = [
         _problem(
@@ -1047,13 +1173,20 @@ def _extract(
 ) -> ImportedSeries:
     """Dates and values of the planned rows; every row-level problem is reported at once."""
     rows = _apply_filters(table, plan)
-    lines = table.lines[rows]
+    every = len(rows) == len(table.cells)  # no filter: the columns as they are, no copy
+    lines = table.lines if every else table.lines[rows]
     date_name = table.header[plan.date_col] or "date"
     value_name = table.header[plan.value_col] or "value"
+    date_cells = table.col(plan.date_col)
+    value_cells = table.col(plan.value_col)
     index, problems = _dates_lazy(
-        table, table.col(plan.date_col).iloc[rows], lines, date_name, date_format
+        table, date_cells if every else date_cells.iloc[rows], lines, date_name, date_format
     )
-    values, value_problems = _values_lazy(table.col(plan.value_col).iloc[rows], lines, value_name)
+    del date_cells
+    values, value_problems = _values_lazy(
+        value_cells if every else value_cells.iloc[rows], lines, value_name
+    )
+    del value_cells
     problems += value_problems
     if not allow_future:
         problems += _future_problems(index, lines, date_name, _today_utc(today))
