@@ -468,8 +468,12 @@ def _methods(
     true_effects: Mapping[str, Any],
 ) -> list[str]:
     out = [
-        f"Data cut-off: only observations dated on or before {as_of.date()} are used; "
-        "weekly and monthly volumes are published with a lag of one to several periods."
+        f"Point in time: this brief uses what was known on {as_of.date()}: each series as "
+        "stored on that date (later revisions are ignored) and only the periods its "
+        "provider had published by then (publication lags from the series registry, e.g. "
+        "about 3 months for EIA international production, 2 months for EIA monthly imports "
+        "and IMF trade values; docs/point-in-time.md). The data-health table gives, per "
+        "series, the last period used and why."
     ]
     if data_studies:
         s = data_studies[0].spec

@@ -45,6 +45,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "pbf": ("PBF Energy (PBF)", "USD"),
     "us_imports_ve_weekly": ("US crude imports from Venezuela, weekly", "kb/d"),
     "us_imports_ve_monthly": ("US crude imports from Venezuela, monthly", "kb/d"),
+    "us_products_imports_ve_monthly": ("US petroleum product imports from Venezuela", "kb/d"),
     "ve_crude_production": ("Venezuela crude production", "kb/d"),
     "ve_liquids_production": ("Venezuela liquids production", "kb/d"),
     "us_imports_ve_value": ("US imports from Venezuela, value (CIF)", "million USD"),
