@@ -410,16 +410,26 @@ def sessions_spanned(
     >>> sessions_spanned(s, s, default_registry().spec_or_default("henry_hub")).tolist()
     [1, 1, 2, 1]
     """
+    return spanned_ns(
+        sessions.as_unit("ns").asi8,
+        own_dates.as_unit("ns").asi8,
+        getattr(spec, "calendar", None),
+    )
+
+
+def spanned_ns(sessions: Any, own: Any, code: str | None) -> Any:
+    """:func:`sessions_spanned` on sorted int64 nanosecond arrays (the engine's form)."""
     import numpy as np
 
     out = np.ones(len(sessions), dtype=np.int64)
     if len(sessions) < 2:
         return out
-    s = sessions.as_unit("ns").asi8
-    cal = calendar_days(getattr(spec, "calendar", None), sessions[0], sessions[-1])
-    own = own_dates.as_unit("ns").asi8
-    own = own[(own >= s[0]) & (own <= s[-1])]
-    union = np.union1d(cal, own)
+    s = np.asarray(sessions, dtype=np.int64)
+    cal = calendar_days(code, pd.Timestamp(int(s[0])), pd.Timestamp(int(s[-1])))
+    own = np.asarray(own, dtype=np.int64)
+    lo = np.searchsorted(own, s[0], side="left")
+    hi = np.searchsorted(own, s[-1], side="right")
+    union = np.union1d(cal, own[lo:hi])
     count = np.searchsorted(union, s, side="right")
     out[1:] = np.maximum(np.diff(count), 1)
     return out

@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..errors import ConfigError, EstimationError
 from ..series import SeriesRegistry, default_registry
-from .alignment import sessions_spanned
+from .alignment import spanned_ns
 from .models import MODELS, ModelName, fit_panel, scale_spanning_returns
 from .multitest import MULTITEST_METHODS, MultitestMethod, adjust_pvalues
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
@@ -607,6 +607,7 @@ def event_study(
         tuple[Any, ...], tuple[pd.DatetimeIndex, np.ndarray, list[str], dict[int, int]]
     ] = {}
 
+    date_ns = numeric.index.as_unit("ns").asi8
     for asset in assets:
         cols = [asset] + used_regressors
         sub = numeric[cols]
@@ -856,7 +857,11 @@ def event_study(
             np.where(in_evt, sessions.to_numpy()[clipped_evt], np.datetime64("NaT"))
         )
         est_dates_rows.append(np.where(use_est, sess_np[clipped], nat))
-        spanned = sessions_spanned(sessions, numeric.index[numeric[asset].notna()], spec)
+        spanned = spanned_ns(
+            sessions.as_unit("ns").asi8,
+            date_ns[~np.isnan(sub.iloc[:, 0].to_numpy())],
+            spec.calendar,
+        )
         evt_sessions_rows.append(np.where(in_evt, spanned[clipped_evt], 0))
 
     ids = pd.MultiIndex.from_arrays([ids_ev, ids_as], names=["event", "asset"])
