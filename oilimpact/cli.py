@@ -364,14 +364,19 @@ def _print_table(
 ) -> None:
     """A rich table on a terminal, else a plain full-width one (header words kept whole).
 
-    The plain table has no title line (data only) unless ``titled``.
+    The plain table has no title line (data only) unless ``titled``. On a terminal too
+    narrow for the table's natural width the plain table is printed as well (long lines
+    wrap, as in ``less``; a rich table would fold every cell).
     """
-    if not console.is_terminal:
-        console.file.write((f"{title}:\n" if titled and title else "") + _plain_table(frame))
+    text = _plain_table(frame)
+    width = max((len(line) for line in text.splitlines()), default=0)
+    if not console.is_terminal or width + 3 * len(frame.columns) + 1 > console.width:
+        titled = titled or console.is_terminal
+        console.file.write((f"{title}:\n" if titled and title else "") + text)
         return
     table = Table(title=title)
     for col in frame.columns:
-        table.add_column(str(col), overflow="fold", min_width=len(str(col)))
+        table.add_column(str(col), no_wrap=True)
     for row in frame.itertuples(index=False):
         table.add_row(*(escape(_cell(v)) for v in row))
     console.print(table)
@@ -453,15 +458,19 @@ def _summary(text: str) -> None:
 
 @contextmanager
 def _working(text: str) -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr while a slow step runs, only when stderr is a terminal.
+    """A spinner with the elapsed time on stderr while a slow step runs, only on a terminal.
 
     Yields a function that replaces the spinner's text (a no-op in a pipe).
     """
-    if err.is_terminal:
-        with err.status(escape(text)) as status:
-            yield lambda message: status.update(escape(message))
-    else:
+    if not err.is_terminal:
         yield lambda message: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(escape(text), total=None)
+        yield lambda message: progress.update(task, description=escape(message))
 
 
 def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -1434,9 +1443,10 @@ def intervention_cmd(
         "placebo": placebo,
     }  # fmt: skip
     options = {k: v for k, v in options.items() if v is not None}
-    slow = options.get("model") == "sarimax" or options.get("placebo", True)
     t0 = time.perf_counter()
-    what = f"fitting {series}" + (" (with placebos)" if slow else "")
+    what = f"fitting {series} ({options.get('model', 'segmented')}" + (
+        ", with placebo refits)" if options.get("placebo", True) else ")"
+    )
     with _call(what):
         frame = _load_frame([series], as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
         result = intervention(frame[series], events, **options)
