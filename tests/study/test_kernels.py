@@ -921,3 +921,28 @@ def test_empty_event_window_on_both_paths(paths):
     ref, got = paths.both(quiet(run), "fit_market")
     for key in ref:
         assert got[key].shape == ref[key].shape == (5, 0), key
+
+
+def test_event_study_with_spanning_returns_agrees_on_both_paths(paths):
+    """Returns spanning a missing session (scaled variance) on both fit paths."""
+    from oilimpact.study import event_study
+
+    idx = pd.bdate_range("2024-01-02", periods=420)
+    rng = np.random.default_rng(17)
+    m = rng.normal(0, 0.01, len(idx))
+    cols = {"mkt": 4000 * np.exp(np.cumsum(m))}
+    for j in range(12):
+        cols[f"s{j}"] = 50 * np.exp(np.cumsum(0.8 * m + rng.normal(0, 0.015, len(idx))))
+    prices = pd.DataFrame(cols, index=idx)
+    day0 = idx[330]
+    for j in range(0, 12, 2):  # half the series miss a price inside the event windows
+        prices.loc[idx[330 + j % 5], f"s{j}"] = np.nan
+    run = quiet(lambda: event_study(prices, {"e": day0.date()}, market="mkt", catalog={}))
+    ref, got = paths.both(run, "fit_market")
+    assert ref.panel.session_weights is not None
+    assert (ref.abnormal["sessions"] == 2).sum() == 6
+    assert_panels_equal(ref.panel, got.panel)
+    pd.testing.assert_frame_equal(ref.abnormal, got.abnormal, check_exact=False, rtol=1e-12)
+    cols_num = ["car", "se", "tstat", "pvalue", "sq_pvalue", "qvalue", "sessions"]
+    pd.testing.assert_frame_equal(ref.car[cols_num], got.car[cols_num], check_exact=False,
+                                  rtol=1e-12)  # fmt: skip
