@@ -202,3 +202,18 @@ def test_blank_rows_and_quoted_newlines_are_still_counted(tmp_path: Path) -> Non
         read_series_file(path, name="q", column="Price", fmt="eia")
     assert np.isfinite(read_series_file(io.StringIO("Date,Price\n2024-01-02,1\n"), name="q")
                        .series).all()  # fmt: skip
+
+
+def test_wide_files_take_the_row_by_row_path_with_the_same_answers(tmp_path: Path) -> None:
+    """Above 64 columns blank rows and quoted newlines are found row by row."""
+    header = "Date,Price," + ",".join(f"x{i}" for i in range(80))
+    filler = ",".join("" for _ in range(80))
+    path = tmp_path / "w.csv"
+    path.write_text(
+        f'{header}\n2024-01-02,1,"a\nb"{"," * 79}\n{"," * 81}\n\n2024-01-03,zz,{filler}\n'
+    )
+    with pytest.raises(InputError, match=r"line 6: non-numeric value 'zz'"):
+        read_series_file(path, name="w", fmt="eia")
+    with pytest.raises(InputError, match="line 3: expected 82 fields like the first line, saw 3"):
+        read_series_file(io.StringIO(f"{header}\n2024-01-02,1,{filler}\n2024-01-03,2,3\n"),
+                         name="w", fmt="eia")  # fmt: skip
