@@ -52,6 +52,7 @@ from .series import (
     default_registry,
     infer_frequency,
     known_by,
+    stale_since,
 )
 from .store import Store
 
@@ -65,7 +66,6 @@ __all__ = [
     "fetchable_series",
     "FetchOutcome",
     "ImportOutcome",
-    "STALE_AFTER_DAYS",
     "fetch",
     "import_file",
     "load",
@@ -78,11 +78,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: A series is stale when its last observation is older than this many calendar days
-#: before the reference date. Daily spot prices reach FRED a few days late and skip
-#: holidays (10 days covers Christmas to New Year); monthly EIA international data lag
-#: about four months.
-STALE_AFTER_DAYS: dict[str, int] = {"daily": 10, "weekly": 17, "monthly": 155}
 
 DateLike = str | date | datetime | pd.Timestamp
 
@@ -855,8 +850,10 @@ def status(
 ) -> pd.DataFrame:
     """One row per stored series: span, rows, source, last fetched, vintages, stale.
 
-    A series is stale when its last observation is more than
-    :data:`STALE_AFTER_DAYS` (by frequency) before ``today`` (default: now, UTC).
+    A series is stale when its last observation trails the last period its provider had
+    published by ``today`` (default: now, UTC) by more than its registry ``stale_after``
+    (default :data:`oilimpact.series.DEFAULT_STALE_AFTER`: 10 days daily, 17 days weekly,
+    2 months monthly); see :func:`oilimpact.series.stale_since`.
     """
     reg = _registry(registry)
     ref = pd.Timestamp(_as_date(today, "today") or pd.Timestamp.now("UTC").date())
@@ -891,7 +888,7 @@ def status(
                 ),
                 "vintages": int(entry.get("n_vintages", 1) or 1),
                 "age_days": age,
-                "stale": age is None or age > STALE_AFTER_DAYS.get(freq, 10),
+                "stale": stale_since(spec, last, ref) is not None,
                 "warnings": "; ".join(meta.get("warnings", [])),
             }
         )
@@ -965,7 +962,6 @@ def _health(
         spec = reg.spec_or_default(name)
         valid = read.series.dropna()
         last = valid.index[-1] if valid.size else pd.NaT
-        age = int((as_of - last).days) if valid.size else None
         source, source_id = _provenance(store, name, read.vintage)
         try:
             found = validate_series(read.series, spec, origin=f"store:{name}").warnings
@@ -982,7 +978,7 @@ def _health(
                 "rows": int(valid.size),
                 "fetched_at": read.vintage if read.vintage is not None else pd.NaT,
                 "vintage": read.n_vintages,
-                "stale": age is None or age > STALE_AFTER_DAYS.get(spec.frequency, 7),
+                "stale": stale_since(spec, last, as_of) is not None,
                 "warnings": "; ".join(found),
                 "last_used": used.last_used if used is not None else last,
                 "availability": used.availability if used is not None else "",
@@ -1041,7 +1037,8 @@ def build_brief(
         never replaced by a failed fetch.
     fail_on_stale : bool
         Raise :class:`~oilimpact.errors.StaleDataError` instead of building when any
-        series' last observation is older than :data:`STALE_AFTER_DAYS` before ``as_of``,
+        series trails its last published period by more than its allowance on ``as_of``
+        (:func:`oilimpact.series.stale_since`),
         or when ``fetch`` could not refresh some series.
     generated_at : date-like, optional
         Printed in the brief; fix it for byte-identical rebuilds. Default: now (UTC).

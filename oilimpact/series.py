@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: the registry loads without it
 from .errors import ConfigError
 
 __all__ = [
+    "DEFAULT_STALE_AFTER",
     "infer_frequency",
     "Frequency",
     "Kind",
@@ -66,6 +67,7 @@ __all__ = [
     "last_known_period",
     "period_end",
     "release_dates",
+    "stale_since",
 ]
 
 Frequency = Literal["daily", "weekly", "monthly"]
@@ -204,6 +206,7 @@ class SeriesSpec:
     max_abs_log_change: float | None = None
     sources: tuple[SourceRef, ...] = ()
     publication_lag: PublicationLag | None = None
+    stale_after: PublicationLag | None = None
 
     def source_for(self, provider: str) -> SourceRef | None:
         """Return the first source reference of ``provider``, or None."""
@@ -231,6 +234,12 @@ class SeriesSpec:
             close = raw_close if isinstance(raw_close, time) else time.fromisoformat(str(raw_close))
         except ValueError as exc:
             raise ConfigError(f"{where}: close_time must be HH:MM, got {raw_close!r}") from exc
+        raw_stale = data.pop("stale_after", None)
+        stale_after = (
+            PublicationLag.parse(raw_stale, where=f"{where} (stale_after)")
+            if raw_stale is not None
+            else None
+        )
         raw_lag = data.pop("publication_lag", None)
         lag_source = data.pop("lag_source", "")
         if not isinstance(lag_source, str):
@@ -265,10 +274,11 @@ class SeriesSpec:
             "close_time",
             "sources",
             "publication_lag",
+            "stale_after",
         }
         unknown = set(data) - known
         if unknown:
-            allowed = sorted(known | {"publication_lag", "lag_source"})
+            allowed = sorted(known | {"publication_lag", "lag_source", "stale_after"})
             raise ConfigError(f"{where}: unknown entries {sorted(unknown)}; allowed: {allowed}")
         data.setdefault("description", name)
         data.setdefault("unit", "")
@@ -279,6 +289,7 @@ class SeriesSpec:
             close_time=close,
             sources=tuple(refs),
             publication_lag=lag,
+            stale_after=stale_after,
             **data,
         )
 
@@ -466,6 +477,59 @@ def last_known_period(
             return month
         month = month - pd.DateOffset(months=1)
     raise ConfigError(f"{spec.name}: publication lag {lag} is longer than 20 years")
+
+
+
+#: How far a series may trail its last published period before it is called stale, by
+#: frequency, unless its registry entry sets ``stale_after`` (a provider that publishes
+#: no row for some periods, such as EIA's imports by origin, needs more slack).
+DEFAULT_STALE_AFTER: dict[str, str] = {"daily": "10 days", "weekly": "17 days", "monthly": "2 months"}
+
+
+def stale_since(
+    spec: SeriesSpec, last: Any, as_of: date | datetime | str | pd.Timestamp
+) -> pd.Timestamp | None:
+    """The date a series became stale on ``as_of``, or None when it is current.
+
+    A series is stale when its last observation trails the last period its provider had
+    published by ``as_of`` (:func:`last_known_period`, so publication lags count) by more
+    than ``spec.stale_after`` (default :data:`DEFAULT_STALE_AFTER` by frequency). A
+    monthly figure published three months late is therefore not stale for being three
+    months old, and a daily price is stale after ten days without a session.
+
+    Parameters
+    ----------
+    spec : SeriesSpec
+    last : date-like or None
+        The series' last non-missing observation (None or NaT: no data, always stale).
+    as_of : date-like
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        ``last`` when stale (the page says "stale since <last>"), else None.
+
+    Examples
+    --------
+    >>> reg = default_registry()
+    >>> spec = reg["ve_crude_production"]        # published about 3 months after the month
+    >>> stale_since(spec, "2025-10-01", "2026-02-15") is None
+    True
+    >>> stale_since(spec, "2025-06-01", "2026-02-15").date()
+    datetime.date(2025, 6, 1)
+    >>> stale_since(reg["brent"], "2026-01-02", "2026-01-09") is None
+    True
+    """
+    import pandas as pd
+
+    if last is None or pd.isna(last):
+        return pd.NaT
+    last_ts = pd.Timestamp(last).normalize()
+    allowed = spec.stale_after or PublicationLag.parse(
+        DEFAULT_STALE_AFTER.get(spec.frequency, "10 days")
+    )
+    due = last_known_period(spec, as_of)
+    return last_ts if last_ts < due - allowed.offset() else None
 
 
 def _day(value: Any) -> pd.Timestamp:
