@@ -1260,6 +1260,15 @@ def study_cmd(
             "when the pairs share an event date). Default: off.",
         ),
     ] = False,
+    multitest: Annotated[
+        str | None,
+        typer.Option(
+            metavar="METHOD",
+            help="Multiple-testing adjustment of the q-value columns over all CARs (and ARs) "
+            "of the result: fdr_bh (Benjamini-Hochberg) | holm | none. Default: fdr_bh.",
+            show_default=False,
+        ),
+    ] = None,
     exclusion_band: Annotated[
         str | None,
         typer.Option(
@@ -1313,6 +1322,8 @@ def study_cmd(
         options["independence_tests"] = True
     if exclusion_band is not None:
         options["exclusion_band"] = _window(exclusion_band, "--exclusion-band")
+    if multitest is not None:
+        options["multitest"] = multitest
     with _errors():
         cat = load_catalog(catalog)
     events = _events(event, event_date, cat, ["blockade", "fto_announced"])
@@ -1337,6 +1348,8 @@ def study_cmd(
     car = result.car
     _print_result(result, fmt, car)
     sig = int((car["pvalue"] < 0.05).sum()) if len(car) else 0
+    q = car["qvalue"] if "qvalue" in car.columns else None
+    qsig = f", {int((q < 0.05).sum())} with q < 0.05" if q is not None and len(car) else ""
     pairs = len(result.alignment)
     pooled_text = (
         f"{len(result.tests)} pooled tests"
@@ -1345,7 +1358,7 @@ def study_cmd(
     )
     _summary(
         f"study: {len(result.spec.series)} series x {_n(len(result.spec.events), 'event')}, "
-        f"{len(car)} CARs ({sig} with p(t) < 0.05), {pooled_text}, {_seconds(t0)}"
+        f"{len(car)} CARs ({sig} with p(t) < 0.05{qsig}), {pooled_text}, {_seconds(t0)}"
     )
 
 

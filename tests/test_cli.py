@@ -941,6 +941,27 @@ def test_study_passes_only_the_options_given(monkeypatch, real_store):
     assert seen[-1]["independence_tests"] is True
     res = _invoke("study", "brent", "--exclusion-band", "5,-5", "--data-dir", str(real_store))
     assert res.exit_code == 2 and "--exclusion-band" in res.stderr
+    assert "multitest" not in seen[-1]
+
+
+def test_study_multitest_choice_reaches_the_q_values(real_store):
+    from statsmodels.stats.multitest import multipletests
+
+    out = {}
+    for method in ("fdr_bh", "holm", "none"):
+        res = _invoke("study", "brent", "wti", "--event", "blockade", "--multitest", method,
+                      "--json", "--data-dir", str(real_store))  # fmt: skip
+        assert res.exit_code == 0, res.output
+        payload = json.loads(res.stdout)
+        assert payload["spec"]["multitest"] == method
+        out[method] = pd.DataFrame(payload["car"])
+    p = out["none"]["pvalue"].to_numpy()
+    assert out["none"]["qvalue"].to_numpy() == pytest.approx(p)
+    for method in ("fdr_bh", "holm"):  # an independent computation of the same family
+        want = multipletests(p, method=method)[1]
+        assert out[method]["qvalue"].to_numpy() == pytest.approx(want, rel=1e-12)
+    res = _invoke("study", "brent", "--multitest", "bonferonni", "--data-dir", str(real_store))
+    assert res.exit_code == 2 and "multitest must be one of" in res.stderr
 
 
 def test_short_estimation_warns_in_one_line(real_store):
