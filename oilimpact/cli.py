@@ -193,8 +193,9 @@ EventDates = Annotated[
 def _fail(exc: OilImpactError) -> NoReturn:
     """One line on stderr (plus the validation table), exit 2."""
     err.print(f"[bold red]error:[/] {escape(str(exc))}")
-    if isinstance(exc, ValidationError) and exc.failures is not None and len(exc.failures):
-        _print_table(exc.failures.head(20), title="validation failures", console=err, titled=True)
+    failures = getattr(exc, "failures", None) if isinstance(exc, ValidationError) else None
+    if failures is not None and len(failures) > 1:  # one failure is already the message
+        _print_table(failures.head(20), title="validation failures", console=err, titled=True)
     raise typer.Exit(code=2)
 
 

@@ -991,3 +991,36 @@ def test_progress_goes_to_stderr_only_on_a_terminal(monkeypatch, real_store):
     assert "study: 1 series x 1 event" in shown  # the summary
     assert "\x1b" not in res.stdout and "event study of" not in res.stdout
     assert res.stderr == ""  # everything went to the terminal console
+
+
+def test_one_failure_is_one_line_and_several_get_the_table(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("Date,Price\n2025-12-18,61.0\n2025-12-19,sixty\n")
+    res = _invoke("import", str(one), "--series", "brent", "--data-dir", str(tmp_path / "s"))
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1
+    two = tmp_path / "two.csv"
+    two.write_text("Date,Price\n2025-12-18,61.0\n2025-12-19,sixty\n2025-12-22,abc\n")
+    res = _invoke("import", str(two), "--series", "brent", "--data-dir", str(tmp_path / "s"))
+    assert res.exit_code == 2 and "validation failures:" in res.stderr
+    assert "line 3" in res.stderr.replace("\n", " ") and "abc" in res.stderr  # all at once
+
+
+def test_readme_cli_examples_use_existing_options():
+    """Every `oilimpact COMMAND --option` in the README's shell blocks exists."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:bash|sh|console)\n(.*?)```", readme, flags=re.S)
+    text = "\n".join(blocks).replace("\\\n", " ")
+    checked = 0
+    for line in text.splitlines():
+        m = re.match(r"\s*(?:\$ )?oilimpact (\w+)(.*)", line)
+        if not m:
+            continue
+        cmd, rest = m.group(1), m.group(2).split("#")[0]
+        help_text = runner.invoke(app, [cmd, "--help"], env={"COLUMNS": "200"})
+        assert help_text.exit_code == 0, f"README uses unknown command {cmd!r}"
+        for opt in re.findall(r"(?<!\S)(--[a-z][a-z-]*)", rest):
+            assert opt in help_text.stdout, f"README: `oilimpact {cmd}` has no option {opt}"
+        checked += 1
+    assert checked >= 5
