@@ -937,7 +937,9 @@ def build_result(
 
     Also used by the benchmark and the simulations (array entry point). ``pooled`` and
     ``independence_tests`` default to ``spec.pooled`` and ``spec.independence_tests``
-    and are passed to :func:`oilimpact.study.crosssection.cross_sectional_tests`.
+    and are passed to :func:`oilimpact.study.crosssection.cross_sectional_tests`;
+    ``notices`` become :attr:`EventStudyResult.notices`. Adds the ``sessions`` columns
+    and the ``qvalue`` columns (``spec.multitest``) to the tables.
     """
     if pooled is None:
         pooled = spec.pooled
