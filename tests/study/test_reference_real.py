@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import exchange_calendars as xc
 import numpy as np
 import pandas as pd
 import pytest
-import exchange_calendars as xc
 import statsmodels.api as sm
 
 from oilimpact.events import load_catalog
@@ -97,9 +97,7 @@ def test_engine_equals_statsmodels(data, series, event):
     )
     al = res.alignment.iloc[0]
     assert al["day0"] == pd.Timestamp(DAY0[event])  # engine's alignment = fixed day 0
-    ar, ar_var, cars, fit, evt_dates, span = _reference(
-        data[series], data["sp500"], DAY0[event]
-    )
+    ar, ar_var, cars, fit, evt_dates, span = _reference(data[series], data["sp500"], DAY0[event])
     ab = res.abnormal
     np.testing.assert_allclose(ab["ar"].to_numpy(), ar, rtol=RTOL)
     np.testing.assert_allclose(ab["se"].to_numpy() ** 2, ar_var, rtol=RTOL)
