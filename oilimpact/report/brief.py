@@ -483,9 +483,16 @@ def _methods(
             f"Event studies: {s.model} model (market: {_label(s.market or '')}), estimated by "
             f"OLS over trading days [{e0}, {e1}] relative to day 0 (at least "
             f"{s.min_estimation} observations); CAR windows {wins}; {s.returns} returns "
-            f"({s.input} given to the engine); conventions '{s.conventions}'. Other catalog "
-            f"events' windows were {'removed from' if s.exclude_confounders else 'kept in'} "
-            "each estimation window. AR and CAR are shown in percent of log return."
+            f"({s.input} given to the engine); conventions '{s.conventions}'. "
+            + (
+                f"The sessions [{s.exclusion_band[0]:+d}, {s.exclusion_band[1]:+d}] around "
+                "every other catalog event's day 0 were removed from each estimation window "
+                "(a fixed band, so adding a CAR window never changes another window's numbers). "
+                if s.exclude_confounders
+                else "Other events' days were kept in the estimation windows. "
+            )
+            + "AR and CAR are shown in percent of log return; a return that spans a missing "
+            "session (the Sessions column) has its variance scaled by the sessions it spans."
         )
         out.append(
             "Brent-WTI spread: the headline shows its level change in USD/bbl (a spread can "
