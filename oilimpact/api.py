@@ -242,6 +242,7 @@ def import_file(
     new: bool = False,
     force: bool = False,
     max_bytes: int | None = None,
+    allow_future: bool = False,
 ) -> ImportOutcome:
     """Parse a file, validate it as series ``name`` and store it.
 
@@ -265,6 +266,8 @@ def import_file(
     max_bytes : int, optional
         Raise the reader's file-size limit (default
         :data:`oilimpact.sources.files.DEFAULT_MAX_BYTES`).
+    allow_future : bool
+        Accept rows dated after today (UTC); refused by default, every such row listed.
 
     The SHA-256 of the file is recorded in the write's metadata (``meta["file_sha256"]``)
     and shown by the store's history.
@@ -299,8 +302,10 @@ def import_file(
     store = open_store(data_dir)
     if not new:
         _check_new_name(name, reg, store, path)
-    limit = {"max_bytes": int(max_bytes)} if max_bytes is not None else {}
-    detected = fmt if fmt != "auto" else files.detect_format(path, **limit)
+    limit: dict[str, Any] = {"max_bytes": int(max_bytes)} if max_bytes is not None else {}
+    limit["allow_future"] = bool(allow_future)
+    sized = {k: v for k, v in limit.items() if k == "max_bytes"}
+    detected = fmt if fmt != "auto" else files.detect_format(path, **sized)
     tanker_options = [
         flag
         for flag, value in (("origin", origin_country), ("preset", preset), ("mapping", mapping))
@@ -331,6 +336,9 @@ def import_file(
             value_column=value_column,
             filters=filters,
             unit=unit,
+            # a registered series is checked against its bounds in the same pass, so every
+            # problem of the file is reported at once with its line and column
+            spec=reg[name] if known else None,
             **limit,
         )
     notes: list[str] = []
