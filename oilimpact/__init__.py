@@ -5,7 +5,8 @@ The public API, importable from the top level:
 - data: :func:`load`, :func:`load_frame`, :func:`fetch`, :func:`import_file`,
   :func:`status`, :func:`validate`, :class:`Store`, :func:`default_registry`;
 - events: the :mod:`oilimpact.events` catalog (``oilimpact.events.load_catalog()``);
-- studies: :func:`event_study` (returns) and :func:`intervention` (volumes);
+- studies: :func:`event_study` (returns) and :func:`intervention` (volumes), whose one
+  default specification is :data:`DEFAULT_INTERVENTION_OPTIONS`;
 - reports: :func:`build_brief`.
 
 Heavy modules (statsmodels, plotly) load on first use, so ``import oilimpact`` is fast.
@@ -35,7 +36,11 @@ _LAZY = {
     "Store": "oilimpact.store",
     "event_study": "oilimpact.study.engine",
     "EventStudyResult": "oilimpact.study.result",
+    "ShortEstimationWarning": "oilimpact.study.result",
     "intervention": "oilimpact.study.intervention",
+    "InterventionResult": "oilimpact.study.intervention_result",
+    "InterventionOptions": "oilimpact.study.intervention_result",
+    "DEFAULT_INTERVENTION_OPTIONS": "oilimpact.study.intervention_result",
     "events": "oilimpact.events",
 }
 
@@ -45,7 +50,8 @@ __all__ = ["OilImpactError", "SeriesSpec", "__version__", "default_registry", *_
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        value = module if name == "events" else getattr(module, name)
+        attr = "DEFAULT_OPTIONS" if name == "DEFAULT_INTERVENTION_OPTIONS" else name
+        value = module if name == "events" else getattr(module, attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'oilimpact' has no attribute {name!r}")
