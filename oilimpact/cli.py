@@ -620,6 +620,13 @@ def import_cmd(
             "revise most of its history (the problems are printed as warnings).",
         ),
     ] = False,
+    allow_future: Annotated[
+        bool,
+        typer.Option(
+            "--allow-future",
+            help="Accept rows dated after today (UTC); refused by default, every such row listed.",
+        ),
+    ] = False,
     max_size: Annotated[
         str | None,
         typer.Option(
@@ -673,6 +680,7 @@ def import_cmd(
             registry=registry,
             new=new,
             force=force,
+            allow_future=allow_future,
             **limit,
         )
     if as_json:

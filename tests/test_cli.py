@@ -1024,3 +1024,16 @@ def test_readme_cli_examples_use_existing_options():
             assert opt in help_text.stdout, f"README: `oilimpact {cmd}` has no option {opt}"
         checked += 1
     assert checked >= 5
+
+
+def test_future_rows_are_refused_and_allow_future_stores_them(tmp_path):
+    src = tmp_path / "future.csv"
+    src.write_text("Date,Price\n2025-12-16,58.9\n2099-06-05,60.0\n")
+    store = tmp_path / "store"
+    res = _invoke("import", str(src), "--series", "brent", "--data-dir", str(store))
+    assert res.exit_code != 0 and "2099-06-05" in res.stderr and "--allow-future" in res.stderr
+    res = _invoke(
+        "import", str(src), "--series", "brent", "--allow-future", "--data-dir", str(store)
+    )
+    assert res.exit_code == 0, res.output
+    assert api.load("brent", data_dir=store).index[-1] == pd.Timestamp("2099-06-05")
