@@ -717,8 +717,8 @@ class _Parts:
         """Cluster of each pair and the number of clusters, for windows of ``span + 1``
         trading days: pairs whose event dates are at most ``span`` business days apart
         are chained into one cluster (their windows share calendar days); ``span = 0``
-        gives the same-event-date groups. A pair without an event date (NaT) is a
-        cluster of its own."""
+        gives the same-event-date groups. Pairs without an event date (NaT) form one
+        cluster: unknown dates are not assumed apart."""
         if span <= 0:
             return self.group_index
         key = ("cluster_index", int(span))
@@ -751,12 +751,27 @@ class _Parts:
     def rbar_info(self, span: int = 0) -> RBar:
         """Kolari-Pynnonen r-bar of the clusters of :meth:`cluster_index` ``(span)``,
         residuals matched by calendar date (:func:`calendar_rbar`); cached per span."""
-        key = ("rbar", int(max(span, 0)))
+        inv, n_groups = self.cluster_index(span)
+        # spans that give the same clusters (one event date, say) share one computation
+        key = ("rbar", n_groups, hash(np.asarray(inv, dtype=np.int64).tobytes()))
         store = self.store
         if key not in store:
-            inv, n_groups = self.cluster_index(span)
             dates = getattr(self.panel, "est_dates", None)
-            store[key] = calendar_rbar(self.est, dates, inv, n_groups, self.rbar_use)
+            sums = None
+            st = self.est_stats
+            same = self.group_index[1] == n_groups and np.array_equal(self.group_index[0], inv)
+            if st is not None and same and (dates is None or _one_calendar(dates, self.est_ok)):
+                # the compiled pass summed z by same-date group and column (the pooled
+                # form's numerator and denominator per group)
+                gz, gm, use = st["gz"], st["gm"], st["use"]
+                z2 = np.bincount(inv[use], weights=st["z2"][use], minlength=n_groups)
+                n_g = np.bincount(inv[use], minlength=n_groups).astype(float)
+                num = np.einsum("gt,gt->g", gz, gz) - z2
+                den = (gm * gm - gm).sum(axis=1) - n_g * (n_g - 1.0)
+                sums = (num, den, np.asarray(st["cnt"]))
+            store[key] = calendar_rbar(
+                self.est, dates, inv, n_groups, self.rbar_use, group_sums=sums
+            )
         return store[key]
 
     @_shared
@@ -970,9 +985,18 @@ def _overlap_clusters(event_dates: np.ndarray, span: int) -> tuple[np.ndarray, i
         n_groups = int(cid[-1]) + 1
     else:
         n_groups = 0
-    bad = np.flatnonzero(nat)
-    inv[bad] = n_groups + np.arange(bad.size)
-    return inv, n_groups + bad.size
+    if nat.any():  # unknown dates: one cluster (as the same-date groups treat NaT)
+        inv[nat] = n_groups
+        n_groups += 1
+    return inv, n_groups
+
+
+def _one_calendar(dates: np.ndarray, ok: np.ndarray) -> bool:
+    """Whether every pair has the same date in each estimation column it observes."""
+    dates = np.asarray(dates).astype("datetime64[ns]")
+    ok = ok & ~np.isnat(dates)
+    first = np.where(ok, dates.view(np.int64), np.iinfo(np.int64).min).max(axis=0)
+    return bool(((dates.view(np.int64) == first) | ~ok).all())
 
 
 def _date_grid(est: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
@@ -1031,6 +1055,7 @@ def calendar_rbar(
     use: np.ndarray | None = None,
     *,
     min_overlap: int = RBAR_MIN_OVERLAP,
+    group_sums: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> RBar:
     """Average correlation of estimation residuals within clusters, matched by date.
 
@@ -1050,6 +1075,12 @@ def calendar_rbar(
         sd never enters.
     min_overlap : int, default :data:`RBAR_MIN_OVERLAP`
         Fewest common dates for a pair of pairs to enter the average.
+    group_sums : (ndarray, ndarray, ndarray), optional
+        ``(num, den, cnt)``: per cluster the numerator and denominator of the pooled
+        form below, and per pair its residual count, from the compiled moment pass
+        (valid only when ``est_dates`` is None or one calendar, so that the columns are
+        the dates); used for complete clusters and large incomplete ones instead of
+        recomputing them.
 
     Returns
     -------
@@ -1095,6 +1126,19 @@ def calendar_rbar(
     sizes = np.bincount(cluster[use], minlength=n_clusters) if n else np.zeros(0, int)
     for g in np.flatnonzero(sizes >= 2):
         rows = np.flatnonzero((cluster == g) & use)
+        n_g = rows.size
+        if group_sums is not None:  # the columns are the dates: the compiled sums
+            g_num, g_den, g_cnt = group_sums
+            full = bool((g_cnt[rows] == est.shape[1]).all())
+            if full or n_g > RBAR_PAIRWISE_MAX:
+                if full and est.shape[1] < min_overlap:
+                    n_short += n_g * (n_g - 1) // 2
+                elif g_den[g] > 0:
+                    total += float(g_num[g] / g_den[g]) * n_g * (n_g - 1.0)
+                    n_corr += n_g * (n_g - 1) // 2
+                    min_seen = min(min_seen, int(g_cnt[rows].min()))
+                    approx = approx or not full
+                continue
         x = _date_grid(est[rows], None if est_dates is None else np.asarray(est_dates)[rows])
         m = np.isfinite(x)
         n_g, d = x.shape
@@ -1121,13 +1165,14 @@ def calendar_rbar(
             continue
         approx = True  # pooled form over the cluster's dates
         cnt = m.sum(axis=1)
-        mean = _div(np.where(m, x, 0.0).sum(axis=1), cnt)
-        dev = np.where(m, x - mean[:, None], 0.0)
-        sd = np.sqrt(_div((dev * dev).sum(axis=1), cnt - 1))
-        z = dev / sd[:, None]
-        mf = m.astype(float)
-        col = mf.sum(axis=0)
-        num = float((z.sum(axis=0) ** 2).sum() - (z * z).sum())
+        z = np.where(m, x, 0.0)
+        mean = _div(z.sum(axis=1), cnt)
+        z -= mean[:, None]
+        z *= m
+        sd = np.sqrt(_div(np.einsum("ij,ij->i", z, z), cnt - 1))
+        z /= sd[:, None]
+        col = m.sum(axis=0).astype(float)
+        num = float((z.sum(axis=0) ** 2).sum() - np.einsum("ij,ij->", z, z))
         den = float((col * col - col).sum()) - n_g * (n_g - 1.0)  # sum_{i!=j} (T_ij - 1)
         pairs = n_g * (n_g - 1) // 2
         if den > 0:
@@ -1643,7 +1688,10 @@ def pooled_plan(
     Notes
     -----
     Policy with ``tests=None``: pairs that are not clustered (all event dates more
-    than a window's length apart in business days) get every test of
+    than a window's length apart in business days; pairs without a known event date,
+    NaT, as from :func:`~oilimpact.study.models.fit_panel` without dates, do not count
+    as clustered here, though the KP adjustment treats them as one cluster) get every
+    test of
     :data:`WINDOW_TESTS`; clustered pairs get :data:`CLUSTER_ROBUST_TESTS`, plus
     :data:`INDEPENDENCE_TESTS` (noted :data:`INDEPENDENCE_NOTE`) only with
     ``independence_tests=True``. ``rank`` and ``modified_rank`` are also valid under
@@ -1671,7 +1719,8 @@ def pooled_plan(
     spans = [int(hi) - int(lo) for lo, hi in windows]
     span = max(spans, default=0)
     inv, n_groups = _overlap_clusters(panel.event_dates, span)
-    clustered = bool(n and np.bincount(inv, minlength=n_groups).max() >= 2)
+    known = ~np.isnat(np.asarray(panel.event_dates).astype("datetime64[D]").ravel())
+    clustered = bool(known.sum() >= 2 and np.bincount(inv[known]).max() >= 2)
     if pooled is False or (pooled == "auto" and n < POOLED_MIN_PAIRS):
         why = "pooled=False" if pooled is False else "pooled='auto'"
         extra = "" if pooled is False else f", fewer than {POOLED_MIN_PAIRS}"

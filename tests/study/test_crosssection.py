@@ -946,3 +946,28 @@ def test_brent_wti_rbar_on_real_data_matches_pandas():
     default = oi.event_study(prices, "blockade", market=sp, event_windows=[(0, 1)])
     assert default.tests.empty
     assert "2 pairs, fewer than 10" in default.tests.attrs["notes"][0]
+
+
+def test_rbar_compiled_sums_equal_numpy_pooled_form(monkeypatch):
+    """Complete and large incomplete clusters on one calendar: the compiled moment sums
+    give the numpy pooled form (forced on small panels by lowering the thresholds)."""
+    from oilimpact.study import crosssection, kernels
+
+    if kernels.jit() is None:
+        pytest.skip("numba not available: no compiled path to compare")
+    monkeypatch.setattr(crosssection, "RBAR_PAIRWISE_MAX", 5)
+    dates = np.repeat(DAY0 + np.arange(3).astype("timedelta64[D]") * 30, [12, 4, 9])
+    full = make_panel(n=25, seed=44, rho=0.3, dates=dates)
+    gappy = make_panel(n=25, seed=45, rho=0.3, dates=dates, missing=True)
+    for panel in (full, gappy):
+        info = calendar_rbar(panel.est_resid, None, *crosssection._Parts(panel).group_index)
+        ref = residual_correlation(dataclasses.replace(panel))
+        monkeypatch.setattr(kernels, "MIN_PAIRS", 0)
+        got = residual_correlation(dataclasses.replace(panel))
+        monkeypatch.setattr(kernels, "MIN_PAIRS", 1000)
+        assert got == pytest.approx(ref, rel=1e-12, abs=1e-15)
+        assert info.value == pytest.approx(ref, rel=1e-12, abs=1e-15)
+    # the complete panel's pooled form is the exact mean of pairwise correlations
+    c = [np.corrcoef(full.est_resid[dates == d])[np.triu_indices((dates == d).sum(), 1)]
+         for d in np.unique(dates)]  # fmt: skip
+    assert residual_correlation(full) == pytest.approx(np.concatenate(c).mean(), rel=1e-12)
