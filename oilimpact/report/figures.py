@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .. import plotstyle
+
 __all__ = [
     "COLORS",
     "LAYOUT",
@@ -50,31 +52,12 @@ __all__ = [
     "style",
 ]
 
-#: Colours used across the brief (colour-blind-safe Okabe-Ito palette).
-COLORS: dict[str, str] = {
-    "up": "#009E73",
-    "down": "#D55E00",
-    "line": "#0072B2",
-    "band": "rgba(0,114,178,0.18)",
-    "muted": "#7f7f7f",
-    "event": "#000000",
-    "actual": "#D55E00",
-}
-_COLORWAY = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
-_FONT = "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
-_AXIS = {"gridcolor": "#eeeeee", "zerolinecolor": "#bbbbbb", "linecolor": "#888888"}
-
-#: The layout every figure of the brief shares (instead of a ~6 kB plotly template).
-LAYOUT: dict[str, Any] = {
-    "template": {},
-    "font": {"family": _FONT, "size": 12, "color": "#1d1d1f"},
-    "colorway": _COLORWAY,
-    "paper_bgcolor": "white",
-    "plot_bgcolor": "white",
-    "hovermode": "closest",
-    "legend": {"orientation": "h", "y": -0.28, "yanchor": "top"},
-    "margin": {"l": 60, "r": 20, "t": 50, "b": 70},
-}
+#: Colours, layout and style of every figure: the shared ones of :mod:`oilimpact.plotstyle`
+#: (re-exported here for the brief's modules).
+COLORS = plotstyle.COLORS
+LAYOUT = plotstyle.LAYOUT
+plot_text = plotstyle.plot_text
+style = plotstyle.style
 
 #: plotly config of every figure: no modebar (it covered legends and panel titles; drag
 #: still zooms and a double click resets), no logo.
@@ -87,71 +70,11 @@ _CONFIG: dict[str, Any] = {
 _SIG_DIGITS = 6
 
 
-def plot_text(text: str) -> str:
-    """Escape ``text`` for a plotly title or label (plotly interprets a subset of HTML).
-
-    Examples
-    --------
-    >>> plot_text("<script>x</script> & co")
-    '&lt;script&gt;x&lt;/script&gt; &amp; co'
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def style(fig: go.Figure, *, height: int = 360, title: str | None = None) -> go.Figure:
-    """Apply the brief's look to ``fig`` in place (shared layout, fixed height).
-
-    Parameters
-    ----------
-    fig : plotly.graph_objects.Figure
-    height : int
-        Height in pixels (a fixed height keeps the page layout stable).
-    title : str, optional
-        Replaces the figure title; already escaped for plotly (:func:`plot_text`).
-    """
-    axes = {k: _AXIS for k in fig.layout if k.startswith(("xaxis", "yaxis"))} or {
-        "xaxis": _AXIS,
-        "yaxis": _AXIS,
-    }
-    fig.update_layout({**LAYOUT, **axes, "height": height})
-    if title is not None:
-        fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left"})
-    return fig
-
-
 def _grid(
     n: int, cols: int, titles: Sequence[str], *, hgap: float, vgap: float
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Layout axes and title annotations of an ``n``-panel grid; returns (layout, refs)."""
-    rows = max(1, math.ceil(n / cols))
-    width = (1.0 - hgap * (cols - 1)) / cols
-    height = (1.0 - vgap * (rows - 1)) / rows
-    layout: dict[str, Any] = {"annotations": []}
-    refs = []
-    for i in range(n):
-        r, c = divmod(i, cols)
-        k = "" if i == 0 else str(i + 1)
-        x0 = c * (width + hgap)
-        y1 = 1.0 - r * (height + vgap)
-        xdom = [round(max(x0, 0.0), 4), round(min(x0 + width, 1.0), 4)]
-        ydom = [round(max(y1 - height, 0.0), 4), round(min(y1, 1.0), 4)]
-        layout[f"xaxis{k}"] = {**_AXIS, "domain": xdom, "anchor": f"y{k}"}
-        layout[f"yaxis{k}"] = {**_AXIS, "domain": ydom, "anchor": f"x{k}"}
-        layout["annotations"].append(
-            {
-                "text": titles[i],
-                "x": round(x0 + width / 2, 4),
-                "y": round(y1, 4),
-                "xref": "paper",
-                "yref": "paper",
-                "xanchor": "center",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 11},
-            }
-        )
-        refs.append((f"x{k}", f"y{k}"))
-    return layout, refs
+    """Layout axes and title annotations of an ``n``-panel grid (:func:`plotstyle.grid`)."""
+    return plotstyle.grid(n, cols, titles, hgap=hgap, vgap=vgap)
 
 
 def sparklines(
@@ -245,92 +168,15 @@ def car_paths(
         Panels per row.
     """
     labels = dict(labels or {})
-    rows = max(1, math.ceil(len(pairs) / cols))
-    layout, refs = _grid(
-        len(pairs),
-        cols,
-        [plot_text(labels.get(n, n)) for n, _ in pairs],
-        hgap=0.06,
-        vgap=0.5 / (rows + 1),
-    )
-    level = f"{100 * (1 - alpha):g}%"
-    data: list[dict[str, Any]] = []
-    shapes: list[dict[str, Any]] = []
-    for i, ((name, result), (xref, yref)) in enumerate(zip(pairs, refs, strict=True)):
-        path = result.car_path(event, name, alpha)
-        common = {"type": "scatter", "x": path["day"].to_numpy(), "xaxis": xref, "yaxis": yref}
-        data.append(
-            {
-                **common,
-                "y": path["upper"].to_numpy(),
-                "mode": "lines",
-                "line": {"width": 0},
-                "name": f"{level} band",
-                "legendgroup": "band",
-                "showlegend": False,
-                "hoverinfo": "skip",
-            }
-        )
-        data.append(
-            {
-                **common,
-                "y": path["lower"].to_numpy(),
-                "mode": "lines",
-                "line": {"width": 0},
-                "fill": "tonexty",
-                "fillcolor": COLORS["band"],
-                "name": f"{level} band",
-                "legendgroup": "band",
-                "showlegend": i == 0,
-                "hoverinfo": "skip",
-            }
-        )
-        data.append(
-            {
-                **common,
-                "y": path["car"].to_numpy(),
-                "mode": "lines+markers",
-                "line": {"color": COLORS["line"], "width": 2},
-                "marker": {"size": 4},
-                "name": "CAR",
-                "legendgroup": "car",
-                "showlegend": i == 0,
-                "hovertemplate": "day %{x}: %{y:.2%}<extra>" + plot_text(name) + "</extra>",
-            }
-        )
-        line = {"type": "line", "xref": f"{xref} domain", "yref": yref, "x0": 0, "x1": 1}
-        shapes.append({**line, "y0": 0, "y1": 0, "line": {"color": COLORS["muted"], "width": 1}})
-        shapes.append(
-            {
-                "type": "line",
-                "xref": xref,
-                "yref": f"{yref} domain",
-                "x0": 0,
-                "x1": 0,
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": COLORS["event"], "width": 1, "dash": "dot"},
-            }
-        )
-        layout[f"yaxis{xref[1:]}"]["tickformat"] = ".1%"
-        layout[f"xaxis{xref[1:]}"]["dtick"] = 2
-        if i >= len(pairs) - cols:  # bottom row: what the x axis counts
-            layout[f"xaxis{xref[1:]}"]["title"] = {"text": "trading days from day 0",
-                                                   "font": {"size": 10}}  # fmt: skip
-        if i % cols == 0:  # left column: what the y axis measures
-            layout[f"yaxis{xref[1:]}"]["title"] = {"text": "CAR (log, %)", "font": {"size": 10}}
-    layout.update({**LAYOUT, "height": 220 * rows + 120, "shapes": shapes})
-    # the legend sits in the title row (container coordinates), clear of every axis
-    layout["legend"] = {"orientation": "h", "x": 1, "xanchor": "right", "y": 1,
-                        "yanchor": "top", "yref": "container"}  # fmt: skip
-    layout["margin"] = {**LAYOUT["margin"], "t": 60}
-    if title is not None:
-        layout["title"] = {"text": title, "x": 0.01, "xanchor": "left"}
-    return go.Figure({"data": data, "layout": layout})
+    panels = [(labels.get(n, n), result.car_path(event, n, alpha)) for n, result in pairs]
+    return plotstyle.car_figure(panels, alpha=alpha, title=title, cols=cols)
 
 
 def counterfactual(result: Any, *, title: str | None = None) -> go.Figure:
-    """Actual vs counterfactual of an intervention fit (``result.plot()``), styled.
+    """Actual vs counterfactual of an intervention fit: ``result.plot()`` at the brief's
+    height (the shared style of :mod:`oilimpact.plotstyle`; the band for the
+    counterfactual mean and the prediction band for a single period are both drawn and
+    named as such).
 
     Parameters
     ----------
@@ -338,18 +184,8 @@ def counterfactual(result: Any, *, title: str | None = None) -> go.Figure:
     title : str, optional
         Already escaped for plotly (:func:`plot_text`).
     """
-    fig = result.plot(title=title) if title is not None else result.plot()
-    style(fig, height=340)
-    for trace in fig.data:  # say what the band covers: the mean, not a single period
-        if trace.name and trace.name.startswith("counterfactual band (") and "confidence" in trace.name:
-            level = trace.name.split("(", 1)[1].split("%", 1)[0]
-            trace.name = f"{level}% band for the counterfactual mean (single periods vary more)"
-    unit = getattr(getattr(result, "spec", None), "unit", "") or ""
-    fig.update_layout(
-        yaxis_title={"text": unit, "font": {"size": 10}},
-        legend={"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"},
-        margin={"b": 90},
-    )
+    fig = result.plot(title=title, height=340)
+    fig.update_layout(margin={"b": 110})
     return fig
 
 

@@ -9,7 +9,6 @@ information. It renders itself as text (:meth:`InterventionResult.summary`), HTM
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -18,6 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .. import plotstyle
+from ..summary import Summary, fmt_num, fmt_p
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -468,8 +470,130 @@ class InterventionResult:
 
     # -- tables --------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
-        """Tidy copy of the effect table (one row per event and term)."""
-        return self.effects.copy()
+        """Tidy copy of the effect table (one row per event and term).
+
+        ``attrs["units"]`` says what each number is in: ``estimate``, ``se`` and the
+        ``ci_*`` columns in the series' unit (``spec.unit``), ``pct_*`` in percent of
+        the pre-event mean.
+        """
+        out = self.effects.copy()
+        out.attrs["units"] = self.units()
+        return out
+
+    def units(self) -> dict[str, str]:
+        """Unit of each number of :attr:`effects` and :attr:`path` (JSON-able)."""
+        unit = self.spec.unit or "unit of the series"
+        return {
+            "estimate": unit,
+            "se": unit,
+            "ci_lower": unit,
+            "ci_upper": unit,
+            "pct_of_pre_mean": "percent of the pre-event mean",
+            "pct_ci_lower": "percent of the pre-event mean",
+            "pct_ci_upper": "percent of the pre-event mean",
+            "path": unit,
+        }
+
+    # -- coefficients (statsmodels-like) -------------------------------------------
+    @property
+    def params(self) -> pd.Series:
+        """The fitted mean parameters by design column (``model_info.params``).
+
+        Units: the series' unit per regressor unit (the constant and the event terms
+        in ``spec.unit``). :attr:`bse`, :attr:`tvalues`, :attr:`pvalues` and
+        :meth:`params_table` give their inference.
+        """
+        return self.model_info.params.copy()
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors: square roots of ``model_info.cov_params``' diagonal (HAC
+        for the segmented fit, the SARIMAX covariance otherwise)."""
+        cov = self.model_info.cov_params.reindex(index=self.params.index,
+                                                 columns=self.params.index)  # fmt: skip
+        return pd.Series(np.sqrt(np.maximum(np.diag(cov.to_numpy()), 0.0)),
+                         index=self.params.index, name="bse")  # fmt: skip
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """``params / bse``."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (self.params / self.bse).rename("tvalues")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of :attr:`tvalues`: Student t with ``model_info.df_resid``
+        degrees of freedom (segmented), the normal (SARIMAX), as the effect table."""
+        t = np.abs(self.tvalues.to_numpy(dtype="float64"))
+        df = self.model_info.df_resid
+        p = 2 * (stats.t.sf(t, df) if df else stats.norm.sf(t))
+        return pd.Series(p, index=self.params.index, name="pvalues")
+
+    def params_table(self, alpha: float | None = None) -> pd.DataFrame:
+        """``coef, std err, t, P>|t|`` and the ``1 - alpha`` interval of every parameter
+        (statsmodels' summary table as a frame; ``alpha`` defaults to ``spec.alpha``).
+        """
+        alpha = self.spec.alpha if alpha is None else alpha
+        df = self.model_info.df_resid
+        q = stats.t.ppf(1 - alpha / 2, df) if df else stats.norm.ppf(1 - alpha / 2)
+        params, bse = self.params, self.bse
+        lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+        return pd.DataFrame(
+            {
+                "coef": params,
+                "std err": bse,
+                "t": self.tvalues,
+                "P>|t|": self.pvalues,
+                lo: params - q * bse,
+                hi: params + q * bse,
+            }  # fmt: skip
+        )
+
+    @property
+    def resid(self) -> pd.Series:
+        """Residuals ``actual - fitted`` by date, over the observed periods of the sample
+        (in ``spec.unit``)."""
+        p = self.path
+        r = (p["actual"] - p["fitted"]).to_numpy(dtype="float64")
+        ok = np.isfinite(r)
+        return pd.Series(r[ok], index=pd.DatetimeIndex(p["date"])[ok], name="resid")
+
+    def prediction_band(self, alpha: float | None = None) -> pd.DataFrame:
+        r"""Band for a single period's counterfactual value (not only its mean).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``date, lower, upper`` at level ``1 - alpha`` (default ``spec.alpha``).
+
+        Notes
+        -----
+        Segmented fit: :math:`\hat y^{cf}_t \pm q\sqrt{se_t^2 + s^2}`, where
+        :math:`se_t` is the standard error of the counterfactual mean (from the
+        path's band: half-width over :math:`q`), :math:`s^2 = SSR/(n - k)` the residual
+        variance of the fit and :math:`q` the same t (or normal) quantile as the band
+        for the mean. SARIMAX: the path's band already is the one-step prediction
+        interval (it holds the innovation variance), so it is returned unchanged
+        (at ``spec.alpha`` only).
+        """
+        alpha = self.spec.alpha if alpha is None else alpha
+        p = self.path
+        if self.spec.model != "segmented":
+            if alpha != self.spec.alpha:
+                raise ValueError(f"SARIMAX prediction bands are kept at alpha={self.spec.alpha}")
+            return pd.DataFrame({"date": p["date"], "lower": p["cf_lower"],
+                                 "upper": p["cf_upper"]})  # fmt: skip
+        mi = self.model_info
+        df = mi.df_resid
+        q0 = stats.t.ppf(1 - self.spec.alpha / 2, df) if df else stats.norm.ppf(
+            1 - self.spec.alpha / 2)  # fmt: skip
+        q = stats.t.ppf(1 - alpha / 2, df) if df else stats.norm.ppf(1 - alpha / 2)
+        se_mean = (p["cf_upper"] - p["cf_lower"]).to_numpy(dtype="float64") / (2 * q0)
+        r = self.resid.to_numpy()
+        s2 = float(r @ r) / max(mi.nobs - mi.n_params, 1)
+        half = q * np.sqrt(se_mean**2 + s2)
+        cf = p["counterfactual"].to_numpy(dtype="float64")
+        return pd.DataFrame({"date": p["date"], "lower": cf - half, "upper": cf + half})
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Confidence intervals of the effects at level ``1 - alpha``.
@@ -524,23 +648,16 @@ class InterventionResult:
         }
 
     # -- text ----------------------------------------------------------------------
-    def summary(self) -> str:
-        """Plain-text summary: specification, effect table, model info, warnings."""
+    def _header_lines(self) -> list[str]:
         sp, mi = self.spec, self.model_info
         unit = f" {sp.unit}" if sp.unit else ""
         lines = [
-            f"Intervention analysis: {sp.series} ({sp.frequency}, {sp.model})",
-            "=" * 72,
             f"Sample: {_period(sp.sample_start, sp.frequency)} .. "
             f"{_period(sp.sample_end, sp.frequency)}  (pre {sp.pre_periods}, "
             f"post {sp.post_periods} periods; nobs {mi.nobs})",
             f"Spec: {sp.describe()}",
-            f"Pre-event mean: {mi.pre_mean:,.3f}{unit}",
-            "Events (first treated period, effect starts: "
-            f"{'event period' if sp.start == 'containing' else 'period after the event'}):",
+            f"Pre-event mean: {fmt_num(mi.pre_mean)}{unit}",
         ]
-        for ev, date, period in sp.events:
-            lines.append(f"  {ev}: {_iso(date)} -> {_period(period, sp.frequency)}")
         if sp.model == "segmented":
             lines.append(f"Model: OLS, trend={sp.trend}, seasonal={sp.seasonal}")
             if mi.cov_type == "hac-prewhiten":
@@ -570,126 +687,201 @@ class InterventionResult:
                 f"{(mi.ic or '').upper()}={_fmt(mi.ic_value)} among "
                 f"{0 if mi.candidates is None else len(mi.candidates)} candidates"
             )
-        lines.append("")
-        ci = f"{100 * (1 - sp.alpha):g}% CI"
-        header = (
-            f"{'event':<22}{'term':<8}{'estimate':>11}{'se':>10}{'p':>8}"
-            f"{ci:>27}{'% pre':>9}{'p plac':>8}{'n plac':>7}"
-        )
-        lines += [header, "-" * len(header)]
-        for row in self.effects.itertuples(index=False):
-            lines.append(
-                f"{str(row.event)[:21]:<22}{row.term:<8}{_fmt(row.estimate):>11}"
-                f"{_fmt(row.se):>10}{_fmt_p(row.pvalue):>8}"
-                f"{'[' + _fmt(row.ci_lower) + ', ' + _fmt(row.ci_upper) + ']':>27}"
-                f"{_fmt(row.pct_of_pre_mean, 1):>9}{_fmt_p(row.placebo_pvalue):>8}"
-                f"{int(row.n_placebo):>7}"
-            )
-        lines += self._forms_lines()
-        if self.warnings:
-            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
-        return "\n".join(lines)
-
-    def _forms_lines(self) -> list[str]:
-        if self.forms is None or not len(self.forms):
-            return []
-        ic = self.spec.form_ic.upper()
-        mi = self.model_info
-        rate = f", decay rate {_fmt(mi.decay_rate)}" if mi.decay_rate is not None else ""
-        lines = [
-            "",
-            f"Effect forms (same sample; reported: {mi.form}{rate}; best by {ic}: "
-            f"{self.best_form}):",
-            f"  {'form':<13}{'k':>4}{'rate':>8}{'loglik':>12}{'AIC':>11}{'BIC':>11}{'d' + ic:>8}",
-        ]
-        for r in self.forms.itertuples(index=False):
-            lines.append(
-                f"  {r.form:<13}{int(r.n_params):>4}{_fmt(r.rate):>8}{_fmt(r.loglik, 1):>12}"
-                f"{_fmt(r.aic, 1):>11}{_fmt(r.bic, 1):>11}{_fmt(r.delta, 1):>8}"
-            )
         return lines
 
+    def _events_table(self) -> pd.DataFrame:
+        sp = self.spec
+        return pd.DataFrame(
+            {
+                "event": [str(e) for e, _, _ in sp.events],
+                "date": [_iso(d) for _, d, _ in sp.events],
+                "first treated period": [_period(p, sp.frequency) for _, _, p in sp.events],
+            }
+        )
+
+    def _effects_table(self) -> pd.DataFrame:
+        sp = self.spec
+        e = self.effects
+        ci = f"{100 * (1 - sp.alpha):g}% CI"
+        unit = f", {sp.unit}" if sp.unit else ""
+        return pd.DataFrame(
+            {
+                "event": e["event"].astype(str),
+                "term": e["term"].astype(str),
+                f"estimate{unit}": [fmt_num(v) for v in e["estimate"]],
+                "se": [fmt_num(v) for v in e["se"]],
+                "p": [fmt_p(v) for v in e["pvalue"]],
+                ci: [
+                    f"[{fmt_num(a)}, {fmt_num(b)}]"
+                    for a, b in zip(e["ci_lower"], e["ci_upper"], strict=True)
+                ],
+                "% of pre mean": [_fmt(v, 1) for v in e["pct_of_pre_mean"]],
+                "p placebo": [fmt_p(v) for v in e["placebo_pvalue"]],
+                "n placebo": [str(int(v)) for v in e["n_placebo"]],
+            }
+        )
+
+    def _params_display(self) -> pd.DataFrame:
+        t = self.params_table()
+        out = pd.DataFrame({"parameter": [str(x) for x in t.index]})
+        for col in t.columns:
+            fmt = fmt_p if col == "P>|t|" else (lambda v: _fmt(v, 2)) if col == "t" else fmt_num
+            out[col] = [fmt(v) for v in t[col]]
+        return out
+
+    def _forms_table(self) -> pd.DataFrame:
+        ic = self.spec.form_ic.upper()
+        f = self.forms
+        assert f is not None
+        return pd.DataFrame(
+            {
+                "form": f["form"].astype(str),
+                "k": [str(int(v)) for v in f["n_params"]],
+                "rate": [_fmt(v) for v in f["rate"]],
+                "loglik": [_fmt(v, 1) for v in f["loglik"]],
+                "AIC": [_fmt(v, 1) for v in f["aic"]],
+                "BIC": [_fmt(v, 1) for v in f["bic"]],
+                f"d{ic}": [_fmt(v, 1) for v in f["delta"]],
+            }
+        )
+
+    def summary(self) -> Summary:
+        """Specification, events, effect table, parameters, effect forms, warnings.
+
+        Returns
+        -------
+        oilimpact.summary.Summary
+            ``str()`` is monospaced text; in Jupyter it renders as HTML tables.
+            Effects are in the series' unit (``spec.unit``) and in percent of the
+            pre-event mean.
+        """
+        sp, mi = self.spec, self.model_info
+        out = Summary(f"Intervention analysis: {sp.series} ({sp.frequency}, {sp.model})")
+        out.add_text(self._header_lines())
+        out.add_table(
+            self._events_table(),
+            caption="Events (first treated period, effect starts: "
+            f"{'event period' if sp.start == 'containing' else 'period after the event'})",
+        )
+        out.add_table(self._effects_table(), caption="Effects")
+        if len(mi.params):
+            out.add_table(self._params_display(), caption="Parameters")
+        if self.forms is not None and len(self.forms):
+            rate = f", decay rate {_fmt(mi.decay_rate)}" if mi.decay_rate is not None else ""
+            out.add_table(
+                self._forms_table(),
+                caption=f"Effect forms (same sample; reported: {mi.form}{rate}; best by "
+                f"{sp.form_ic.upper()}: {self.best_form})",
+            )
+        if self.warnings:
+            out.add_notes(list(self.warnings), heading="Warnings")
+        return out
+
     def __str__(self) -> str:
-        return self.summary()
+        return str(self.summary())
 
     def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>"
+        """The summary as HTML tables (user text escaped)."""
+        return self.summary().as_html()
 
     # -- figure --------------------------------------------------------------------
-    def plot(self, *, title: str | None = None) -> go.Figure:
-        """Actual vs counterfactual with its band and a vertical line at each event.
+    def plot(
+        self, *, title: str | None = None, prediction_band: bool = True, height: int = 380
+    ) -> go.Figure:
+        """Actual vs counterfactual with its bands and a dotted line at each event.
+
+        Parameters
+        ----------
+        title : str, optional
+            Figure title, already escaped for plotly
+            (:func:`oilimpact.plotstyle.plot_text`); default ``"<label>: actual vs
+            counterfactual"``.
+        prediction_band : bool
+            Also draw the wider band for a single period's value (segmented fit, see
+            :meth:`prediction_band`).
+        height : int
+            Pixels.
 
         Returns
         -------
         plotly.graph_objects.Figure
-            Traces ``"counterfactual band"`` (upper and lower), ``"counterfactual"``,
-            ``"fitted"``, ``"actual"``; one vertical line shape per event.
+            Segmented fit: the band for the counterfactual *mean* (``"95% confidence
+            band for the mean of the counterfactual"``: a single period outside it is
+            not by itself significant) and the prediction band (``"95% prediction band
+            for a single period (mean band plus residual variance)"``, a closed
+            polygon). SARIMAX: one ``"95% prediction interval"`` band. Lines
+            ``"counterfactual"``, ``"fitted"``, ``"actual"``; one vertical line shape
+            per event; y axis titled with the series' label and unit, x axis
+            ``"date"``. ``fig.write_image(...)`` needs ``kaleido``.
         """
         import plotly.graph_objects as go
 
         p = self.path
         sp = self.spec
-        fig = go.Figure()
-        fig.add_trace(
-            go.Scatter(
-                x=p["date"],
-                y=p["cf_upper"],
-                mode="lines",
-                line={"width": 0},
-                name="counterfactual band",
-                legendgroup="band",
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        band_label = "confidence band" if sp.model == "segmented" else "forecast interval"
-        fig.add_trace(
-            go.Scatter(
-                x=p["date"],
-                y=p["cf_lower"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(31,119,180,0.2)",
-                name=f"counterfactual band ({100 * (1 - sp.alpha):g}% {band_label})",
-                legendgroup="band",
-            )
-        )
+        level = f"{100 * (1 - sp.alpha):g}%"
+        x = p["date"]
+        data: list[dict[str, Any]] = []
+        if sp.model == "segmented":
+            if prediction_band:
+                pb = self.prediction_band()
+                ok = pb["lower"].notna().to_numpy() & pb["upper"].notna().to_numpy()
+                xs = pd.DatetimeIndex(pb["date"])[ok]
+                data.append(
+                    {
+                        "type": "scatter",
+                        "x": list(xs) + list(xs[::-1]),
+                        "y": list(pb["upper"].to_numpy()[ok])
+                        + list(pb["lower"].to_numpy()[ok][::-1]),
+                        "fill": "toself",
+                        "fillcolor": plotstyle.COLORS["band_wide"],
+                        "line": {"width": 0},
+                        "mode": "lines",
+                        "hoverinfo": "skip",
+                        "name": f"{level} prediction band for a single period "
+                        "(mean band plus residual variance)",
+                        "legendgroup": "prediction",
+                    }
+                )
+            band = f"{level} confidence band for the mean of the counterfactual"
+        else:
+            band = f"{level} prediction interval of the counterfactual"
+        data += plotstyle.band_traces(x, p["cf_lower"], p["cf_upper"], band, group="band")
         lines = (  # column, mode, line style
-            ("counterfactual", "lines", {"dash": "dash", "color": "#1f77b4"}),
-            ("fitted", "lines", {"dash": "dot", "color": "#7f7f7f"}),
-            ("actual", "lines+markers", {"color": "#d62728"}),
+            ("counterfactual", "lines", {"dash": "dash", "color": plotstyle.COLORS["line"]}),
+            ("fitted", "lines", {"dash": "dot", "color": plotstyle.COLORS["muted"]}),
+            ("actual", "lines+markers", {"color": plotstyle.COLORS["actual"]}),
         )
         for column, mode, line in lines:
-            fig.add_trace(go.Scatter(x=p["date"], y=p[column], mode=mode, name=column, line=line))
+            data.append({"type": "scatter", "x": x, "y": p[column], "mode": mode,
+                         "name": column, "line": line, "marker": {"size": 4}})  # fmt: skip
+        shapes, notes = [], []
         for ev, date, _period_start in sp.events:
-            fig.add_shape(
-                type="line",
-                x0=date,
-                x1=date,
-                y0=0,
-                y1=1,
-                xref="x",
-                yref="paper",
-                line={"dash": "dot", "color": "black", "width": 1},
-                name=str(ev),
+            shapes.append(plotstyle.day0_shape("x", "y", x=date, name=str(ev)))
+            notes.append(
+                {
+                    "x": date,
+                    "y": 1,
+                    "xref": "x",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "text": plotstyle.plot_text(str(ev)),
+                    "yanchor": "bottom",
+                    "textangle": -90 if len(sp.events) > 2 else 0,
+                }  # fmt: skip
             )
-            fig.add_annotation(
-                x=date,
-                y=1,
-                xref="x",
-                yref="paper",
-                text=html.escape(str(ev)),
-                showarrow=False,
-                yanchor="bottom",
-                textangle=-90 if len(sp.events) > 2 else 0,
-            )
-        unit = f" ({html.escape(sp.unit)})" if sp.unit else ""
+        label = plotstyle.series_label(sp.series)
+        unit = f", {sp.unit}" if sp.unit else ""
+        fig = go.Figure({"data": data, "layout": {"shapes": shapes, "annotations": notes}})
+        plotstyle.style(
+            fig,
+            height=height,
+            title=title or plotstyle.plot_text(f"{label}: actual vs counterfactual"),
+        )
         fig.update_layout(
-            title=html.escape(title or f"{sp.series}: actual vs counterfactual"),
-            yaxis_title=f"{html.escape(sp.series)}{unit}",
-            xaxis_title="date",
-            template="plotly_white",
+            yaxis_title={"text": plotstyle.plot_text(f"{label}{unit}"), "font": {"size": 11}},
+            xaxis_title={"text": "date", "font": {"size": 11}},
+            legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"},
+            margin={"b": 110},
         )
         return fig
 
