@@ -1471,9 +1471,47 @@ def intervention_cmd(
     )
     with _call(what):
         frame = _load_frame([series], as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
+        _no_post_event_data(frame[series], events, as_of or end, fmt)
         result = intervention(frame[series], events, **options)
     _print_result(result, fmt, result.effects)
     _summary(_intervention_line(result) + f"; {_seconds(t0)}")
+
+
+def _no_post_event_data(data: Any, events: list[Any], as_of: Any, fmt: OutputFormat) -> None:
+    """Say so and exit 1 when no event has a period after it in the data (point in time).
+
+    With ``--as-of`` a monthly figure published months later is not in the data yet: that
+    is an answer ("no post-event data yet", with the sample end), not an input error.
+    """
+    import pandas as pd
+
+    from .series import infer_frequency, period_end
+
+    valid = data.dropna()
+    if len(valid) < 3:
+        return
+    freq = infer_frequency(valid.index)
+    end = period_end(valid.index[-1:], freq)[0]
+    dated = [(e.id, pd.Timestamp(e.date)) for e in events]
+    if any(day <= end for _, day in dated):
+        return  # at least one event has data after it: fit as usual
+    first = min(day for _, day in dated)
+    reason = (
+        f"no post-event data yet: the last {freq} period in the data is "
+        f"{valid.index[-1].date()} (ending {end.date()})"
+        + (f", as known on {as_of}" if as_of else "")
+        + f", before {', '.join(f'{i} ({d.date()})' for i, d in dated)}"
+    )
+    if fmt is OutputFormat.json:
+        _json({
+            "series": str(data.name), "status": "not_estimable", "reason": reason,
+            "as_of": str(as_of) if as_of else None, "sample_end": valid.index[-1].date(),
+            "first_event": first.date(), "events": [i for i, _ in dated],
+        })  # fmt: skip
+    else:
+        out.print(escape(f"{data.name}: {reason}"))
+    _summary(f"intervention: {data.name} not estimable yet")
+    raise typer.Exit(1)
 
 
 def _intervention_line(result: Any) -> str:

@@ -132,7 +132,9 @@ def test_validation_failure_prints_table_and_stores_nothing(tmp_path):
     bad.write_text("Date,Price\n2025-12-18,61.0\n2025-12-19,-3.0\n2025-12-22,900\n")
     res = _invoke("import", str(bad), "--series", "brent", "--data-dir", str(tmp_path / "s"))
     assert res.exit_code == 2
-    assert "failed validation" in res.stderr and "2025-12-19=-3.0" in res.stderr
+    # both problems at once, each with its line (the registered bounds checked while reading)
+    assert "line 3" in res.stderr and "value -3" in res.stderr
+    assert "line 4" in res.stderr and "value 900" in res.stderr
     assert "validation failures" in res.stderr  # the table
     assert not (tmp_path / "s" / "manifest.json").exists()
 
@@ -191,6 +193,26 @@ def test_intervention_json_has_effects(real_store):
     payload = json.loads(res.stdout)
     terms = {(e["event"], e["term"]) for e in payload["effects"]}
     assert ("blockade", "level") in terms
+
+
+def test_intervention_as_of_respects_the_publication_lag(real_store):
+    """As known on 2026-02-15, EIA's production data end at 2025-10 (a ~3-month lag): no
+    post-event data for the blockade yet, said as an answer with the sample end."""
+    res = _invoke(
+        "intervention", "ve_crude_production", "--event", "blockade", "--as-of", "2026-02-15",
+        "--data-dir", str(real_store), "--json",
+    )  # fmt: skip
+    assert res.exit_code == 1, res.output
+    payload = json.loads(res.stdout)
+    assert payload["status"] == "not_estimable" and payload["sample_end"] == "2025-10-01"
+    assert "no post-event data yet" in payload["reason"]
+    # later, with post-event months published, it fits with the same command
+    res = _invoke(
+        "intervention", "ve_crude_production", "--event", "blockade", "--as-of", "2026-06-30",
+        "--data-dir", str(real_store), "--json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["spec"]["sample_end"] == "2026-03-01"  # March ends + 3 months
 
 
 FIXTURES = Path(__file__).resolve().parent / "sources" / "fixtures" / "files"
@@ -848,7 +870,7 @@ def test_as_of_applies_the_publication_lag_everywhere(real_store):
     # the blockade (2025-12-16) has no published month after it yet on 2026-02-15
     res = _invoke("intervention", "ve_crude_production", "--as-of", "2026-02-15", "--no-placebo",
                   "--data-dir", str(real_store))  # fmt: skip
-    assert res.exit_code == 2 and "outside the data" in res.stderr
+    assert res.exit_code == 1 and "no post-event data yet" in res.stdout
 
 
 @needs_real
