@@ -36,6 +36,10 @@ SERIES = [
 ]  # fmt: skip
 TANKERS = ["fro", "dht", "insw", "tnk"]
 MARKET = "sp500"
+DATA_LABEL = None  # how the text names the data (default: the store's path)
+
+# %% [markdown]
+# ## Setup: the library and three small display helpers
 
 # %%
 # ruff: noqa: E402  (a notebook: imports follow the parameters cell)
@@ -47,6 +51,8 @@ from IPython.display import Markdown, display
 
 import oilimpact as oi
 from oilimpact.demo import demo_dataset
+
+pd.set_option("display.max_colwidth", 200)
 
 
 def note(text):
@@ -64,6 +70,20 @@ def window(first, last):
     return f"[{first:+d},{last:+d}]"
 
 
+def show_notes(caught):
+    """Print the store's warnings once, grouped: 'note (brent, wti): no vintage ...'."""
+    by_text = {}
+    for text in sorted({str(w.message) for w in caught}):
+        name, _, rest = text.partition(": ")
+        by_text.setdefault(rest, []).append(name)
+    for rest, names in by_text.items():
+        print(f"note ({', '.join(names)}): {rest}")
+
+
+# %% [markdown]
+# ## The data, as known on AS_OF
+
+# %%
 DATA_DIR = DATA_DIR or os.environ.get("OILIMPACT_NOTEBOOK_DATA_DIR") or None
 catalog = oi.events.load_catalog()
 wanted = [*SERIES, MARKET]
@@ -72,13 +92,12 @@ if DATA_DIR:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         prices = oi.load_frame(wanted, as_of=AS_OF, data_dir=DATA_DIR, missing="skip")
-    store_notes = sorted({str(w.message) for w in caught})
     true_effects = {}
-    source = f"the store in `{DATA_DIR}`"
+    source = DATA_LABEL or f"the store in `{DATA_DIR}`"
 else:
     demo = demo_dataset().known_on(AS_OF)  # the same publication lags as the store
     prices = demo.prices[[s for s in wanted if s in demo.prices.columns]]
-    store_notes = []
+    caught = []
     true_effects = demo.true_effects
     source = "SYNTHETIC demo data (`oilimpact.demo`)"
     note(
@@ -93,12 +112,7 @@ note(
 )
 if skipped:
     note(f"Skipped (not in this data): {', '.join(skipped)}.")
-by_text = {}  # "brent: no vintage stored by ..." -> one line for every series it names
-for text in store_notes:
-    name, _, rest = text.partition(": ")
-    by_text.setdefault(rest, []).append(name)
-for rest, names in by_text.items():
-    print(f"note ({', '.join(names)}): {rest}")
+show_notes(caught)
 
 # %% [markdown]
 # ## The events and their day 0
@@ -131,7 +145,7 @@ result = oi.event_study(
     model=model,
     catalog=catalog,
 )
-print(result.summary())
+result.summary()
 
 # %% [markdown]
 # ### The blockade, day 0 and days 0 to +1
@@ -174,8 +188,9 @@ note(
 # %% [markdown]
 # ## CAR paths with their 95% bands
 #
-# The cumulative abnormal return from day -10 to +10; the band is the 95% interval of
-# the CAR under no effect. A path that leaves the band and stays out is an effect.
+# The cumulative abnormal return over the event window, summed from its first day
+# (day -1), so its value on a day is not the table's CAR from day 0. The band is the 95%
+# interval of the CAR under no effect: a path that leaves it and stays out is an effect.
 
 # %%
 for name in [s for s in ["brent", "fro", "vlo"] if s in present]:

@@ -40,6 +40,10 @@ SERIES = [
     "ve_crude_production",
 ]
 MODEL = "segmented"
+DATA_LABEL = None  # how the text names the data (default: the store's path)
+
+# %% [markdown]
+# ## Setup: the library and small display helpers
 
 # %%
 # ruff: noqa: E402  (a notebook: imports follow the parameters cell)
@@ -53,6 +57,9 @@ from IPython.display import Markdown, display
 import oilimpact as oi
 from oilimpact.demo import demo_dataset
 
+pd.set_option("display.max_colwidth", 200)
+STEP = {"weekly": "7D", "monthly": "MS"}  # a period with no row becomes a gap in a chart
+
 
 def note(text):
     """Show a line of Markdown in the notebook (and in its HTML)."""
@@ -64,10 +71,29 @@ def p_text(p):
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def show_notes(caught):
+    """Print the store's warnings once, grouped: 'note (x, y): no vintage ...'."""
+    by_text = {}
+    for text in sorted({str(w.message) for w in caught}):
+        name, _, rest = text.partition(": ")
+        by_text.setdefault(rest, []).append(name)
+    for rest, names in by_text.items():
+        print(f"note ({', '.join(names)}): {rest}")
+
+
+def period(ts, name):
+    """A date as its period: '2026-01' for a monthly series, '2026-01-02' otherwise."""
+    return ts.strftime("%Y-%m" if registry[name].frequency == "monthly" else "%Y-%m-%d")
+
+
+# %% [markdown]
+# ## The data, as known on AS_OF
+
+# %%
 DATA_DIR = DATA_DIR or os.environ.get("OILIMPACT_NOTEBOOK_DATA_DIR") or None
 catalog = oi.events.load_catalog()
 registry = oi.default_registry()
-store_notes = []
+caught = []
 if DATA_DIR:
     # as_of: the store as of AS_OF, publication lags applied (not end=, which would look ahead)
     stored = set(oi.status(data_dir=DATA_DIR)["series"])
@@ -76,10 +102,9 @@ if DATA_DIR:
         warnings.simplefilter("always")
         for name in [n for n in SERIES if n in stored]:
             volumes[name] = oi.load(name, as_of=AS_OF, data_dir=DATA_DIR)
-    store_notes = sorted({str(w.message) for w in caught})
     availability = {}
     true_effects = {}
-    source = f"the store in `{DATA_DIR}`"
+    source = DATA_LABEL or f"the store in `{DATA_DIR}`"
 else:
     demo = demo_dataset().known_on(AS_OF)  # the same publication lags as the store
     volumes = {name: demo.volumes[name] for name in SERIES if name in demo.volumes}
@@ -94,22 +119,21 @@ skipped = [n for n in SERIES if n not in volumes]
 note(f"Data: {source}, as known on **{AS_OF}**.")
 if skipped:
     note(f"Skipped (not in this data): {', '.join(skipped)}.")
-by_text = {}  # "x: no vintage stored by ..." -> one line for every series it names
-for text in store_notes:
-    name, _, rest = text.partition(": ")
-    by_text.setdefault(rest, []).append(name)
-for rest, names in by_text.items():
-    print(f"note ({', '.join(names)}): {rest}")
-pd.set_option("display.max_colwidth", 200)
+show_notes(caught)
+
+# %% [markdown]
+# What each series is, and the last period its provider had published by `AS_OF`.
+
+# %%
 overview = pd.DataFrame(
     [
         {
             "series": name,
-            "what": registry[name].description,
             "unit": registry[name].unit,
             "observations": int(s.notna().sum()),
-            "first": s.dropna().index[0].date(),
-            "last published": s.dropna().index[-1].date(),
+            "first": period(s.dropna().index[0], name),
+            "last published": period(s.dropna().index[-1], name),
+            "what": registry[name].description,
             "publication": availability.get(name, ""),
         }
         for name, s in volumes.items()
@@ -127,7 +151,10 @@ overview.drop(columns=[] if availability else ["publication"])
 # %%
 event_day = pd.Timestamp(catalog[EVENT].date)
 for name, s in volumes.items():
-    recent = s.loc[event_day - pd.DateOffset(years=2) :]
+    recent = s.dropna().loc[event_day - pd.DateOffset(years=2) :]
+    step = STEP.get(registry[name].frequency)
+    if step and recent.asfreq(step).count() == recent.size:  # on the period grid: show gaps
+        recent = recent.asfreq(step)
     fig = go.Figure(
         go.Scatter(x=recent.index, y=recent.to_numpy(), mode="lines+markers", name=name)
     )
@@ -138,6 +165,7 @@ for name, s in volumes.items():
         yaxis_title=registry[name].unit,
         height=340,
         margin={"t": 70},
+        template="plotly_white",
     )
     fig.show()
 
@@ -146,7 +174,9 @@ for name, s in volumes.items():
 #
 # `start="next"`: the week ending 2025-12-26 and January 2026 are the first treated
 # periods (the event period itself is only partly treated). With one or two post-event
-# months the estimate is fragile: read the placebo p-value and expect revisions.
+# months the estimate is fragile: read the placebo p-value and expect revisions. January
+# 2026 also holds Maduro's capture (2026-01-03): a monthly series cannot tell the two
+# events apart, so a monthly shift is the blockade and what followed it together.
 
 # %%
 ready = {n: s for n, s in volumes.items() if s.dropna().size and s.dropna().index[-1] > event_day}
@@ -162,6 +192,12 @@ for name, s in ready.items():
             )
         except oi.OilImpactError as exc:
             print(f"{name}: not estimated: {exc}")
+print("estimated:", ", ".join(results) or "none")
+
+# %% [markdown]
+# The estimated level changes, in the series' units and in percent of the pre-event mean.
+
+# %%
 rows = []
 for name, res in results.items():
     eff = res.effects[res.effects["event"] == EVENT].iloc[0]
@@ -188,7 +224,12 @@ if rows:
             f"**{r['series']}**: {r['level change']:+,.0f} {r['unit']} "
             f"({r['% of pre-event mean']:+.0f}% of the pre-event mean; 95% CI "
             f"{r['95% CI low']:+,.0f} to {r['95% CI high']:+,.0f}), {p_text(r['p'])}, "
-            f"placebo {p_text(r['placebo p'])}."
+            f"placebo {p_text(r['placebo p'])}: "
+            + (
+                "a change the pre-event periods rarely show."
+                if r["p"] < 0.05 and r["placebo p"] < 0.1
+                else "not distinguishable from the series' usual moves."
+            )
         )
     note(
         "A placebo p-value is the share of pre-event dates whose fake 'event' moved the "
@@ -204,13 +245,15 @@ else:
 
 # %%
 for res in results.values():
-    print(res.summary())
+    display(res.summary())
 
 # %% [markdown]
 # ## Actual vs counterfactual
 #
-# The line after the event is what the pre-event trend predicts; the gap between it and
-# the observations is the estimated effect.
+# The dashed line after the event is what the pre-event model predicts; the gap between
+# it and the observations is the estimated effect. The darker band is the 95% band for the
+# counterfactual mean, the lighter one for a single month: one month outside the light
+# band is unusual, a run of them is an effect.
 
 # %%
 for res in results.values():

@@ -269,6 +269,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = snapshot_store(args.snapshot, Path(tmp), str(params["AS_OF"]))
         print(f"snapshot {args.snapshot}: {count} series imported, fetched as of {params['AS_OF']}")
         params["DATA_DIR"] = tmp
+        params.setdefault(
+            "DATA_LABEL",
+            f"the real-data snapshot `{args.snapshot}` (imported into a temporary store)",
+        )
         return 1 if run_all(sources, args.out, params, args.timeout) else 0
 
 

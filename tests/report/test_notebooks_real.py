@@ -53,13 +53,16 @@ def _errors(ipynb: Path) -> list:
     ]
 
 
-def _table_cells(html: str, first: str, second: str) -> list[str]:
-    """The cells of the HTML table row whose first two cells are ``first`` and ``second``."""
-    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
-        cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
-        if cells[:2] == [first, second]:
-            return cells
-    raise AssertionError(f"no table row starting {first!r}, {second!r}")
+def _table_cells(html: str, header: str, first: str, second: str) -> list[str]:
+    """The cells of the row starting ``first``, ``second`` in the table with column ``header``."""
+    for table in re.findall(r"<table.*?</table>", html, re.S):
+        if f"<th>{header}</th>" not in table:
+            continue
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+            cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            if cells[:2] == [first, second]:
+                return cells
+    raise AssertionError(f"no row starting {first!r}, {second!r} in a table with {header!r}")
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +129,7 @@ def test_blockade_notebook_shows_the_real_brent_row_and_says_what_it_skipped(
     car = res.car.set_index(["event", "series", "start", "end"])
     for end in (0, 1):
         want = car.loc[("blockade", "brent", 0, end)]
-        cells = _table_cells(html, "brent", f"[+0,{end:+d}]")
+        cells = _table_cells(html, "CAR (%)", "brent", f"[+0,{end:+d}]")
         assert float(cells[2]) == pytest.approx(100 * want["car"], abs=0.006)  # CAR (%)
         assert float(cells[3]) == pytest.approx(100 * want["se"], abs=0.006)  # se (%)
         assert float(cells[4]) == pytest.approx(want["pvalue"], abs=0.006)
@@ -156,7 +159,7 @@ def test_volumes_notebook_on_real_store_as_of_june_estimates_real_shifts(real_st
             max_placebos=60,
         )  # fmt: skip
     eff = res.effects[res.effects["event"] == "blockade"].iloc[0]
-    cells = _table_cells(html, "ve_crude_production", "kb/d")
+    cells = _table_cells(html, "level change", "ve_crude_production", "kb/d")
     assert float(cells[2]) == pytest.approx(eff["estimate"], abs=0.006)
     assert f"<strong>ve_crude_production</strong>: {eff['estimate']:+,.0f} kb/d" in html
     # too few pre-event months of product imports: said, not raised
