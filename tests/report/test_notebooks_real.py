@@ -209,3 +209,19 @@ def test_failed_notebook_still_writes_partial_html_with_the_error_and_exits_1(tm
     assert lines[1] == "    cell [3]: ValueError: deliberate failure 42"
     assert re.fullmatch(r"fine: ok in \d+\.\d s -> .*fine\.html", lines[2]), lines
     assert not ANSI.search(proc.stdout + proc.stderr)
+
+
+def test_snapshot_option_imports_as_of_and_names_the_snapshot(tmp_path):
+    if not REAL.is_dir():
+        pytest.skip(f"{REAL} is absent (the real-data snapshot is not on this machine)")
+    proc = _run("export_volumes", "--snapshot", str(REAL), "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"snapshot {REAL}: 11 series imported, fetched as of 2026-01-09"
+    assert re.fullmatch(r"export_volumes: ok in \d+\.\d s -> .*export_volumes\.html", lines[1])
+    html = (tmp_path / "export_volumes.html").read_text(encoding="utf-8")
+    assert f"the real-data snapshot <code>{REAL}</code>" in html  # not the temporary path
+    assert "no vintage stored by" not in html  # fetched on AS_OF: the vintage it knew
+    # as of 2026-01-09 no month after the blockade was published: said, not estimated
+    assert "us_imports_ve_monthly: not estimable yet" in html
+    assert "No series could be estimated with what was published by 2026-01-09" in html
