@@ -18,8 +18,12 @@ test is shown by default for such a study (:func:`pooled_plan`). The run fails (
 status 1) if a test shown by default leaves [3%, 7%] in some cell.
 
 Run: ``python benchmarks/bench_pooled_size.py [--studies 500] [--workers 2]``
-(about 8 minutes with 500 studies per correlation on 2 cores). Writes
-``benchmarks/results/pooled_size.json``.
+(9-18 minutes with 500 studies per correlation on 2 shared cores; a checkpoint is
+written after each correlation). Writes ``benchmarks/results/pooled_size.json``. A
+further batch: ``--offset 500 --out results/pooled_size_b.json``, then
+``--merge results/pooled_size_a.json results/pooled_size_b.json`` pools the counts
+(disjoint study ranges of one seed) into ``--out``; the table in
+``docs/methods-crosssection.md`` is the pooled 1,000 studies per cell.
 """
 
 from __future__ import annotations
@@ -264,9 +268,13 @@ def merge(paths: list[Path], out: Path) -> int:
     design = {**docs[0]["design"], "rho": rhos, "studies": [list(s) for s in spans]}
     design.pop("studies_per_cell", None)
     design["cluster_robust_tests"] = list(CLUSTER_ROBUST_TESTS)
-    runs = [r for d in docs for r in d.get("runs", [])] or [
-        {k: d[k] for k in ("elapsed_s", "workers", "machine") if k in d} for d in docs
-    ]
+    runs = []
+    for d, span in zip(docs, (_spans(d) for d in docs), strict=True):
+        if "runs" in d:
+            runs += d["runs"]
+        else:  # first format: the run's figures at top level
+            runs.append({"rho": sorted({sp[0] for sp in span}), "studies": list(span[0][1:]),
+                         **{k: d[k] for k in ("elapsed_s", "workers", "machine") if k in d}})  # fmt: skip
     return write(cells, design, runs, out)
 
 

@@ -662,8 +662,10 @@ def test_one_date_default_shows_only_cluster_robust_tests():
     assert not out["assumes_independence"].any()
     assert set(out.attrs["pooled"]["hidden"]) == set(WINDOW_TESTS) - set(CLUSTER_ROBUST_TESTS)
     assert any("assume independent pairs" in n for n in out.attrs["notes"])
-    # every NaN says why: GRANK below its minimum
-    g = out[out["test"] == "grank"]
+    assert any(n.startswith("not shown by default for clustered pairs: GRANK") for n in
+               out.attrs["notes"])  # fmt: skip
+    # every NaN says why: GRANK below its minimum, when asked for
+    g = cross_sectional_tests(p, [(0, 0), (0, 1)], ["grank"])
     assert g["statistic"].isna().all()
     assert (g["note"] == f"GRANK needs {GRANK_MIN_PAIRS} pairs, got 12").all()
     # on request the independence-assuming tests come back, flagged and noted
