@@ -1036,9 +1036,11 @@ def _pairwise_corr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mf = m.astype(float)
     cnt = np.maximum(mf.sum(axis=1), 1.0)
     x0 = np.where(m, x - _div(np.where(m, x, 0.0).sum(axis=1), cnt)[:, None], 0.0)
-    n_ij = mf @ mf.T  # common dates
-    s_x = x0 @ mf.T  # s_x[i, j] = sum of x_i over the dates j also observes
-    s_xx = (x0 * x0) @ mf.T
+    n = x.shape[0]
+    # one product for the three sums over common dates: counts n_ij, s_x[i, j] = sum of
+    # x_i over the dates j also observes, and s_xx the same for x_i^2
+    stacked = np.concatenate([mf, x0, x0 * x0]) @ mf.T
+    n_ij, s_x, s_xx = stacked[:n], stacked[n : 2 * n], stacked[2 * n :]
     s_xy = x0 @ x0.T
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = s_xy - s_x * s_x.T / n_ij
