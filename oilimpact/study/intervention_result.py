@@ -3,8 +3,12 @@
 An :class:`InterventionResult` is a frozen value: it holds the specification that was
 used (:class:`InterventionSpec`), the effect table, the actual / fitted / counterfactual
 path, the placebo distribution, the warnings raised during estimation and the model
-information. It renders itself as text (:meth:`InterventionResult.summary`), HTML
-(``_repr_html_``), a tidy frame, a JSON-able dict and a plotly figure.
+information. It renders itself as a :class:`~oilimpact.summary.Summary`
+(:meth:`InterventionResult.summary`: text in a terminal, HTML tables in Jupyter), a tidy
+frame, a JSON-able dict and a plotly figure in the shared style of
+:mod:`oilimpact.plotstyle` (the band for the counterfactual mean and the prediction band
+for a single period); ``params``, ``bse``, ``tvalues``, ``pvalues`` and
+:meth:`InterventionResult.params_table` as in statsmodels.
 """
 
 from __future__ import annotations

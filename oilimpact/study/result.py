@@ -4,8 +4,18 @@ An :class:`EventStudyResult` is a frozen value holding the specification that wa
 (:class:`StudySpec`), the alignment of every (event, series) pair, the tidy abnormal
 returns, the CAR table with the single-pair tests, the cross-sectional tests (two or
 more pairs) and the :class:`~oilimpact.study.panel.AbnormalPanel` the numbers came from.
-It renders itself as text (:meth:`EventStudyResult.summary`), HTML (``_repr_html_``), a
-tidy frame, a JSON-able dict and a plotly figure.
+It renders itself as a :class:`~oilimpact.summary.Summary` (:meth:`EventStudyResult.summary`:
+text in a terminal, HTML tables in Jupyter), a tidy frame, a JSON-able dict and a plotly
+figure in the shared style of :mod:`oilimpact.plotstyle`; like statsmodels' results it
+has ``params``, ``bse``, ``tvalues``, ``pvalues``, ``rsquared`` and ``resid`` for the
+normal-return model of each pair.
+
+Examples
+--------
+>>> res = oi.event_study(prices, ["blockade"], market="sp500")   # doctest: +SKIP
+>>> res.summary()            # tables in a notebook, text in a terminal  # doctest: +SKIP
+>>> res.params[["alpha", "beta", "rsquared", "sigma", "n_est"]]  # doctest: +SKIP
+>>> res.plot(event="blockade", series=["brent", "wti"])          # doctest: +SKIP
 """
 
 from __future__ import annotations
