@@ -39,7 +39,10 @@ def _in_time_positions(data: SynthData, in_time: Sequence[EventLike] | Literal["
     positions, labels = [], []
     for ev in in_time:
         label, date = resolve_event(ev)
-        pos = first_treated(data.dates, date)
+        try:
+            pos = first_treated(data.dates, date)
+        except EstimationError:
+            pos = -1
         if not 2 <= pos < data.n_pre:
             raise EstimationError(
                 f"in-time placebo {label} ({date.date()}) must leave at least 2 periods before it "

@@ -33,9 +33,21 @@ __all__ = [
 DEFAULT_MSPE_CUTOFF = 5.0
 
 
+def _aligned(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy on a 64-byte boundary: SIMD kernels round alike wherever the
+    array came from (a pickled copy in a worker process or the caller's own)."""
+    a = np.asarray(a, dtype="float64")
+    buf = np.empty(a.size + 8, dtype="float64")
+    start = (-buf.ctypes.data % 64) // 8
+    out = buf[start : start + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
 def fit_gap(Y: np.ndarray, X: np.ndarray, n_pre: int, outcome_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit column 0 on the others; return ``(gap path, w, v)``. Picklable task."""
-    fit = fit_weights(X, Y[:n_pre], outcome_only=outcome_only)
+    Y, X = _aligned(Y), _aligned(X)
+    fit = fit_weights(X, _aligned(Y[:n_pre]), outcome_only=outcome_only)
     gap = Y[:, 0] - Y[:, 1:] @ fit.w
     return gap, fit.w, fit.v
 

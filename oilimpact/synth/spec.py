@@ -154,7 +154,8 @@ def first_treated(dates: pd.DatetimeIndex, event_date: pd.Timestamp) -> int:
         pos = int(dates.searchsorted(event_date, side="right")) - 1
     else:
         pos = int(dates.searchsorted(event_date, side="left"))
-    if pos < 1 or pos >= len(dates):
+    beyond = len(dates) > 1 and event_date >= dates[-1] + (dates[-1] - dates[-2])
+    if pos < 1 or pos >= len(dates) or (starts and beyond):
         raise EstimationError(
             f"event {event_date.date()} is not inside the panel ({dates[0].date()} to "
             f"{dates[-1].date()}) with at least one pre-event period"
