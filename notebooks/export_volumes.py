@@ -140,7 +140,10 @@ overview = pd.DataFrame(
         if s.notna().any()
     ]
 )
-overview.drop(columns=[] if availability else ["publication"])
+overview = overview.drop(columns=[] if availability else ["publication"])
+overview.style.hide(axis="index").set_properties(
+    subset=["first", "last published"], **{"white-space": "nowrap"}
+)
 
 # %% [markdown]
 # ## What was known on AS_OF
@@ -155,12 +158,14 @@ for name, s in volumes.items():
     step = STEP.get(registry[name].frequency)
     if step and recent.asfreq(step).count() == recent.size:  # on the period grid: show gaps
         recent = recent.asfreq(step)
+    headline, _, detail = registry[name].description.partition(" (")  # short title line
+    detail = f"{detail.rstrip(')')}; " if detail else ""
     fig = go.Figure(
         go.Scatter(x=recent.index, y=recent.to_numpy(), mode="lines+markers", name=name)
     )
     fig.add_vline(x=event_day, line_dash="dash")
     fig.update_layout(
-        title=f"{registry[name].description}<br><sup>as published by {AS_OF}; "
+        title=f"{headline}<br><sup>{detail}as published by {AS_OF}; "
         f"dashed line: {EVENT} ({event_day.date()})</sup>",
         yaxis_title=registry[name].unit,
         height=340,
