@@ -7,14 +7,13 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+from _synthdata import factor_panel
 from numpy.testing import assert_allclose
 from pandas.testing import assert_frame_equal
 
 from oilimpact.synth import synthetic_control
 from oilimpact.synth.conformal import conformal_pvalue
 from oilimpact.synth.weights import solve_w
-
-from _synthdata import factor_panel
 
 EVENT = "2022-09-01"  # position 32 of the 40-month panel
 

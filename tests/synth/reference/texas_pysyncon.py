@@ -24,9 +24,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pysyncon import Synth  # noqa: E402
-
 from _texas import PRE, SPECIAL, mixtape_predictors, pysyncon_dataprep, texas_frames, year  # noqa: E402
+from pysyncon import Synth  # noqa: E402
 
 
 class TightSynth(Synth):
