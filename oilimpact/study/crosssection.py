@@ -750,7 +750,13 @@ class _Parts:
 
     def rbar_info(self, span: int = 0) -> RBar:
         """Kolari-Pynnonen r-bar of the clusters of :meth:`cluster_index` ``(span)``,
-        residuals matched by calendar date (:func:`calendar_rbar`); cached per span."""
+        residuals matched by calendar date (:func:`calendar_rbar`); cached per distinct
+        clustering. Without ``est_dates`` the same-date r-bar for every span."""
+        if span > 0 and getattr(self.panel, "est_dates", None) is None:
+            # without calendar dates, residuals of pairs with different event dates
+            # cannot be matched (column t is a different day for each): r-bar comes
+            # from the same-date pairs, and the overlap clusters only set M
+            return self.rbar_info(0)
         inv, n_groups = self.cluster_index(span)
         # spans that give the same clusters (one event date, say) share one computation
         key = ("rbar", n_groups, hash(np.asarray(inv, dtype=np.int64).tobytes()))
@@ -1031,21 +1037,24 @@ def _date_grid(est: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
 
 def _pairwise_corr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pearson correlations of the rows of ``x`` over the columns both rows observe
-    (pandas' ``DataFrame.corr()`` of the transposed matrix) and the common counts."""
+    (pandas' ``DataFrame.corr()`` of the transposed matrix) and the common counts.
+    ``x`` is ``(n, D)`` or a stack ``(B, n, D)`` of such matrices (one product each)."""
     m = np.isfinite(x)
     mf = m.astype(float)
-    cnt = np.maximum(mf.sum(axis=1), 1.0)
-    x0 = np.where(m, x - _div(np.where(m, x, 0.0).sum(axis=1), cnt)[:, None], 0.0)
-    n = x.shape[0]
+    cnt = np.maximum(mf.sum(axis=-1), 1.0)
+    mean = _div(np.where(m, x, 0.0).sum(axis=-1), cnt)
+    x0 = np.where(m, x - mean[..., None], 0.0)
+    n = x.shape[-2]
+    mt = np.ascontiguousarray(np.swapaxes(mf, -1, -2))  # BLAS for stacked products
     # one product for the three sums over common dates: counts n_ij, s_x[i, j] = sum of
     # x_i over the dates j also observes, and s_xx the same for x_i^2
-    stacked = np.concatenate([mf, x0, x0 * x0]) @ mf.T
-    n_ij, s_x, s_xx = stacked[:n], stacked[n : 2 * n], stacked[2 * n :]
-    s_xy = x0 @ x0.T
+    stacked = np.concatenate([mf, x0, x0 * x0], axis=-2) @ mt
+    n_ij, s_x, s_xx = stacked[..., :n, :], stacked[..., n : 2 * n, :], stacked[..., 2 * n :, :]
+    s_xy = x0 @ np.ascontiguousarray(np.swapaxes(x0, -1, -2))
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = s_xy - s_x * s_x.T / n_ij
+        cov = s_xy - s_x * np.swapaxes(s_x, -1, -2) / n_ij
         var = s_xx - s_x * s_x / n_ij
-        r = cov / np.sqrt(var * var.T)
+        r = cov / np.sqrt(var * np.swapaxes(var, -1, -2))
     return r, n_ij
 
 
@@ -1125,6 +1134,7 @@ def calendar_rbar(
     cluster = np.asarray(cluster)
     total, n_corr, n_short, approx = 0.0, 0, 0, False
     min_seen = np.iinfo(np.int64).max
+    batch: dict[int, list[np.ndarray]] = {}
     sizes = np.bincount(cluster[use], minlength=n_clusters) if n else np.zeros(0, int)
     for g in np.flatnonzero(sizes >= 2):
         rows = np.flatnonzero((cluster == g) & use)
@@ -1141,6 +1151,9 @@ def calendar_rbar(
                     min_seen = min(min_seen, int(g_cnt[rows].min()))
                     approx = approx or not full
                 continue
+        if est_dates is None and n_g <= RBAR_PAIRWISE_MAX and not np.isfinite(est[rows]).all():
+            batch.setdefault(n_g, []).append(rows)  # one stacked product per size below
+            continue
         x = _date_grid(est[rows], None if est_dates is None else np.asarray(est_dates)[rows])
         m = np.isfinite(x)
         n_g, d = x.shape
@@ -1181,6 +1194,18 @@ def calendar_rbar(
             total += num / den * 2.0 * pairs
             n_corr += pairs
             min_seen = min(min_seen, int(cnt.min()))
+    for n_g, groups in batch.items():  # incomplete clusters on the column grid
+        iu = np.triu_indices(n_g, 1)
+        step = max(1, int(2**24 // (3 * n_g * max(est.shape[1], 1))))  # ~400 MB at most
+        for k in range(0, len(groups), step):
+            r, n_ij = _pairwise_corr(est[np.stack(groups[k : k + step])])
+            r_u, n_u = r[:, iu[0], iu[1]], n_ij[:, iu[0], iu[1]]
+            keep = (n_u >= min_overlap) & np.isfinite(r_u)
+            n_short += int((~keep).sum())
+            if keep.any():
+                total += 2.0 * float(r_u[keep].sum())
+                n_corr += int(keep.sum())
+                min_seen = min(min_seen, int(n_u[keep].min()))
     if n_corr:
         return RBar(total / (2.0 * n_corr), n_corr, n_short, int(min_seen), approx, "")
     if n_short:

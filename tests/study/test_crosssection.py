@@ -973,3 +973,19 @@ def test_rbar_compiled_sums_equal_numpy_pooled_form(monkeypatch):
     c = [np.corrcoef(full.est_resid[dates == d])[np.triu_indices((dates == d).sum(), 1)]
          for d in np.unique(dates)]  # fmt: skip
     assert residual_correlation(full) == pytest.approx(np.concatenate(c).mean(), rel=1e-12)
+
+
+def test_rbar_with_missing_days_matches_pandas_per_group():
+    """No est_dates, three same-date groups (two of equal size, computed as one stack)
+    with missing residuals: the mean of pandas' pairwise-complete correlations."""
+    dates = np.repeat(DAY0 + np.arange(3).astype("timedelta64[D]") * 30, [5, 5, 3])
+    p = make_panel(n=13, seed=46, rho=0.4, dates=dates)
+    est = p.est_resid.copy()
+    rng = np.random.default_rng(46)
+    est[rng.random(est.shape) < 0.1] = np.nan
+    q = dataclasses.replace(p, est_resid=est)
+    want = []
+    for d in np.unique(dates):
+        c = pd.DataFrame(est[dates == d].T).corr().to_numpy()
+        want.append(c[np.triu_indices(c.shape[0], 1)])
+    assert residual_correlation(q) == pytest.approx(np.concatenate(want).mean(), rel=1e-12)
