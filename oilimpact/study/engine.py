@@ -39,7 +39,7 @@ from .alignment import spanned_ns
 from .models import MODELS, ModelName, fit_panel, scale_spanning_returns
 from .multitest import MULTITEST_METHODS, MultitestMethod, adjust_pvalues
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
-from .result import EventStudyResult, ShortEstimationWarning, StudySpec
+from .result import EventStudyResult, ShortEstimationWarning, StudySpec, with_coefficients
 from .returns import NON_POSITIVE_ADVICE, ReturnMethod, compute_returns
 from .single import ar_tests, car_tests
 
@@ -918,7 +918,9 @@ def event_study(
             for col in align_rows[0]
         }
     )
-    return build_result(panel, windows, spec_obj, align_df, evt_dates, conf, notices=notices)
+    result = build_result(panel, windows, spec_obj, align_df, evt_dates, conf, notices=notices)
+    # keep alpha and beta for res.params (the panel holds residuals, not the returns)
+    return with_coefficients(result, y_est_all, x_est_all)
 
 
 def build_result(
