@@ -92,12 +92,13 @@ LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 50, "b": 70},
 }
 
-#: A legend in the title row, right-aligned in container coordinates: clear of every
-#: axis, tick label and panel title (small multiples).
+#: A legend in the title row, centred in container coordinates: clear of every axis, tick
+#: label and panel title (small multiples), of the left-aligned title, and of plotly's
+#: toolbar in the top-right corner (shown on hover in notebooks).
 LEGEND_TOP: dict[str, Any] = {
     "orientation": "h",
-    "x": 1,
-    "xanchor": "right",
+    "x": 0.5,
+    "xanchor": "center",
     "y": 1,
     "yanchor": "top",
     "yref": "container",
