@@ -44,7 +44,7 @@ from .errors import (
     StoreError,
     ValidationError,
 )
-from .schemas import validate_series
+from .schemas import HEALTH_COLUMNS, validate_series
 from .series import (
     LastUsed,
     SeriesRegistry,
@@ -918,21 +918,6 @@ def default_as_of(today: DateLike | None = None) -> date:
     return (now - pd.Timedelta(days=days_back)).date()
 
 
-#: Columns of the data-health frame the brief receives (:func:`build_brief`).
-HEALTH_COLUMNS: tuple[str, ...] = (
-    "series",
-    "source",
-    "source_id",
-    "first",
-    "last",
-    "rows",
-    "fetched_at",
-    "vintage",
-    "stale",
-    "warnings",
-    "last_used",
-    "availability",
-)
 
 
 def _provenance(store: Store, name: str, vintage: pd.Timestamp | None) -> tuple[str, str]:

@@ -41,7 +41,26 @@ from .errors import ValidationError  # noqa: E402
 from .frames import INDEX_NAME  # noqa: E402
 from .series import SeriesSpec  # noqa: E402
 
-__all__ = ["ValidationReport", "series_schema", "validate_series"]
+__all__ = ["HEALTH_COLUMNS", "ValidationReport", "series_schema", "validate_series"]
+
+#: Columns of the data-health frame the brief receives and shows (in this order); built by
+#: :func:`oilimpact.api.build_brief` (``last_used``/``availability``: the last period used
+#: and why, see docs/point-in-time.md) or by the demo.
+HEALTH_COLUMNS: tuple[str, ...] = (
+    "series",
+    "source",
+    "source_id",
+    "first",
+    "last",
+    "rows",
+    "fetched_at",
+    "vintage",
+    "stale",
+    "warnings",
+    "last_used",
+    "availability",
+)
+
 
 #: Largest gap (calendar days) between observations before a gap warning, by frequency.
 MAX_GAP_DAYS = {"daily": 7, "weekly": 14, "monthly": 62}

@@ -40,6 +40,7 @@ import pandas as pd
 
 from ..errors import EstimationError, OilImpactError
 from ..events import EventCatalog
+from ..schemas import HEALTH_COLUMNS
 from ..series import SeriesRegistry, SeriesSpec, default_registry
 from ..study.engine import event_study
 from ..study.intervention import intervention
@@ -418,20 +419,7 @@ def _events_table(events: EventCatalog, alignment: pd.DataFrame) -> pd.DataFrame
 
 
 def _health_table(health: pd.DataFrame | None) -> pd.DataFrame:
-    cols = [
-        "series",
-        "source",
-        "source_id",
-        "first",
-        "last",
-        "rows",
-        "fetched_at",
-        "vintage",
-        "last_used",
-        "availability",
-        "stale",
-        "warnings",
-    ]
+    cols = list(HEALTH_COLUMNS)
     if health is None:
         return pd.DataFrame(columns=cols)
     h = health.copy()
