@@ -342,12 +342,10 @@ def _run_interventions(
         if not evs:
             last = s.dropna().index[-1].date() if s.dropna().size else None
             ids = ", ".join(f"{e.id} ({e.date})" for e in wanted)
-            why = (
+            no_post[name] = (
                 f"its last period known on {as_of.date()} ({last}) is not after {ids}, so no "
                 "post-event data were known"
             )
-            notices.append(f"intervention {name}: not estimable yet; {why}")
-            no_post[name] = why
             continue
         try:
             with warnings.catch_warnings():
@@ -356,6 +354,16 @@ def _run_interventions(
                 results[name] = intervention(s, evs, alpha=opts.alpha)
         except OilImpactError as exc:
             notices.append(f"intervention {name} not computed: {exc}")
+    if no_post:  # one notice for all of them (each is in the Key findings)
+        listing = ", ".join(
+            f"{n} (last period {why.split('(', 1)[1].split(')', 1)[0]})"
+            for n, why in no_post.items()
+        )
+        ids = ", ".join(f"{e.id} ({e.date})" for e in wanted)
+        notices.append(
+            f"interventions not estimable yet: no period after {ids} was published by "
+            f"{as_of.date()} for {listing}"
+        )
     return results, notices, no_post
 
 
