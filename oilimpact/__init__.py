@@ -6,7 +6,8 @@ The public API, importable from the top level:
   :func:`status`, :func:`validate`, :class:`Store`, :func:`default_registry`;
 - events: the :mod:`oilimpact.events` catalog (``oilimpact.events.load_catalog()``);
 - studies: :func:`event_study` (returns) and :func:`intervention` (volumes), whose one
-  default specification is :data:`DEFAULT_INTERVENTION_OPTIONS`;
+  default specification is :data:`DEFAULT_INTERVENTION_OPTIONS`, and
+  :func:`synthetic_control` (one treated unit against a weighted mix of donors);
 - reports: :func:`build_brief`.
 
 Heavy modules (statsmodels, plotly) load on first use, so ``import oilimpact`` is fast.
@@ -41,6 +42,8 @@ _LAZY = {
     "InterventionResult": "oilimpact.study.intervention_result",
     "InterventionOptions": "oilimpact.study.intervention_result",
     "DEFAULT_INTERVENTION_OPTIONS": "oilimpact.study.intervention_result",
+    "synthetic_control": "oilimpact.synth.estimator",
+    "SynthResult": "oilimpact.synth.result",
     "events": "oilimpact.events",
 }
 
