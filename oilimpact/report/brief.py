@@ -19,12 +19,17 @@ Examples
 >>> import datetime as dt
 >>> from oilimpact.demo import demo_dataset
 >>> from oilimpact.events import load_catalog
->>> demo = demo_dataset()
+>>> from oilimpact.report import render_brief
+>>> demo = demo_dataset().known_on("2026-01-09")   # the data as known that day
 >>> data = compute_brief(demo.prices, demo.volumes, as_of=dt.date(2026, 1, 9),
 ...                      events=load_catalog(), synthetic=True,
-...                      true_effects=demo.true_effects)  # doctest: +SKIP
+...                      true_effects=demo.true_effects)
+>>> data.week, len(data.tables["findings"]) > 0
+('2026-W02', True)
 >>> html = render_brief(data, generated_at=dt.datetime(2026, 1, 12, 6, 17,
-...                                                   tzinfo=dt.timezone.utc))  # doctest: +SKIP
+...                                                   tzinfo=dt.timezone.utc))
+>>> html.startswith("<!DOCTYPE html>") and 'id="findings"' in html
+True
 """
 
 from __future__ import annotations
