@@ -70,6 +70,7 @@ __all__ = [
     "import_file",
     "load",
     "load_frame",
+    "load_panel",
     "open_store",
     "read_point_in_time",
     "status",
@@ -431,7 +432,7 @@ def fetch(
     only = _check_providers(providers, NETWORK_PROVIDERS)
     begin_arg = _as_date(start, "start")
     stop = _as_date(end, "end")
-    wanted = list(names) if names else fetchable_series(reg)
+    wanted = reg.expand(names) if names else fetchable_series(reg)  # group names expand
     outcomes: list[FetchOutcome] = []
     for name in wanted:
         spec = reg[name]
@@ -824,6 +825,54 @@ def load_frame(
     return pd.concat({r.name: r.series for r in reads}, axis=1, sort=True)
 
 
+def load_panel(
+    names_or_group: str | Iterable[str],
+    *,
+    as_of: DateLike | None = None,
+    vintage: DateLike | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    data_dir: str | Path | None = None,
+    missing: Literal["raise", "skip"] = "skip",
+    registry: SeriesRegistry | str | Path | None = None,
+) -> pd.DataFrame:
+    """A wide panel (dates x series) of a registry group or a list of names/groups.
+
+    The columns are read as :func:`load_frame` reads them (each through
+    :func:`read_point_in_time`, so with ``as_of`` every column keeps only the periods its
+    provider had published by then): the synthetic-control input of
+    :func:`oilimpact.synth.synthetic_control`.
+
+    Parameters
+    ----------
+    names_or_group : str or iterable of str
+        A group of the registry's ``[groups]`` table (``"ve_crude_donors"``), a series
+        name, or a list mixing both; groups expand to their members in order.
+    missing : {"skip", "raise"}
+        Series of the group not in the store are left out (default) or raise
+        :class:`~oilimpact.errors.StoreError`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One float column per stored series, outer-joined on a ``DatetimeIndex`` named
+        ``"date"``; empty (no columns) when none is stored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> panel = load_panel(["ve_crude_production", "ve_crude_donors"], data_dir=tempfile.mkdtemp())
+    >>> panel.shape
+    (0, 0)
+    """
+    reg = _registry(registry)
+    names = reg.expand(names_or_group)
+    return load_frame(
+        names, as_of=as_of, vintage=vintage, start=start, end=end, data_dir=data_dir,
+        missing=missing, registry=reg,
+    )  # fmt: skip
+
+
 def validate(
     names: Iterable[str] | None = None,
     *,
@@ -1054,10 +1103,12 @@ def build_brief(
     """
     from .events import load_catalog
     from .report import compute_brief, write_brief
+    from .report.model import BriefOptions
 
     reg = _registry(registry)
     cat = load_catalog(catalog)
     synthetic, true_effects = False, None
+    donors: dict[str, pd.Series] = {}
     extra = list(notices)
     if demo:
         from .demo import demo_dataset
@@ -1112,7 +1163,9 @@ def build_brief(
         prices = (
             pd.concat({n: loaded[n] for n in daily}, axis=1, sort=True) if daily else pd.DataFrame()
         )
-        volumes = {n: loaded[n] for n in names if n not in daily}
+        pool = set(reg.groups.get(BriefOptions().synth_donor_group, ()))
+        donors = {n: loaded[n] for n in names if n in pool}  # synthetic control, not volumes
+        volumes = {n: loaded[n] for n in names if n not in daily and n not in pool}
     stamp = (
         _as_utc(generated_at, "generated_at")
         if generated_at is not None
@@ -1121,6 +1174,6 @@ def build_brief(
     brief = compute_brief(
         prices, volumes, as_of=cut.date(), events=cat, health=health,
         synthetic=synthetic, true_effects=true_effects, registry=reg,
-        extra_notices=extra,
+        extra_notices=extra, donors=donors,
     )  # fmt: skip
     return write_brief(brief, out, generated_at=stamp.to_pydatetime())

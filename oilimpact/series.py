@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from importlib import resources
@@ -304,8 +304,14 @@ class SeriesRegistry(Mapping[str, SeriesSpec]):
     'index'
     """
 
-    def __init__(self, specs: Mapping[str, SeriesSpec] | None = None) -> None:
+    def __init__(
+        self,
+        specs: Mapping[str, SeriesSpec] | None = None,
+        groups: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self._specs: dict[str, SeriesSpec] = dict(specs or {})
+        self._groups: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (groups or {}).items()}
+        _check_groups(self._groups, self._specs, origin="registry")
 
     def __getitem__(self, name: str) -> SeriesSpec:
         try:
@@ -329,11 +335,62 @@ class SeriesRegistry(Mapping[str, SeriesSpec]):
         """Return a new registry with ``specs`` added or replacing same-named ones."""
         merged = dict(self._specs)
         merged.update({s.name: s for s in specs})
-        return SeriesRegistry(merged)
+        return SeriesRegistry(merged, self._groups)
 
     def with_file(self, path: str | Path) -> SeriesRegistry:
-        """Return a new registry extended by the ``[series.*]`` tables of a TOML file."""
-        return self.with_specs(*_read_toml(Path(path)))
+        """Return a new registry extended by the ``[series.*]`` tables (and the
+        ``[groups]`` table, if any) of a TOML file."""
+        path = Path(path)
+        specs = _read_toml(path)
+        merged = dict(self._specs)
+        merged.update({s.name: s for s in specs})
+        groups = dict(self._groups)
+        groups.update(_read_groups(path))
+        return SeriesRegistry(merged, groups)
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Named groups of series (the ``[groups]`` table): name -> series names."""
+        return dict(self._groups)
+
+    def group(self, name: str) -> tuple[str, ...]:
+        """The series of the group ``name`` (``[groups]`` table of the registry file).
+
+        Raises
+        ------
+        ConfigError
+            ``name`` is not a group; the message lists the known groups.
+
+        Examples
+        --------
+        >>> reg = default_registry()
+        >>> reg = SeriesRegistry(reg, {"ve_volumes": ("ve_crude_production", "ve_liquids_production")})
+        >>> reg.group("ve_volumes")
+        ('ve_crude_production', 've_liquids_production')
+        """
+        try:
+            return self._groups[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown series group {name!r}; known groups: "
+                f"{', '.join(sorted(self._groups)) or '(none)'}"
+            ) from None
+
+    def expand(self, names: str | Iterable[str]) -> list[str]:
+        """Series names with every group name replaced by its members (order kept,
+        duplicates dropped).
+
+        Examples
+        --------
+        >>> reg = SeriesRegistry(default_registry(), {"prices": ("brent", "wti")})
+        >>> reg.expand(["wti", "prices", "sp500"])
+        ['wti', 'brent', 'sp500']
+        """
+        items = [names] if isinstance(names, str) else list(names)
+        out: list[str] = []
+        for item in items:
+            out.extend(self._groups.get(item, (item,)))
+        return list(dict.fromkeys(out))
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
         """Registered names close to ``name`` (``difflib``), best first: typo hints.
@@ -371,6 +428,35 @@ def _read_toml(path: Path, text: str | None = None) -> list[SeriesSpec]:
     return [SeriesSpec.from_mapping(name, data, origin=origin) for name, data in tables.items()]
 
 
+def _read_groups(path: Path, text: str | None = None) -> dict[str, tuple[str, ...]]:
+    """The ``[groups]`` table of a registry file: ``NAME = ["series", ...]``."""
+    raw = tomllib.loads(text if text is not None else path.read_text(encoding="utf-8"))
+    table = raw.get("groups", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"series file {path}: [groups] must be a table of NAME = [series, ...]")
+    groups: dict[str, tuple[str, ...]] = {}
+    for name, members in table.items():
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise ConfigError(
+                f"series file {path}: group {name!r} must be a list of series names, got {members!r}"
+            )
+        groups[str(name)] = tuple(members)
+    return groups
+
+
+def _check_groups(
+    groups: Mapping[str, tuple[str, ...]], specs: Mapping[str, SeriesSpec], *, origin: str
+) -> None:
+    for name, members in groups.items():
+        if name in specs:
+            raise ConfigError(f"{origin}: group {name!r} has the name of a series")
+        unknown = [m for m in members if m not in specs]
+        if unknown:
+            raise ConfigError(
+                f"{origin}: group {name!r} names unregistered series: {', '.join(unknown)}"
+            )
+
+
 def infer_frequency(dates: Any) -> Frequency:
     """``"daily"``, ``"weekly"`` or ``"monthly"`` from the median spacing of ``dates``.
 
@@ -395,7 +481,8 @@ def infer_frequency(dates: Any) -> Frequency:
 def default_registry() -> SeriesRegistry:
     """The registry shipped with the package (``oilimpact/data/series.toml``)."""
     text = resources.files("oilimpact").joinpath("data/series.toml").read_text(encoding="utf-8")
-    return SeriesRegistry({s.name: s for s in _read_toml(Path("oilimpact/data/series.toml"), text)})
+    path = Path("oilimpact/data/series.toml")
+    return SeriesRegistry({s.name: s for s in _read_toml(path, text)}, _read_groups(path, text))
 
 
 # ----------------------------------------------------------------------- point in time

@@ -51,6 +51,7 @@ from ..study.engine import event_study
 from ..study.intervention import intervention
 from ..study.intervention_result import InterventionResult
 from ..study.result import EventStudyResult
+from ..synth import SynthResult, synthetic_control
 from .findings import MultiTest, adjust_pvalues, key_findings, merge_shared_day0
 from .model import LABELS, SPREAD, BriefData, BriefOptions, _label
 
@@ -639,6 +640,181 @@ def _alignment_reasons(alignment: pd.DataFrame) -> list[tuple[str, str]]:
     return out
 
 
+# ---- synthetic control ----------------------------------------------------------------
+
+SYNTH_COLUMNS = (
+    "event", "treated", "label", "first_post", "last_post", "n_pre", "n_post", "n_donors",
+    "pre_rmspe", "effect", "unit", "pct_of_pre_mean", "ci_lower", "ci_upper", "pvalue",
+    "placebo_pvalue", "placebo_pvalue_all", "n_placebo", "note",
+)  # fmt: skip
+
+
+def _donor_label(name: str, registry: SeriesRegistry) -> str:
+    """``"Colombia"`` for ``crude_production_col`` (the registry description's country)."""
+    if name in registry and registry[name].description:
+        return registry[name].description.split(" crude oil")[0]
+    return name
+
+
+def _month(day: pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(day.year, day.month, 1)
+
+
+def _run_synth(
+    volumes: Mapping[str, pd.Series],
+    donors: Mapping[str, pd.Series] | None,
+    cut: pd.Timestamp,
+    events: EventCatalog,
+    opts: BriefOptions,
+    registry: SeriesRegistry,
+) -> tuple[dict[str, SynthResult], list[str]]:
+    """Synthetic-control fits of ``opts.synth_treated`` per event, and the reasons for
+    every fit not made (pure; the donors are read as of ``cut`` by the caller).
+
+    A later event's panel leaves out the months from the earlier events' first treated
+    month up to its own, so no treated month enters its pre-period; the earlier event's
+    post-period runs to the last published month, so it includes the later event.
+    """
+    treated = opts.synth_treated
+    tlabel = _label(treated, registry)
+    group = opts.synth_donor_group
+    if not donors:
+        return {}, [
+            f"No synthetic control: no donor series are in the store (registry group "
+            f"{group!r}: crude production of other producers, EIA international). Fetch "
+            f"them with `oilimpact fetch {group}` (needs EIA_API_KEY)."
+        ]
+    y = volumes.get(treated)
+    y = y.loc[:cut].dropna() if y is not None else None
+    if y is None or y.empty:
+        return {}, [f"No synthetic control: the treated series {treated} ({tlabel}) is not in the store."]
+    have = {n: s.loc[:cut] for n, s in donors.items() if s.loc[:cut].notna().any()}
+    if len(have) < opts.synth_min_donors:
+        return {}, [
+            f"No synthetic control: {len(have)} donor series with data as of {cut.date()} "
+            f"({', '.join(sorted(have)) or 'none'}); at least {opts.synth_min_donors} are needed "
+            f"(registry group {group!r})."
+        ]
+    panel = pd.concat({treated: y, **have}, axis=1, sort=True)
+    panel = panel.loc[y.index[0] : y.index[-1]]
+    last = y.index[-1]
+    wanted = [events[e] for e in opts.synth_events if e in events]
+    wanted.sort(key=lambda ev: ev.date)
+    results: dict[str, SynthResult] = {}
+    reasons: list[str] = []
+    earlier: list[pd.Timestamp] = []
+    for ev in wanted:
+        first = _month(pd.Timestamp(ev.date))
+        if first > last:
+            reasons.append(
+                f"{ev.id}: no synthetic control yet: the first post-event month of {tlabel} "
+                f"({first:%Y-%m}) is not published as of {cut.date()} (last published month "
+                f"{last:%Y-%m}; publication lag {registry[treated].publication_lag if treated in registry else '?'})."
+            )
+            earlier.append(first)
+            continue
+        frame = panel
+        if earlier:
+            frame = panel.loc[(panel.index < min(earlier)) | (panel.index >= first)]
+        if earlier and first <= max(earlier):
+            reasons.append(f"{ev.id}: no separate synthetic control: its month is an earlier event's.")
+            continue
+        n_pre = int((frame.index < first).sum())
+        if n_pre < opts.synth_min_pre_periods:
+            reasons.append(
+                f"{ev.id}: no synthetic control: {n_pre} pre-event months of {tlabel}, "
+                f"at least {opts.synth_min_pre_periods} are needed."
+            )
+            earlier.append(first)
+            continue
+        try:
+            res = synthetic_control(
+                frame, treated=treated, event=ev, donors=list(have),
+                pre_periods=min(n_pre, opts.synth_pre_periods), unit=_unit(treated, registry),
+                alpha=opts.alpha,
+            )  # fmt: skip
+        except OilImpactError as exc:
+            reasons.append(f"{ev.id}: no synthetic control: {exc}")
+        else:
+            n_kept = len(res.params)
+            if n_kept < opts.synth_min_donors:
+                reasons.append(
+                    f"{ev.id}: no synthetic control: {n_kept} donors have complete data in the "
+                    f"window, at least {opts.synth_min_donors} are needed "
+                    f"(dropped: {', '.join(res.dropped_donors)})."
+                )
+            else:
+                results[ev.id] = res
+        earlier.append(first)
+    return results, reasons
+
+
+def _synth_tables(
+    results: Mapping[str, SynthResult], events: EventCatalog, registry: SeriesRegistry
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The ``synth`` (one row per event), ``synth_weights`` and ``synth_path`` tables."""
+    rows, weights, paths = [], [], []
+    ids = list(results)
+    for eid, res in results.items():
+        p = res.path
+        post = p[p["post"]]
+        pre_mean = float(p.loc[~p["post"], "actual"].mean())
+        later = [
+            e for e in ids
+            if e != eid and events[e].date > events[eid].date
+            and _month(pd.Timestamp(events[e].date)) <= post.index[-1]
+        ]  # fmt: skip
+        conf = res.conformal.loc["average"] if res.conformal is not None else None
+        rows.append({
+            "event": eid, "treated": res.treated, "label": _label(res.treated, registry),
+            "first_post": post.index[0], "last_post": post.index[-1],
+            "n_pre": int((~p["post"]).sum()), "n_post": len(post), "n_donors": len(res.params),
+            "pre_rmspe": res.pre_rmspe, "effect": res.effect, "unit": res.unit,
+            "pct_of_pre_mean": 100.0 * res.effect / pre_mean if pre_mean else float("nan"),
+            "ci_lower": float(conf["ci_lower"]) if conf is not None else float("nan"),
+            "ci_upper": float(conf["ci_upper"]) if conf is not None else float("nan"),
+            "pvalue": res.pvalue, "placebo_pvalue": res.placebo_pvalue,
+            "placebo_pvalue_all": res.placebo_pvalue_all,
+            "n_placebo": int((~res.placebos["excluded"]).sum()) - 1 if res.placebos is not None else 0,
+            "note": (f"post-event months also follow {', '.join(later)}: the effect is joint"
+                     if later else ""),
+        })  # fmt: skip
+        w = res.params.sort_values(ascending=False, kind="stable")
+        weights.append(pd.DataFrame({
+            "event": eid, "donor": w.index.astype(str),
+            "label": [_donor_label(n, registry) for n in w.index], "weight": w.to_numpy(),
+        }))  # fmt: skip
+        paths.append(pd.DataFrame({
+            "event": eid, "date": p.index, "actual": p["actual"].to_numpy(),
+            "synthetic": p["synthetic"].to_numpy(), "gap": p["gap"].to_numpy(),
+            "post": p["post"].to_numpy(),
+        }))  # fmt: skip
+    synth = pd.DataFrame(rows, columns=list(SYNTH_COLUMNS))
+    wt = (pd.concat(weights, ignore_index=True) if weights
+          else pd.DataFrame(columns=["event", "donor", "label", "weight"]))  # fmt: skip
+    pt = (pd.concat(paths, ignore_index=True) if paths
+          else pd.DataFrame(columns=["event", "date", "actual", "synthetic", "gap", "post"]))  # fmt: skip
+    return synth, wt, pt
+
+
+def _synth_methods(results: Mapping[str, SynthResult], opts: BriefOptions) -> list[str]:
+    if not results:
+        return []
+    return [
+        f"Synthetic control (Abadie, Diamond and Hainmueller 2010): {_label(opts.synth_treated)} "
+        f"against a weighted mix of other producers' crude production (registry group "
+        f"{opts.synth_donor_group}; weights non-negative, summing to one, fitted on up to "
+        f"{opts.synth_pre_periods} pre-event months with every pre-event month as a predictor). "
+        "The effect is the mean gap (actual - synthetic) over the published post-event months. "
+        "Inference: conformal p-value and interval for the average effect (Chernozhukov, "
+        "Wuthrich and Zhu 2021, moving-block permutations) and the placebo-in-space rank "
+        "p-value of the post/pre RMSPE ratio (placebos with a pre-event MSPE above "
+        "5 x Venezuela's excluded). A later event's fit leaves out the months after an "
+        "earlier event, and an earlier event's effect includes any later event in its "
+        "post-event months. Details: docs/methods-synth.md."
+    ]
+
+
 def compute_brief(
     prices: pd.DataFrame,
     volumes: Mapping[str, pd.Series],
@@ -651,6 +827,7 @@ def compute_brief(
     options: BriefOptions | None = None,
     registry: SeriesRegistry | None = None,
     extra_notices: Sequence[str] = (),
+    donors: Mapping[str, pd.Series] | None = None,
 ) -> BriefData:
     """Compute every table of the weekly brief.
 
@@ -681,6 +858,11 @@ def compute_brief(
     extra_notices : sequence of str
         Notices from the steps before the brief (e.g. a ``--fetch`` that failed), shown
         first in the page's Notices box and in ``results.json``.
+    donors : Mapping[str, pandas.Series], optional
+        Donor-pool series (the registry group ``options.synth_donor_group``, monthly crude
+        production of other producers) as known on ``as_of``. With enough of them, the
+        synthetic-control section fits ``options.synth_treated`` (from ``volumes``) per
+        event of ``options.synth_events``; without them it says why.
 
     Returns
     -------
@@ -789,7 +971,12 @@ def compute_brief(
         "counterfactual": paths,
         "health": _health_table(health),
     }
+    synth, synth_reasons = _run_synth(volumes, donors, cut, events, opts, reg)
+    tables["synth"], tables["synth_weights"], tables["synth_path"] = _synth_tables(
+        synth, events, reg
+    )
     methods = _methods(studies, car, alignment, inter, opts, cut, synthetic, true)
+    methods += _synth_methods(synth, opts)
     return BriefData(
         as_of=cut.date(),
         week=iso_week(cut),
@@ -805,4 +992,6 @@ def compute_brief(
         methods=tuple(methods),
         true_effects=true,
         has_health=health is not None,
+        synth=synth,
+        synth_reasons=tuple(synth_reasons),
     )

@@ -43,6 +43,7 @@ __all__ = [
     "COLORS",
     "LAYOUT",
     "car_paths",
+    "synth_paths",
     "counterfactual",
     "figure_html",
     "LOADER_JS",
@@ -186,6 +187,26 @@ def counterfactual(result: Any, *, title: str | None = None) -> go.Figure:
     """
     fig = result.plot(title=title, height=340)
     fig.update_layout(margin={"b": 110})
+    return fig
+
+
+def synth_paths(result: Any, *, title: str | None = None, label: str | None = None) -> go.Figure:
+    """Treated vs synthetic and the gap with placebo gaps: ``result.plot()`` at the
+    brief's height.
+
+    Parameters
+    ----------
+    result : oilimpact.synth.SynthResult
+    title : str, optional
+        Plain text (``SynthResult.plot`` escapes it for plotly).
+    label : str, optional
+        Display name of the treated series for the top axis (plain text).
+    """
+    fig = result.plot(title=title)
+    u = f" ({result.unit})" if result.unit else ""
+    if label:
+        fig.update_yaxes(title_text=plotstyle.plot_text(f"{label}{u}"), row=1, col=1)
+    fig.update_layout(height=420, margin={"t": 70, "b": 50})
     return fig
 
 

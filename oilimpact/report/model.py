@@ -98,6 +98,25 @@ class BriefOptions:
         so the false discovery rate is the error worth controlling.
     findings_series : tuple of str
         Price series of the Key findings box (with every volume series).
+    synth_treated : str
+        Treated series of the synthetic-control section (Venezuela's crude production).
+    synth_donor_group : str
+        Registry group (``[groups]`` of ``series.toml``) whose stored series are the donor
+        pool; :func:`oilimpact.api.build_brief` passes them as ``donors``.
+    synth_events : tuple of str
+        Events with a synthetic-control fit, each when the treated series has a published
+        post-event month. A later event's fit leaves out the months from an earlier
+        event's first treated month up to its own, so its pre-period is untreated.
+    synth_pre_periods : int
+        Pre-event months used (fewer when fewer are available): 48 spans four years of
+        OPEC+ quota cycles without reaching back to the 2020 collapse.
+    synth_min_pre_periods : int
+        Fewer pre-event months than this and no fit is made (the placebo and conformal
+        p-values cannot reach 5% with very short pre-periods).
+    synth_min_donors : int
+        Fewer donors with complete data in the window than this and no fit is made: the
+        placebo-in-space p-value is at least 1/(donors + 1), so 5 donors cannot give
+        p < 0.17.
     """
 
     lookback_days: int = 200
@@ -115,6 +134,12 @@ class BriefOptions:
     sparkline_points: int = 66
     multitest: str = "fdr_bh"
     findings_series: tuple[str, ...] = ("brent", "wti", SPREAD)
+    synth_treated: str = "ve_crude_production"
+    synth_donor_group: str = "ve_crude_donors"
+    synth_events: tuple[str, ...] = ("blockade", "maduro_captured")
+    synth_pre_periods: int = 48
+    synth_min_pre_periods: int = 12
+    synth_min_donors: int = 5
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (tuples become lists)."""
@@ -154,6 +179,10 @@ class BriefData:
         The methods-and-caveats paragraphs, generated from the specs used.
     true_effects : dict
         The injected effects of synthetic data (empty otherwise).
+    synth : dict of str to SynthResult
+        Synthetic-control fit per event (:func:`oilimpact.synth.synthetic_control`).
+    synth_reasons : tuple of str
+        Why there is no synthetic control (or none for some event): shown in its section.
     """
 
     as_of: dt.date
@@ -170,6 +199,8 @@ class BriefData:
     methods: tuple[str, ...] = ()
     true_effects: Mapping[str, Any] = field(default_factory=dict)
     has_health: bool = False
+    synth: Mapping[str, Any] = field(default_factory=dict)
+    synth_reasons: tuple[str, ...] = ()
 
     def study_for(self, event: str, series: str) -> EventStudyResult | None:
         """The result holding the (event, series) pair, or None."""

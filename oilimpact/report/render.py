@@ -224,6 +224,46 @@ def _views(data: BriefData) -> dict[str, Any]:
         )
         if (kinds == kind).any()
     ]
+    views["synth"] = Table(
+        "synth",
+        "tbl-synth",
+        (
+            Column("event", "Event"),
+            Column("first_post", "First post month", "date"),
+            Column("last_post", "Last post month", "date"),
+            Column("n_pre", "Pre months", "int"),
+            Column("n_donors", "Donors", "int"),
+            Column("pre_rmspe", "Pre-RMSPE", "f1"),
+            Column("effect", "Avg. post effect", "f1"),
+            Column("unit", "Unit"),
+            Column("pct_of_pre_mean", "% of pre mean", "f1"),
+            Column("ci_lower", "CI low", "f1"),
+            Column("ci_upper", "CI high", "f1"),
+            Column("pvalue", "p (conformal)", "p"),
+            Column("placebo_pvalue", "p (placebo rank)", "p"),
+            Column("n_placebo", "n placebo", "int"),
+            Column("note", "Note"),
+        ),
+        t["synth"],
+        caption=(
+            f"Synthetic control: average post-event effect, its {100 * (1 - data.options.alpha):g}% "
+            "conformal interval and p-value, and the placebo-in-space rank p-value"
+        ),
+    )
+    sw = t["synth_weights"]
+    shown = sw[sw["weight"] >= 0.001] if len(sw) else sw
+    views["synth_weights"] = Table(
+        "synth_weights",
+        "tbl-synth-weights",
+        (
+            Column("event", "Event"),
+            Column("label", "Donor"),
+            Column("donor", "Series"),
+            Column("weight", "Weight", "f3"),
+        ),
+        shown,
+        caption="Donor weights of at least 0.001 (every weight is in synth_weights.csv)",
+    )
     h = t["health"]
     views["health"] = (
         Table(
@@ -253,7 +293,14 @@ def _views(data: BriefData) -> dict[str, Any]:
 
 
 def _figures(data: BriefData) -> list[_Figure]:
-    from .figures import car_paths, counterfactual, figure_html, plot_text, sparklines
+    from .figures import (
+        car_paths,
+        counterfactual,
+        figure_html,
+        plot_text,
+        sparklines,
+        synth_paths,
+    )
 
     figs: list[_Figure] = []
     if data.sparks:
@@ -295,6 +342,22 @@ def _figures(data: BriefData) -> list[_Figure]:
                 "Cumulative abnormal log return in percent, summed from the first event-window "
                 f"day, with its {100 * (1 - data.options.alpha):g}% prediction-error band; the "
                 "dotted line is day 0, the first session after the event.",
+            )
+        )
+    for eid, res in data.synth.items():
+        fid = f"fig-synth-{_slug(eid)}"
+        fig = synth_paths(
+            res, title=f"{_label(res.treated)}: actual vs synthetic, {eid}", label=_label(res.treated)
+        )
+        figs.append(
+            _Figure(
+                fid,
+                "synth",
+                eid,
+                figure_html(fig, fid),
+                "Top: actual and synthetic (the weighted donor mix); bottom: their gap and the "
+                "placebo gaps of the donors kept for the rank p-value. The dotted line is the "
+                "first post-event month.",
             )
         )
     for name, res in data.interventions.items():
@@ -383,6 +446,7 @@ def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
         "stale_series": stale,
         "volume_warnings": volume_warnings,
         "volume_notices": [n for n in data.notices if n.startswith("intervention ")],
+        "synth_reasons": list(data.synth_reasons),
         "table_files": [f"{k}.csv" for k in data.tables],
         "alpha": data.options.alpha,
         "findings_groups": _findings_groups(data),
@@ -431,6 +495,10 @@ def results_dict(data: BriefData, *, generated_at: dt.datetime | str) -> dict[st
             "interventions": {n: r.spec.to_dict() for n, r in data.interventions.items()},
         },
         "methods": list(data.methods),
+        "synthetic_control": {
+            "fits": {e: _jsonable(r.to_dict()) for e, r in data.synth.items()},
+            "reasons": list(data.synth_reasons),
+        },
         "true_effects": _jsonable(dict(data.true_effects)),
         "tables": {name: _records(frame) for name, frame in data.tables.items()},
     }
