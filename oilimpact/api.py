@@ -1100,6 +1100,12 @@ def build_brief(
     A brief dated D rebuilt later from the same store gives the same bytes (with the
     same ``generated_at``) whatever was stored after D, unless a series was first stored
     after D (it is then read as first stored, and the page says so).
+
+    The stored series of the registry group ``BriefOptions.synth_donor_group``
+    (``ve_crude_donors``) are passed to :func:`~oilimpact.report.compute_brief` as
+    ``donors`` (read as of the brief's date like every series), not shown as volumes:
+    they feed the synthetic-control section, which says why it is empty when they are
+    absent, too few, or no post-event month is published yet.
     """
     from .events import load_catalog
     from .report import compute_brief, write_brief

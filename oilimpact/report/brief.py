@@ -667,6 +667,7 @@ def _run_synth(
     events: EventCatalog,
     opts: BriefOptions,
     registry: SeriesRegistry,
+    synthetic: bool = False,
 ) -> tuple[dict[str, SynthResult], list[str]]:
     """Synthetic-control fits of ``opts.synth_treated`` per event, and the reasons for
     every fit not made (pure; the donors are read as of ``cut`` by the caller).
@@ -678,6 +679,12 @@ def _run_synth(
     treated = opts.synth_treated
     tlabel = _label(treated, registry)
     group = opts.synth_donor_group
+    if not donors and synthetic:
+        return {}, [
+            "No synthetic control: the synthetic demo dataset has no donor series (the "
+            f"registry group {group!r} of other producers' crude production is real data: "
+            f"fetch it with `oilimpact fetch {group}` and build the brief from the store)."
+        ]
     if not donors:
         return {}, [
             f"No synthetic control: no donor series are in the store (registry group "
@@ -971,7 +978,7 @@ def compute_brief(
         "counterfactual": paths,
         "health": _health_table(health),
     }
-    synth, synth_reasons = _run_synth(volumes, donors, cut, events, opts, reg)
+    synth, synth_reasons = _run_synth(volumes, donors, cut, events, opts, reg, synthetic)
     tables["synth"], tables["synth_weights"], tables["synth_path"] = _synth_tables(
         synth, events, reg
     )

@@ -148,5 +148,6 @@ def test_no_post_event_month_published_yet(full_store: Path, tmp_path: Path) -> 
 
 def test_demo_brief_says_why(demo_brief: Any) -> None:
     assert demo_brief.data.synth == {}
-    assert any("no donor series" in r for r in demo_brief.data.synth_reasons)
-    assert 'id="synth"' in demo_brief.html and "no donor series are in the store" in demo_brief.html
+    (reason,) = demo_brief.data.synth_reasons
+    assert "demo dataset has no donor series" in reason
+    assert 'id="synth"' in demo_brief.html and "demo dataset has no donor series" in demo_brief.html
