@@ -771,6 +771,15 @@ def _synth_tables(
             if e != eid and events[e].date > events[eid].date
             and _month(pd.Timestamp(events[e].date)) <= post.index[-1]
         ]  # fmt: skip
+        before = [
+            e for e in ids if e != eid and events[e].date < events[eid].date
+        ]  # fmt: skip
+        notes = [f"post-event months also follow {', '.join(later)}: the effect is joint"] if later else []
+        if before:
+            notes.append(
+                f"the counterfactual has no {', '.join(before)} either (its months are left out of "
+                "the fit), so the gap includes what persists of it"
+            )
         conf = res.conformal.loc["average"] if res.conformal is not None else None
         rows.append({
             "event": eid, "treated": res.treated, "label": _label(res.treated, registry),
@@ -783,8 +792,7 @@ def _synth_tables(
             "pvalue": res.pvalue, "placebo_pvalue": res.placebo_pvalue,
             "placebo_pvalue_all": res.placebo_pvalue_all,
             "n_placebo": int((~res.placebos["excluded"]).sum()) - 1 if res.placebos is not None else 0,
-            "note": (f"post-event months also follow {', '.join(later)}: the effect is joint"
-                     if later else ""),
+            "note": "; ".join(notes),
         })  # fmt: skip
         w = res.params.sort_values(ascending=False, kind="stable")
         weights.append(pd.DataFrame({

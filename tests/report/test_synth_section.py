@@ -94,6 +94,13 @@ def test_section_renders_with_donors(with_donors: tuple[str, dict]) -> None:
     assert row["ci_lower"] < fit["effect"] < row["ci_upper"] < 0
     assert row["n_pre"] == 48 and row["n_post"] == 4  # 2025-12..2026-03 published by 06-30
     assert "maduro_captured" in row["note"]  # the blockade's post months are joint
+    capture = pd.DataFrame(res["tables"]["synth"]).set_index("event").loc["maduro_captured"]
+    assert capture["n_pre"] == 48 and capture["first_post"].startswith("2026-01")
+    assert "includes what persists of it" in capture["note"] and "blockade" in capture["note"]
+    # the capture's pre-period leaves out the blockade month (2025-12)
+    cpath = pd.DataFrame(res["tables"]["synth_path"])
+    cdates = pd.to_datetime(cpath.loc[cpath["event"] == "maduro_captured", "date"])
+    assert pd.Timestamp("2025-12-01") not in set(cdates) and cdates.max() == pd.Timestamp("2026-03-01")
     # donors are the synthetic control's inputs, not volume series of their own
     assert not any(str(s).startswith("crude_production_") for s in
                    pd.DataFrame(res["tables"]["interventions"]).get("series", []))  # fmt: skip
