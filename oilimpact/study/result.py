@@ -12,10 +12,20 @@ normal-return model of each pair.
 
 Examples
 --------
->>> res = oi.event_study(prices, ["blockade"], market="sp500")   # doctest: +SKIP
->>> res.summary()            # tables in a notebook, text in a terminal  # doctest: +SKIP
->>> res.params[["alpha", "beta", "rsquared", "sigma", "n_est"]]  # doctest: +SKIP
->>> res.plot(event="blockade", series=["brent", "wti"])          # doctest: +SKIP
+On the seeded demo prices (offline):
+
+>>> import oilimpact as oi
+>>> from oilimpact.demo import demo_dataset
+>>> prices = demo_dataset().prices[["brent", "wti", "sp500"]]
+>>> res = oi.event_study(prices, ["blockade"], market="sp500")
+>>> summary = res.summary()          # tables in a notebook, text in a terminal
+>>> "Normal-return model per pair" in summary.as_text()
+True
+>>> res.params[["alpha", "beta", "rsquared", "sigma", "n_est"]].shape
+(2, 5)
+>>> fig = res.plot(event="blockade", series=["brent", "wti"])
+>>> fig.layout.yaxis.title.text
+'CAR, %'
 """
 
 from __future__ import annotations
@@ -346,8 +356,13 @@ class EventStudyResult:
 
         Examples
         --------
-        >>> res.to_frame()[["window", "start", "end", "unit"]].iloc[0].tolist()  # doctest: +SKIP
-        ['[+0,+0]', 0, 0, 'fraction']
+        >>> import oilimpact as oi
+        >>> from oilimpact.demo import demo_dataset
+        >>> prices = demo_dataset().prices[["brent", "sp500"]]
+        >>> res = oi.event_study(prices, ["blockade"], market="sp500")
+        >>> row = res.to_frame().iloc[0]
+        >>> row["window"], int(row["start"]), int(row["end"]), row["unit"]
+        ('[+0,+0]', 0, 0, 'fraction')
         """
         out = self.car.copy()
         if len(out):
@@ -865,9 +880,15 @@ class EventStudyResult:
 
         Examples
         --------
-        >>> res.plot()                                   # doctest: +SKIP
-        >>> res.plot(event="blockade", series=["brent", "wti"])   # doctest: +SKIP
-        >>> res.plot(event=None, overlay=True)           # doctest: +SKIP
+        >>> import oilimpact as oi
+        >>> from oilimpact.demo import demo_dataset
+        >>> prices = demo_dataset().prices[["brent", "wti", "sp500"]]
+        >>> res = oi.event_study(prices, ["blockade", "maduro_captured"], market="sp500")
+        >>> len(res.plot(event="blockade", series=["brent", "wti"]).data) > 0
+        True
+        >>> fig = res.plot(event=None, overlay=True)     # one panel per event, a line per series
+        >>> len(fig.layout.annotations), sorted({t.name for t in fig.data})
+        (2, ['Brent', 'WTI'])
         """
         pairs = self._pairs(event, series)
         names = plotstyle.label_map(sorted({a for _, a in pairs}), labels)
