@@ -53,7 +53,7 @@ from ..study.intervention_result import InterventionResult
 from ..study.result import EventStudyResult
 from ..synth import SynthResult, synthetic_control
 from .findings import MultiTest, adjust_pvalues, key_findings, merge_shared_day0
-from .model import LABELS, SPREAD, BriefData, BriefOptions, _label
+from .model import SPREAD, UNITS, BriefData, BriefOptions, _label
 
 __all__ = ["SPREAD", "BriefData", "BriefOptions", "compute_brief", "iso_week"]
 
@@ -77,8 +77,8 @@ def iso_week(day: dt.date | str | pd.Timestamp) -> str:
 
 
 def _unit(name: str, registry: SeriesRegistry) -> str:
-    if name in LABELS:
-        return LABELS[name][1]
+    if name in UNITS:
+        return UNITS[name]
     return registry[name].unit if name in registry else ""
 
 

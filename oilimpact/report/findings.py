@@ -12,12 +12,14 @@ or :func:`volume_verdict`; nothing is written by hand.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from ..study.multitest import adjust_pvalues  # the engine's adjustment, one implementation
 
 __all__ = [
     "FINDING_COLUMNS",
@@ -28,6 +30,7 @@ __all__ = [
     "volume_verdict",
 ]
 
+#: Multiple-testing adjustments (:func:`oilimpact.study.multitest.adjust_pvalues`).
 MultiTest = Literal["fdr_bh", "holm", "none"]
 
 #: Columns of the key-findings table (``results.json["findings"]``).
@@ -54,52 +57,6 @@ FINDING_COLUMNS = (
     "ci_shown",
     "verdict",
 )
-
-
-def adjust_pvalues(pvalues: Iterable[float], method: MultiTest = "fdr_bh") -> np.ndarray:
-    """Multiple-testing adjusted p-values over one family; NaN stays NaN, not counted.
-
-    Parameters
-    ----------
-    pvalues : iterable of float
-        The family's p-values (NaN for a test that was not computed).
-    method : {"fdr_bh", "holm", "none"}
-        ``"fdr_bh"``: Benjamini-Hochberg q-values (false discovery rate);
-        ``"holm"``: Holm's step-down adjustment (family-wise error rate);
-        ``"none"``: the p-values unchanged.
-
-    Returns
-    -------
-    numpy.ndarray
-        Adjusted values, same length, NaN where the input is NaN.
-
-    Notes
-    -----
-    Benjamini and Hochberg (1995): with the m finite p-values sorted,
-    :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m\\, p_{(j)} / j)`. Holm (1979):
-    :math:`\\tilde p_{(i)} = \\max_{j \\le i} \\min(1, (m - j + 1)\\, p_{(j)})`.
-    Computed by :func:`statsmodels.stats.multitest.multipletests`.
-
-    Examples
-    --------
-    >>> adjust_pvalues([0.01, 0.04, float("nan"), 0.03]).round(3).tolist()
-    [0.03, 0.04, nan, 0.04]
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(3).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.asarray(list(pvalues), dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if method == "none":
-        out[ok] = p[ok]
-    elif method in ("fdr_bh", "holm"):
-        if ok.any():
-            out[ok] = multipletests(p[ok], method=method)[1]
-    else:
-        raise ValueError(f"method must be 'fdr_bh', 'holm' or 'none', got {method!r}")
-    return out
 
 
 def merge_shared_day0(day0: pd.DataFrame, car: pd.DataFrame | None = None) -> pd.DataFrame:

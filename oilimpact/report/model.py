@@ -15,41 +15,43 @@ from typing import Any
 import pandas as pd
 
 from ..events import EventCatalog
+from ..plotstyle import SHORT_LABELS
 from ..series import SeriesRegistry
 from ..study.engine import DEFAULT_EVENT_WINDOWS
 from ..study.intervention_result import InterventionResult
 from ..study.result import EventStudyResult
 from .tables import jsonable as _jsonable
 
-__all__ = ["LABELS", "SPREAD", "BriefData", "BriefOptions", "label"]
+__all__ = ["SPREAD", "UNITS", "BriefData", "BriefOptions", "label"]
 
 #: Name of the Brent-WTI spread in the brief's tables.
 SPREAD = "brent_wti"
 
-#: Display labels and units of the series the brief knows by name.
-LABELS: dict[str, tuple[str, str]] = {
-    "brent": ("Brent", "USD/bbl"),
-    "wti": ("WTI", "USD/bbl"),
-    SPREAD: ("Brent-WTI spread", "USD/bbl"),
-    "henry_hub": ("Henry Hub gas", "USD/MMBtu"),
-    "vix": ("VIX", "points"),
-    "sp500": ("S&P 500", "index"),
-    "xle": ("XLE energy ETF", "USD"),
-    "cvx": ("Chevron (CVX)", "USD"),
-    "fro": ("Frontline (FRO)", "USD"),
-    "dht": ("DHT Holdings (DHT)", "USD"),
-    "insw": ("Intl Seaways (INSW)", "USD"),
-    "tnk": ("Teekay Tankers (TNK)", "USD"),
-    "vlo": ("Valero (VLO)", "USD"),
-    "mpc": ("Marathon Petroleum (MPC)", "USD"),
-    "pbf": ("PBF Energy (PBF)", "USD"),
-    "us_imports_ve_weekly": ("US crude imports from Venezuela, weekly", "kb/d"),
-    "us_imports_ve_monthly": ("US crude imports from Venezuela, monthly", "kb/d"),
-    "us_products_imports_ve_monthly": ("US petroleum product imports from Venezuela", "kb/d"),
-    "ve_crude_production": ("Venezuela crude production", "kb/d"),
-    "ve_liquids_production": ("Venezuela liquids production", "kb/d"),
-    "us_imports_ve_value": ("US imports from Venezuela, value (CIF)", "million USD"),
-    "us_exports_ve_value": ("US exports to Venezuela, value (FOB)", "million USD"),
+#: Display units of the series the brief knows by name (their labels are
+#: :data:`oilimpact.plotstyle.SHORT_LABELS`, shared with ``res.plot()``).
+UNITS: dict[str, str] = {
+    "brent": "USD/bbl",
+    "wti": "USD/bbl",
+    SPREAD: "USD/bbl",
+    "henry_hub": "USD/MMBtu",
+    "vix": "points",
+    "sp500": "index",
+    "xle": "USD",
+    "cvx": "USD",
+    "fro": "USD",
+    "dht": "USD",
+    "insw": "USD",
+    "tnk": "USD",
+    "vlo": "USD",
+    "mpc": "USD",
+    "pbf": "USD",
+    "us_imports_ve_weekly": "kb/d",
+    "us_imports_ve_monthly": "kb/d",
+    "us_products_imports_ve_monthly": "kb/d",
+    "ve_crude_production": "kb/d",
+    "ve_liquids_production": "kb/d",
+    "us_imports_ve_value": "million USD",
+    "us_exports_ve_value": "million USD",
 }
 
 #: Energy equities and tanker owners shown and studied.
@@ -213,9 +215,9 @@ class BriefData:
 
 
 def label(name: str, registry: SeriesRegistry | None = None) -> str:
-    """Display label: the brief's own, else the registry description, else the id."""
-    if name in LABELS:
-        return LABELS[name][0]
+    """Display label: the shared short label, else the registry description, else the id."""
+    if name in SHORT_LABELS:
+        return SHORT_LABELS[name]
     if registry is not None and name in registry and registry[name].description:
         return registry[name].description
     return name
