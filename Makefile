@@ -9,7 +9,7 @@ SHARED ?= ../shared/data/real
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,plots]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,plots,distributed]"
 	touch $@
 
 install: $(BIN)/.installed

@@ -8,7 +8,7 @@ prediction-error matrix, five CAR windows. Two date layouts: every pair on one e
 Reported: the median and minimum wall time (over repeats) of :func:`daily_tests` plus
 :func:`cross_sectional_tests` restricted to each test group, of all tests together, and
 the load average at the time. Every timed run starts cold: the panel-level cache of
-:mod:`oilimpact.study.crosssection` is cleared, so ``daily_tests`` sorts and ranks the
+:mod:`oilimpact.eventstudy.crosssection` is cleared, so ``daily_tests`` sorts and ranks the
 residuals and ``cross_sectional_tests`` reuses them. ``--profile`` adds a cProfile of the
 full run.
 
@@ -27,9 +27,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from oilimpact.study import crosssection
-from oilimpact.study.crosssection import DAILY_TESTS, cross_sectional_tests, daily_tests
-from oilimpact.study.panel import AbnormalPanel
+from oilimpact.eventstudy import crosssection
+from oilimpact.eventstudy.crosssection import DAILY_TESTS, cross_sectional_tests, daily_tests
+from oilimpact.eventstudy.panel import AbnormalPanel
 
 N_PAIRS = 10_000
 L1 = 250

@@ -2,7 +2,7 @@
 
 Setup: 250-day estimation window, 21-day event window [-10, +10], market model, CARs
 over five windows with the prediction-error-corrected variance and the SQ test, and the
-cross-sectional tests of :mod:`oilimpact.study.crosssection`.
+cross-sectional tests of :mod:`oilimpact.eventstudy.crosssection`.
 
 Reported (median over >= 9 repeats after a warm-up, from prepared arrays):
 
@@ -13,7 +13,7 @@ Reported (median over >= 9 repeats after a warm-up, from prepared arrays):
   PE sums of ``car_tests``; ``daily_tests`` reuses the sorts and ranks of
   ``cross_sectional_tests``, so it is also timed on its own, on a fresh panel);
 * ``extras``: ``ar_tests`` (t and SQ tests of every event-day AR of every pair, which
-  :func:`oilimpact.study.event_study` also runs) and ``daily_tests`` (the 12 tests on
+  :func:`oilimpact.eventstudy.event_study` also runs) and ``daily_tests`` (the 12 tests on
   each of the 21 event days, an API of its own); ``pipeline`` = core + ``ar_tests`` (what
   ``event_study`` computes) and ``full`` = core + both extras;
 * ``loop``: a per-pair ``statsmodels.OLS`` loop computing AR, CAR and the PE-corrected
@@ -25,10 +25,10 @@ Reported (median over >= 9 repeats after a warm-up, from prepared arrays):
   compute the same quantities (``fit_panel`` + ``car_tests``, which add t, p and SQ);
   the loop over the whole core and over the full suite are reported as well;
 * ``numpy path``: the core with the compiled kernels switched off
-  (:mod:`oilimpact.study.kernels`), to show what they contribute;
+  (:mod:`oilimpact.eventstudy.kernels`), to show what they contribute;
 * ``first call``: the warm-up call in this process, which loads the compiled kernels
   from numba's on-disk cache (or compiles them on the very first run after an install);
-* ``end_to_end``: :func:`oilimpact.study.event_study` on a DataFrame of 100 series x
+* ``end_to_end``: :func:`oilimpact.eventstudy.event_study` on a DataFrame of 100 series x
   100 events (pandas, alignment, result tables) -- once;
 * peak memory of the core: ``tracemalloc`` peak (numpy allocations) and the process RSS
   high-water mark (``psutil``).
@@ -54,10 +54,10 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from oilimpact.study import event_study
-from oilimpact.study.crosssection import cross_sectional_tests, daily_tests
-from oilimpact.study.models import fit_panel
-from oilimpact.study.single import ar_tests, car_tests
+from oilimpact.eventstudy import event_study
+from oilimpact.eventstudy.crosssection import cross_sectional_tests, daily_tests
+from oilimpact.eventstudy.models import fit_panel
+from oilimpact.eventstudy.single import ar_tests, car_tests
 
 N_PAIRS = 10_000
 L1 = 250
@@ -165,7 +165,7 @@ def end_to_end(n_series: int = 100, n_events: int = 100, seed: int = 1) -> tuple
 def main() -> dict:
     import psutil
 
-    from oilimpact.study import kernels
+    from oilimpact.eventstudy import kernels
 
     load_start = os.getloadavg()
     proc = psutil.Process()

@@ -1,6 +1,6 @@
 """Size of the segmented intervention test under persistent errors (AR(1) up to 0.95).
 
-Monte Carlo of the segmented regression of :func:`oilimpact.study.intervention.intervention`
+Monte Carlo of the segmented regression of :func:`oilimpact.intervention.analysis.intervention`
 with no event effect: ``y_t = 800 + 0.5 t + u_t``, ``u_t = rho u_(t-1) + e_t``,
 ``e_t ~ N(0, 10^2)``, ``u_0`` drawn from the stationary law; one event, a level
 shift (the default form), trend; the designs below. For every cell the script reports
@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from oilimpact.study.intervention import (
+from oilimpact.intervention.analysis import (
     DEFAULT_OPTIONS,
     _design_arrays,
     _DesignOptions,

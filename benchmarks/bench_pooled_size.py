@@ -44,13 +44,13 @@ import pandas as pd
 
 import oilimpact as oi
 from oilimpact.series import SeriesRegistry
-from oilimpact.study.crosssection import (
+from oilimpact.eventstudy.crosssection import (
     CLUSTER_ROBUST_TESTS,
     WINDOW_TESTS,
     cross_sectional_tests,
     pooled_plan,
 )
-from oilimpact.study.panel import AbnormalPanel
+from oilimpact.eventstudy.panel import AbnormalPanel
 
 N_SERIES = (2, 5, 10, 30)
 RHOS = (0.0, 0.5, 0.9)

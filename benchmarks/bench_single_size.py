@@ -2,7 +2,7 @@
 
 Monte Carlo of single-asset, single-event studies with no event effect, run through the
 engine's array entry point (``fit_panel`` + ``car_tests``, what
-:func:`oilimpact.study.engine.build_result` calls). Market model
+:func:`oilimpact.eventstudy.engine.build_result` calls). Market model
 ``y_t = 0.0003 + beta m_t + eps_t``, ``m_t ~ N(0.0002, 0.01^2)``, ``beta ~ U(0.5, 1.5)``;
 estimation window of ``L1 = 239`` days (relative days -249 .. -11), a gap of ten days,
 event windows ``[0, 0]`` and ``[0, +1]``. Disturbances (unconditional sd 0.015):
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from oilimpact.study.models import fit_panel
-from oilimpact.study.single import car_tests
+from oilimpact.eventstudy.models import fit_panel
+from oilimpact.eventstudy.single import car_tests
 
 N_STUDIES = 20_000
 L1 = 239

@@ -2,7 +2,7 @@
 
 Monte Carlo of single-asset, single-event studies with no event effect, run through the
 engine's array entry point (``fit_panel`` + ``ar_tests`` + ``car_tests``, the functions
-:func:`oilimpact.study.engine.build_result` calls). Market model, ``y = 0.0003 + beta m
+:func:`oilimpact.eventstudy.engine.build_result` calls). Market model, ``y = 0.0003 + beta m
 + eps`` with ``m ~ N(0.0002, 0.01^2)``, ``beta ~ U(0.5, 1.5)``, disturbances i.i.d.
 normal or Student t(3) scaled to unit variance times 0.015; event window ``[-1, +10]``.
 
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from oilimpact.study.models import fit_panel
-from oilimpact.study.single import ar_tests, car_tests
+from oilimpact.eventstudy.models import fit_panel
+from oilimpact.eventstudy.single import ar_tests, car_tests
 
 N_STUDIES = 20_000
 DAYS = np.arange(-1, 11)

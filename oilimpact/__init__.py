@@ -35,13 +35,13 @@ _LAZY = {
     "validate": "oilimpact.api",
     "build_brief": "oilimpact.api",
     "Store": "oilimpact.store",
-    "event_study": "oilimpact.study.engine",
-    "EventStudyResult": "oilimpact.study.result",
-    "ShortEstimationWarning": "oilimpact.study.result",
-    "intervention": "oilimpact.study.intervention",
-    "InterventionResult": "oilimpact.study.intervention_result",
-    "InterventionOptions": "oilimpact.study.intervention_result",
-    "DEFAULT_INTERVENTION_OPTIONS": "oilimpact.study.intervention_result",
+    "event_study": "oilimpact.eventstudy.engine",
+    "EventStudyResult": "oilimpact.eventstudy.result",
+    "ShortEstimationWarning": "oilimpact.eventstudy.result",
+    "intervention": "oilimpact.intervention",
+    "InterventionResult": "oilimpact.intervention.result",
+    "InterventionOptions": "oilimpact.intervention.result",
+    "DEFAULT_INTERVENTION_OPTIONS": "oilimpact.intervention.result",
     "synthetic_control": "oilimpact.synth.estimator",
     "SynthResult": "oilimpact.synth.result",
     "events": "oilimpact.events",
@@ -54,7 +54,8 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
         attr = "DEFAULT_OPTIONS" if name == "DEFAULT_INTERVENTION_OPTIONS" else name
-        value = module if name == "events" else getattr(module, attr)
+        # ``events`` is a module; ``intervention`` a callable package (see its docstring)
+        value = module if name in ("events", "intervention") else getattr(module, attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'oilimpact' has no attribute {name!r}")

@@ -476,7 +476,7 @@ def _working(text: str) -> Iterator[Callable[[str], None]]:
 
 def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
     """Library warnings as one ``warning:`` line each, once; interventions list theirs."""
-    from .study.intervention_result import InterventionWarning
+    from .intervention.result import InterventionWarning
 
     seen: set[str] = set()
     for w in caught:
@@ -1311,7 +1311,7 @@ def study_cmd(
     tsv|csv prints the CAR table; json prints everything.
     """
     from .events import load_catalog
-    from .study.engine import event_study
+    from .eventstudy.engine import event_study
 
     fmt = _fmt_of(fmt, as_json)
     est = _window(estimation, "--estimation")
@@ -1448,7 +1448,7 @@ def intervention_cmd(
     table.
     """
     from .events import load_catalog
-    from .study.intervention import intervention
+    from .intervention.analysis import intervention
 
     fmt = _fmt_of(fmt, as_json)
     as_of, end = _date_opt(as_of, "--as-of"), _date_opt(end, "--end")

@@ -23,7 +23,7 @@ with an explicit ``timezone``. Titles and notes are stored as given (they may co
 ``<`` or ``&``); the report escapes them.
 
 How an event maps to a trading session of each series is decided by
-:mod:`oilimpact.study.alignment`.
+:mod:`oilimpact.eventstudy.alignment`.
 
 Examples
 --------

@@ -3,8 +3,8 @@
 Colours, fonts, the shared plotly layout, series labels and the few building blocks
 every oilimpact figure is made of (a grid of panels, a filled band, the zero and day-0
 lines, a percent axis). :meth:`EventStudyResult.plot
-<oilimpact.study.result.EventStudyResult.plot>`, :meth:`InterventionResult.plot
-<oilimpact.study.intervention_result.InterventionResult.plot>` and
+<oilimpact.eventstudy.result.EventStudyResult.plot>`, :meth:`InterventionResult.plot
+<oilimpact.intervention.result.InterventionResult.plot>` and
 :mod:`oilimpact.report.figures` all draw with these, so a figure in a notebook looks
 like the same figure in the brief.
 
@@ -320,7 +320,7 @@ def car_figure(
     panels : sequence of (title, path) or (title, [(line name, path), ...])
         Panel titles are plain text (escaped here). A path is a frame with columns
         ``day, car, lower, upper`` (fractions), as
-        :meth:`~oilimpact.study.result.EventStudyResult.car_path` returns it. A panel
+        :meth:`~oilimpact.eventstudy.result.EventStudyResult.car_path` returns it. A panel
         with one path draws its CAR line and band; a panel with several overlays their
         CAR lines (one colour each, named by the line names) and draws no band.
     alpha : float

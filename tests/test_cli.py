@@ -166,7 +166,7 @@ def real_store(tmp_path_factory):
 
 def test_study_json_equals_the_api(real_store):
     from oilimpact.events import load_catalog
-    from oilimpact.study import event_study
+    from oilimpact.eventstudy import event_study
 
     res = _invoke("study", "brent", "--event", "blockade", "--data-dir", str(real_store), "--json")
     assert res.exit_code == 0, res.output
@@ -413,7 +413,7 @@ def test_help_prose_reflows_to_the_terminal_width():
 
 
 def test_window_help_names_the_engine_defaults():
-    from oilimpact.study.engine import DEFAULT_EVENT_WINDOWS
+    from oilimpact.eventstudy.engine import DEFAULT_EVENT_WINDOWS
 
     text = " ".join(runner.invoke(app, ["study", "--help"], env={"COLUMNS": "300"}).stdout.split())
     listed = " ".join(f"{a},{b}" for a, b in DEFAULT_EVENT_WINDOWS)
@@ -594,7 +594,7 @@ def test_study_stdout_is_data_and_stderr_one_summary_line(real_store):
 
 
 def test_intervention_passes_no_spec_options_of_its_own(tmp_path, monkeypatch, real_store):
-    import oilimpact.study.intervention as mod
+    import oilimpact.intervention.analysis as mod
 
     seen = []
     real = mod.intervention
@@ -942,7 +942,7 @@ def test_pooled_tests_default_to_auto_and_can_be_forced(real_store):
 
 
 def test_study_passes_only_the_options_given(monkeypatch, real_store):
-    import oilimpact.study.engine as engine
+    import oilimpact.eventstudy.engine as engine
 
     seen = []
     real = engine.event_study

@@ -47,10 +47,10 @@ from ..errors import EstimationError, OilImpactError
 from ..events import EventCatalog
 from ..schemas import HEALTH_COLUMNS
 from ..series import SeriesRegistry, SeriesSpec, default_registry
-from ..study.engine import event_study
-from ..study.intervention import intervention
-from ..study.intervention_result import InterventionResult
-from ..study.result import EventStudyResult
+from ..eventstudy.engine import event_study
+from ..intervention.analysis import intervention
+from ..intervention.result import InterventionResult
+from ..eventstudy.result import EventStudyResult
 from ..synth import SynthResult, synthetic_control
 from .findings import MultiTest, adjust_pvalues, key_findings, merge_shared_day0
 from .model import SPREAD, UNITS, BriefData, BriefOptions, _label

@@ -150,7 +150,7 @@ def car_paths(
     """CAR paths with their confidence bands, one panel per series, for one event.
 
     Each panel shows ``result.car_path(event, series, alpha)`` of
-    :class:`oilimpact.study.result.EventStudyResult`, the same path and
+    :class:`oilimpact.eventstudy.result.EventStudyResult`, the same path and
     prediction-error band that ``result.plot(event, series, alpha)`` draws for one pair,
     with a zero line and a dotted line at day 0.
 
@@ -181,7 +181,7 @@ def counterfactual(result: Any, *, title: str | None = None) -> go.Figure:
 
     Parameters
     ----------
-    result : oilimpact.study.intervention_result.InterventionResult
+    result : oilimpact.intervention.result.InterventionResult
     title : str, optional
         Already escaped for plotly (:func:`plot_text`).
     """

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..study.multitest import adjust_pvalues  # the engine's adjustment, one implementation
+from ..eventstudy.multitest import adjust_pvalues  # the engine's adjustment, one implementation
 
 __all__ = [
     "FINDING_COLUMNS",
@@ -30,7 +30,7 @@ __all__ = [
     "volume_verdict",
 ]
 
-#: Multiple-testing adjustments (:func:`oilimpact.study.multitest.adjust_pvalues`).
+#: Multiple-testing adjustments (:func:`oilimpact.eventstudy.multitest.adjust_pvalues`).
 MultiTest = Literal["fdr_bh", "holm", "none"]
 
 #: Columns of the key-findings table (``results.json["findings"]``).

@@ -17,9 +17,9 @@ import pandas as pd
 from ..events import EventCatalog
 from ..plotstyle import SHORT_LABELS
 from ..series import SeriesRegistry
-from ..study.engine import DEFAULT_EVENT_WINDOWS
-from ..study.intervention_result import InterventionResult
-from ..study.result import EventStudyResult
+from ..eventstudy.engine import DEFAULT_EVENT_WINDOWS
+from ..intervention.result import InterventionResult
+from ..eventstudy.result import EventStudyResult
 from .tables import jsonable as _jsonable
 
 __all__ = ["SPREAD", "UNITS", "BriefData", "BriefOptions", "label"]
@@ -71,7 +71,7 @@ class BriefOptions:
     market : str
         Market series of the market model (a column of ``prices``).
     model : str
-        Normal-return model of :func:`oilimpact.study.engine.event_study`.
+        Normal-return model of :func:`oilimpact.eventstudy.engine.event_study`.
     estimation_window, event_windows
         Relative trading days (inclusive).
     conventions : {"textbook", "estudy2"}
@@ -88,7 +88,7 @@ class BriefOptions:
         in a series enters that series' model, and all of them enter it jointly (one
         regressor per event), so adjacent events are not credited with each other's
         effect. The specification is the library's one default
-        (:data:`oilimpact.study.intervention_result.DEFAULT_OPTIONS`), the same as
+        (:data:`oilimpact.intervention.result.DEFAULT_OPTIONS`), the same as
         ``oi.intervention(series, events)`` and ``oilimpact intervention``.
     sparkline_points : int
         Observations per sparkline.

@@ -1,0 +1,64 @@
+"""When the compiled kernels replace the numpy code, and the row-block threading for them.
+
+The inference layer is written in numpy, vectorised over (asset, event) pairs; that code
+is the reference and the only path for small panels. From :data:`MIN_PAIRS` pairs on,
+the steps whose numpy form needs many passes over the ``(N, L1)`` residual matrix (the
+market-model fit, the SQ reference counts, the rank bookkeeping of the rank tests) run
+as numba loops instead (:mod:`oilimpact.eventstudy._jit`), one pass per row block, on a few
+threads. The tests run both paths on the same panels and require equal results.
+
+Why a threshold: numba compiles on first use (a few seconds after an install, cached on
+disk afterwards) and its import takes about 0.3 s, which a weekly brief of a few dozen
+pairs or a CLI call should not pay. Below the threshold numpy is fast enough.
+
+Set ``OILIMPACT_KERNELS=0`` in the environment to always use numpy (for example where
+numba is unavailable: the package then still works, only large panels are slower).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import TypeVar
+
+__all__ = ["MIN_PAIRS", "enabled", "jit", "by_blocks"]
+
+#: Panels with at least this many pairs use the compiled kernels.
+MIN_PAIRS = 1000
+
+T = TypeVar("T")
+
+_STATE: dict[str, ModuleType | None] = {}
+
+
+def jit() -> ModuleType | None:
+    """The compiled-kernel module, or None when numba is missing or switched off."""
+    if "mod" not in _STATE:
+        mod: ModuleType | None = None
+        if os.environ.get("OILIMPACT_KERNELS", "1").strip().lower() not in ("0", "false", "no"):
+            try:
+                from . import _jit as mod
+            except ImportError:  # numba not installed or broken: numpy path
+                mod = None
+        _STATE["mod"] = mod
+    return _STATE["mod"]
+
+
+def enabled(n_pairs: int) -> bool:
+    """Whether a panel of ``n_pairs`` pairs uses the compiled kernels.
+
+    Examples
+    --------
+    >>> enabled(10)
+    False
+    """
+    return n_pairs >= MIN_PAIRS and jit() is not None
+
+
+def by_blocks(n: int, fn: Callable[[int, int], T]) -> list[T]:
+    """Run ``fn(a, b)`` on contiguous row blocks covering ``0..n`` (on the shared thread
+    pool when ``n`` is large) and return the results in block order."""
+    from .single import _by_blocks
+
+    return _by_blocks(n, fn)
