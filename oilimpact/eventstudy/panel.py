@@ -12,13 +12,14 @@ fewer observations), ``L2`` event-window days.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["AbnormalPanel", "Conventions", "panel_store"]
+__all__ = ["AbnormalPanel", "Conventions", "concat_panels", "panel_store"]
 
 #: ``"textbook"`` follows MacKinlay (1997) and the original papers; ``"estudy2"`` follows
 #: the R package estudy2 0.10 (see docs/methods.md for the differences).
@@ -242,3 +243,58 @@ class AbnormalPanel:
             out[:, j] = length + length * length * inv_n + sw * sw * s_inv
             out[missing[:, idx].any(axis=1), j] = np.nan
         return out
+
+
+#: Fields of :class:`AbnormalPanel` that hold one row per pair (concatenated by
+#: :func:`concat_panels`).
+_PER_PAIR = (
+    "est_resid", "n_est", "sigma2", "event_ar", "pe_cov", "event_dates", "est_market",
+    "event_market", "design_est", "design_evt", "sxx_inv", "est_dates", "event_sessions",
+)  # fmt: skip
+
+
+def concat_panels(panels: Sequence[AbnormalPanel]) -> AbnormalPanel:
+    """The panel of all pairs of ``panels`` (chunks of one study), in order.
+
+    The panels must share ``n_params``, ``event_days`` and ``conventions``; a per-pair
+    array is kept when every panel has it (else None). The :data:`MARKET_PE` mark is
+    kept when every panel carries it. One panel is returned as it is.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> def one(name):
+    ...     return AbnormalPanel(
+    ...         ids=pd.MultiIndex.from_tuples([("e", name)], names=["event", "asset"]),
+    ...         est_resid=np.zeros((1, 5)), n_est=np.array([5]), n_params=0,
+    ...         sigma2=np.ones(1), event_days=np.arange(-1, 2), event_ar=np.zeros((1, 3)),
+    ...         pe_cov=np.eye(3)[None], event_dates=np.array(["2025-12-17"], "M8[ns]"))
+    >>> both = concat_panels([one("a"), one("b")])
+    >>> both.n_pairs, list(both.ids.get_level_values("asset"))
+    (2, ['a', 'b'])
+    """
+    if not panels:
+        raise ValueError("no panels to concatenate")
+    if len(panels) == 1:
+        return panels[0]
+    head = panels[0]
+    for p in panels[1:]:
+        if (
+            p.n_params != head.n_params
+            or p.conventions != head.conventions
+            or not np.array_equal(p.event_days, head.event_days)
+        ):
+            raise ValueError("panels of different models, conventions or event days")
+    fields: dict[str, Any] = {
+        "ids": head.ids.append([p.ids for p in panels[1:]]),
+        "n_params": head.n_params,
+        "event_days": head.event_days,
+        "conventions": head.conventions,
+    }
+    for name in _PER_PAIR:
+        parts = [getattr(p, name) for p in panels]
+        fields[name] = None if any(x is None for x in parts) else np.concatenate(parts)
+    out = AbnormalPanel(**fields)
+    if all(panel_store(p).get(MARKET_PE) for p in panels):
+        panel_store(out)[MARKET_PE] = True
+    return out
