@@ -957,7 +957,7 @@ def test_rbar_compiled_sums_equal_numpy_pooled_form(monkeypatch):
 
     if kernels.jit() is None:
         pytest.skip("numba not available: no compiled path to compare")
-    monkeypatch.setattr(crosssection, "RBAR_PAIRWISE_MAX", 5)
+    monkeypatch.setattr(crosssection.rbar, "RBAR_PAIRWISE_MAX", 5)
     dates = np.repeat(DAY0 + np.arange(3).astype("timedelta64[D]") * 30, [12, 4, 9])
     full = make_panel(n=25, seed=44, rho=0.3, dates=dates)
     gappy = make_panel(n=25, seed=45, rho=0.3, dates=dates, missing=True)
