@@ -489,3 +489,284 @@ def fit_garch_panel(
         ids=ids, event_days=days, ar=ar, sigma2=sigma2, horizon=horizon, z=z, est_z=est_z,
         design_evt=design, mean_cov=mean_cov, n_est=n_est, params=params, vol=vol, dist=dist,
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- user level
+
+
+@dataclass(frozen=True, slots=True)
+class GarchSummary:
+    """Printable summary of a :class:`GarchStudyResult` (``str()`` or notebook HTML)."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.text)}</pre>"
+
+
+@dataclass(frozen=True, slots=True)
+class GarchStudyResult:
+    """One event, one or several series, the market model with GARCH errors.
+
+    Attributes
+    ----------
+    event : str
+        Event id (or the date given).
+    market : str or None
+        Name of the market series (``None``: constant-mean GARCH).
+    alignment : pandas.DataFrame
+        Per series: ``day0``, ``reason`` (how day 0 was chosen), ``first_est`` and
+        ``last_est`` (dates of the first and last usable estimation returns),
+        ``n_common`` (dates with both the series and the market).
+    abnormal : pandas.DataFrame
+        Per (series, relative day): ``date, ar, sigma2, sd, z, horizon``.
+    car : pandas.DataFrame
+        :meth:`GarchPanel.car_tests` (``asset`` is the series).
+    volatility : pandas.DataFrame
+        :func:`oilimpact.eventstudy.volatility.abnormal_volatility`.
+    params : pandas.DataFrame
+        :attr:`GarchPanel.params`, indexed by series.
+    panel : GarchPanel
+    options : dict
+        ``vol, dist, estimation_window, event_windows, input, alternative``.
+    """
+
+    event: str
+    market: str | None
+    alignment: pd.DataFrame
+    abnormal: pd.DataFrame
+    car: pd.DataFrame
+    volatility: pd.DataFrame
+    params: pd.DataFrame
+    panel: GarchPanel
+    options: dict[str, Any]
+
+    def summary(self) -> GarchSummary:
+        """The documented text summary: model, day 0, parameters, CAR and volatility tests.
+
+        Sections: a header (model, event, market, estimation window); ``Day 0`` (date
+        and rule per series); ``GARCH parameters`` (``const`` and ``slope`` of the mean,
+        ``omega`` in squared percent, ``alpha gamma beta``, ``persistence``, ``nu``,
+        ``converged``); ``CAR`` (``car`` and ``se`` in percent, ``t``, two-sided ``p``);
+        ``Abnormal volatility`` (``avr`` = realised / forecast variance, the rank
+        p-value against the estimation window, the number of reference stretches and
+        the chi-square p-value); notes.
+        """
+        o = self.options
+        vol = "GJR-GARCH(1,1,1)" if o["vol"] == "gjr" else "GARCH(1,1)"
+        law = "Student t" if o["dist"] == "t" else "normal"
+        mean = f"market model on {self.market}" if self.market else "constant mean"
+        lines = [
+            f"GARCH event study: {mean} with {vol} errors ({law} innovations), fitted by arch",
+            f"Event: {self.event}; estimation window {tuple(o['estimation_window'])} "
+            f"sessions; forecasts from the last estimation day",
+            "",
+            "Day 0",
+        ]
+        for name, row in self.alignment.iterrows():
+            lines.append(f"  {name}: {row['day0'].date()} ({row['reason']}); "
+                         f"estimation {row['first_est'].date()} .. {row['last_est'].date()}")  # fmt: skip
+        p = self.params.copy()
+        p["omega"] = p["omega"] * SCALE**2
+        cols = [c for c in p.columns if c.startswith(("const", "slope"))]
+        cols += ["omega", "alpha", "gamma", "beta", "persistence", "nu", "n_est", "converged"]
+        lines += ["", "GARCH parameters (omega in %^2; alpha, gamma, beta of the variance)",
+                  _indent(p[cols].to_string(float_format=lambda v: f"{v:.4g}"))]  # fmt: skip
+        car = self.car.assign(car=100 * self.car["car"], se=100 * self.car["se"])
+        car = car.rename(columns={"asset": "series", "tstat": "t", "car": "car %", "se": "se %"})
+        lines += ["", "CAR (t test with the conditional-variance forecast; two-sided p)",
+                  _indent(car[["series", "window", "car %", "se %", "t", "pvalue"]]
+                          .to_string(index=False, float_format=lambda v: f"{v:.4f}"))]  # fmt: skip
+        v = self.volatility.rename(columns={"asset": "series", "pvalue": "rank p"})
+        lines += ["", f"Abnormal volatility (avr = realised / forecast variance; "
+                      f"alternative: {o['alternative']})",
+                  _indent(v[["series", "window", "avr", "rank p", "n_ref", "chi2_pvalue"]]
+                          .to_string(index=False, float_format=lambda v: f"{v:.4f}"))]  # fmt: skip
+        notes = []
+        bad = self.params.index[~self.params["converged"].astype(bool)]
+        if len(bad):
+            notes.append(f"arch's optimiser did not converge for: {', '.join(map(str, bad))}")
+        notes.append("rank p: the event's avr among every stretch of the same length of the "
+                     "estimation window (docs/methods-garch.md); chi2 p assumes normal "
+                     "innovations")  # fmt: skip
+        lines += ["", "Notes"] + [f"  - {n}" for n in notes]
+        return GarchSummary("\n".join(lines))
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _pair_returns(
+    y: pd.Series, m: pd.Series | None, input_kind: str
+) -> tuple[pd.Series, pd.Series | None, int]:
+    """Returns of series ``y`` (and market ``m``) on their common dates."""
+    frame = pd.concat([y, m], axis=1, sort=True) if m is not None else y.to_frame()
+    frame = frame.dropna()
+    n_common = len(frame)
+    if input_kind == "prices":
+        if (frame <= 0).to_numpy().any():
+            raise EstimationError(f"log returns need positive prices (series={y.name})")
+        frame = np.log(frame).diff().iloc[1:]
+    ry = frame.iloc[:, 0]
+    rm = frame.iloc[:, 1] if m is not None else None
+    return ry, rm, n_common
+
+
+def garch_study(
+    data: pd.Series | pd.DataFrame,
+    market: pd.Series | None,
+    event: Event | Any,
+    *,
+    estimation_window: tuple[int, int] = (-250, -11),
+    event_windows: Sequence[tuple[int, int]] = ((0, 0), (0, 1), (0, 5)),
+    input: Literal["prices", "returns"] = "prices",
+    vol: VolModel = "garch",
+    dist: Innovations = "normal",
+    alternative: Literal["greater", "two-sided"] = "greater",
+    min_estimation: int = MIN_ESTIMATION,
+    specs: dict[str, SeriesSpec] | None = None,
+) -> GarchStudyResult:
+    r"""Event study of one event on one or several series with GARCH(1,1) market-model errors.
+
+    Parameters
+    ----------
+    data : pandas.Series or pandas.DataFrame
+        Prices (or returns, ``input="returns"``) by date, one column per series (a
+        Series is one series named by its ``name``). NaN = no observation.
+    market : pandas.Series or None
+        The market's prices (or returns); ``None`` fits a constant-mean GARCH.
+    event : Event or date-like
+        An :class:`~oilimpact.events.Event` (day 0 by
+        :func:`oilimpact.eventstudy.alignment.align_event` and the series' registry
+        spec: a time-known event belongs to the first session whose close is after it)
+        or a date (day 0 = the first common date on or after it).
+    estimation_window : (int, int)
+        Relative sessions of the estimation window, default ``(-250, -11)``.
+    event_windows : sequence of (int, int)
+        CAR windows, default ``(0, 0), (0, 1), (0, 5)``.
+    input : {"prices", "returns"}
+        Prices give log returns between consecutive common dates.
+    vol, dist, min_estimation : see :func:`fit_garch_panel`.
+    alternative : {"greater", "two-sided"}
+        Of the abnormal-volatility test.
+    specs : dict of str to SeriesSpec, optional
+        Specs for aligning an Event (default: the packaged registry's, or a generic
+        daily spec for unknown names).
+
+    Returns
+    -------
+    GarchStudyResult
+        ``print(res.summary())`` for the report.
+
+    Raises
+    ------
+    EstimationError
+        Too few estimation returns, day 0 after the data, a series that is not in the
+        data.
+
+    Notes
+    -----
+    **Alignment rule.** Each series is paired with the market on their *common dates*
+    (both have a value). With prices, returns are log changes between consecutive common
+    dates, so a date on which one of the two has no price is not a session of the pair
+    and the next return of both spans it (the engine's session-grid rule,
+    docs/methods.md). With returns, the returns on the common dates are used and a
+    return dated where the other series has none is dropped (pass prices to have it
+    spanned instead). Relative days count the pair's sessions from day 0; the
+    estimation window is cut at the start of the data; event days past the end of the
+    data have no AR (their CARs are NaN). Other events are **not** excluded from the
+    estimation window (use :func:`oilimpact.event_study` with ``model="market_garch"``
+    for the catalog's exclusion band, once the engine wires it in).
+
+    Then :func:`fit_garch_panel` (model, gaps, forecast), :meth:`GarchPanel.car_tests`
+    (CAR t tests) and :func:`oilimpact.eventstudy.volatility.abnormal_volatility`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> idx = pd.bdate_range("2024-01-01", periods=280, name="date")
+    >>> rng = np.random.default_rng(3)
+    >>> mkt = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 280))), idx, name="mkt")
+    >>> oil = pd.Series(80 * np.exp(np.cumsum(0.7 * np.log(mkt).diff().fillna(0)
+    ...                 + rng.normal(0, 0.015, 280))), idx, name="oil")
+    >>> res = garch_study(oil, mkt, idx[265])
+    >>> list(res.car["window"]), str(res.alignment.loc["oil", "day0"].date())
+    ([(0, 0), (0, 1), (0, 5)], '2025-01-06')
+    >>> print(res.summary())  # doctest: +ELLIPSIS
+    GARCH event study: market model on mkt with GARCH(1,1) errors (normal innovations), ...
+    """
+    from oilimpact.eventstudy.volatility import abnormal_volatility, day_zero
+
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    if input not in ("prices", "returns"):
+        raise ValueError(f"input must be 'prices' or 'returns', got {input!r}")
+    e0, e1 = estimation_window
+    windows = [(int(a), int(b)) for a, b in event_windows]
+    lo = min(w[0] for w in windows)
+    hi = max(w[1] for w in windows)
+    if e1 >= lo:
+        raise EstimationError(f"estimation window {estimation_window} must end before day {lo}")
+    est_days = np.arange(e0, e1 + 1)
+    evt_days = np.arange(lo, hi + 1)
+    names = [str(c) for c in frame.columns]
+    n, l1, l2 = len(names), est_days.size, evt_days.size
+    y_est, y_evt = np.full((n, l1), np.nan), np.full((n, l2), np.nan)
+    x_est, x_evt = np.full((n, l1), np.nan), np.full((n, l2), np.nan)
+    dates = np.full((n, l2), np.datetime64("NaT"), dtype="datetime64[ns]")
+    align_rows, event_id = [], ""
+    for i, name in enumerate(names):
+        ry, rm, n_common = _pair_returns(frame[name].rename(name), market, input)
+        sessions = pd.DatetimeIndex(ry.index)
+        spec = (specs or {}).get(name)
+        d0, event_id, reason = day_zero(event, sessions, name, spec)
+        pos0 = int(sessions.get_loc(d0))
+        for days, ya, xa, di in ((est_days, y_est, x_est, None), (evt_days, y_evt, x_evt, dates)):
+            pos = pos0 + days
+            ok = (pos >= 0) & (pos < sessions.size)
+            ya[i, ok] = ry.to_numpy()[pos[ok]]
+            if rm is not None:
+                xa[i, ok] = rm.to_numpy()[pos[ok]]
+            if di is not None:
+                di[i, ok] = sessions.to_numpy()[pos[ok]]
+        used = pos0 + est_days[np.isfinite(y_est[i])]
+        if used.size == 0:
+            raise EstimationError(f"no estimation returns before day 0 {d0.date()} (series={name})")
+        align_rows.append({"series": name, "day0": d0, "reason": reason,
+                           "first_est": sessions[used[0]], "last_est": sessions[used[-1]],
+                           "n_common": n_common})  # fmt: skip
+    ids = pd.MultiIndex.from_arrays([[event_id] * n, names], names=["event", "asset"])
+    has_x = market is not None
+    panel = fit_garch_panel(
+        y_est, y_evt, x_est if has_x else None, x_evt if has_x else None,
+        event_days=evt_days, est_days=est_days, ids=ids, vol=vol, dist=dist,
+        min_estimation=min_estimation,
+    )  # fmt: skip
+    abnormal = pd.DataFrame({
+        "series": np.repeat(names, l2), "day": np.tile(evt_days, n), "date": dates.ravel(),
+        "ar": panel.ar.ravel(), "sigma2": panel.sigma2.ravel(),
+        "sd": np.sqrt(panel.sigma2.ravel()), "z": panel.z.ravel(),
+        "horizon": panel.horizon.ravel(),
+    })  # fmt: skip
+    params = panel.params.copy()
+    params.index = pd.Index(names, name="series")
+    return GarchStudyResult(
+        event=event_id,
+        market=None if market is None else str(market.name),
+        alignment=pd.DataFrame(align_rows).set_index("series"),
+        abnormal=abnormal,
+        car=panel.car_tests(windows),
+        volatility=abnormal_volatility(panel, windows, alternative),
+        params=params,
+        panel=panel,
+        options={"vol": vol, "dist": dist, "estimation_window": (e0, e1),
+                 "event_windows": windows, "input": input, "alternative": alternative},
+    )  # fmt: skip
