@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import EstimationError
 from .dayzero import NO_DAY, DayZero, alignment_error
 from .grid import SessionGrid
-from .inputs import StudyEvent
+from .inputs import StudyEvent, named_spec
 from .returns import NON_POSITIVE_ADVICE
 from .spec import StudyOptions
 
@@ -157,7 +157,7 @@ def check_pairs(
     sessions = pd.DatetimeIndex(grid.dates[grid.row[grid.start[a] : grid.start[a] + grid.n_sessions[a]]])
     if align_bad[a]:
         i = int(np.flatnonzero(dz.failed[:, a])[0])
-        raise alignment_error(studied[i], name, sessions, specs[a])
+        raise alignment_error(studied[i], name, sessions, named_spec(specs[a], name))
     rows = slice(a * n_ev, (a + 1) * n_ev)
     if bad_hit[a]:
         _raise_bad_price(grid, win, rows, sessions, name, regressors, studied)

@@ -161,25 +161,30 @@ def _alignment_frame(
     last = np.where(any_in, dates[grid.row[win.est[:, -1]]], nat)
     span = (win.use_est & grid.gap[win.est]).sum(axis=1) + (win.in_evt & grid.gap[win.evt]).sum(axis=1)
     observed = (win.in_evt & ~np.isnan(arrays["y_evt"])).sum(axis=1)
-    return pd.DataFrame(
+    # the per-event columns from one row per event (one type inference, not P)
+    per_event = pd.DataFrame(
         {
-            "event": [e.id for e in job.studied] * A,
-            "series": [name for name in job.names for _ in range(n_ev)],
-            "title": [e.title for e in job.studied] * A,
-            "timestamp": [e.timestamp for e in job.studied] * A,
-            "time_known": [e.time_known for e in job.studied] * A,
-            "day0": arrays["day0"],
-            "reason": dz.reasons,
-            "confounded_by": conf_by,
-            "n_est": arrays["n_ok"].astype(int),
-            "dropped_est_days": win.dropped.sum(axis=1).astype(int),
-            "est_start": first,
-            "est_end": last,
-            "event_days_observed": observed.astype(int),
-            "spanning_returns": span.astype(int),
-            "uncarried_returns": np.repeat(grid.uncarried, n_ev).astype(int),
+            "event": [e.id for e in job.studied],
+            "title": [e.title for e in job.studied],
+            "timestamp": [e.timestamp for e in job.studied],
+            "time_known": [e.time_known for e in job.studied],
         }
     )
+    out = per_event.take(np.tile(np.arange(n_ev), A)).reset_index(drop=True)
+    out.insert(1, "series", [name for name in job.names for _ in range(n_ev)])
+    rest = {
+        "day0": arrays["day0"],
+        "reason": dz.reasons,
+        "confounded_by": conf_by,
+        "n_est": arrays["n_ok"].astype(int),
+        "dropped_est_days": win.dropped.sum(axis=1).astype(int),
+        "est_start": first,
+        "est_end": last,
+        "event_days_observed": observed.astype(int),
+        "spanning_returns": span.astype(int),
+        "uncarried_returns": np.repeat(grid.uncarried, n_ev).astype(int),
+    }
+    return pd.concat([out, pd.DataFrame(rest)], axis=1)
 
 
 def _fit(job: ChunkJob, grid: SessionGrid, win: PairWindows, arrays: dict[str, Any]) -> AbnormalPanel:

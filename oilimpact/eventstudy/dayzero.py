@@ -6,7 +6,8 @@ of qualifying dates is upward closed, so on a pair's sessions day 0 is the first
 session on or after the day 0 found on *any* superset of them. The engine therefore
 aligns each event once per close rule (exchange calendar, close time, zone) on the
 dates where the regressors are observed, and maps that day 0 to every asset's own
-sessions with a cumulative count of the asset's sessions (:attr:`SessionGrid.before`):
+sessions by counting the asset's sessions before it
+(:meth:`~oilimpact.eventstudy.grid.SessionGrid.sessions_before`):
 no per-pair alignment.
 
 The reason text of a pair depends only on the event, the close rule, whether the
@@ -119,7 +120,7 @@ def _one_event(
         row0 = int(np.searchsorted(grid.dates, align_event(ev.obj, base, spec).day0.to_datetime64()))
     except EstimationError:
         return  # after the last session of every pair
-    k = grid.before[row0 - 1, inside] if row0 > 0 else np.zeros(inside.size, np.int64)
+    k = grid.sessions_before(np.full(inside.size, row0, dtype=np.int64), inside)
     ok = k < grid.n_sessions[inside]
     pos[j, inside[ok]] = k[ok]
     if studied:

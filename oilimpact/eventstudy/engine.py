@@ -32,10 +32,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..series import SeriesRegistry, default_registry
+from ..series import SeriesRegistry
 from .assemble import finish_result, pair_tables
 from .chunks import ChunkJob, ChunkResult, run_chunks
-from .inputs import StudyEvent, StudyInputs, resolve_events, resolve_inputs
+from .inputs import (
+    StudyEvent,
+    StudyInputs,
+    packaged_registry,
+    resolve_events,
+    resolve_inputs,
+    series_specs,
+)
 from .models import ModelName
 from .multitest import MultitestMethod
 from .panel import AbnormalPanel, Conventions, concat_panels
@@ -262,7 +269,7 @@ def event_study(
     executor: Executor | None = None,
 ) -> EventStudyResult:
     # (docstring: _EVENT_STUDY_DOC above)
-    reg = registry if registry is not None else default_registry()
+    reg = registry if registry is not None else packaged_registry()
     opts, notices = study_options(
         model=model,
         estimation_window=estimation_window,
@@ -303,7 +310,7 @@ def split_jobs(
     values = data.numeric[data.assets].to_numpy(dtype="float64")
     regs = data.numeric[data.regressors].to_numpy(dtype="float64")
     dates = data.numeric.index.to_numpy(dtype="datetime64[ns]")
-    specs = [registry.spec_or_default(a) for a in data.assets]
+    specs = series_specs(registry, data.assets)
     jobs = []
     for lo in range(0, len(data.assets), per_chunk):
         hi = lo + per_chunk

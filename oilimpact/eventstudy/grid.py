@@ -22,7 +22,7 @@ its own date's returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,10 +46,11 @@ class SessionGrid:
         Sessions per pair.
     start : ndarray of int64, shape (A,)
         Flat position of each pair's first session.
-    before : ndarray of int64, shape (T, A)
-        Sessions of each pair on or before each date (a cumulative count of ``valid``).
     row : ndarray of int64, shape (S,)
         Frame row of each flat session.
+    key : ndarray of int64, shape (S,)
+        ``col * T + row`` of each flat session (sorted: binary searches find a date's
+        place in a pair's sessions).
     asset_ret, reg_ret : ndarray, shapes (S,) and (S, F)
         Returns of the asset and the regressors on each session.
     bad : ndarray of bool, shape (S,)
@@ -67,8 +68,8 @@ class SessionGrid:
     valid: np.ndarray
     n_sessions: np.ndarray
     start: np.ndarray
-    before: np.ndarray
     row: np.ndarray
+    key: np.ndarray
     asset_ret: np.ndarray
     reg_ret: np.ndarray
     bad: np.ndarray
@@ -83,6 +84,13 @@ class SessionGrid:
         out[self.start[self.n_sessions > 0]] = True
         return out
 
+    def sessions_before(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Sessions of pair ``cols`` strictly before frame row ``rows`` (same shape): a
+        binary search of the sorted key ``col * T + row`` of the flat sessions."""
+        T = self.dates.size
+        where = np.searchsorted(self.key, np.asarray(cols) * T + rows, side="left")
+        return where - self.start[cols]
+
 
 def session_grid(
     assets: np.ndarray,
@@ -95,44 +103,41 @@ def session_grid(
 ) -> SessionGrid:
     """The pair sessions and their returns, for the columns of ``assets`` (T, A) with the
     regressors ``regs`` (T, F) on ``dates`` (T,). See the module notes."""
+    T, A = assets.shape
     own = ~np.isnan(assets)
     reg_obs = ~np.isnan(regs)
-    valid = own & reg_obs.all(axis=1)[:, None]
-    any_obs = own | reg_obs.any(axis=1)[:, None]
+    reg_all = reg_obs.all(axis=1)
+    valid = own & reg_all[:, None]
     n_sess = valid.sum(axis=0).astype(np.int64)
     start = np.concatenate([[0], np.cumsum(n_sess)[:-1]]).astype(np.int64)
-    col, row = np.nonzero(valid.T)  # asset-major, dates increasing
+    mask = valid.T.ravel()  # asset-major, dates increasing
+    row = np.tile(np.arange(T, dtype=np.int64), A)[mask]
+    a_val = np.ascontiguousarray(assets.T).ravel()[mask]
     first = np.zeros(row.size, dtype=bool)
     first[start[n_sess > 0]] = True
-    before = np.cumsum(valid, axis=0, dtype=np.int64)
-    a_val, r_val = assets[row, col], regs[row]
+    # dates where some but not all of a pair's series are observed: few, kept sparse
+    nrow, ncol = np.nonzero((own | reg_obs.any(axis=1)[:, None]) & ~valid)
+    order = np.lexsort((nrow, ncol))
+    nrow, ncol = nrow[order], ncol[order]
+    key = np.repeat(np.arange(A, dtype=np.int64) * T, n_sess) + row
+    grid = SessionGrid(dates, valid, n_sess, start, row, key, a_val, regs[:0], np.zeros(0, bool),
+                       np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64))  # fmt: skip
+    target = grid.sessions_before(nrow, ncol)  # the pair's next session
     bad = np.zeros(row.size, dtype=bool)
     bad_col = np.full(row.size, -1, dtype=np.int64)
     if input_kind == "prices":
-        asset_ret, reg_ret, bad, bad_col = _price_returns(a_val, r_val, first, method)
+        asset_ret, reg_ret, bad, bad_col = _price_returns(a_val, regs, row, first, method)
     else:
-        asset_ret, reg_ret = _carried(assets, regs, a_val, r_val, any_obs, valid, before,
-                                      start, n_sess, method)  # fmt: skip
+        asset_ret, reg_ret = _carried(assets, regs, a_val, row, nrow, ncol, target, start,
+                                      n_sess, method)  # fmt: skip
     if conventions == "estudy2":
-        asset_ret, reg_ret = _estudy2(assets, regs, row, col, input_kind, method, a_val, r_val)
-    any_cum = np.cumsum(any_obs, axis=0, dtype=np.int64)[row, col]
+        asset_ret, reg_ret = _estudy2(assets, regs, row, mask, input_kind, method, a_val)
+    inner = (target > 0) & (target < n_sess[ncol])
     gap = np.zeros(row.size, dtype=bool)
-    gap[1:] = (any_cum[1:] - any_cum[:-1]) > 1
-    gap[first] = False
-    return SessionGrid(
-        dates=dates,
-        valid=valid,
-        n_sessions=n_sess,
-        start=start,
-        before=before,
-        row=row,
-        asset_ret=asset_ret,
-        reg_ret=reg_ret,
-        bad=bad,
-        bad_col=bad_col,
-        gap=gap,
-        uncarried=_uncarried(own, reg_obs, row, start, n_sess),
-    )
+    gap[start[ncol[inner]] + target[inner]] = True
+    uncarried = _uncarried(own, reg_obs, row, start, n_sess, nrow, ncol)
+    return replace(grid, asset_ret=asset_ret, reg_ret=reg_ret, bad=bad, bad_col=bad_col,
+                   gap=gap, uncarried=uncarried)  # fmt: skip
 
 
 def _lagged(values: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -144,51 +149,75 @@ def _lagged(values: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def _price_returns(
-    a_val: np.ndarray, r_val: np.ndarray, first: np.ndarray, method: ReturnMethod
+    a_val: np.ndarray,
+    regs: np.ndarray,
+    row: np.ndarray,
+    first: np.ndarray,
+    method: ReturnMethod,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Returns between consecutive pair sessions (``compute_returns``' arithmetic); under
-    log returns a non-positive price gives NaN returns, marked in ``bad``."""
-    prices = np.column_stack([a_val, r_val])
+    log returns a non-positive price gives NaN returns, marked in ``bad``.
+
+    A regressor's return is its one-date return (computed once per date) except where
+    the pair's previous session is not the previous date: there it spans the gap."""
+    r_val = regs[row]
     bad = np.zeros(a_val.size, dtype=bool)
     bad_col = np.full(a_val.size, -1, dtype=np.int64)
-    if method == "log":
-        bad_price = prices <= 0
-        if bad_price.any():
-            bad_row = bad_price.any(axis=1)
-            bad_col = np.where(bad_row, np.argmax(bad_price, axis=1), -1)
-            bad = bad_row.copy()
-            nxt = np.zeros_like(bad_row)
-            nxt[1:] = bad_row[:-1]
-            bad |= nxt & ~first
-            prices = np.where(bad_price, np.nan, prices)
-    prev = _lagged(prices, first)
+    if method == "log" and ((a_val <= 0).any() or (regs <= 0).any()):
+        bad_price = np.column_stack([a_val <= 0, r_val <= 0])
+        bad_row = bad_price.any(axis=1)
+        bad_col = np.where(bad_row, np.argmax(bad_price, axis=1), -1)
+        bad = bad_row | (_lagged(bad_row.astype("float64"), first) == 1.0)
+        a_val = np.where(a_val <= 0, np.nan, a_val)
+        regs = np.where(regs <= 0, np.nan, regs)
+        r_val = regs[row]
+    asset_ret = np.empty_like(a_val)
+    asset_ret[0] = np.nan
+    asset_ret[1:] = _ret(a_val[1:], a_val[:-1], method)
+    asset_ret[first] = np.nan
+    one_day = np.full(regs.shape, np.nan)
+    one_day[1:] = _ret(regs[1:], regs[:-1], method)
+    reg_ret = one_day[row]
+    span = np.ones(row.size, dtype=bool)
+    span[1:] = (row[1:] - row[:-1]) != 1
+    span &= ~first
+    if span.any():
+        at = np.flatnonzero(span)
+        reg_ret[at] = _ret(r_val[at], r_val[at - 1], method)
+    reg_ret[first] = np.nan
+    return asset_ret, reg_ret, bad, bad_col
+
+
+def _ret(values: np.ndarray, prev: np.ndarray, method: ReturnMethod) -> np.ndarray:
+    """``log(values / prev)`` or ``values / prev - 1`` (NaN where either is NaN)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.log(prices / prev) if method == "log" else prices / prev - 1.0
-    return out[:, 0].copy(), out[:, 1:].copy(), bad, bad_col
+        out = np.divide(values, prev)
+        if method == "log":
+            return np.log(out, out=out)
+        return np.subtract(out, 1.0, out=out)
 
 
 def _carried(
     assets: np.ndarray,
     regs: np.ndarray,
     a_val: np.ndarray,
-    r_val: np.ndarray,
-    any_obs: np.ndarray,
-    valid: np.ndarray,
-    before: np.ndarray,
+    row: np.ndarray,
+    nrow: np.ndarray,
+    ncol: np.ndarray,
+    target: np.ndarray,
     start: np.ndarray,
     n_sess: np.ndarray,
     method: ReturnMethod,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Given returns on the pair sessions, with those of the pair's other dates carried
-    into its next session (summed, or compounded for simple returns)."""
-    R = np.column_stack([a_val, r_val])
-    col, row = np.nonzero((any_obs & ~valid).T)  # per pair, dates increasing
-    target = before[row, col]  # the pair's next session
-    keep = (target > 0) & (target < n_sess[col])
-    col, row, target = col[keep], row[keep], target[keep]
-    if row.size:
-        flat = start[col] + target
-        carried = np.nan_to_num(np.column_stack([assets[row, col], regs[row]]), nan=0.0)
+    """Given returns on the pair sessions, with those of the pair's other dates
+    (``nrow``, ``ncol``; ``target`` their pair's next session) carried into its next
+    session (summed, or compounded for simple returns)."""
+    R = np.column_stack([a_val, regs[row]])
+    keep = (target > 0) & (target < n_sess[ncol])
+    ncol, nrow, target = ncol[keep], nrow[keep], target[keep]
+    if nrow.size:
+        flat = start[ncol] + target
+        carried = np.nan_to_num(np.column_stack([assets[nrow, ncol], regs[nrow]]), nan=0.0)
         rows = np.unique(flat)
         if method == "log":
             acc = np.zeros_like(R)
@@ -221,29 +250,37 @@ def _estudy2(
     assets: np.ndarray,
     regs: np.ndarray,
     row: np.ndarray,
-    col: np.ndarray,
+    mask: np.ndarray,
     input_kind: str,
     method: ReturnMethod,
     a_val: np.ndarray,
-    r_val: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The session returns as estudy2 0.10 forms them (see the module notes)."""
     if input_kind == "returns":
-        return a_val.copy(), r_val.copy()
-    return _own_returns(assets, method)[row, col], _own_returns(regs, method)[row]
+        return a_val.copy(), regs[row]
+    own = np.ascontiguousarray(_own_returns(assets, method).T).ravel()[mask]
+    return own, _own_returns(regs, method)[row]
 
 
 def _uncarried(
-    own: np.ndarray, reg_obs: np.ndarray, row: np.ndarray, start: np.ndarray, n_sess: np.ndarray
+    own: np.ndarray,
+    reg_obs: np.ndarray,
+    row: np.ndarray,
+    start: np.ndarray,
+    n_sess: np.ndarray,
+    nrow: np.ndarray,
+    ncol: np.ndarray,
 ) -> np.ndarray:
-    """Values of the asset and the regressors dated after each pair's last session."""
+    """Values of the asset and the regressors dated after each pair's last session (the
+    asset's are among the non-session dates ``nrow``, ``ncol``)."""
     out = np.zeros(n_sess.size, dtype=np.int64)
     has = n_sess > 0
-    last = row[start[has] + n_sess[has] - 1]
-    own_cum = np.cumsum(own, axis=0, dtype=np.int64)
+    last = np.full(n_sess.size, -1, dtype=np.int64)
+    last[has] = row[start[has] + n_sess[has] - 1]
+    after = (nrow > last[ncol]) & own[nrow, ncol] & has[ncol]
+    np.add.at(out, ncol[after], 1)
     reg_cum = np.cumsum(reg_obs.sum(axis=1), dtype=np.int64)
-    cols = np.flatnonzero(has)
-    out[has] = (own_cum[-1, cols] - own_cum[last, cols]) + (reg_cum[-1] - reg_cum[last])
+    out[has] += reg_cum[-1] - reg_cum[last[has]]
     return out
 
 

@@ -9,19 +9,30 @@ the catalog into the studied events and the other (confounding) events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, EstimationError
-from ..series import SeriesRegistry
+from ..series import SeriesRegistry, SeriesSpec
 from .models import ModelName
 from .spec import InputKind
 
-__all__ = ["StudyEvent", "StudyInputs", "resolve_events", "resolve_inputs"]
+__all__ = [
+    "StudyEvent",
+    "StudyInputs",
+    "named_spec",
+    "packaged_registry",
+    "resolve_events",
+    "resolve_inputs",
+    "series_specs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +105,9 @@ def _as_frame(returns_or_prices: Any) -> pd.DataFrame:
     if isinstance(returns_or_prices, pd.Series):
         return _as_series(returns_or_prices, "series").to_frame()
     if isinstance(returns_or_prices, pd.DataFrame):
-        data = returns_or_prices.copy()
-        data.columns = [str(c) for c in data.columns]
+        data = returns_or_prices.copy(deep=False)  # the caller's frame is never changed
+        if data.columns.inferred_type != "string":
+            data.columns = [str(c) for c in data.columns]
         return data
     raise EstimationError(
         f"returns_or_prices must be a pandas Series or DataFrame, got "
@@ -159,7 +171,7 @@ def _used_regressors(
 def _as_float(data: pd.DataFrame) -> pd.DataFrame:
     """``data`` as float64; text columns are parsed (an EstimationError when they hold
     something that is not a number). Numeric columns are cast in one step."""
-    if all(pd.api.types.is_numeric_dtype(t) for t in data.dtypes):
+    if all(pd.api.types.is_numeric_dtype(t) for t in set(data.dtypes)):
         return data.astype("float64")
     try:
         return data.apply(pd.to_numeric, errors="raise").astype("float64")
@@ -178,7 +190,7 @@ def _normalise_index(df: pd.DataFrame) -> pd.DataFrame:
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     idx = idx.normalize().as_unit("ns")
-    out = df.copy()
+    out = df.copy(deep=False)
     out.index = idx
     out.index.name = "date"
     if not out.index.is_unique:
@@ -188,14 +200,38 @@ def _normalise_index(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _looks_like_returns(df: pd.DataFrame, registry: SeriesRegistry) -> bool:
-    kinds = {registry.spec_or_default(str(c)).kind for c in df.columns}
-    if kinds == {"return"}:
+    """Every series registered as a return, or the values look like returns (median
+    absolute value below 0.2, none above 2)."""
+    if all(c in registry and registry[c].kind == "return" for c in map(str, df.columns)):
         return True
     vals = np.abs(df.to_numpy(dtype="float64", na_value=np.nan))
-    vals = vals[~np.isnan(vals)]
-    if vals.size == 0:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all NaN
+        top = np.nanmax(vals) if vals.size else np.nan
+    if np.isnan(top) or top >= 2.0:
         return False
-    return bool(np.median(vals) < 0.2 and np.max(vals) < 2.0)
+    return bool(np.median(vals[~np.isnan(vals)]) < 0.2)
+
+
+def series_specs(registry: SeriesRegistry, names: Sequence[str]) -> list[SeriesSpec]:
+    """The spec of each series: registered, or the registry's generic daily spec (one
+    object shared by the unregistered names: its close rule is all the engine reads;
+    :func:`named_spec` gives it the series' name for a message)."""
+    generic: SeriesSpec | None = None
+    out = []
+    for name in names:
+        if name in registry:
+            out.append(registry[name])
+            continue
+        if generic is None:
+            generic = registry.spec_or_default(name)
+        out.append(generic)
+    return out
+
+
+def named_spec(spec: SeriesSpec, name: str) -> SeriesSpec:
+    """``spec`` under the name ``name`` (for the messages that name the series)."""
+    return spec if spec.name == name else replace(spec, name=name)
 
 
 # ---- events -------------------------------------------------------------------------------
@@ -281,9 +317,28 @@ def _catalog_or_given(item: Any, catalog: Any) -> StudyEvent:
 
 
 def _default_catalog() -> Any:
-    try:
+    """The packaged event catalog, parsed once per content of its file."""
+    return _parsed(_packaged_text("data/events.toml"), "catalog")
+
+
+def packaged_registry() -> SeriesRegistry:
+    """The packaged series registry (:func:`oilimpact.series.default_registry`), parsed
+    once per content of its file: a study reads it, never changes it."""
+    return _parsed(_packaged_text("data/series.toml"), "registry")
+
+
+def _packaged_text(name: str) -> str:
+    return resources.files("oilimpact").joinpath(name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=4)
+def _parsed(text: str, what: str) -> Any:
+    """The default catalog or registry; ``text`` (the packaged file) is the cache key."""
+    if what == "catalog":
         from ..events import load_catalog
-    except ImportError:  # pragma: no cover - events.py is part of the package
-        return None
-    return load_catalog()
+
+        return load_catalog()
+    from ..series import default_registry
+
+    return default_registry()
 
