@@ -18,16 +18,14 @@ numba is unavailable: the package then still works, only large panels are slower
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from types import ModuleType
-from typing import TypeVar
+
+from .threads import by_blocks
 
 __all__ = ["MIN_PAIRS", "enabled", "jit", "by_blocks"]
 
 #: Panels with at least this many pairs use the compiled kernels.
 MIN_PAIRS = 1000
-
-T = TypeVar("T")
 
 _STATE: dict[str, ModuleType | None] = {}
 
@@ -56,9 +54,3 @@ def enabled(n_pairs: int) -> bool:
     return n_pairs >= MIN_PAIRS and jit() is not None
 
 
-def by_blocks(n: int, fn: Callable[[int, int], T]) -> list[T]:
-    """Run ``fn(a, b)`` on contiguous row blocks covering ``0..n`` (on the shared thread
-    pool when ``n`` is large) and return the results in block order."""
-    from .single import _by_blocks
-
-    return _by_blocks(n, fn)

@@ -35,7 +35,7 @@ import pandas as pd
 from ..errors import EstimationError
 from . import kernels
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
-from .single import _by_rows
+from .threads import by_rows
 
 __all__ = ["MODELS", "ModelName", "fit_panel", "n_params", "scale_spanning_returns"]
 
@@ -275,7 +275,7 @@ def fit_panel(
                     xc.ravel()[at] = 0.0
                     sxx[a:b] = np.einsum("ij,ij->i", xc, xc)
 
-                _by_rows(n, centre)
+                by_rows(n, centre)
                 _check_not_flat(sxx, model, ids, nf, scale)
                 beta1 = np.empty(n)
                 r0 = y0  # y0 is not needed any more: the residuals overwrite it
@@ -298,7 +298,7 @@ def fit_panel(
                     xv0 = xcv0[a:b]
                     np.einsum("ni,nj->nij", xv0, xv0 / sxx[a:b, None], out=pe[a:b])
 
-                _by_rows(n, solve)
+                by_rows(n, solve)
                 design_est, design_evt = xc1[:, :, None], xcv0[:, :, None]
                 sxx_inv = (1.0 / sxx)[:, None, None]
             else:

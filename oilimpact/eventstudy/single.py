@@ -20,19 +20,21 @@ cumulative abnormal return (CAR):
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from . import kernels
+from . import kernels, threads
 from .panel import AbnormalPanel
 
-T = TypeVar("T")
+# Re-exported under their former names for code written when the row-block helpers
+# lived here; they now live in :mod:`oilimpact.eventstudy.threads`.
+from .threads import by_blocks as _by_blocks  # noqa: F401
+from .threads import by_rows as _by_rows  # noqa: F401
+from .threads import n_threads as _n_threads  # noqa: F401
+from .threads import pool as _pool  # noqa: F401
 
 __all__ = [
     "ar_tests",
@@ -457,7 +459,7 @@ class _SQPrep:
         nn = np.empty((rows, nw), dtype=np.int64)
         q_all = np.asarray(stat, dtype="float64")
         multi = any(length > 1 for length in lengths)
-        workers = max(1, min(_n_threads(), rows // _BLOCK_ROWS))
+        workers = max(1, min(threads.n_threads(), rows // _BLOCK_ROWS))
         cuts = np.linspace(0, rows, workers + 1).astype(int)
 
         def run(part: int) -> None:
@@ -515,7 +517,7 @@ class _SQPrep:
         if workers == 1:
             run(0)
         else:
-            list(_pool().map(run, range(workers)))
+            list(threads.pool().map(run, range(workers)))
         widths = np.array([l1 - length + 1 for length in lengths])
         n = widths[None, :] - nn
         ge = n - lt
@@ -544,7 +546,7 @@ class _SQPrep:
         le = np.empty((rows, m), dtype=np.int64)
         lt = np.empty((rows, m), dtype=np.int64)
         n = np.empty(rows, dtype=np.int64)
-        workers = max(1, min(_n_threads(), rows // _BLOCK_ROWS))
+        workers = max(1, min(threads.n_threads(), rows // _BLOCK_ROWS))
         cuts = np.linspace(0, rows, workers + 1).astype(int)
 
         def run(part: int) -> None:
@@ -577,7 +579,7 @@ class _SQPrep:
         if workers == 1:
             run(0)
         else:
-            list(_pool().map(run, range(workers)))
+            list(threads.pool().map(run, range(workers)))
         ge = n[:, None] - lt
         denom = (n + 1.0)[:, None]
         p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
@@ -734,49 +736,15 @@ def _t_pvalue(t: np.ndarray, dof: np.ndarray) -> np.ndarray:
     dd = np.broadcast_to(np.asarray(dof, dtype="float64"), neg.shape)
     out = np.empty(neg.shape)
     rows = neg.shape[0] if neg.ndim else 0
-    workers = min(_n_threads(), rows)
+    workers = min(threads.n_threads(), rows)
     if neg.size < _THREAD_MIN or workers < 2:
         special.stdtr(dd, neg, out=out)
     else:
         cuts = np.linspace(0, rows, workers + 1).astype(int)
         blocks = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-        list(_pool().map(lambda b: special.stdtr(dd[b], neg[b], out=out[b]), blocks))
+        list(threads.pool().map(lambda b: special.stdtr(dd[b], neg[b], out=out[b]), blocks))
     out *= 2.0
     return out
-
-
-_POOL: list[ThreadPoolExecutor] = []
-
-
-def _n_threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _pool() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(_n_threads(), thread_name_prefix="oilimpact-stdtr"))
-    return _POOL[0]
-
-
-#: Rows per thread below which :func:`_by_rows` does not split the work.
-_THREAD_ROWS = 2048
-
-
-def _by_blocks(n: int, fn: Callable[[int, int], T]) -> list[T]:
-    """Run ``fn(a, b)`` over contiguous row blocks covering ``0..n``, on a few threads
-    when ``n`` is large (numpy and the compiled kernels release the GIL), and return the
-    results in block order. ``fn`` must treat rows independently and write disjoint
-    rows, so what it writes is that of ``fn(0, n)``."""
-    workers = max(1, min(_n_threads(), n // _THREAD_ROWS))
-    if workers == 1:
-        return [fn(0, n)]
-    cuts = [n * k // workers for k in range(workers + 1)]
-    return list(_pool().map(lambda k: fn(cuts[k], cuts[k + 1]), range(workers)))
-
-
-def _by_rows(n: int, fn: Callable[[int, int], None]) -> None:
-    """:func:`_by_blocks` for a ``fn`` that only writes."""
-    _by_blocks(n, fn)
 
 
 def ar_tests(panel: AbnormalPanel) -> dict[str, np.ndarray]:

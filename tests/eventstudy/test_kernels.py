@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from oilimpact.errors import EstimationError
-from oilimpact.eventstudy import _jit, crosssection, kernels, single
+from oilimpact.eventstudy import _jit, crosssection, kernels, single, threads
 from oilimpact.eventstudy.crosssection import (
     DAILY_TESTS,
     WINDOW_TESTS,
@@ -336,13 +336,13 @@ def test_environment_switches_kernels_off(paths, monkeypatch, value):
 
 
 def test_by_blocks_covers_rows_in_order(monkeypatch):
-    monkeypatch.setattr(single, "_THREAD_ROWS", 10)
-    monkeypatch.setattr(single, "_n_threads", lambda: 3)
+    monkeypatch.setattr(threads, "THREAD_ROWS", 10)
+    monkeypatch.setattr(threads, "n_threads", lambda: 3)
     blocks = kernels.by_blocks(95, lambda a, b: (a, b))
     assert len(blocks) == 3
     assert blocks[0][0] == 0 and blocks[-1][1] == 95
     assert all(x[1] == y[0] and x[0] < x[1] for x, y in zip(blocks, blocks[1:], strict=False))
-    monkeypatch.setattr(single, "_THREAD_ROWS", 2048)
+    monkeypatch.setattr(threads, "THREAD_ROWS", 2048)
     assert kernels.by_blocks(95, lambda a, b: (a, b)) == [(0, 95)]
 
 
@@ -777,7 +777,7 @@ def test_estudy2_brown_warner_variances_are_the_same(paths):
 
 def test_blocks_on_threads_give_the_same_results(paths, monkeypatch):
     """Row blocks on several threads (as for a large panel), on a small one."""
-    monkeypatch.setattr(single, "_THREAD_ROWS", 16)
+    monkeypatch.setattr(threads, "THREAD_ROWS", 16)
     assert len(kernels.by_blocks(100, lambda a, b: b - a)) > 1
     y_est, y_evt, x_est, x_evt = market_data(n=100, seed=17, event_holes=False)
     dates = cluster_dates(100, 4, seed=17)
@@ -850,7 +850,7 @@ def test_sort_rows_compiled_equals_numpy(width, nan):
 
 
 def test_sort_rows_compiled_on_blocks(monkeypatch):
-    monkeypatch.setattr(single, "_THREAD_ROWS", 4)
+    monkeypatch.setattr(threads, "THREAD_ROWS", 4)
     x = np.concatenate([nasty_rows(70, seed=s) for s in range(3)])
     assert len(kernels.by_blocks(x.shape[0], lambda a, b: None)) > 1
     assert_sorted_like_numpy(x)
