@@ -85,6 +85,7 @@ EVENT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (0, 5), (
 COLUMNS = ("event", "series", "start", "end", "n_days", "car", "se", "tstat", "pvalue",
            "n_est")  # fmt: skip
 Events = Mapping[str, dt.date]
+_BLOCK = 1_000  # assets generated at a time by make_panel
 
 __all__ = [
     "COLUMNS",
@@ -118,6 +119,7 @@ def make_panel(
         (``pandas.bdate_range``); events ``e00, e01, ...``.
     missing : float
         Share of the asset prices set to NaN, at random (the market is complete).
+        The first price of a column may be missing too.
     seed : int
         Seed of :func:`numpy.random.default_rng`.
 
@@ -137,7 +139,8 @@ def make_panel(
     :math:`r_{it} = 0.0002 + \\beta_i m_t + 0.012\\,u_{it}` with :math:`\\beta_i \\sim
     U(0.3, 1.5)` and :math:`u_{it}` Student-t(4) (fat tails, as daily returns have);
     prices are :math:`100 e^{\\sum r}` (assets) and :math:`1000 e^{\\sum m}` (market).
-    No abnormal return is injected.
+    No abnormal return is injected. The prices are drawn in blocks of 1,000 assets,
+    so building 50,000 x 1,000 prices needs little more memory than the frame itself.
     """
     first, last = 260, n_days - 21
     if last < first:
@@ -147,12 +150,16 @@ def make_panel(
     m = rng.normal(0.0003, 0.01, n_days)
     m[0] = 0.0
     beta = rng.uniform(0.3, 1.5, n_assets)
-    r = 0.0002 + np.outer(m, beta) + 0.012 * rng.standard_t(4, (n_days, n_assets))
-    r[0] = 0.0
-    p = 100.0 * np.exp(np.cumsum(r, axis=0))
-    if missing > 0:
-        p[rng.random(p.shape) < missing] = np.nan
-    prices = pd.DataFrame(p, index=idx, columns=[f"a{j:05d}" for j in range(n_assets)])
+    p = np.empty((n_days, n_assets))
+    for lo in range(0, n_assets, _BLOCK):  # in blocks: no full-size temporaries
+        hi = min(lo + _BLOCK, n_assets)
+        r = 0.0002 + np.outer(m, beta[lo:hi]) + 0.012 * rng.standard_t(4, (n_days, hi - lo))
+        r[0] = 0.0
+        block = 100.0 * np.exp(np.cumsum(r, axis=0))
+        if missing > 0:
+            block[rng.random(block.shape) < missing] = np.nan
+        p[:, lo:hi] = block
+    prices = pd.DataFrame(p, index=idx, columns=[f"a{j:05d}" for j in range(n_assets)], copy=False)
     market = pd.Series(1000.0 * np.exp(np.cumsum(m)), index=idx, name="market")
     pos = np.linspace(first, last, n_events).round().astype(int) if n_events > 1 else [first]
     events = {f"e{k:02d}": idx[p_].date() for k, p_ in enumerate(pos)}
