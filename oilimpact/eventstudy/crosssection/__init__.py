@@ -63,6 +63,13 @@ from ._parts import _Parts  # noqa: F401 (intermediates compared in tests)
 from .daily import daily_tests
 from .grank import GRANK_MIN_PAIRS
 from .parametric import residual_correlation
+from .pieces import (
+    CrossSectionPieces,
+    combine_pieces,
+    cross_section_pieces,
+    grank_scale,
+    tests_from_pieces,
+)
 from .policy import (
     CLUSTER_ROBUST_TESTS,
     DAILY_TESTS,
@@ -90,11 +97,16 @@ __all__ = [
     "SIGN_EXACT_BELOW",
     "WINDOW_COLUMNS",
     "WINDOW_TESTS",
+    "CrossSectionPieces",
     "PooledPlan",
     "RBar",
     "calendar_rbar",
+    "combine_pieces",
+    "cross_section_pieces",
     "cross_sectional_tests",
     "daily_tests",
+    "grank_scale",
     "pooled_plan",
     "residual_correlation",
+    "tests_from_pieces",
 ]

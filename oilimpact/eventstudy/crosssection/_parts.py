@@ -33,10 +33,40 @@ from ._arrays import (
 from .grank import _GrankPrep
 from .rbar import RBar, _one_calendar, _overlap_clusters, calendar_rbar
 
+
 # (:func:`oilimpact.eventstudy.panel.panel_store`, ``_STORES``): they depend only on
 # ``est_resid``, ``event_ar``, ``sigma2``, ``event_dates`` and ``conventions``, so
 # :func:`daily_tests` and :func:`cross_sectional_tests` on the same panel sort and rank
 # the residuals once.
+def rank_stats_from_sums(
+    dev: np.ndarray, unif: np.ndarray, cnt: np.ndarray, li_sum: np.ndarray,
+    n_set: np.ndarray, estudy2: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Rank-test day statistics of portfolios from sums over their pairs.
+
+    ``dev``, ``unif``, ``cnt`` ``(J, R)``: per portfolio and day the sums of
+    ``K - (L_i+1)/2`` and ``K/(L_i+1) - 1/2`` over its ranked pairs and their count;
+    ``li_sum``, ``n_set`` ``(J,)``: the sum of the pairs' ranked counts ``L_i`` and the
+    pairs. Returns ``(kbar, ubar, s_k, s_u)``: :math:`\\bar K_\\tau = dev/cnt`,
+    :math:`\\bar U_\\tau = (unif/cnt) \\sqrt{cnt}` (estudy2: a missing rank imputed
+    by the day's mean, :math:`\\bar K_\\tau n/cnt` and :math:`unif/cnt \\cdot
+    n/\\sqrt{cnt}`), and :math:`S = \\sqrt{T^{-1}\\sum_\\tau \\bar K_\\tau^2}` with
+    T = ``li_sum / n_set`` (Corrado 1989; Corrado and Zivney 1992).
+    """
+    kb = _div(dev, cnt)
+    um = _div(unif, cnt)
+    n_col = n_set[:, None]
+    if estudy2:
+        kb = kb * _div(n_col, cnt)
+        ub = um * _div(n_col, np.sqrt(cnt))
+    else:
+        ub = um * np.sqrt(cnt)
+    t_len = _div(li_sum, n_set)
+    s_k = np.sqrt(_div(np.nansum(kb**2, axis=1), t_len))
+    s_u = np.sqrt(_div(np.nansum(ub**2, axis=1), t_len))
+    return kb, ub, s_k, s_u
+
+
 _store_for = panel_store
 
 
@@ -389,19 +419,11 @@ class _Parts:
         if rest.size:
             dev, unif, ranked = self.rank_grid
             mf = uniq[:, rest].T.astype(float)
-            cnt = mf @ ranked
-            kb = _div(mf @ dev, cnt)
-            um = _div(mf @ unif, cnt)
-            n_set = size[rest][:, None]
-            if self.estudy2:
-                kb = kb * _div(n_set, cnt)
-                ub = um * _div(n_set, np.sqrt(cnt))
-            else:
-                ub = um * np.sqrt(cnt)
-            t_len = _div(mf @ self._full_sort[2].astype(float), size[rest])
-            kbar[rest], ubar[rest] = kb, ub
-            s_k[rest] = np.sqrt(_div(np.nansum(kb**2, axis=1), t_len))
-            s_u[rest] = np.sqrt(_div(np.nansum(ub**2, axis=1), t_len))
+            li_sum = mf @ self._full_sort[2].astype(float)
+            kb, ub, sk, su = rank_stats_from_sums(
+                mf @ dev, mf @ unif, mf @ ranked, li_sum, size[rest], self.estudy2
+            )
+            kbar[rest], ubar[rest], s_k[rest], s_u[rest] = kb, ub, sk, su
         return kbar[inv], ubar[inv], s_k[inv], s_u[inv], size[inv]
 
     @_shared

@@ -163,33 +163,35 @@ class _GrankPrep:
         return out
 
 
-def _grank(parts: Any, event_sar: np.ndarray) -> list[tuple[float, float, int]]:
-    """Kolari-Pynnonen (2011) GRANK for event "days" carrying ``event_sar`` (N, J).
-
-    Each column's event observation (re-standardized by its cross-sectional sd) is
-    ranked against each pair's estimation SARs; a column with fewer than
-    :data:`GRANK_MIN_PAIRS` event values gets NaN. The estimation ranks are computed once
-    per call; an event value only moves the estimation values above it up one rank (a
-    tie half a rank). Its position in each row is found by a vectorised binary search
-    of the sorted SARs, and the per-day column sums of the moved ranks by comparing small
-    integer ranks, all event columns at once, so nothing is re-sorted per day.
-    """
-    n_j = event_sar.shape[1]
-    res: list[tuple[float, float, int]] = [(np.nan, np.nan, 0)] * n_j
+def grank_scale(event_sar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``event_sar`` (N, J): the pairs with a value and the
+    cross-sectional sd (ddof 1) that GRANK divides by (NaN below
+    :data:`GRANK_MIN_PAIRS` values)."""
     ok0 = np.isfinite(event_sar)
     n0 = ok0.sum(axis=0)
-    enough = n0 >= GRANK_MIN_PAIRS  # below it the re-standardization is too noisy
-    sd = np.full(n_j, np.nan)
-    for j in np.flatnonzero(enough):
+    sd = np.full(event_sar.shape[1], np.nan)
+    for j in np.flatnonzero(n0 >= GRANK_MIN_PAIRS):  # below: too noisy
         sd[j] = np.std(event_sar[ok0[:, j], j], ddof=1)
-    run = np.flatnonzero(enough & (sd > 0))
-    for j in np.flatnonzero(~(enough & (sd > 0))):
-        res[j] = (np.nan, np.nan, int(n0[j]))
-    if not run.size:
-        return res
+    return n0, sd
+
+
+def _grank_sums(
+    parts: Any, event_sar: np.ndarray, sd: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each column ``j`` of ``event_sar`` (all with ``sd[j] > 0``), sums over the
+    pairs with an event value: ``(sum_i K_it/(L_i+2)`` over estimation days ``t`` with
+    the event value ranked in, the pairs ranked on each day ``n_t``, and the event
+    values' ``K_i0/(L_i+2)`` (one per pair)).
+
+    The estimation ranks are computed once per call; an event value only moves the
+    estimation values above it up one rank (a tie half a rank). Its position in each row
+    is found by a vectorised binary search of the sorted SARs, and the per-day column
+    sums of the moved ranks by comparing small integer ranks, all event columns at once,
+    so nothing is re-sorted per day.
+    """
     g = parts.grank_prep
-    x = event_sar[:, run] / sd[run]  # NaN where the pair has no event value
-    ok = ok0[:, run]
+    ok = np.isfinite(event_sar)
+    x = event_sar / sd  # NaN where the pair has no event value
     n, l1 = g.sv.shape
     a = _count_below(g.sv, g.nn, x, strict=True)  # estimation SARs below x
     nxt = g.sv.ravel()[np.minimum(a, l1 - 1) + (np.arange(n) * l1)[:, None]]
@@ -199,8 +201,8 @@ def _grank(parts: Any, event_sar: np.ndarray) -> list[tuple[float, float, int]]:
         b = a
     # x < e_it  <=>  b <= lo_it  <=>  q_it > b; rows without an event value never count
     shift = g.above(np.where(ok, b, g.q_never).astype(g.qtype))
-    t_len = parts.l1 + 1.0
-    for col, j in enumerate(run):
+    out = []
+    for col in range(event_sar.shape[1]):
         rows = ok[:, col]
         s_j = shift[col]
         tie = rows & (a[:, col] < b[:, col])
@@ -208,20 +210,57 @@ def _grank(parts: Any, event_sar: np.ndarray) -> list[tuple[float, float, int]]:
             hit = g.q[tie] == (a[tie, col] + 1)[:, None]
             s_j = s_j + 0.5 * (g.inv[tie] @ hit)
         base, n_t = (g.base, g.n_t) if rows.all() else g.without(parts.est, ~rows)
-        nj = int(n0[j])
-        ubar_est = _div(base + s_j, n_t) - 0.5  # column means of U, estimation days
         # the event value's rank: 1 + L_i - #{e > x} - #{e == x} / 2
         k_ev = 1.0 + (g.li - g.nn)[rows] + 0.5 * (a[rows, col] + b[rows, col])
-        ubar_ev = float((k_ev * g.inv[rows]).mean() - 0.5)
-        ss = np.nansum((n_t / nj) * ubar_est**2) + ubar_ev**2
-        s_u = float(np.sqrt(ss / t_len))
-        z = float(ubar_ev / s_u) if s_u > 0 else np.nan  # KP 2011 eq. (12); |z| <= sqrt(T)
-        rest = t_len - 1.0 - z**2
-        t_stat = z * np.sqrt((t_len - 2.0) / rest) if rest > 0 else float(np.copysign(np.inf, z))
-        res[j] = (float(t_stat), np.nan, nj)
-    # the p-values of all columns in one call (elementwise: as one call per column)
-    t_all = np.array([res[j][0] for j in run], dtype=float)
-    p_all = _pvalue_t(t_all, t_len - 2.0)
-    for j, pv in zip(run, p_all.tolist(), strict=True):
-        res[j] = (res[j][0], float(pv), res[j][2])
+        out.append((base + s_j, n_t, k_ev * g.inv[rows]))
+    return out
+
+
+def _grank_stat(
+    est_sum: np.ndarray, n_t: np.ndarray, ubar_ev: float, nj: int, t_len: float
+) -> float:
+    """GRANK t statistic from the column sums of :func:`_grank_sums` and the event
+    day's mean score ``ubar_ev``.
+
+    Notes
+    -----
+    :math:`\\bar U_t = n_t^{-1}\\sum_i K_{it}/(L_i+2) - 1/2` on the estimation days,
+    :math:`S_{\\bar U}^2 = T^{-1}[\\sum_t (n_t/n)\\bar U_t^2 + \\bar U_0^2]` with
+    :math:`T = L_1 + 1`, :math:`Z = \\bar U_0 / S_{\\bar U}` (Kolari-Pynnonen 2011,
+    eq. 12; :math:`|Z| \\le \\sqrt{T}`) and :math:`t = Z\\sqrt{(T-2)/(T-1-Z^2)}`.
+    """
+    ubar_est = _div(est_sum, n_t) - 0.5  # column means of U, estimation days
+    ss = np.nansum((n_t / nj) * ubar_est**2) + ubar_ev**2
+    s_u = float(np.sqrt(ss / t_len))
+    z = float(ubar_ev / s_u) if s_u > 0 else np.nan
+    rest = t_len - 1.0 - z**2
+    return z * np.sqrt((t_len - 2.0) / rest) if rest > 0 else float(np.copysign(np.inf, z))
+
+
+def _grank(parts: Any, event_sar: np.ndarray) -> list[tuple[float, float, int]]:
+    """Kolari-Pynnonen (2011) GRANK for event "days" carrying ``event_sar`` (N, J):
+    ``(statistic, pvalue, n)`` per column.
+
+    Each column's event observation (re-standardized by its cross-sectional sd,
+    :func:`grank_scale`) is ranked against each pair's estimation SARs
+    (:func:`_grank_sums`, :func:`_grank_stat`); t(T - 2). A column with fewer than
+    :data:`GRANK_MIN_PAIRS` event values (or a zero sd) gets NaN.
+    """
+    n0, sd = grank_scale(event_sar)
+    run = np.flatnonzero(sd > 0)
+    res: list[tuple[float, float, int]] = [(np.nan, np.nan, int(k)) for k in n0]
+    if not run.size:
+        return res
+    t_len = parts.l1 + 1.0
+    sums = _grank_sums(parts, event_sar[:, run], sd[run])
+    t_all = np.array(
+        [
+            _grank_stat(est_sum, n_t, float(kev.mean() - 0.5), int(n0[j]), t_len)
+            for j, (est_sum, n_t, kev) in zip(run, sums, strict=True)
+        ],
+        dtype=float,
+    )
+    p_all = _pvalue_t(t_all, t_len - 2.0)  # elementwise: as one call per column
+    for j, t_stat, pv in zip(run, t_all.tolist(), p_all.tolist(), strict=True):
+        res[j] = (float(t_stat), float(pv), int(n0[j]))
     return res

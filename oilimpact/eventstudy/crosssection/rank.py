@@ -65,11 +65,18 @@ def daily_rank(p: _Parts, d: Any) -> Rows:
 def window_rank(p: _Parts, w: Any) -> Rows:
     """Rank and modified rank tests of a window (Cowan 1992), from ``w.rank`` = the
     window's ``(kbar, ubar, s_k, s_u)`` over its complete pairs on every day."""
-    kbar, ubar, s_k, s_u = w.rank
     n_rank = int((w.has & p.valid).sum())
-    ev = p.l1 + w.cols
-    stat = float(_div(kbar[ev].sum(), np.sqrt(w.tau) * s_k))
+    return rank_rows(*w.rank, p.l1 + w.cols, w.tau, n_rank)
+
+
+def rank_rows(
+    kbar: np.ndarray, ubar: np.ndarray, s_k: float, s_u: float, ev: np.ndarray, tau: int,
+    n_rank: int,
+) -> Rows:  # fmt: skip
+    """:math:`\\sum_{t\\in w}\\bar K_t / (\\sqrt{\\tau} S_K)` and the same with
+    :math:`\\bar U_t`, over the window's day columns ``ev``; N(0, 1)."""
+    stat = float(_div(kbar[ev].sum(), np.sqrt(tau) * s_k))
     out: Rows = {"rank": (stat, float(_pvalue_normal(stat)), n_rank)}
-    stat = float(_div(ubar[ev].sum(), np.sqrt(w.tau) * s_u))
+    stat = float(_div(ubar[ev].sum(), np.sqrt(tau) * s_u))
     out["modified_rank"] = (stat, float(_pvalue_normal(stat)), n_rank)
     return out

@@ -58,12 +58,17 @@ def window_sign(p: _Parts, w: Any) -> tuple[Rows, dict[str, str]]:
     n = w.n
     pos = (w.car > 0) & w.has
     wins = pos.sum() / n * p.n_pairs if (p.estudy2 and n) else float(pos.sum())
-    exact = not p.estudy2  # estudy2: the normal approximation, as the package
+    ph = float(p.p_hat_for(w.has[:, None])[0])  # the window's own pairs
+    return sign_rows(wins, n, ph, exact=not p.estudy2)
+
+
+def sign_rows(wins: float, n: int, ph: float, exact: bool) -> tuple[Rows, dict[str, str]]:
+    """Both sign tests of ``wins`` positive CARs among ``n`` pairs, p-hat ``ph``
+    (``exact``: the exact binomial below the switch; estudy2 keeps the normal law)."""
     stat = float(_div(wins - 0.5 * n, np.sqrt(0.25 * n)))
     pv, note = _sign_pvalue(stat, wins, n, 0.5, exact)
     rows: Rows = {"sign": (float(stat), float(pv), int(n))}
     why = {"sign": note}
-    ph = float(p.p_hat_for(w.has[:, None])[0])  # the window's own pairs
     stat = float(_div(wins - n * ph, np.sqrt(n * ph * (1.0 - ph))))
     pv, note = _sign_pvalue(stat, wins, n, ph, exact)
     rows["generalized_sign"] = (float(stat), float(pv), int(n))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -61,24 +62,24 @@ class Window:
     bw_t: Any = None
     rank: tuple[Any, ...] | None = None
 
-    @property
+    @cached_property
     def tau(self) -> int:
         return int(self.cols.size)
 
-    @property
+    @cached_property
     def n(self) -> int:
         return int(self.has.sum())
 
-    @property
+    @cached_property
     def caar(self) -> float:
         return float(self.car[self.has].mean()) if self.n else np.nan
 
-    @property
+    @cached_property
     def sc_ok(self) -> np.ndarray:
         assert self.scar is not None
         return np.isfinite(self.scar)
 
-    @property
+    @cached_property
     def n_sc(self) -> int:
         return int(self.sc_ok.sum())
 
@@ -140,14 +141,13 @@ def _window_tests(p: _Parts, w: Window, tests: list[str]) -> tuple[Rows, dict[st
 
 
 def _table(
-    wins: list[Window], done: list[tuple[Rows, dict[str, str], float]], tests: list[str],
-    plan: PooledPlan,
+    wins: list[tuple[int, int, float]], done: list[tuple[Rows, dict[str, str], float]],
+    tests: list[str], plan: PooledPlan,
 ) -> pd.DataFrame:  # fmt: skip
     """One row per (window, test) with its note (why a value is NaN, an exact p-value,
-    the independence label for clustered pairs)."""
+    the independence label for clustered pairs); ``wins`` holds ``(lo, hi, caar)``."""
     rows: list[dict[str, object]] = []
-    for w, (res, why, rb_val) in zip(wins, done, strict=True):
-        caar = w.caar
+    for (lo, hi, caar), (res, why, rb_val) in zip(wins, done, strict=True):
         for name in tests:
             stat, pval, n_used = (float(v) for v in res[name])
             n_used = int(n_used)
@@ -158,9 +158,9 @@ def _table(
                 notes.append(INDEPENDENCE_NOTE)
             rows.append(
                 {
-                    "window": _window_label(w.lo, w.hi),
-                    "lo": w.lo,
-                    "hi": w.hi,
+                    "window": _window_label(lo, hi),
+                    "lo": lo,
+                    "hi": hi,
                     "test": name,
                     "statistic": stat,
                     "pvalue": pval,
@@ -292,4 +292,5 @@ def cross_sectional_tests(
         scars = np.column_stack([w.scar for w in wins])
         for (res, _, _), row in zip(done, _grank(p, scars), strict=True):
             res["grank"] = row
-    return _attach(_table(wins, done, plan.tests, plan), plan)
+    labels = [(w.lo, w.hi, w.caar) for w in wins]
+    return _attach(_table(labels, done, plan.tests, plan), plan)
