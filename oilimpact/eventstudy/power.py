@@ -267,7 +267,7 @@ def minimum_detectable_effect(
     """
     _check_level(alpha, power)
     n_sim = _check_n_sim(n_sim)
-    win = _check_window(res, tuple(window))  # type: ignore[arg-type]
+    win = _check_window(res, window)  # type: ignore[arg-type]
     length = win[1] - win[0] + 1
     rows = []
     for p in _select(_pairs(res, win), event, series):
@@ -344,7 +344,7 @@ def power_curve(
     if not 0.0 < alpha < 1.0:
         raise InputError(f"alpha must be in (0, 1), got {alpha}")
     n_sim = _check_n_sim(n_sim)
-    win = _check_window(res, tuple(window))  # type: ignore[arg-type]
+    win = _check_window(res, window)  # type: ignore[arg-type]
     length = win[1] - win[0] + 1
     frames = []
     for p in _select(_pairs(res, win), event, series):

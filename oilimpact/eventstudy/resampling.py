@@ -400,7 +400,7 @@ def wild_bootstrap(
     if weights not in _WEIGHTS:
         raise InputError(f"weights must be 'rademacher' or 'mammen', got {weights!r}")
     B = _check_draws(B, "B")
-    win = _check_window(res, tuple(window))  # type: ignore[arg-type]
+    win = _check_window(res, window)  # type: ignore[arg-type]
     pairs = _pairs(res, win)
     length = win[1] - win[0] + 1
     rng = _rng(seed)
@@ -518,7 +518,7 @@ def permutation_test(
     """
     if n_perm is not None:
         n_perm = _check_draws(n_perm, "n_perm")
-    win = _check_window(res, tuple(window))  # type: ignore[arg-type]
+    win = _check_window(res, window)  # type: ignore[arg-type]
     pairs = _pairs(res, win)
     length = win[1] - win[0] + 1
     rng = _rng(seed)
