@@ -79,6 +79,7 @@ def fit_one(
     *,
     vol: VolModel = "garch",
     dist: Innovations = "normal",
+    n_fit: int | None = None,
 ) -> Any:
     """Fit one series with ``arch`` exactly as :func:`fit_garch_panel` does.
 
@@ -89,6 +90,10 @@ def fit_one(
     x : ndarray, shape (T, F), optional
         Regressor returns (decimal units); ``None`` for a constant-mean model.
     vol, dist : see :func:`fit_garch_panel`.
+    n_fit : int, optional
+        Fit on the first ``n_fit`` observations only (``arch``'s ``last_obs``); the
+        later ones are there to be filtered by :meth:`forecast` with the fitted
+        parameters (``update_through`` of :func:`fit_garch_panel`).
 
     Returns
     -------
@@ -107,7 +112,7 @@ def fit_one(
                          dist=dist, rescale=False)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence is recorded in the params table
-        return mod.fit(disp="off", show_warning=False)
+        return mod.fit(disp="off", show_warning=False, last_obs=n_fit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,14 +296,16 @@ def _est_days(est_days: Any, event_days: np.ndarray, n: int, l1: int) -> np.ndar
     return days
 
 
-def _variance_path(res: Any, horizons: np.ndarray, n_exog: int) -> np.ndarray:
-    """``E_T[sigma_{T+h}^2]`` for each ``h`` in ``horizons`` (percent units), from ``arch``."""
-    hmax = int(horizons.max())
+def _variance_paths(res: Any, origin: np.ndarray, h: np.ndarray, first: int, n_exog: int) -> np.ndarray:
+    """``E[sigma^2_{o+h} | F_o]`` for forecast origins ``origin`` (observation rows, at
+    least ``first``) and steps ``h``, percent units, from ``arch``'s analytic forecast."""
+    hmax = int(h.max())
+    n_rows = int(res.model._y.shape[0]) - first
     # the variance forecast does not depend on the regressors' future values
-    x = None if n_exog == 0 else np.zeros((n_exog, 1, hmax))
-    fc = res.forecast(horizon=hmax, x=x, reindex=False)
-    path = fc.variance.to_numpy()[-1]
-    return path[horizons - 1]
+    x = None if n_exog == 0 else np.zeros((n_exog, n_rows, hmax))
+    fc = res.forecast(horizon=hmax, start=first, x=x, reindex=False)
+    var = fc.variance.to_numpy()
+    return var[origin - first, h - 1]
 
 
 def _param_row(res: Any, n_exog: int, vol: VolModel, n_est: int) -> dict[str, Any]:
@@ -335,6 +342,7 @@ def fit_garch_panel(
     vol: VolModel = "garch",
     dist: Innovations = "normal",
     min_estimation: int = MIN_ESTIMATION,
+    update_through: int | None = None,
 ) -> GarchPanel:
     r"""Fit the market model with GARCH(1,1) errors for N pairs, one ``arch`` fit each.
 
@@ -361,6 +369,12 @@ def fit_garch_panel(
         Law of the standardised innovations (the likelihood ``arch`` maximises).
     min_estimation : int
         Minimum usable estimation days per pair (default 100).
+    update_through : int, optional
+        Last relative day whose observed return updates the conditional variance with
+        the estimated parameters (e.g. ``-1``: the variance of day 0 is conditional on
+        the returns up to day -1). Default ``None``: every event day is forecast from
+        the end of the estimation window. The parameters are estimated on the
+        estimation window either way.
 
     Returns
     -------
@@ -382,7 +396,14 @@ def fit_garch_panel(
     The forecast is made at the last usable estimation day ``T``: event column ``j`` is
     forecast ``h_j = d_j - d_T`` steps ahead (``d`` the relative days), so the days
     between the estimation and event windows (and missing event days) count as steps
-    whose returns are not used.
+    whose returns are not used. With ``update_through = u``, the observed event-window
+    returns on days ``<= u`` are filtered through the recursion with the estimated
+    parameters (``arch``: fit with ``last_obs``, forecast from a later ``start``), and
+    each event column is forecast from the last such observation before it
+    (``horizon`` then counts from there: 1 for day 0 when day -1 was observed). As in the
+    estimation window, a missing update day is skipped by the recursion: the next
+    observed day gets the one-step variance (``horizon`` 1), while the missing day
+    itself, and event days after ``update_through``, count calendar steps.
 
     **Forecast.** ``arch``'s analytic forecast (``ARCHModelResult.forecast``):
     :math:`E_T\sigma^2_{T+1} = \omega + (\alpha + \gamma I_T)\varepsilon_T^2 +
@@ -460,16 +481,29 @@ def fit_garch_panel(
                 f"GARCH estimation needs {min_estimation} usable estimation days, "
                 f"got {used.size} {label}"
             )
-        h = days - est_d[i, used[-1]]
-        if (h < 1).any():
+        last_est = int(est_d[i, used[-1]])
+        if (days <= last_est).any():
             raise EstimationError(
                 f"event days must come after the last estimation day "
-                f"(relative day {int(est_d[i, used[-1]])}) {label}"
+                f"(relative day {last_est}) {label}"
             )
+        pre = np.empty(0, dtype="int64")
+        if update_through is not None:
+            okv = np.isfinite(y_evt[i]) & (days <= update_through)
+            if xv is not None:
+                okv &= np.isfinite(xv[i]).all(axis=1)
+            pre = np.flatnonzero(okv)
+        y_all = np.concatenate([y_est[i, used], y_evt[i, pre]])
+        x_all = None if xe is None else np.concatenate([xe[i, used], xv[i, pre]])
+        obs_days = np.concatenate([est_d[i, used], days[pre]])
         try:
-            res = fit_one(y_est[i, used], None if xe is None else xe[i, used], vol=vol, dist=dist)
+            res = fit_one(y_all, x_all, vol=vol, dist=dist, n_fit=int(used.size))
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise EstimationError(f"arch could not fit the GARCH model {label}: {exc}") from exc
+        # forecast origin of each event column: the last observation before it
+        origin = np.searchsorted(obs_days, days, side="left") - 1
+        h = days - obs_days[origin]
+        h[pre] = 1  # an observed update day follows the previous observation directly
         theta = res.params.to_numpy()[: 1 + n_exog].copy()
         theta[0] /= SCALE
         cov = res.param_cov.to_numpy()[: 1 + n_exog, : 1 + n_exog].copy()
@@ -477,8 +511,8 @@ def fit_garch_panel(
         cov[:, 0] /= SCALE
         ar[i] = y_evt[i] - design[i] @ theta
         horizon[i] = h
-        sigma2[i] = _variance_path(res, h, n_exog) / SCALE**2
-        est_z[i, used] = np.asarray(res.std_resid)
+        sigma2[i] = _variance_paths(res, origin, h, used.size - 1, n_exog) / SCALE**2
+        est_z[i, used] = np.asarray(res.std_resid)[: used.size]
         mean_cov[i] = cov
         n_est[i] = used.size
         rows.append(_param_row(res, n_exog, vol, int(used.size)))
@@ -564,7 +598,9 @@ class GarchStudyResult:
         lines = [
             f"GARCH event study: {mean} with {vol} errors ({law} innovations), fitted by arch",
             f"Event: {self.event}; estimation window {tuple(o['estimation_window'])} "
-            f"sessions; forecasts from the last estimation day",
+            + ("sessions; forecasts from the last estimation day" if o["update_through"] is None
+               else f"sessions; variance updated with the returns through day "
+                    f"{o['update_through']}"),
             "",
             "Day 0",
         ]
@@ -633,6 +669,7 @@ def garch_study(
     dist: Innovations = "normal",
     alternative: Literal["greater", "two-sided"] = "greater",
     min_estimation: int = MIN_ESTIMATION,
+    update_through: int | None = None,
     specs: dict[str, SeriesSpec] | None = None,
 ) -> GarchStudyResult:
     r"""Event study of one event on one or several series with GARCH(1,1) market-model errors.
@@ -655,7 +692,10 @@ def garch_study(
         CAR windows, default ``(0, 0), (0, 1), (0, 5)``.
     input : {"prices", "returns"}
         Prices give log returns between consecutive common dates.
-    vol, dist, min_estimation : see :func:`fit_garch_panel`.
+    vol, dist, min_estimation, update_through : see :func:`fit_garch_panel`.
+        With ``update_through`` the event days run from the day after the estimation
+        window, so the returns up to ``update_through`` (e.g. -1) are there to update
+        the conditional variance.
     alternative : {"greater", "two-sided"}
         Of the abnormal-volatility test.
     specs : dict of str to SeriesSpec, optional
@@ -716,7 +756,7 @@ def garch_study(
     if e1 >= lo:
         raise EstimationError(f"estimation window {estimation_window} must end before day {lo}")
     est_days = np.arange(e0, e1 + 1)
-    evt_days = np.arange(lo, hi + 1)
+    evt_days = np.arange(lo if update_through is None else min(lo, e1 + 1), hi + 1)
     names = [str(c) for c in frame.columns]
     n, l1, l2 = len(names), est_days.size, evt_days.size
     y_est, y_evt = np.full((n, l1), np.nan), np.full((n, l2), np.nan)
@@ -748,7 +788,7 @@ def garch_study(
     panel = fit_garch_panel(
         y_est, y_evt, x_est if has_x else None, x_evt if has_x else None,
         event_days=evt_days, est_days=est_days, ids=ids, vol=vol, dist=dist,
-        min_estimation=min_estimation,
+        min_estimation=min_estimation, update_through=update_through,
     )  # fmt: skip
     abnormal = pd.DataFrame({
         "series": np.repeat(names, l2), "day": np.tile(evt_days, n), "date": dates.ravel(),
@@ -768,5 +808,6 @@ def garch_study(
         params=params,
         panel=panel,
         options={"vol": vol, "dist": dist, "estimation_window": (e0, e1),
-                 "event_windows": windows, "input": input, "alternative": alternative},
+                 "event_windows": windows, "input": input, "alternative": alternative,
+                 "update_through": update_through},
     )  # fmt: skip

@@ -108,6 +108,43 @@ def test_forecast_path_is_the_garch_recursion(sample):
     assert_allclose(pr["uncond_var"], pr["omega"] / (1 - pr["persistence"]))
 
 
+def test_update_through_filters_pre_event_returns(sample):
+    """update_through=-1: same parameters, variance filtered through days -10..-1 by the
+    GARCH recursion written out (day -4 missing: skipped by the recursion)."""
+    y_est, _, m_est, _ = sample
+    rng = np.random.default_rng(3)
+    m_evt = rng.normal(0, 0.01, (1, 16))
+    y_evt = 0.9 * m_evt + rng.normal(0, 0.02, (1, 16))
+    y_evt[0, 6] = np.nan  # relative day -4
+    days = np.arange(-10, 6)
+    base = fit_garch_panel(y_est[:1], y_evt, m_est[:1], m_evt, event_days=days)
+    upd = fit_garch_panel(y_est[:1], y_evt, m_est[:1], m_evt, event_days=days, update_through=-1)
+    assert_allclose(upd.params["omega"], base.params["omega"], rtol=1e-10)
+    assert_allclose(upd.ar, base.ar, rtol=1e-12)
+    assert_allclose(upd.est_z, base.est_z, rtol=1e-12, equal_nan=True)
+    ok = np.isfinite(y_est[0])
+    res = _direct(y_est[0, ok], m_est[0, ok], "garch", "normal")
+    pr = base.params.iloc[0]
+    om, a, b = pr["omega"], pr["alpha"], pr["beta"]
+    eps = res.resid[-1] / SCALE
+    s2 = (res.conditional_volatility[-1] / SCALE) ** 2
+    want, h_want = [], []
+    last_d = -11  # relative day of the last observation (the end of the estimation window)
+    for j, d in enumerate(days):
+        observed = d <= -1 and np.isfinite(y_evt[0, j])
+        h = 1 if observed else d - last_d
+        f = om + a * eps**2 + b * s2  # one step from the last observation
+        for _ in range(h - 1):
+            f = om + (a + b) * f
+        want.append(f)
+        h_want.append(h)
+        if observed:  # the recursion moves on; a missing day is skipped
+            eps, s2, last_d = upd.ar[0, j], f, d
+    assert_allclose(upd.sigma2[0], want, rtol=1e-9)
+    assert upd.horizon[0].tolist() == h_want
+    assert upd.horizon[0, 10] == 1 and base.horizon[0, 10] == 11
+
+
 def test_car_tests_against_a_loop(sample):
     y_est, y_evt, m_est, m_evt = sample
     panel = fit_garch_panel(y_est, y_evt, m_est, m_evt, event_days=np.arange(0, 6))
