@@ -10,9 +10,13 @@ Reported: the median and minimum wall time (over repeats) of :func:`daily_tests`
 the load average at the time. Every timed run starts cold: the panel-level cache of
 :mod:`oilimpact.eventstudy.crosssection` is cleared, so ``daily_tests`` sorts and ranks the
 residuals and ``cross_sectional_tests`` reuses them. ``--profile`` adds a cProfile of the
-full run.
+full run. ``--pieces`` also times the chunked path
+(:mod:`oilimpact.eventstudy.crosssection.pieces`: ``cross_section_pieces`` of five chunks of
+2,000 pairs, ``combine_pieces``, ``tests_from_pieces``, all tests, GRANK's second pass
+included) against ``cross_sectional_tests`` on the whole panel, and checks that they agree
+within 1e-12.
 
-Run: ``python benchmarks/bench_crosssection.py [--repeats 7] [--profile]``.
+Run: ``python benchmarks/bench_crosssection.py [--repeats 7] [--profile] [--pieces]``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,16 @@ import numpy as np
 import pandas as pd
 
 from oilimpact.eventstudy import crosssection
-from oilimpact.eventstudy.crosssection import DAILY_TESTS, cross_sectional_tests, daily_tests
+from oilimpact.eventstudy.crosssection import (
+    DAILY_TESTS,
+    WINDOW_TESTS,
+    combine_pieces,
+    cross_section_pieces,
+    cross_sectional_tests,
+    daily_tests,
+    grank_scale,
+    tests_from_pieces,
+)
 from oilimpact.eventstudy.panel import AbnormalPanel
 
 N_PAIRS = 10_000
@@ -102,10 +115,56 @@ def time_groups(panel: AbnormalPanel, repeats: int) -> dict[str, tuple[float, fl
     return out
 
 
+def chunk(panel: AbnormalPanel, a: int, b: int) -> AbnormalPanel:
+    """Pairs ``a..b-1`` of ``panel`` as a panel of their own."""
+    n = panel.n_pairs
+    kw = {}
+    for name in panel.__dataclass_fields__:
+        v = getattr(panel, name)
+        if name == "ids":
+            v = v[a:b]
+        elif name != "event_days" and isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n:
+            v = v[a:b]
+        kw[name] = v
+    return AbnormalPanel(**kw)
+
+
+def time_pieces(panel: AbnormalPanel, repeats: int, size: int = 2000) -> tuple[float, float]:
+    """Median seconds of the one-shot tests and of the pieces path (all tests)."""
+    chunks = [chunk(panel, a, min(a + size, panel.n_pairs)) for a in range(0, panel.n_pairs, size)]
+    tests = list(WINDOW_TESTS)
+
+    def pieces_path():
+        first = combine_pieces([cross_section_pieces(c, WINDOWS) for c in chunks])
+        scale = grank_scale(first)
+        both = combine_pieces([cross_section_pieces(c, WINDOWS, grank_scale=scale) for c in chunks])
+        return tests_from_pieces(both, tests, pooled=True, independence_tests=True)
+
+    def one_shot():
+        crosssection._STORES.clear()
+        return cross_sectional_tests(panel, WINDOWS, tests, pooled=True, independence_tests=True)
+
+    a, b = one_shot(), pieces_path()
+    x, y = a["statistic"].to_numpy(), b["statistic"].to_numpy()
+    ok = np.isfinite(x)
+    assert np.array_equal(ok, np.isfinite(y))
+    assert (np.abs(x[ok] - y[ok]) / np.maximum(1, np.abs(x[ok])) <= 1e-12).all()
+    out = []
+    for fn in (one_shot, pieces_path):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        out.append(statistics.median(times))
+    return out[0], out[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--pieces", action="store_true")
     args = ap.parse_args()
     for n_dates in (1, 100):
         panel = make_panel(n_dates=n_dates)
@@ -119,6 +178,13 @@ def main() -> None:
         print("  group             median      min   (daily_tests + cross_sectional_tests)")
         for name, (med, best) in res.items():
             print(f"  {name:16s} {1000 * med:7.1f}  {1000 * best:7.1f} ms")
+        if args.pieces:
+            one, pieces = time_pieces(panel, max(3, args.repeats // 2))
+            print(
+                f"  pieces path (5 chunks + combine + tests, GRANK's 2 passes) "
+                f"{1000 * pieces:.1f} ms vs one-shot {1000 * one:.1f} ms (all tests, "
+                "equal within 1e-12)"
+            )
         if args.profile:
             prof = cProfile.Profile()
             prof.enable()
