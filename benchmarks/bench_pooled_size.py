@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 
 import oilimpact as oi
-from oilimpact.series import SeriesRegistry
 from oilimpact.eventstudy.crosssection import (
     CLUSTER_ROBUST_TESTS,
     WINDOW_TESTS,
@@ -51,6 +50,7 @@ from oilimpact.eventstudy.crosssection import (
     pooled_plan,
 )
 from oilimpact.eventstudy.panel import AbnormalPanel
+from oilimpact.series import SeriesRegistry
 
 N_SERIES = (2, 5, 10, 30)
 RHOS = (0.0, 0.5, 0.9)
