@@ -44,39 +44,12 @@ class _GrankPrep:
         order, xs, _, n_col = p._full_sort
         n, l1 = p.n_pairs, p.l1
         self.s = np.sqrt(p.s2)
-        order_e = np.empty((n, l1), dtype=order.dtype if kernels.enabled(n) else np.intp)
-        self.sv = np.empty((n, l1))
-        fin = np.empty((n, l1), dtype=bool)
-        self.li = np.empty(n, dtype=np.intp)
-        self.nn = np.empty(n, dtype=np.intp)
-
-        def split(a: int, b: int) -> None:  # the estimation columns of rows a..b-1
-            is_e = order[a:b] < l1
-            order_e[a:b] = order[a:b][is_e].reshape(b - a, l1)
-            sv = xs[a:b][is_e].reshape(b - a, l1)
-            np.divide(sv, self.s[a:b, None], out=self.sv[a:b])  # = est_sar, sorted
-            np.isfinite(self.sv[a:b], out=fin[a:b])
-            self.li[a:b] = np.count_nonzero(fin[a:b], axis=1)
-            self.nn[a:b] = l1 - np.count_nonzero(np.isnan(self.sv[a:b]), axis=1)
-
         self.qtype = np.uint8 if l1 < 255 else np.uint16 if l1 < 65535 else np.int64
         self.q_never = np.iinfo(self.qtype).max  # a "b" that no q exceeds
+        order_e = np.empty((n, l1), dtype=order.dtype if kernels.enabled(n) else np.intp)
+        fin = np.empty((n, l1), dtype=bool)
         jit = kernels.jit() if kernels.enabled(n) else None
-        if jit is not None:  # split and q (below) in one compiled pass per row block
-            s = np.ascontiguousarray(self.s)
-            li64, nn64 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-            q = np.empty((n, l1), dtype=self.qtype)
-
-            def split_compiled(a: int, b: int) -> bool:
-                return jit.grank_split(
-                    order[a:b], xs[a:b], l1, s[a:b], self.sv[a:b], order_e[a:b],
-                    li64[a:b], nn64[a:b], q[a:b],
-                )  # fmt: skip
-
-            tied = any(kernels.by_blocks(n, split_compiled))
-            self.li[:], self.nn[:] = li64, nn64
-        else:
-            _by_rows(n, split)
+        q, tied = self._split(jit, order, xs, l1, order_e, fin)
         self.inv = 1.0 / (self.li + 2.0)  # L_i estimation values + the event value, + 1
         plain = bool((self.nn == self.li).all())  # no infinite SAR (none ranked unused)
         n_t = n_col[:l1]  # non-NaN per estimation day: the finite ones if plain
@@ -91,7 +64,6 @@ class _GrankPrep:
                 np.isfinite(self.sv, out=fin)
         else:
             ranks, lo, tied = _sorted_ranks(self.sv)
-            q = None
         if tied or not plain:  # sum_i K_it/(L_i+2) by column, from sorted positions
             unif = ranks * self.inv[:, None]
             unif *= fin
@@ -99,7 +71,55 @@ class _GrankPrep:
         if q is None:
             q = self._scatter_q(order_e, lo, tied)
         self.q = q.reshape(n, l1)
-        # rows grouped by weight: the comparison counts are summed in uint8 blocks
+        self._group_by_weight(n)
+        if not (tied or not plain):  # ranks are q: integer column sums per weight group
+            base = np.zeros(l1)
+            for start, stop, wgt in self.groups:
+                base += wgt * np.add.reduce(self.qp[start:stop], axis=0, dtype=np.int64)
+        self.base = base
+
+    def _split(
+        self, jit: Any, order: np.ndarray, xs: np.ndarray, l1: int, order_e: np.ndarray,
+        fin: np.ndarray,
+    ) -> tuple[np.ndarray | None, bool]:  # fmt: skip
+        """The estimation columns of the sorted rows: ``sv`` (SARs, sorted), ``li``,
+        ``nn``, their column order ``order_e`` and (numpy path) ``fin``; on the kernel
+        path also ``q`` and whether some row has ties (else ``(None, False)``)."""
+        n = order.shape[0]
+        self.sv = np.empty((n, l1))
+        self.li = np.empty(n, dtype=np.intp)
+        self.nn = np.empty(n, dtype=np.intp)
+        if jit is not None:  # split and q in one compiled pass per row block
+            s = np.ascontiguousarray(self.s)
+            li64, nn64 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+            q = np.empty((n, l1), dtype=self.qtype)
+
+            def split_compiled(a: int, b: int) -> bool:
+                return jit.grank_split(
+                    order[a:b], xs[a:b], l1, s[a:b], self.sv[a:b], order_e[a:b],
+                    li64[a:b], nn64[a:b], q[a:b],
+                )  # fmt: skip
+
+            tied = any(kernels.by_blocks(n, split_compiled))
+            self.li[:], self.nn[:] = li64, nn64
+            return q, tied
+
+        def split(a: int, b: int) -> None:  # the estimation columns of rows a..b-1
+            is_e = order[a:b] < l1
+            order_e[a:b] = order[a:b][is_e].reshape(b - a, l1)
+            sv = xs[a:b][is_e].reshape(b - a, l1)
+            np.divide(sv, self.s[a:b, None], out=self.sv[a:b])  # = est_sar, sorted
+            np.isfinite(self.sv[a:b], out=fin[a:b])
+            self.li[a:b] = np.count_nonzero(fin[a:b], axis=1)
+            self.nn[a:b] = l1 - np.count_nonzero(np.isnan(self.sv[a:b]), axis=1)
+
+        _by_rows(n, split)
+        return None, False
+
+    def _group_by_weight(self, n: int) -> None:
+        """Rows sorted by weight ``1/(L_i+2)`` (``perm``, ``qp``) and the runs of equal
+        weight (``groups``: start, stop, weight): the comparison counts of
+        :meth:`above` are summed in uint8 blocks within a run."""
         perm = np.argsort(self.li, kind="stable")
         self.perm = perm
         self.qp = self.q[perm]
@@ -110,11 +130,6 @@ class _GrankPrep:
         self.groups = list(
             zip(starts.tolist(), stops.tolist(), self.inv[perm][starts].tolist(), strict=True)
         )
-        if not (tied or not plain):  # ranks are q: integer column sums per weight group
-            base = np.zeros(l1)
-            for start, stop, wgt in self.groups:
-                base += wgt * np.add.reduce(self.qp[start:stop], axis=0, dtype=np.int64)
-        self.base = base
 
     def _scatter_q(self, order_e: np.ndarray, lo: np.ndarray, tied: bool) -> np.ndarray:
         """``q`` (flat, column order) from the sorted positions; overwrites ``order_e``."""
