@@ -106,3 +106,14 @@ def test_chunk_size_must_be_positive():
     df, mkt, events = _frame(n_assets=2)
     with pytest.raises(ValueError, match="chunk_size"):
         event_study(df, events, market=mkt, catalog={}, chunk_size=0)
+
+
+def test_merged_panel_keeps_the_closed_form_mark(one_shot):
+    from oilimpact.eventstudy.panel import MARKET_PE, panel_store
+
+    df, mkt, events = _frame()
+    res = event_study(df, events, market=mkt, catalog={}, pooled=True, chunk_size=4)
+    assert panel_store(one_shot.panel).get(MARKET_PE)
+    assert panel_store(res.panel).get(MARKET_PE)
+    np.testing.assert_allclose(res.panel.window_pe_sums([(0, 1)]),
+                               one_shot.panel.window_pe_sums([(0, 1)]), rtol=1e-12)  # fmt: skip
