@@ -643,18 +643,22 @@ def _indent(text: str) -> str:
 
 def _pair_returns(
     y: pd.Series, m: pd.Series | None, input_kind: str
-) -> tuple[pd.Series, pd.Series | None, int]:
-    """Returns of series ``y`` (and market ``m``) on their common dates."""
+) -> tuple[pd.Series, pd.Series | None, int, np.ndarray]:
+    """Returns of series ``y`` (and market ``m``) on their common dates, and a mask of
+    the log returns that touch a non-positive price (undefined; NaN in the returns)."""
     frame = pd.concat([y, m], axis=1, sort=True) if m is not None else y.to_frame()
     frame = frame.dropna()
     n_common = len(frame)
     if input_kind == "prices":
-        if (frame <= 0).to_numpy().any():
-            raise EstimationError(f"log returns need positive prices (series={y.name})")
-        frame = np.log(frame).diff().iloc[1:]
+        positive = (frame > 0).all(axis=1).to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame = np.log(frame.where(frame > 0)).diff().iloc[1:]
+        bad = ~(positive[1:] & positive[:-1])
+    else:
+        bad = np.zeros(len(frame), dtype=bool)
     ry = frame.iloc[:, 0]
     rm = frame.iloc[:, 1] if m is not None else None
-    return ry, rm, n_common
+    return ry, rm, n_common, bad
 
 
 def garch_study(
@@ -764,7 +768,7 @@ def garch_study(
     dates = np.full((n, l2), np.datetime64("NaT"), dtype="datetime64[ns]")
     align_rows, event_id = [], ""
     for i, name in enumerate(names):
-        ry, rm, n_common = _pair_returns(frame[name].rename(name), market, input)
+        ry, rm, n_common, bad = _pair_returns(frame[name].rename(name), market, input)
         sessions = pd.DatetimeIndex(ry.index)
         spec = (specs or {}).get(name)
         d0, event_id, reason = day_zero(event, sessions, name, spec)
@@ -772,6 +776,12 @@ def garch_study(
         for days, ya, xa, di in ((est_days, y_est, x_est, None), (evt_days, y_evt, x_evt, dates)):
             pos = pos0 + days
             ok = (pos >= 0) & (pos < sessions.size)
+            if bad[pos[ok]].any():
+                when = sessions[pos[ok][bad[pos[ok]]][0]].date()
+                raise EstimationError(
+                    f"log return undefined across a non-positive price on {when} "
+                    f"(series={name}); choose windows that avoid it"
+                )
             ya[i, ok] = ry.to_numpy()[pos[ok]]
             if rm is not None:
                 xa[i, ok] = rm.to_numpy()[pos[ok]]

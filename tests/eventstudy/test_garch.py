@@ -305,3 +305,14 @@ def test_brent_blockade_real_snapshot():
     assert_allclose(res.params.loc["brent", "omega"], fit.params["omega"] / 1e4, rtol=1e-8)
     assert res.car["pvalue"].between(0, 1).all()
     assert res.volatility["pvalue"].between(0, 1).all()
+
+
+def test_non_positive_price_only_matters_inside_the_windows():
+    """WTI settled at -36.98 on 2020-04-20: a study far from it runs, one across it fails."""
+    rng = np.random.default_rng(14)
+    oil, mkt = _prices(rng, n=600)
+    oil.iloc[20] = -5.0
+    res = garch_study(oil, mkt, oil.index[560])
+    assert res.params.loc["oil", "n_est"] == 240
+    with pytest.raises(EstimationError, match=r"non-positive price on .* \(series=oil\)"):
+        garch_study(oil, mkt, oil.index[200])
