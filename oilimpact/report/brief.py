@@ -45,12 +45,12 @@ import pandas as pd
 
 from ..errors import EstimationError, OilImpactError
 from ..events import EventCatalog
-from ..schemas import HEALTH_COLUMNS
-from ..series import SeriesRegistry, SeriesSpec, default_registry
 from ..eventstudy.engine import event_study
+from ..eventstudy.result import EventStudyResult
 from ..intervention.analysis import intervention
 from ..intervention.result import InterventionResult
-from ..eventstudy.result import EventStudyResult
+from ..schemas import HEALTH_COLUMNS
+from ..series import SeriesRegistry, SeriesSpec, default_registry
 from ..synth import SynthResult, synthetic_control
 from .findings import MultiTest, adjust_pvalues, key_findings, merge_shared_day0
 from .model import SPREAD, UNITS, BriefData, BriefOptions, _label
@@ -72,8 +72,6 @@ def iso_week(day: dt.date | str | pd.Timestamp) -> str:
     """
     y, w, _ = pd.Timestamp(day).date().isocalendar()
     return f"{y}-W{w:02d}"
-
-
 
 
 def _unit(name: str, registry: SeriesRegistry) -> str:
@@ -459,6 +457,147 @@ def _isna(x: Any) -> bool:
         return False
 
 
+def _point_in_time_method(as_of: pd.Timestamp) -> str:
+    """What 'known on the brief's date' means for the data behind it."""
+    return (
+        f"Point in time: this brief uses what was known on {as_of.date()}: each series as "
+        "stored on that date (later revisions are ignored) and only the periods its "
+        "provider had published by then (publication lags from the series registry, e.g. "
+        "about 3 months for EIA international production, 2 months for EIA monthly imports "
+        "and IMF trade values; docs/point-in-time.md). The data-health table gives, per "
+        "series, the last period used and why."
+    )
+
+
+def _event_study_method(s: Any) -> str:
+    """The event-study paragraph of a study spec: model, windows, returns, cleaning."""
+    e0, e1 = s.estimation_window
+    wins = ", ".join(f"[{a:+d},{b:+d}]" for a, b in s.event_windows)
+    return (
+        f"Event studies: {s.model} model (market: {_label(s.market or '')}), estimated by "
+        f"OLS over trading days [{e0}, {e1}] relative to day 0 (at least "
+        f"{s.min_estimation} observations); CAR windows {wins}; {s.returns} returns "
+        f"({s.input} given to the engine); conventions '{s.conventions}'. "
+        + (
+            f"The sessions [{s.exclusion_band[0]:+d}, {s.exclusion_band[1]:+d}] around "
+            "every other catalog event's day 0 were removed from each estimation window "
+            "(a fixed band, so adding a CAR window never changes another window's numbers). "
+            if s.exclude_confounders
+            else "Other events' days were kept in the estimation windows. "
+        )
+        + "AR and CAR are shown in percent of log return; a return that spans a missing "
+        "session (the Sessions column) has its variance scaled by the sessions it spans."
+    )
+
+
+_SPREAD_METHOD = (
+    "Brent-WTI spread: the headline shows its level change in USD/bbl (a spread can "
+    "be zero or negative, so no percentage). The event study uses the difference of "
+    "the two log returns, d ln(Brent/WTI): the return of a long-Brent/short-WTI "
+    "position in ratio terms, defined whenever both prices are positive."
+)
+
+_TESTS_METHOD = (
+    "p(t): prediction-error-corrected t test, Student t with L1 - k degrees of freedom "
+    "(MacKinlay 1997). p(SQ): the sample-quantile test of Gelbach, Helland and Klick "
+    "(2013) in its studentised form: the event-window CAR, divided by its exact "
+    "prediction-error standard deviation, is ranked among the estimation-window sums of "
+    "the same length, each divided by its own exact standard deviation; it does not "
+    "assume normal returns (exact for single days, approximate for multi-day windows)."
+)
+
+_MISSING_CAR_METHOD = (
+    "A CAR whose window runs past the last observation is not computed (shown as –); "
+    "a missing day in a window also leaves its CAR missing."
+)
+
+
+def _sq_caveat(car: pd.DataFrame) -> list[str]:
+    """The floor 2/(n+1) of the SQ p-values shown (nothing without SQ p-values)."""
+    if not ("sq_min_pvalue" in car.columns and len(car)):
+        return []
+    lo, hi = float(car["sq_min_pvalue"].min()), float(car["sq_min_pvalue"].max())
+    return [
+        "SQ caveat: with a single event and series the SQ p-value cannot fall below "
+        f"2/(n+1) for n estimation-window sums; here the smallest attainable SQ p-value "
+        f"is {lo:.3f} to {hi:.3f}, so an SQ p-value at that floor means 'as extreme as "
+        "anything in the estimation window', not a precise probability."
+    ]
+
+
+def _multitest_method(car: pd.DataFrame, opts: BriefOptions) -> str:
+    """How many CAR tests the brief ran and how their q-values are adjusted."""
+    n_car = int(car["pvalue"].notna().sum()) if "pvalue" in car else 0
+    how = {
+        "fdr_bh": "Benjamini-Hochberg q-values (false discovery rate, Benjamini and Hochberg 1995)",
+        "holm": "Holm-adjusted p-values (family-wise error rate, Holm 1979)",
+        "none": "unadjusted p-values (no multiple-testing adjustment)",
+    }[opts.multitest]
+    return (
+        f"Multiple testing: this brief ran {n_car} CAR t tests (every event, series and "
+        f"window above); the q column gives {how} over that whole family, and over the "
+        "rows of the day-0 table for its own q column. With this many tests a few p-values "
+        "below 0.05 are expected by chance alone. The Key findings call a price move "
+        "evidence only when its SQ p-value and its q-value are both below "
+        f"{opts.alpha:g}; a (series, day 0) shared by two events is listed once, with "
+        "both events, and marked confounded."
+    )
+
+
+def _confounding_method(alignment: pd.DataFrame) -> list[str]:
+    """The windows that contain another catalog event's day 0 (nothing when none does)."""
+    conf = (
+        alignment[alignment.get("confounded_by", pd.Series(dtype=str)).astype(str).str.len() > 0]
+        if len(alignment) and "confounded_by" in alignment
+        else pd.DataFrame()
+    )
+    if not len(conf):
+        return []
+    pairs = sorted({(r.event, str(r.confounded_by)) for r in conf.itertuples(index=False)})
+    txt = "; ".join(f"{a} (window contains day 0 of {b})" for a, b in pairs)
+    return [
+        f"Confounding: windows flagged 'confounded' contain another catalog event's day 0: {txt}. "
+        "Their CARs mix the effects of both events."
+    ]
+
+
+def _alignment_method(alignment: pd.DataFrame) -> str:
+    """How day 0 is chosen, with each event's reason."""
+    return (
+        "Event alignment: day 0 is the first session whose close comes after the event "
+        "(a time-unknown event uses its own date's session, or the next session); reasons:"
+        + "".join(f" {ev}: {reason}." for ev, reason in _alignment_reasons(alignment))
+    )
+
+
+def _study_methods(
+    spec: Any, car: pd.DataFrame, alignment: pd.DataFrame, opts: BriefOptions
+) -> list[str]:
+    """The event-study paragraphs of the Methods section, in page order."""
+    return [
+        _event_study_method(spec),
+        _SPREAD_METHOD,
+        _TESTS_METHOD,
+        *_sq_caveat(car),
+        _multitest_method(car, opts),
+        *_confounding_method(alignment),
+        _alignment_method(alignment),
+        _MISSING_CAR_METHOD,
+    ]
+
+
+def _short_post_method(interventions: Mapping[str, InterventionResult]) -> list[str]:
+    """A warning naming the interventions with fewer than 3 post-event periods."""
+    short = [n for n, r in interventions.items() if r.spec.post_periods < 3]
+    if not short:
+        return []
+    return [
+        "Few post-event periods: "
+        + ", ".join(f"{n} ({interventions[n].spec.post_periods})" for n in short)
+        + ". An effect estimated from one or two periods is fragile and will be revised."
+    ]
+
+
 def _methods(
     data_studies: Sequence[EventStudyResult],
     car: pd.DataFrame,
@@ -469,103 +608,12 @@ def _methods(
     synthetic: bool,
     true_effects: Mapping[str, Any],
 ) -> list[str]:
-    out = [
-        f"Point in time: this brief uses what was known on {as_of.date()}: each series as "
-        "stored on that date (later revisions are ignored) and only the periods its "
-        "provider had published by then (publication lags from the series registry, e.g. "
-        "about 3 months for EIA international production, 2 months for EIA monthly imports "
-        "and IMF trade values; docs/point-in-time.md). The data-health table gives, per "
-        "series, the last period used and why."
-    ]
+    out = [_point_in_time_method(as_of)]
     if data_studies:
-        s = data_studies[0].spec
-        e0, e1 = s.estimation_window
-        wins = ", ".join(f"[{a:+d},{b:+d}]" for a, b in s.event_windows)
-        out.append(
-            f"Event studies: {s.model} model (market: {_label(s.market or '')}), estimated by "
-            f"OLS over trading days [{e0}, {e1}] relative to day 0 (at least "
-            f"{s.min_estimation} observations); CAR windows {wins}; {s.returns} returns "
-            f"({s.input} given to the engine); conventions '{s.conventions}'. "
-            + (
-                f"The sessions [{s.exclusion_band[0]:+d}, {s.exclusion_band[1]:+d}] around "
-                "every other catalog event's day 0 were removed from each estimation window "
-                "(a fixed band, so adding a CAR window never changes another window's numbers). "
-                if s.exclude_confounders
-                else "Other events' days were kept in the estimation windows. "
-            )
-            + "AR and CAR are shown in percent of log return; a return that spans a missing "
-            "session (the Sessions column) has its variance scaled by the sessions it spans."
-        )
-        out.append(
-            "Brent-WTI spread: the headline shows its level change in USD/bbl (a spread can "
-            "be zero or negative, so no percentage). The event study uses the difference of "
-            "the two log returns, d ln(Brent/WTI): the return of a long-Brent/short-WTI "
-            "position in ratio terms, defined whenever both prices are positive."
-        )
-        out.append(
-            "p(t): prediction-error-corrected t test, Student t with L1 - k degrees of freedom "
-            "(MacKinlay 1997). p(SQ): the sample-quantile test of Gelbach, Helland and Klick "
-            "(2013) in its studentised form: the event-window CAR, divided by its exact "
-            "prediction-error standard deviation, is ranked among the estimation-window sums of "
-            "the same length, each divided by its own exact standard deviation; it does not "
-            "assume normal returns (exact for single days, approximate for multi-day windows)."
-        )
-        if "sq_min_pvalue" in car.columns and len(car):
-            lo, hi = float(car["sq_min_pvalue"].min()), float(car["sq_min_pvalue"].max())
-            out.append(
-                "SQ caveat: with a single event and series the SQ p-value cannot fall below "
-                f"2/(n+1) for n estimation-window sums; here the smallest attainable SQ p-value "
-                f"is {lo:.3f} to {hi:.3f}, so an SQ p-value at that floor means 'as extreme as "
-                "anything in the estimation window', not a precise probability."
-            )
-        n_car = int(car["pvalue"].notna().sum()) if "pvalue" in car else 0
-        how = {
-            "fdr_bh": "Benjamini-Hochberg q-values (false discovery rate, Benjamini and "
-            "Hochberg 1995)",
-            "holm": "Holm-adjusted p-values (family-wise error rate, Holm 1979)",
-            "none": "unadjusted p-values (no multiple-testing adjustment)",
-        }[opts.multitest]
-        out.append(
-            f"Multiple testing: this brief ran {n_car} CAR t tests (every event, series and "
-            f"window above); the q column gives {how} over that whole family, and over the "
-            "rows of the day-0 table for its own q column. With this many tests a few p-values "
-            "below 0.05 are expected by chance alone. The Key findings call a price move "
-            "evidence only when its SQ p-value and its q-value are both below "
-            f"{opts.alpha:g}; a (series, day 0) shared by two events is listed once, with "
-            "both events, and marked confounded."
-        )
-        conf = (
-            alignment[
-                alignment.get("confounded_by", pd.Series(dtype=str)).astype(str).str.len() > 0
-            ]
-            if len(alignment) and "confounded_by" in alignment
-            else pd.DataFrame()
-        )
-        if len(conf):
-            pairs = sorted({(r.event, str(r.confounded_by)) for r in conf.itertuples(index=False)})
-            txt = "; ".join(f"{a} (window contains day 0 of {b})" for a, b in pairs)
-            out.append(
-                f"Confounding: windows flagged 'confounded' contain another catalog event's day 0: {txt}. "
-                "Their CARs mix the effects of both events."
-            )
-        out.append(
-            "Event alignment: day 0 is the first session whose close comes after the event "
-            "(a time-unknown event uses its own date's session, or the next session); reasons:"
-            + "".join(f" {ev}: {reason}." for ev, reason in _alignment_reasons(alignment))
-        )
-        out.append(
-            "A CAR whose window runs past the last observation is not computed (shown as –); "
-            "a missing day in a window also leaves its CAR missing."
-        )
+        out += _study_methods(data_studies[0].spec, car, alignment, opts)
     if interventions:
         out += _intervention_methods(interventions)
-        short = [n for n, r in interventions.items() if r.spec.post_periods < 3]
-        if short:
-            out.append(
-                "Few post-event periods: "
-                + ", ".join(f"{n} ({interventions[n].spec.post_periods})" for n in short)
-                + ". An effect estimated from one or two periods is fragile and will be revised."
-            )
+        out += _short_post_method(interventions)
     if synthetic:
         out.append(
             "SYNTHETIC DATA: the series were generated by oilimpact.demo with known injected "
@@ -594,10 +642,7 @@ def _intervention_methods(interventions: Mapping[str, InterventionResult]) -> li
             fits = ", ".join(
                 f"{f.form} {getattr(f, ic.lower()):.1f}" for f in r.forms.itertuples(index=False)
             )
-            line += (
-                f" Permanent vs temporary effect ({ic}, lower is better): {fits}; "
-                f"best: {best}."
-            )
+            line += f" Permanent vs temporary effect ({ic}, lower is better): {fits}; best: {best}."
         out.append(line)
     return out
 
@@ -694,7 +739,9 @@ def _run_synth(
     y = volumes.get(treated)
     y = y.loc[:cut].dropna() if y is not None else None
     if y is None or y.empty:
-        return {}, [f"No synthetic control: the treated series {treated} ({tlabel}) is not in the store."]
+        return {}, [
+            f"No synthetic control: the treated series {treated} ({tlabel}) is not in the store."
+        ]
     have = {n: s.loc[:cut] for n, s in donors.items() if s.loc[:cut].notna().any()}
     if len(have) < opts.synth_min_donors:
         return {}, [
@@ -724,7 +771,9 @@ def _run_synth(
         if earlier:
             frame = panel.loc[(panel.index < min(earlier)) | (panel.index >= first)]
         if earlier and first <= max(earlier):
-            reasons.append(f"{ev.id}: no separate synthetic control: its month is an earlier event's.")
+            reasons.append(
+                f"{ev.id}: no separate synthetic control: its month is an earlier event's."
+            )
             continue
         n_pre = int((frame.index < first).sum())
         if n_pre < opts.synth_min_pre_periods:
@@ -774,7 +823,11 @@ def _synth_tables(
         before = [
             e for e in ids if e != eid and events[e].date < events[eid].date
         ]  # fmt: skip
-        notes = [f"post-event months also follow {', '.join(later)}: the effect is joint"] if later else []
+        notes = (
+            [f"post-event months also follow {', '.join(later)}: the effect is joint"]
+            if later
+            else []
+        )
         if before:
             notes.append(
                 f"the counterfactual has no {', '.join(before)} either (its months are left out of "
@@ -828,6 +881,132 @@ def _synth_methods(results: Mapping[str, SynthResult], opts: BriefOptions) -> li
         "earlier event, and an earlier event's effect includes any later event in its "
         "post-event months. Details: docs/methods-synth.md."
     ]
+
+
+def _cutoff(as_of: dt.date | str | pd.Timestamp) -> pd.Timestamp:
+    """The brief's data cut-off: midnight of ``as_of``, tz-naive."""
+    cut = pd.Timestamp(as_of).normalize()
+    if cut.tzinfo is not None:
+        cut = cut.tz_localize(None)
+    return cut
+
+
+def _sparklines(
+    levels: pd.DataFrame, opts: BriefOptions
+) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+    """The last ``opts.sparkline_points`` levels of each headline series, and as a table."""
+    sparks = {
+        n: levels[n].dropna().iloc[-opts.sparkline_points :]
+        for n in opts.headline_series
+        if n in levels.columns and levels[n].notna().any()
+    }
+    spark_tbl = (
+        pd.concat(
+            [
+                pd.DataFrame({"series": n, "date": s.index, "value": s.to_numpy()})
+                for n, s in sparks.items()
+            ],
+            ignore_index=True,
+        )
+        if sparks
+        else pd.DataFrame(columns=["series", "date", "value"])
+    )
+    return sparks, spark_tbl
+
+
+def _events_in_range(events: EventCatalog, cut: pd.Timestamp, opts: BriefOptions) -> EventCatalog:
+    """Catalog events dated within ``opts.lookback_days`` before the cut-off (and not after it)."""
+    lookback = cut - pd.Timedelta(days=opts.lookback_days)
+    return EventCatalog(
+        ev
+        for ev in events.between(lookback.date(), cut.date()).values()
+        if ev.timestamp.tz_convert("UTC").tz_localize(None) <= cut + pd.Timedelta(days=1)
+    )
+
+
+def _studies_in_range(
+    prices: pd.DataFrame,
+    study_names: Sequence[str],
+    in_range: EventCatalog,
+    events: EventCatalog,
+    opts: BriefOptions,
+    reg: SeriesRegistry,
+) -> tuple[list[EventStudyResult], list[str]]:
+    """The event studies of the events in range (none when there are no events or series)."""
+    if not (len(in_range) and study_names):
+        return [], []
+    if opts.market not in prices.columns:
+        raise EstimationError(
+            f"the event studies need the market series {opts.market!r}; "
+            f"prices has {', '.join(map(str, prices.columns))}"
+        )
+    first = min(pd.Timestamp(ev.date) for ev in in_range.values())
+    # enough history for the estimation window, and no older prices (WTI < 0 in 2020)
+    span = int(abs(opts.estimation_window[0]) * 1.6) + 60
+    window = prices.loc[first - pd.Timedelta(days=span) :]
+    levels = _study_prices(window, study_names, opts.market)
+    return _run_studies(levels, in_range, events, opts, _registry_with_spread(reg))
+
+
+def _study_tables(
+    studies: Sequence[EventStudyResult],
+    synthetic: bool,
+    true: Mapping[str, Any],
+    opts: BriefOptions,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Alignment, CAR, AR and day-0 AR tables of the studies, with q-values."""
+    alignment = (
+        pd.concat([r.alignment for r in studies], ignore_index=True) if studies else pd.DataFrame()
+    )
+    car = _with_confounders(_car_table(studies, synthetic, true), alignment)
+    abnormal, abnormal0 = _abnormal_tables(studies, synthetic, true)
+    method: MultiTest = opts.multitest  # type: ignore[assignment]
+    if len(car):
+        car["qvalue"] = adjust_pvalues(car["pvalue"], method)
+    if len(abnormal0):
+        abnormal0 = merge_shared_day0(abnormal0, car)
+        abnormal0["qvalue"] = adjust_pvalues(abnormal0["pvalue"], method)
+    return alignment, car, abnormal, abnormal0
+
+
+def _labelled_effects(
+    inter: Mapping[str, InterventionResult],
+    synthetic: bool,
+    true: Mapping[str, Any],
+    reg: SeriesRegistry,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Intervention effects (with kind and label columns) and counterfactual paths."""
+    eff, paths = _intervention_tables(inter, synthetic, true)
+    if len(eff):
+        eff.insert(3, "kind", [_kind(n, reg) for n in eff["series"]])
+        eff["label"] = [_label(n, reg) for n in eff["series"]]
+    return eff, paths
+
+
+def _absent_notice(levels: pd.DataFrame, opts: BriefOptions) -> list[str]:
+    """A notice naming the headline series not in the prices (none when all are)."""
+    absent = [n for n in opts.headline_series if n not in levels.columns]
+    return ["series not available for this brief: " + ", ".join(absent)] if absent else []
+
+
+def _findings(
+    car: pd.DataFrame,
+    eff: pd.DataFrame,
+    focus: Sequence[str],
+    study_names: Sequence[str],
+    no_post: Mapping[str, str],
+    opts: BriefOptions,
+) -> pd.DataFrame:
+    """The key findings of the focus events (:func:`findings.key_findings`)."""
+    return key_findings(
+        car,
+        eff,
+        events=focus,
+        series=[n for n in opts.findings_series if n in study_names],
+        missing_volumes=no_post,
+        labels={n: _label(n) for n in no_post},
+        alpha=opts.alpha,
+    )
 
 
 def compute_brief(
@@ -890,90 +1069,30 @@ def compute_brief(
     """
     opts = options or BriefOptions()
     reg = registry if registry is not None else default_registry()
-    cut = pd.Timestamp(as_of).normalize()
-    if cut.tzinfo is not None:
-        cut = cut.tz_localize(None)
+    cut = _cutoff(as_of)
     true = dict(true_effects or {}) if synthetic else {}
     prices = prices.sort_index().loc[:cut]
     notices: list[str] = list(extra_notices)
 
     headline = _headline(prices, opts.headline_series, cut, reg)
     levels = _with_spread(prices)
-    sparks = {
-        n: levels[n].dropna().iloc[-opts.sparkline_points :]
-        for n in opts.headline_series
-        if n in levels.columns and levels[n].notna().any()
-    }
-    spark_tbl = (
-        pd.concat(
-            [
-                pd.DataFrame({"series": n, "date": s.index, "value": s.to_numpy()})
-                for n, s in sparks.items()
-            ],
-            ignore_index=True,
-        )
-        if sparks
-        else pd.DataFrame(columns=["series", "date", "value"])
-    )
-    absent = [n for n in opts.headline_series if n not in levels.columns]
-    if absent:
-        notices.append("series not available for this brief: " + ", ".join(absent))
+    sparks, spark_tbl = _sparklines(levels, opts)
+    notices += _absent_notice(levels, opts)
 
-    lookback = cut - pd.Timedelta(days=opts.lookback_days)
-    in_range = EventCatalog(
-        ev
-        for ev in events.between(lookback.date(), cut.date()).values()
-        if ev.timestamp.tz_convert("UTC").tz_localize(None) <= cut + pd.Timedelta(days=1)
-    )
-    studies: list[EventStudyResult] = []
+    in_range = _events_in_range(events, cut, opts)
     study_names = [n for n in opts.study_series if n in levels.columns]
-    if len(in_range) and study_names:
-        if opts.market not in prices.columns:
-            raise EstimationError(
-                f"the event studies need the market series {opts.market!r}; "
-                f"prices has {', '.join(map(str, prices.columns))}"
-            )
-        first = min(pd.Timestamp(ev.date) for ev in in_range.values())
-        # enough history for the estimation window, and no older prices (WTI < 0 in 2020)
-        span = int(abs(opts.estimation_window[0]) * 1.6) + 60
-        window = prices.loc[first - pd.Timedelta(days=span) :]
-        levels = _study_prices(window, study_names, opts.market)
-        studies, n2 = _run_studies(levels, in_range, events, opts, _registry_with_spread(reg))
-        notices += n2
-
-    alignment = (
-        pd.concat([r.alignment for r in studies], ignore_index=True) if studies else pd.DataFrame()
-    )
-    car = _with_confounders(_car_table(studies, synthetic, true), alignment)
-    abnormal, abnormal0 = _abnormal_tables(studies, synthetic, true)
-    method: MultiTest = opts.multitest  # type: ignore[assignment]
-    if len(car):
-        car["qvalue"] = adjust_pvalues(car["pvalue"], method)
-    if len(abnormal0):
-        abnormal0 = merge_shared_day0(abnormal0, car)
-        abnormal0["qvalue"] = adjust_pvalues(abnormal0["pvalue"], method)
+    studies, n2 = _studies_in_range(prices, study_names, in_range, events, opts, reg)
+    notices += n2
+    alignment, car, abnormal, abnormal0 = _study_tables(studies, synthetic, true, opts)
     focus = [e for e in opts.focus_events if e in in_range] or list(in_range)[-1:]
     chart_series = [n for n in opts.chart_series if n in study_names]
     car_paths = _car_paths(studies, focus, chart_series, opts.alpha)
 
     inter, n3, no_post = _run_interventions(volumes, cut, events, opts)
     notices += n3
-    eff, paths = _intervention_tables(inter, synthetic, true)
-    if len(eff):
-        eff.insert(3, "kind", [_kind(n, reg) for n in eff["series"]])
-        eff["label"] = [_label(n, reg) for n in eff["series"]]
-    findings = key_findings(
-        car,
-        eff,
-        events=focus,
-        series=[n for n in opts.findings_series if n in study_names],
-        missing_volumes=no_post,
-        labels={n: _label(n) for n in no_post},
-        alpha=opts.alpha,
-    )
-
+    eff, paths = _labelled_effects(inter, synthetic, true, reg)
     tables = {
-        "findings": findings,
+        "findings": _findings(car, eff, focus, study_names, no_post, opts),
         "headline": headline,
         "sparklines": spark_tbl,
         "events": _events_table(in_range, alignment),

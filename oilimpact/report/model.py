@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 
 from ..events import EventCatalog
+from ..eventstudy.engine import DEFAULT_EVENT_WINDOWS
+from ..eventstudy.result import EventStudyResult
+from ..intervention.result import InterventionResult
 from ..plotstyle import SHORT_LABELS
 from ..series import SeriesRegistry
-from ..eventstudy.engine import DEFAULT_EVENT_WINDOWS
-from ..intervention.result import InterventionResult
-from ..eventstudy.result import EventStudyResult
 from .tables import jsonable as _jsonable
 
 __all__ = ["SPREAD", "UNITS", "BriefData", "BriefOptions", "label"]

@@ -54,13 +54,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _views(data: BriefData) -> dict[str, Any]:
-    """Table views of the page (the HTML shows exactly these columns)."""
-    t = data.tables
-    syn = data.synthetic
-    views: dict[str, Any] = {}
-    f = t["findings"]
-    views["findings"] = Table(
+def _row_css(flags: Any, css: str) -> tuple[str, ...]:
+    """One CSS class per row: ``css`` where the flag is true, else empty."""
+    return tuple(css if flag else "" for flag in flags)
+
+
+def _findings_view(data: BriefData) -> Table:
+    f = data.tables["findings"]
+    return Table(
         "findings",
         "tbl-findings",
         (
@@ -78,9 +79,13 @@ def _views(data: BriefData) -> dict[str, Any]:
         ),
         f,
         caption="Key findings: the numbers behind each sentence above",
-        row_css=tuple("confounded" if c else "" for c in f.get("confounded", [])),
+        row_css=_row_css(f.get("confounded", []), "confounded"),
     )
-    views["headline"] = Table(
+
+
+def _headline_view(data: BriefData) -> Table:
+    head = data.tables["headline"]
+    return Table(
         "headline",
         "tbl-headline",
         (
@@ -94,10 +99,13 @@ def _views(data: BriefData) -> dict[str, Any]:
             Column("pct_change", "Change (%)", "pct"),
             Column("note", "Note"),
         ),
-        t["headline"],
-        row_css=tuple("stale" if n else "" for n in t["headline"].get("note", [])),
+        head,
+        row_css=_row_css(head.get("note", []), "stale"),
     )
-    views["events"] = Table(
+
+
+def _events_view(data: BriefData) -> Table:
+    return Table(
         "events",
         "tbl-events",
         (
@@ -108,9 +116,12 @@ def _views(data: BriefData) -> dict[str, Any]:
             Column("kind", "Kind"),
             Column("title", "Title"),
         ),
-        t["events"],
+        data.tables["events"],
         caption="Catalog events in the window of this brief",
     )
+
+
+def _car_view(data: BriefData) -> Table:
     car_cols = [
         Column("label", "Series"),
         Column("window", "Window"),
@@ -123,16 +134,22 @@ def _views(data: BriefData) -> dict[str, Any]:
         Column("n_est", "n est.", "int"),
         Column("confounded", "Confounded", "flag"),
     ]
-    if syn:
+    if data.synthetic:
         car_cols.insert(3, Column("true_car", "True CAR (%)", "pct"))
-    car = t["car"]
-    car_tbl = Table(
+    car = data.tables["car"]
+    return Table(
         "car",
         "tbl-car",
         tuple(car_cols),
         car,
-        row_css=tuple("confounded" if c else "" for c in car.get("confounded", [])),
+        row_css=_row_css(car.get("confounded", []), "confounded"),
     )
+
+
+def _event_blocks(data: BriefData) -> list[dict[str, Any]]:
+    """One block per catalog event with CARs: its facts and its slice of the CAR table."""
+    car = data.tables["car"]
+    car_tbl = _car_view(data)
     blocks = []
     for ev in data.events.values():
         if not len(car):
@@ -155,6 +172,11 @@ def _views(data: BriefData) -> dict[str, Any]:
                 ),
             }
         )
+    return blocks
+
+
+def _abnormal0_view(data: BriefData) -> Table:
+    a0 = data.tables["abnormal0"]
     ab_cols = [
         Column("event", "Event(s)"),
         Column("label", "Series"),
@@ -167,19 +189,21 @@ def _views(data: BriefData) -> dict[str, Any]:
         Column("qvalue", "q", "p"),
         Column("confounded", "Confounded", "flag"),
     ]
-    if "sessions" in t["abnormal0"].columns:
+    if "sessions" in a0.columns:
         ab_cols.insert(3, Column("sessions", "Sessions", "int"))
-    if syn:
+    if data.synthetic:
         ab_cols.insert(4, Column("true_ar", "True AR (%)", "pct"))
-    a0 = t["abnormal0"]
-    views["abnormal0"] = Table(
+    return Table(
         "abnormal0",
         "tbl-abnormal0",
         tuple(ab_cols),
         a0,
-        row_css=tuple("confounded" if c else "" for c in a0.get("confounded", [])),
+        row_css=_row_css(a0.get("confounded", []), "confounded"),
     )
-    al = t["alignment"]
+
+
+def _alignment_view(data: BriefData) -> Table:
+    al = data.tables["alignment"]
     al_cols = tuple(
         c
         for c in (
@@ -192,7 +216,12 @@ def _views(data: BriefData) -> dict[str, Any]:
         )
         if c.key in al.columns
     )
-    views["alignment"] = Table("alignment", "tbl-alignment", al_cols, al)
+    return Table("alignment", "tbl-alignment", al_cols, al)
+
+
+def _intervention_views(data: BriefData) -> tuple[Table, list[Table]]:
+    """The interventions table and its slices by kind (volumes, trade values)."""
+    frame = data.tables["interventions"]
     iv_cols = [
         Column("label", "Series"),
         Column("unit", "Unit"),
@@ -207,12 +236,11 @@ def _views(data: BriefData) -> dict[str, Any]:
         Column("placebo_pvalue", "Placebo p", "p"),
         Column("n_placebo", "n placebo", "int"),
     ]
-    if syn:
+    if data.synthetic:
         iv_cols.insert(5, Column("true_effect", "True effect", "f1"))
-    iv = Table("interventions", "tbl-interventions", tuple(iv_cols), t["interventions"])
-    views["interventions"] = iv
-    kinds = t["interventions"].get("kind", pd.Series("volume", index=t["interventions"].index))
-    views["volume_tables"] = [
+    iv = Table("interventions", "tbl-interventions", tuple(iv_cols), frame)
+    kinds = frame.get("kind", pd.Series("volume", index=frame.index))
+    slices = [
         iv.slice(kinds == kind, id=f"tbl-interventions-{kind}", caption=caption)
         for kind, caption in (
             ("volume", "Volumes (physical units): level change after the event"),
@@ -224,7 +252,11 @@ def _views(data: BriefData) -> dict[str, Any]:
         )
         if (kinds == kind).any()
     ]
-    views["synth"] = Table(
+    return iv, slices
+
+
+def _synth_view(data: BriefData) -> Table:
+    return Table(
         "synth",
         "tbl-synth",
         (
@@ -244,15 +276,18 @@ def _views(data: BriefData) -> dict[str, Any]:
             Column("n_placebo", "n placebo", "int"),
             Column("note", "Note"),
         ),
-        t["synth"],
+        data.tables["synth"],
         caption=(
             f"Synthetic control: average post-event effect, its {100 * (1 - data.options.alpha):g}% "
             "conformal interval and p-value, and the placebo-in-space rank p-value"
         ),
     )
-    sw = t["synth_weights"]
+
+
+def _synth_weights_view(data: BriefData) -> Table:
+    sw = data.tables["synth_weights"]
     shown = sw[sw["weight"] >= 0.001] if len(sw) else sw
-    views["synth_weights"] = Table(
+    return Table(
         "synth_weights",
         "tbl-synth-weights",
         (
@@ -264,32 +299,50 @@ def _views(data: BriefData) -> dict[str, Any]:
         shown,
         caption="Donor weights of at least 0.001 (every weight is in synth_weights.csv)",
     )
-    h = t["health"]
-    views["health"] = (
-        Table(
-            "health",
-            "tbl-health",
-            (
-                Column("series", "Series"),
-                Column("source", "Source"),
-                Column("source_id", "Source id"),
-                Column("first", "First", "date"),
-                Column("last", "Last", "date"),
-                Column("rows", "Rows", "int"),
-                Column("fetched_at", "Fetched", "datetime"),
-                Column("vintage", "Vintage"),
-                Column("last_used", "Last period used", "date"),
-                Column("availability", "Why (publication lag)"),
-                Column("stale", "Stale", "flag"),
-                Column("warnings", "Validation warnings"),
-            ),
-            h,
-            row_css=tuple("stale" if s else "" for s in h["stale"]),
-        )
-        if data.has_health
-        else None
+
+
+def _health_view(data: BriefData) -> Table | None:
+    if not data.has_health:
+        return None
+    h = data.tables["health"]
+    return Table(
+        "health",
+        "tbl-health",
+        (
+            Column("series", "Series"),
+            Column("source", "Source"),
+            Column("source_id", "Source id"),
+            Column("first", "First", "date"),
+            Column("last", "Last", "date"),
+            Column("rows", "Rows", "int"),
+            Column("fetched_at", "Fetched", "datetime"),
+            Column("vintage", "Vintage"),
+            Column("last_used", "Last period used", "date"),
+            Column("availability", "Why (publication lag)"),
+            Column("stale", "Stale", "flag"),
+            Column("warnings", "Validation warnings"),
+        ),
+        h,
+        row_css=_row_css(h["stale"], "stale"),
     )
-    return {"tables": views, "event_blocks": blocks}
+
+
+def _views(data: BriefData) -> dict[str, Any]:
+    """Table views of the page (the HTML shows exactly these columns)."""
+    interventions, volume_tables = _intervention_views(data)
+    views: dict[str, Any] = {
+        "findings": _findings_view(data),
+        "headline": _headline_view(data),
+        "events": _events_view(data),
+        "abnormal0": _abnormal0_view(data),
+        "alignment": _alignment_view(data),
+        "interventions": interventions,
+        "volume_tables": volume_tables,
+        "synth": _synth_view(data),
+        "synth_weights": _synth_weights_view(data),
+        "health": _health_view(data),
+    }
+    return {"tables": views, "event_blocks": _event_blocks(data)}
 
 
 def _figures(data: BriefData) -> list[_Figure]:
@@ -347,7 +400,9 @@ def _figures(data: BriefData) -> list[_Figure]:
     for eid, res in data.synth.items():
         fid = f"fig-synth-{_slug(eid)}"
         fig = synth_paths(
-            res, title=f"{_label(res.treated)}: actual vs synthetic, {eid}", label=_label(res.treated)
+            res,
+            title=f"{_label(res.treated)}: actual vs synthetic, {eid}",
+            label=_label(res.treated),
         )
         figs.append(
             _Figure(
@@ -450,7 +505,9 @@ def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
         "table_files": [f"{k}.csv" for k in data.tables],
         "alpha": data.options.alpha,
         "findings_groups": _findings_groups(data),
-        "n_car_tests": int(data.tables["car"]["pvalue"].notna().sum()) if len(data.tables["car"]) else 0,
+        "n_car_tests": int(data.tables["car"]["pvalue"].notna().sum())
+        if len(data.tables["car"])
+        else 0,
         **views,
     }
     return env.get_template("brief.html.j2").render(**ctx)
