@@ -145,10 +145,10 @@ def _pairs(res: EventStudyResult, window: tuple[int, int]) -> list[_Pair]:
     """The pairs of ``window`` with a finite CAR, standard error and residuals."""
     a, b = _check_window(res, window)
     rows = res.car[(res.car["start"] == a) & (res.car["end"] == b)]
-    sigma = res.params["sigma"]
-    day0 = res.alignment.set_index(["event", "series"])["day0"]
-    resid = res.resid
-    groups = {k: g for k, g in resid.groupby(["event", "series"], sort=False)}
+    sigma = dict(zip(res.params.index, res.params["sigma"], strict=True))
+    al = res.alignment
+    day0 = dict(zip(zip(al["event"], al["series"], strict=True), al["day0"], strict=True))
+    groups = dict(iter(res.resid.groupby(["event", "series"], sort=False)))
     out = []
     for row in rows.itertuples(index=False):
         key = (row.event, row.series)
@@ -341,7 +341,7 @@ def wild_bootstrap(
     which has bootstrap mean 0 and variance 1, against the pair's PE-corrected
     :math:`t = CAR/\widehat{se}` of ``res.car``. The p-value is equal-tailed,
     :math:`p = \min(1, 2\min(p_{lo}, p_{hi}))`, :math:`p_{lo} = (1 + \#\{t^*_b \le
-    t\})/(B + 1)` (Davison and Hinkley 1997, eq. 4.11).
+    t\})/(B + 1)` (Davison and Hinkley 1997, ch. 4).
 
     The event window's own residuals are not resampled: with one event the restricted
     wild bootstrap would multiply the event-day residual (the AR itself) by +/-1 and give
