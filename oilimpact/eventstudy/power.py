@@ -67,7 +67,9 @@ def _check_n_sim(n_sim: int) -> int:
     return int(n_sim)
 
 
-def power_normal(delta: float | np.ndarray, se: float, dof: float, alpha: float = 0.05) -> np.ndarray:
+def power_normal(
+    delta: float | np.ndarray, se: float, dof: float, alpha: float = 0.05
+) -> np.ndarray:
     r"""Power of the two-sided t test under normal disturbances (noncentral t).
 
     :math:`P(|T| > t_{dof,1-\alpha/2})` with :math:`T` noncentral t, ``dof`` degrees of
@@ -138,7 +140,9 @@ def _pair_rng(seed: int | None, p: _Pair) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(f"{p.event}/{p.series}".encode())])
 
 
-def _simulate(p: _Pair, length: int, n_sim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _simulate(
+    p: _Pair, length: int, n_sim: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Null CAR noise (n_sim,) and the t test's standard errors (n_sim,) of simulated studies.
 
     Estimation disturbances and event-window disturbances are resampled (with
@@ -176,7 +180,11 @@ def _mde_direction(noise: np.ndarray, se_star: np.ndarray, q: float, power: floa
 
 
 def _select(pairs: list[_Pair], event: str | None, series: str | None) -> list[_Pair]:
-    out = [p for p in pairs if (event is None or p.event == event) and (series is None or p.series == series)]
+    out = [
+        p
+        for p in pairs
+        if (event is None or p.event == event) and (series is None or p.series == series)
+    ]
     if not out:
         raise InputError(f"no pair with event={event!r} and series={series!r} in the result")
     return out
@@ -184,7 +192,12 @@ def _select(pairs: list[_Pair], event: str | None, series: str | None) -> list[_
 
 def _car_row(res: EventStudyResult, p: _Pair, win: tuple[int, int]) -> pd.Series:
     c = res.car
-    m = (c["event"] == p.event) & (c["series"] == p.series) & (c["start"] == win[0]) & (c["end"] == win[1])
+    m = (
+        (c["event"] == p.event)
+        & (c["series"] == p.series)
+        & (c["start"] == win[0])
+        & (c["end"] == win[1])
+    )
     return c[m].iloc[0]
 
 
@@ -350,7 +363,11 @@ def power_curve(
     for p in _select(_pairs(res, win), event, series):
         row = _car_row(res, p, win)
         se, dof = float(row["se"]), float(row["dof"])
-        d = np.linspace(-5.0, 5.0, 41) * se if deltas is None else np.asarray(deltas, dtype="float64")
+        d = (
+            np.linspace(-5.0, 5.0, 41) * se
+            if deltas is None
+            else np.asarray(deltas, dtype="float64")
+        )
         q = float(stats.t.ppf(1.0 - alpha / 2.0, dof))
         noise, se_star = _simulate(p, length, n_sim, _pair_rng(seed, p))
         pw = _power_at(d, noise, se_star, q)

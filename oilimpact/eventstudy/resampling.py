@@ -130,7 +130,9 @@ def _check_window(res: EventStudyResult, window: tuple[int, int]) -> tuple[int, 
     try:
         a, b = (int(window[0]), int(window[1]))
     except (TypeError, ValueError, IndexError) as exc:
-        raise InputError(f"window must be a pair of relative days like (0, 1), got {window!r}") from exc
+        raise InputError(
+            f"window must be a pair of relative days like (0, 1), got {window!r}"
+        ) from exc
     have = sorted({(int(s), int(e)) for s, e in zip(res.car["start"], res.car["end"], strict=True)})
     if (a, b) not in have:
         labels = ", ".join(window_label(*w) for w in have) or "none"
@@ -228,7 +230,9 @@ def _check_draws(n: int, name: str) -> int:
 
 
 # ---- wild bootstrap ------------------------------------------------------------------
-def _pair_boot(p: _Pair, length: int, B: int, weights: WeightKind, rng: np.random.Generator) -> np.ndarray:
+def _pair_boot(
+    p: _Pair, length: int, B: int, weights: WeightKind, rng: np.random.Generator
+) -> np.ndarray:
     """B bootstrap t statistics of one pair: L resampled residuals times wild weights."""
     e = p.resid.to_numpy()
     idx = rng.integers(0, e.size, size=(B, length))
@@ -264,8 +268,14 @@ def _pooled_boot(
 
 
 def _row(
-    scope: str, pairs: list[_Pair], window: tuple[int, int], estimate: float, stat: float,
-    p: float, n: int, **extra: object,
+    scope: str,
+    pairs: list[_Pair],
+    window: tuple[int, int],
+    estimate: float,
+    stat: float,
+    p: float,
+    n: int,
+    **extra: object,
 ) -> dict[str, object]:
     return {
         "scope": scope,
@@ -281,6 +291,56 @@ def _row(
         "mc_se": _mc_se(p, n),
         **extra,
     }
+
+
+def _wild_rows(
+    pairs: list[_Pair],
+    win: tuple[int, int],
+    B: int,
+    weights: WeightKind,
+    rng: np.random.Generator,
+    pooled: bool,
+) -> list[dict[str, object]]:
+    """The rows of :func:`wild_bootstrap`: one per pair, then the pooled one."""
+    length = win[1] - win[0] + 1
+    common = {"B": B, "weights": weights}
+    rows = []
+    for p in pairs:
+        pv = _rank_pvalue(p.tstat, _pair_boot(p, length, B, weights, rng))
+        rows.append(
+            _row(
+                "pair",
+                [p],
+                win,
+                p.car,
+                p.tstat,
+                pv,
+                B,
+                **common,
+                n_dates=p.resid.size,
+                n_clusters=1,
+            )
+        )
+    if pooled:
+        clusters = _clusters(pairs)
+        stat, draws, n_dates = _pooled_boot(clusters, length, B, weights, rng)
+        caar = float(np.mean([p.car for p in pairs]))
+        pv = _rank_pvalue(stat, draws)
+        rows.append(
+            _row(
+                "pooled",
+                pairs,
+                win,
+                caar,
+                stat,
+                pv,
+                B,
+                **common,
+                n_dates=n_dates,
+                n_clusters=len(clusters),
+            )  # fmt: skip
+        )
+    return rows
 
 
 def wild_bootstrap(
@@ -300,10 +360,10 @@ def wild_bootstrap(
     window : (int, int)
         Event window (relative days, inclusive), e.g. ``(0, 1)``.
     B : int
-        Bootstrap draws (default :data:`DEFAULT_B` = 999; at least :data:`MIN_B`).
+        Bootstrap draws (default :data:`DEFAULT_B` = 999, see its note on the choice;
+        at least :data:`MIN_B`).
     weights : {"rademacher", "mammen"}
-        Wild weights: Rademacher (+/-1, symmetric) or Mammen's two-point weights
-        (keep the residuals' skewness).
+        Rademacher (+/-1, symmetric) or Mammen (two-point, keeps the skewness).
     seed : int, Generator or None
         Seed of the draws (same seed, same p-values).
     pooled : bool or None
@@ -343,15 +403,12 @@ def wild_bootstrap(
     :math:`p = \min(1, 2\min(p_{lo}, p_{hi}))`, :math:`p_{lo} = (1 + \#\{t^*_b \le
     t\})/(B + 1)` (Davison and Hinkley 1997, ch. 4).
 
-    The event window's own residuals are not resampled: with one event the restricted
-    wild bootstrap would multiply the event-day residual (the AR itself) by +/-1 and give
-    :math:`|t^*| \approx |t|` in every draw, a p-value near 1 whatever the data
-    (MacKinnon and Webb 2018, one treated cluster). Drawing the event window's
-    disturbances from the estimation residuals under H0 is the bootstrap of Hein and
-    Westfall (2004) for the regression with event parameters; the wild weights
-    (Davidson and Flachaire 2008) make the draws symmetric (Rademacher) or keep the
-    residuals' third moment (Mammen 1993). Dates are drawn independently, so volatility
-    clustering is not reproduced (see the size table in the docs).
+    The event window's own residuals are not the ones resampled: with one event the
+    restricted wild bootstrap would flip the sign of the AR itself and give a p-value near
+    1 whatever the data (MacKinnon and Webb 2018); drawing the window's disturbances from
+    the estimation residuals under H0 follows Hein and Westfall (2004); the weights make
+    them symmetric (Rademacher) or keep their skew (Mammen 1993; Davidson and Flachaire
+    2008). Dates are drawn independently: volatility clustering is not reproduced.
 
     **Pooled (CAAR), cross-sectional correlation kept.** Pairs are grouped by the
     calendar date of their day 0. Within a group every pair gets the *same* dates
@@ -374,8 +431,6 @@ def wild_bootstrap(
     ----------
     Davidson, R. and Flachaire, E. (2008). The wild bootstrap, tamed at last. *Journal
     of Econometrics* 146, 162-169.
-    Davidson, R. and MacKinnon, J. G. (2000). Bootstrap tests: how many bootstraps?
-    *Econometric Reviews* 19, 55-68.
     Davison, A. C. and Hinkley, D. V. (1997). *Bootstrap Methods and their
     Application*. Cambridge University Press.
     Hein, S. E. and Westfall, P. (2004). Improving tests of abnormal returns by
@@ -402,27 +457,8 @@ def wild_bootstrap(
     B = _check_draws(B, "B")
     win = _check_window(res, window)  # type: ignore[arg-type]
     pairs = _pairs(res, win)
-    length = win[1] - win[0] + 1
-    rng = _rng(seed)
-    clusters = _clusters(pairs)
-    rows = []
-    for p in pairs:
-        draws = _pair_boot(p, length, B, weights, rng)
-        pv = _rank_pvalue(p.tstat, draws)
-        rows.append(
-            _row("pair", [p], win, p.car, p.tstat, pv, B, B=B, weights=weights,
-                 n_dates=p.resid.size, n_clusters=1)
-        )
-    if pooled is None:
-        pooled = len(pairs) >= 2
-    if pooled:
-        stat, draws, n_dates = _pooled_boot(clusters, length, B, weights, rng)
-        pv = _rank_pvalue(stat, draws)
-        caar = float(np.mean([p.car for p in pairs]))
-        rows.append(
-            _row("pooled", pairs, win, caar, stat, pv, B, B=B, weights=weights,
-                 n_dates=n_dates, n_clusters=len(clusters))
-        )
+    use_pooled = len(pairs) >= 2 if pooled is None else pooled
+    rows = _wild_rows(pairs, win, B, weights, _rng(seed), use_pooled)
     out = pd.DataFrame(rows)
     out.attrs["seed"] = seed if not isinstance(seed, np.random.Generator) else None
     out.attrs["method"] = "wild bootstrap (null imposed, estimation-window disturbances)"
@@ -530,8 +566,19 @@ def permutation_test(
         pos, full = _positions(sums.size, n_perm, rng)
         x = p.car * np.sqrt(length / p.pe_factor)
         pv = _rank_pvalue(x, sums[pos])
-        row = _row("pair", [p], win, p.car, x, pv, pos.size, n_perm=pos.size,
-                   exhaustive=full, n_dates=n, n_clusters=1)
+        row = _row(
+            "pair",
+            [p],
+            win,
+            p.car,
+            x,
+            pv,
+            pos.size,
+            n_perm=pos.size,
+            exhaustive=full,
+            n_dates=n,
+            n_clusters=1,
+        )
         row["mc_se"] = 0.0 if full else row["mc_se"]
         rows.append(row)
     if pooled is None:
@@ -545,7 +592,10 @@ def permutation_test(
 
 
 def _pooled_perm(
-    pairs: list[_Pair], win: tuple[int, int], length: int, n_perm: int | None,
+    pairs: list[_Pair],
+    win: tuple[int, int],
+    length: int,
+    n_perm: int | None,
     rng: np.random.Generator,
 ) -> dict[str, object]:
     """The pooled row of :func:`permutation_test`."""
@@ -565,7 +615,18 @@ def _pooled_perm(
         ref = sum(s[rng.integers(0, s.size, size=m)] for s in cl_sums) / len(pairs)
         full = False
     pv = _rank_pvalue(x, ref)
-    row = _row("pooled", pairs, win, float(np.mean([p.car for p in pairs])), x, pv, ref.size,
-               n_perm=ref.size, exhaustive=full, n_dates=min(n_dates), n_clusters=len(clusters))
+    row = _row(
+        "pooled",
+        pairs,
+        win,
+        float(np.mean([p.car for p in pairs])),
+        x,
+        pv,
+        ref.size,
+        n_perm=ref.size,
+        exhaustive=full,
+        n_dates=min(n_dates),
+        n_clusters=len(clusters),
+    )
     row["mc_se"] = 0.0 if full else row["mc_se"]
     return row

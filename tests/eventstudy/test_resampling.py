@@ -101,7 +101,9 @@ def test_pooled_bootstrap_shares_dates_and_weights_across_same_date_pairs():
     rng = np.random.default_rng(8)
     e = rng.standard_normal(240) * 0.01
     e -= e.mean()
-    res = fake_result({("ev", "a"): e, ("ev", "b"): e.copy()}, {("ev", "a"): 0.03, ("ev", "b"): 0.03})
+    res = fake_result(
+        {("ev", "a"): e, ("ev", "b"): e.copy()}, {("ev", "a"): 0.03, ("ev", "b"): 0.03}
+    )
     out = wild_bootstrap(res, window=(0, 1), B=9_999, seed=1)
     pair, pooled = out.iloc[0], out.iloc[-1]
     assert pooled["scope"] == "pooled" and pooled["n_pairs"] == 2 and pooled["n_clusters"] == 1
@@ -116,7 +118,10 @@ def test_pooled_bootstrap_shares_dates_and_weights_across_same_date_pairs():
 
 def test_pairs_on_different_dates_are_separate_clusters():
     rng = np.random.default_rng(9)
-    resid = {("e1", "a"): rng.standard_normal(240) * 0.01, ("e2", "a"): rng.standard_normal(240) * 0.01}
+    resid = {
+        ("e1", "a"): rng.standard_normal(240) * 0.01,
+        ("e2", "a"): rng.standard_normal(240) * 0.01,
+    }
     res = fake_result(resid, {k: 0.0 for k in resid},
                       day0={("e1", "a"): "2025-01-06", ("e2", "a"): "2025-03-03"})  # fmt: skip
     out = wild_bootstrap(res, window=(0, 1), B=199, seed=2)
@@ -169,8 +174,14 @@ def test_permutation_exhaustive_matches_a_loop():
         lo = (1 + sum(s <= x for s in sums)) / n
         hi = (1 + sum(s >= x for s in sums)) / n
         np.testing.assert_allclose(out.iloc[i]["pvalue"], min(1, 2 * min(lo, hi)), rtol=1e-12)
-        assert out.iloc[i]["exhaustive"] and out.iloc[i]["mc_se"] == 0 and out.iloc[i]["n_perm"] == n - 1
-    pooled_sums = np.array([e1[u] + e1[u + 1] + e2[u] + e2[u + 1] for u in range(n - 1)]) * scale / 2
+        assert (
+            out.iloc[i]["exhaustive"]
+            and out.iloc[i]["mc_se"] == 0
+            and out.iloc[i]["n_perm"] == n - 1
+        )
+    pooled_sums = (
+        np.array([e1[u] + e1[u + 1] + e2[u] + e2[u + 1] for u in range(n - 1)]) * scale / 2
+    )
     x = np.mean(xs)
     lo = (1 + np.sum(pooled_sums <= x)) / n
     hi = (1 + np.sum(pooled_sums >= x)) / n
