@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,7 +41,15 @@ import pandas as pd
 from scipy import stats
 
 from .. import plotstyle
-from ..summary import Summary, fmt_num, fmt_p, fmt_pct
+from ..summary import Summary, fmt_p, fmt_pct
+from ._format import (
+    day_strings,
+    fixed_strings,
+    num_strings,
+    p_strings,
+    pct_strings,
+    window_labels,
+)
 from .panel import AbnormalPanel
 from .single import CAR_TEST_COLUMNS
 
@@ -215,6 +223,18 @@ def _day(x: Any) -> str:
     return "-" if pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
 
 
+def _date_or_dash(x: Any) -> Any:
+    """The calendar date of a timestamp (shown as ``YYYY-MM-DD``), ``-`` when missing."""
+    return pd.Timestamp(x).date() if pd.notna(x) else "-"
+
+
+def _columns(frame: pd.DataFrame, *cols: str | list[Any]) -> Iterable[tuple[Any, ...]]:
+    """Rows of the named columns (or given lists) as tuples of Python scalars, the
+    values ``DataFrame.iterrows`` gives, without building a Series per row."""
+    lists = [frame[c].tolist() if isinstance(c, str) else c for c in cols]
+    return zip(*lists, strict=True)
+
+
 def _fmt(x: Any, spec: str = ".4f") -> str:
     try:
         if x is None or (isinstance(x, float) and np.isnan(x)):
@@ -366,9 +386,7 @@ class EventStudyResult:
         """
         out = self.car.copy()
         if len(out):
-            out["window"] = [
-                window_label(a, b) for a, b in zip(out["start"], out["end"], strict=True)
-            ]
+            out["window"] = window_labels(out["start"], out["end"], window_label)
         out["unit"] = UNIT
         out.attrs["unit"] = UNIT
         out.attrs["returns"] = self.spec.returns
@@ -615,15 +633,15 @@ class EventStudyResult:
             {
                 "event": c["event"].astype(str),
                 "series": c["series"].astype(str),
-                "window": [window_label(a, b) for a, b in zip(c["start"], c["end"], strict=True)],
-                "CAR, %": [fmt_pct(v) for v in c["car"]],
-                "se, %": [fmt_pct(v) for v in c["se"]],
-                "t": [_fmt(v, ".2f") for v in c["tstat"]],
-                "p(t)": [fmt_p(v) for v in c["pvalue"]],
-                "p(SQ)": [fmt_p(v) for v in c["sq_pvalue"]],
-                "q(t)": [fmt_p(v) for v in c["qvalue"]],
+                "window": window_labels(c["start"], c["end"], window_label),
+                "CAR, %": pct_strings(c["car"]),
+                "se, %": pct_strings(c["se"]),
+                "t": fixed_strings(c["tstat"], ".2f", _fmt),
+                "p(t)": p_strings(c["pvalue"]),
+                "p(SQ)": p_strings(c["sq_pvalue"]),
+                "q(t)": p_strings(c["qvalue"]),
                 "n_est": c["n_est"].astype(int).astype(str),
-                "flag": ["confounded" if f else "" for f in c["confounded"]],
+                "flag": ["confounded" if f else "" for f in c["confounded"].tolist()],
             }
         )
         return out
@@ -663,12 +681,9 @@ class EventStudyResult:
         notes = list(self.notices)
         a = self.alignment
         if "confounded_by" in a.columns:
-            for _, r in a.iterrows():
-                if r.get("confounded_by"):
-                    notes.append(
-                        f"{r['event']}/{r['series']}: event window contains day 0 of "
-                        f"{r['confounded_by']}"
-                    )
+            for event, series, other in _columns(a, "event", "series", "confounded_by"):
+                if other:
+                    notes.append(f"{event}/{series}: event window contains day 0 of {other}")
         if "sq_min_pvalue" in self.car.columns and (self.car["sq_min_pvalue"] > 0.05).any():
             notes.append(
                 "SQ test: some rows have too few estimation days to reach p < 0.05 "
@@ -696,13 +711,13 @@ class EventStudyResult:
         if "title" not in a.columns:
             return lines
         seen = set()
-        for _, r in a.iterrows():
-            day0 = pd.Timestamp(r["day0"]).date() if pd.notna(r["day0"]) else "-"
-            key = (r["event"], r["series"])
+        days = day_strings(a["day0"], _date_or_dash)
+        for event, series, day0, title in _columns(a, "event", "series", days, "title"):
+            key = (event, series)
             if key in seen:
                 continue
             seen.add(key)
-            lines.append(f"  {r['event']} / {r['series']}: day 0 {day0} -- {r['title']}")
+            lines.append(f"  {event} / {series}: day 0 {day0} -- {title}")
         return lines
 
     def _params_display(self) -> pd.DataFrame:
@@ -717,18 +732,18 @@ class EventStudyResult:
         )
         for name in prm.columns:
             if name == "alpha":
-                out["alpha, %"] = [fmt_pct(v, 3) for v in prm[name]]
-                out["t(alpha)"] = [_fmt(v, ".2f") for v in tv[name]]
+                out["alpha, %"] = pct_strings(prm[name], 3)
+                out["t(alpha)"] = fixed_strings(tv[name], ".2f", _fmt)
             elif name.startswith("beta"):
-                out[name] = [fmt_num(v) for v in prm[name]]
-                out[f"t({name})"] = [_fmt(v, ".2f") for v in tv[name]]
+                out[name] = num_strings(prm[name])
+                out[f"t({name})"] = fixed_strings(tv[name], ".2f", _fmt)
         if "rsquared" in prm:
-            out["R2"] = [_fmt(v, ".3f") for v in prm["rsquared"]]
-        out["sigma, %"] = [fmt_pct(v, 3) for v in prm["sigma"]]
+            out["R2"] = fixed_strings(prm["rsquared"], ".3f", _fmt)
+        out["sigma, %"] = pct_strings(prm["sigma"], 3)
         out["n_est"] = prm["n_est"].astype(str).to_numpy()
-        out["estimation"] = [
-            f"{_day(a)}..{_day(b)}" for a, b in zip(prm["est_start"], prm["est_end"], strict=True)
-        ]
+        starts = day_strings(prm["est_start"], _day)
+        ends = day_strings(prm["est_end"], _day)
+        out["estimation"] = [f"{a}..{b}" for a, b in zip(starts, ends, strict=True)]
         return out
 
     def summary(self) -> Summary:
