@@ -230,7 +230,7 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
     """The additive sums of the pairs of one chunk (per window unless noted)."""
     has = np.column_stack([w.has for w in wins]) if wins else np.zeros((p.n_pairs, 0), bool)
     frac, est_has = p.positive_fraction
-    ranked = has & p.valid[:, None]
+    ranked = (has & p.valid[:, None]).astype(float)  # float: the products use BLAS
     dev, unif, grid = p.rank_grid
     li = p._full_sort[2].astype(float)
     sc_ok = np.column_stack([w.sc_ok for w in wins]) if wins else has
@@ -250,12 +250,12 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
         "pat_sum": np.where(w_ok, scar, 0.0).sum(axis=0),
         "pat_w": np.where(w_ok, p.patell_w[:, None], 0.0).sum(axis=0),
         "pos": ((car > 0) & has).sum(axis=0).astype(float),
-        "phat_sum": np.where(est_has, frac, 0.0) @ (has & est_has[:, None]),
+        "phat_sum": np.where(est_has, frac, 0.0) @ (has & est_has[:, None]).astype(float),
         "phat_n": (has & est_has[:, None]).sum(axis=0).astype(float),
         "phat_pos_all": np.array([float(((p.est > 0) & p.est_ok).sum())]),
         "phat_cnt_all": np.array([float(p.est_ok.sum())]),
         "rank_dev": ranked.T @ dev, "rank_unif": ranked.T @ unif,  # (W, R)
-        "rank_cnt": ranked.T @ grid, "rank_li": li @ ranked, "rank_n": ranked.sum(0) * 1.0,
+        "rank_cnt": ranked.T @ grid, "rank_li": li @ ranked, "rank_n": ranked.sum(axis=0),
     }  # fmt: skip
 
 
