@@ -205,8 +205,7 @@ def cross_section_pieces(
     spans = [(int(lo), int(hi)) for lo, hi in windows]
     col_sets = [panel.window_index(span) for span in spans]
     p = _Parts(panel)
-    tests = ["brown_warner", "patell", "rank"]  # every per-window ingredient
-    wins = _windows(p, panel, spans, col_sets, tests)
+    wins = _windows(p, panel, spans, col_sets, ["patell"])  # pairs, CARs and SCARs
     key = np.asarray(panel.event_dates).astype("datetime64[ns]").view(np.int64).ravel()
     dates, inv = np.unique(key, return_inverse=True)
     out = CrossSectionPieces(
