@@ -55,8 +55,8 @@ import baselines  # noqa: E402
 
 import oilimpact as oi  # noqa: E402
 from oilimpact.eventstudy import engine  # noqa: E402
-from oilimpact.eventstudy.chunks import _window_arrays, run_chunks  # noqa: E402
 from oilimpact.eventstudy.build import pair_windows  # noqa: E402
+from oilimpact.eventstudy.chunks import _window_arrays, run_chunks  # noqa: E402
 from oilimpact.eventstudy.dayzero import day_zero  # noqa: E402
 from oilimpact.eventstudy.grid import session_grid  # noqa: E402
 from oilimpact.eventstudy.inputs import packaged_registry, resolve_events, resolve_inputs  # noqa: E402
@@ -178,11 +178,13 @@ def main() -> None:
     results: dict[str, Any] = {}
     for label, miss in (("missing_1pct", 0.01), ("clean", 0.0)):
         prices, market, events = baselines.make_panel(n_assets, 600, 2, missing=miss)
-        med, times, res = timed(lambda: public(prices, market, events), repeats)
+        med, times, res = timed(lambda p=prices, m=market, e=events: public(p, m, e), repeats)
         results[label] = {"public_median_s": med, "public_times_s": times}
         print(f"public call, {label}: median {med:.3f} s  (runs {', '.join(f'{t:.3f}' for t in times)})",
               flush=True)  # fmt: skip
-        vec_med, _, fast = timed(lambda: baselines.vectorised_numpy(prices, market, events), repeats)
+        vec_med, _, fast = timed(
+            lambda p=prices, m=market, e=events: baselines.vectorised_numpy(p, m, e), repeats
+        )
         results[label]["vectorised_median_s"] = vec_med
         print(f"  vectorised numpy baseline: {vec_med:.3f} s", flush=True)
         if label == "clean":
@@ -196,8 +198,8 @@ def main() -> None:
         results[label]["core_median_s"] = core(prices, market, events, repeats)
         print(f"  core (fit_panel + build_result on prepared arrays): "
               f"{results[label]['core_median_s']:.3f} s", flush=True)  # fmt: skip
-        s_med = timed(lambda: res.summary(), repeats)[0]
-        f_med = timed(lambda: res.to_frame(), repeats)[0]
+        s_med = timed(res.summary, repeats)[0]
+        f_med = timed(res.to_frame, repeats)[0]
         results[label].update(summary_median_s=s_med, to_frame_median_s=f_med)
         print(f"  res.summary(): {s_med:.3f} s   res.to_frame(): {f_med:.3f} s", flush=True)
         n_pairs = n_assets * len(events)

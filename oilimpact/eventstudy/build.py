@@ -139,9 +139,9 @@ def check_pairs(
     align_bad = dz.failed.any(axis=0)
     bad_hit = np.zeros(A, dtype=bool)
     if grid.bad.any():
-        hits = (win.use_est & grid.bad[win.est]).any(axis=1) | (
-            win.in_evt & grid.bad[win.evt]
-        ).any(axis=1)
+        hits = (win.use_est & grid.bad[win.est]).any(axis=1) | (win.in_evt & grid.bad[win.evt]).any(
+            axis=1
+        )
         bad_hit = hits.reshape(A, n_ev).any(axis=1)
     short = (n_ok < opts.min_estimation).reshape(A, n_ev).any(axis=1)
     failing = np.flatnonzero(no_sess | align_bad | bad_hit | short)
@@ -154,7 +154,9 @@ def check_pairs(
             f"series {name!r} has no dates on which it and the regressors "
             f"({', '.join(regressors) or 'none'}) are all observed"
         )
-    sessions = pd.DatetimeIndex(grid.dates[grid.row[grid.start[a] : grid.start[a] + grid.n_sessions[a]]])
+    sessions = pd.DatetimeIndex(
+        grid.dates[grid.row[grid.start[a] : grid.start[a] + grid.n_sessions[a]]]
+    )
     if align_bad[a]:
         i = int(np.flatnonzero(dz.failed[:, a])[0])
         raise alignment_error(studied[i], name, sessions, named_spec(specs[a], name))
@@ -179,8 +181,10 @@ def _raise_bad_price(
     s0 = int(grid.start[a])
     for i, p in enumerate(range(rows.start, rows.stop)):
         hits = np.concatenate(
-            [win.est[p][win.use_est[p] & grid.bad[win.est[p]]],
-             win.evt[p][win.in_evt[p] & grid.bad[win.evt[p]]]]  # fmt: skip
+            [
+                win.est[p][win.use_est[p] & grid.bad[win.est[p]]],
+                win.evt[p][win.in_evt[p] & grid.bad[win.evt[p]]],
+            ]  # fmt: skip
         )
         if not hits.size:
             continue
@@ -220,8 +224,7 @@ def _raise_short(
     nd = int(win.dropped[p].sum())
     if nd:
         extra += (
-            f"; {nd} day(s) dropped as other events' days [{b_lo:+d}, {b_hi:+d}] "
-            "(exclusion_band=)"
+            f"; {nd} day(s) dropped as other events' days [{b_lo:+d}, {b_hi:+d}] (exclusion_band=)"
         )
     raise EstimationError(
         f"estimation window needs {opts.min_estimation} trading days before {day0}, got "

@@ -159,7 +159,9 @@ def _alignment_frame(
     any_in = win.in_range.any(axis=1)
     first = np.where(any_in, dates[grid.row[win.est[:, 0]]], nat)
     last = np.where(any_in, dates[grid.row[win.est[:, -1]]], nat)
-    span = (win.use_est & grid.gap[win.est]).sum(axis=1) + (win.in_evt & grid.gap[win.evt]).sum(axis=1)
+    span = (win.use_est & grid.gap[win.est]).sum(axis=1) + (win.in_evt & grid.gap[win.evt]).sum(
+        axis=1
+    )
     observed = (win.in_evt & ~np.isnan(arrays["y_evt"])).sum(axis=1)
     # the per-event columns from one row per event (one type inference, not P)
     per_event = pd.DataFrame(
@@ -187,7 +189,9 @@ def _alignment_frame(
     return pd.concat([out, pd.DataFrame(rest)], axis=1)
 
 
-def _fit(job: ChunkJob, grid: SessionGrid, win: PairWindows, arrays: dict[str, Any]) -> AbnormalPanel:
+def _fit(
+    job: ChunkJob, grid: SessionGrid, win: PairWindows, arrays: dict[str, Any]
+) -> AbnormalPanel:
     """The fitted panel of the chunk, with its dates and the sessions each return spans."""
     opts = job.opts
     ids = pd.MultiIndex.from_arrays(

@@ -117,7 +117,9 @@ def _one_event(
     if inside.size == 0 or len(base) == 0:
         return
     try:
-        row0 = int(np.searchsorted(grid.dates, align_event(ev.obj, base, spec).day0.to_datetime64()))
+        row0 = int(
+            np.searchsorted(grid.dates, align_event(ev.obj, base, spec).day0.to_datetime64())
+        )
     except EstimationError:
         return  # after the last session of every pair
     k = grid.sessions_before(np.full(inside.size, row0, dtype=np.int64), inside)

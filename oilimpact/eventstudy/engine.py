@@ -413,6 +413,8 @@ def build_result(
         spec,
         alignment,
         pooled=spec.pooled if pooled is None else pooled,
-        independence_tests=spec.independence_tests if independence_tests is None else independence_tests,
+        independence_tests=spec.independence_tests
+        if independence_tests is None
+        else independence_tests,
         notices=notices,
     )

@@ -321,6 +321,8 @@ def spanned_sessions(
             sel = pos[col] >= 0
             ci = pos[col]
         r1, r0 = grid.row[at], grid.row[prev]
-        span = (n_cal[r1] - n_cal[r0]) + (extra[r1, np.maximum(ci, 0)] - extra[r0, np.maximum(ci, 0)])
+        span = (n_cal[r1] - n_cal[r0]) + (
+            extra[r1, np.maximum(ci, 0)] - extra[r0, np.maximum(ci, 0)]
+        )
         out = np.where(sel, np.maximum(span, 1), out)
     return np.where(first, 1, out)

@@ -341,4 +341,3 @@ def _parsed(text: str, what: str) -> Any:
     from ..series import default_registry
 
     return default_registry()
-

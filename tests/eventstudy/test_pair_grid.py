@@ -25,7 +25,7 @@ def _data(seed=5, miss=0.06):
     n = len(idx)
     m = rng.normal(0, 0.01, n)
     out = {"sp500": 5000 * np.exp(np.cumsum(m))}
-    for j, a in enumerate(ASSETS):
+    for a in ASSETS:
         out[a] = 70 * np.exp(np.cumsum(0.7 * m + rng.normal(0, 0.015, n)))
     df = pd.DataFrame(out, index=idx)
     holes = rng.random((n, len(ASSETS))) < miss
@@ -95,7 +95,7 @@ def test_event_sessions_equal_sessions_spanned_on_each_pair(study):
     df, res = study
     reg = default_registry()
     ab = res.abnormal
-    for (event, series), rows in ab.groupby(["event", "series"], sort=False):
+    for (_event, series), rows in ab.groupby(["event", "series"], sort=False):
         sessions = _pair_sessions(df, series)
         own = df.index[df[series].notna().to_numpy()]
         spanned = sessions_spanned(sessions, own, reg.spec_or_default(series))
