@@ -155,7 +155,9 @@ def main(n_studies: int = N_STUDIES) -> None:
         "alpha": ALPHA,
         "mc_se": mc_se,
         "mc_band_95": 1.96 * mc_se,
-        "converged_share": {c[0]: float(np.mean(m["converged"])) for c, m in zip(CONFIGS, merged)},
+        "converged_share": {
+            c[0]: float(np.mean(m["converged"])) for c, m in zip(CONFIGS, merged, strict=True)
+        },
         "rows": rows,
         "paired_vs_ols_t": paired,
         "seconds": round(time.perf_counter() - start, 1),

@@ -25,6 +25,12 @@ the end of that window. Two levels:
   :meth:`~GarchStudyResult.summary` prints the CARs, the GARCH parameters and the
   abnormal-volatility tests of :mod:`oilimpact.eventstudy.volatility`.
 
+``arch`` fits percent returns (``SCALE * y`` on ``SCALE * x``: its optimiser is tuned
+for values of order 1); the results are converted back (``const / 100``, ``omega /
+100^2``, variances ``/ 100^2``; slopes and GARCH coefficients are scale-free). Each pair
+costs one numerical ML fit (about 0.05-0.1 s for 240 days), so this model suits the
+brief's few pairs, not panels of thousands.
+
 Formulas, references and the measured size: docs/methods-garch.md.
 """
 
@@ -296,7 +302,9 @@ def _est_days(est_days: Any, event_days: np.ndarray, n: int, l1: int) -> np.ndar
     return days
 
 
-def _variance_paths(res: Any, origin: np.ndarray, h: np.ndarray, first: int, n_exog: int) -> np.ndarray:
+def _variance_paths(
+    res: Any, origin: np.ndarray, h: np.ndarray, first: int, n_exog: int
+) -> np.ndarray:
     """``E[sigma^2_{o+h} | F_o]`` for forecast origins ``origin`` (observation rows, at
     least ``first``) and steps ``h``, percent units, from ``arch``'s analytic forecast."""
     hmax = int(h.max())
@@ -328,6 +336,28 @@ def _param_row(res: Any, n_exog: int, vol: VolModel, n_est: int) -> dict[str, An
     row["converged"] = res.convergence_flag == 0
     row["message"] = str(res.optimization_result.message)
     return row
+
+
+def _checked(
+    y_est: Any, y_evt: Any, x_est: Any, x_evt: Any, event_days: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """The inputs of :func:`fit_garch_panel` as float arrays of checked shapes."""
+    y_est = np.asarray(y_est, dtype="float64")
+    y_evt = np.asarray(y_evt, dtype="float64")
+    if y_est.ndim != 2 or y_evt.ndim != 2 or y_est.shape[0] != y_evt.shape[0]:
+        raise EstimationError(
+            f"y_est and y_evt must be (N, L1) and (N, L2), got {y_est.shape} and {y_evt.shape}"
+        )
+    n, l1 = y_est.shape
+    l2 = y_evt.shape[1]
+    days = np.asarray(event_days, dtype="int64")
+    if days.shape != (l2,):
+        raise EstimationError(f"event_days must have length {l2}, got {days.shape}")
+    xe = _as3d(x_est, n, l1, "x_est")
+    xv = _as3d(x_evt, n, l2, "x_evt")
+    if (xe is None) != (xv is None):
+        raise EstimationError("give both x_est and x_evt, or neither")
+    return y_est, y_evt, xe, xv, days
 
 
 def fit_garch_panel(
@@ -410,12 +440,7 @@ def fit_garch_panel(
     \beta\sigma_T^2` and :math:`E_T\sigma^2_{T+h} = \omega + (\alpha + \gamma/2 +
     \beta) E_T\sigma^2_{T+h-1}` for :math:`h > 1` (symmetric innovations).
 
-    **Scale.** ``arch`` fits percent returns (``SCALE * y`` on ``SCALE * x``); the
-    results are converted back (``const / 100``, ``omega / 100^2``, variances
-    ``/ 100^2``; slopes and GARCH coefficients are scale-free).
-
-    Each pair costs one numerical ML fit (about 30-60 ms for 240 days), so this model
-    suits the brief's few pairs, not panels of thousands.
+    Scale and cost: see the module docstring.
 
     References
     ----------
@@ -442,76 +467,59 @@ def fit_garch_panel(
     >>> list(panel.params.columns[:6])
     ['const', 'slope', 'omega', 'alpha', 'gamma', 'beta']
     """
-    y_est = np.asarray(y_est, dtype="float64")
-    y_evt = np.asarray(y_evt, dtype="float64")
-    if y_est.ndim != 2 or y_evt.ndim != 2 or y_est.shape[0] != y_evt.shape[0]:
-        raise EstimationError(
-            f"y_est and y_evt must be (N, L1) and (N, L2), got {y_est.shape} and {y_evt.shape}"
-        )
+    y_est, y_evt, xe, xv, days = _checked(y_est, y_evt, x_est, x_evt, event_days)
     n, l1 = y_est.shape
-    l2 = y_evt.shape[1]
-    days = np.asarray(event_days, dtype="int64")
-    if days.shape != (l2,):
-        raise EstimationError(f"event_days must have length {l2}, got {days.shape}")
-    xe = _as3d(x_est, n, l1, "x_est")
-    xv = _as3d(x_evt, n, l2, "x_evt")
-    if (xe is None) != (xv is None):
-        raise EstimationError("give both x_est and x_evt, or neither")
-    n_exog = 0 if xe is None else xe.shape[2]
     ids = _default_ids(n) if ids is None else ids
     est_d = _est_days(est_days, days, n, l1)
 
+    return _assemble(
+        y_est, y_evt, xe, xv, est_d, days, ids, vol=vol, dist=dist,
+        min_estimation=min_estimation, update_through=update_through,
+    )  # fmt: skip
+
+
+def _assemble(
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    xe: np.ndarray | None,
+    xv: np.ndarray | None,
+    est_d: np.ndarray,
+    days: np.ndarray,
+    ids: pd.MultiIndex,
+    *,
+    vol: VolModel,
+    dist: Innovations,
+    min_estimation: int,
+    update_through: int | None,
+) -> GarchPanel:
+    """Fit every pair (:func:`_fit_pair`) and pack the :class:`GarchPanel`."""
+    (n, l1), l2 = y_est.shape, y_evt.shape[1]
+    n_exog = 0 if xe is None else xe.shape[2]
     ar = np.full((n, l2), np.nan)
     sigma2 = np.full((n, l2), np.nan)
     horizon = np.zeros((n, l2), dtype="int64")
     est_z = np.full((n, l1), np.nan)
     design = np.ones((n, l2, 1 + n_exog))
+    if xv is not None:
+        design[:, :, 1:] = xv
     mean_cov = np.full((n, 1 + n_exog, 1 + n_exog), np.nan)
     n_est = np.zeros(n, dtype="int64")
     rows = []
     for i in range(n):
-        ok = np.isfinite(y_est[i])
-        if xe is not None:
-            ok &= np.isfinite(xe[i]).all(axis=1)
-            design[i, :, 1:] = xv[i]
-        used = np.flatnonzero(ok)
-        label = f"(event={ids[i][0]}, series={ids[i][1]})"
-        if used.size < min_estimation:
-            raise EstimationError(
-                f"GARCH estimation needs {min_estimation} usable estimation days, "
-                f"got {used.size} {label}"
-            )
-        last_est = int(est_d[i, used[-1]])
-        if (days <= last_est).any():
-            raise EstimationError(
-                f"event days must come after the last estimation day "
-                f"(relative day {last_est}) {label}"
-            )
-        pre = np.empty(0, dtype="int64")
-        if update_through is not None:
-            okv = np.isfinite(y_evt[i]) & (days <= update_through)
-            if xv is not None:
-                okv &= np.isfinite(xv[i]).all(axis=1)
-            pre = np.flatnonzero(okv)
-        y_all = np.concatenate([y_est[i, used], y_evt[i, pre]])
-        x_all = None if xe is None else np.concatenate([xe[i, used], xv[i, pre]])
-        obs_days = np.concatenate([est_d[i, used], days[pre]])
-        try:
-            res = fit_one(y_all, x_all, vol=vol, dist=dist, n_fit=int(used.size))
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            raise EstimationError(f"arch could not fit the GARCH model {label}: {exc}") from exc
-        # forecast origin of each event column: the last observation before it
-        origin = np.searchsorted(obs_days, days, side="left") - 1
-        h = days - obs_days[origin]
-        h[pre] = 1  # an observed update day follows the previous observation directly
+        fit = _fit_pair(
+            y_est[i], y_evt[i], None if xe is None else xe[i], None if xv is None else xv[i],
+            est_d[i], days, label=f"(event={ids[i][0]}, series={ids[i][1]})", vol=vol,
+            dist=dist, min_estimation=min_estimation, update_through=update_through,
+        )  # fmt: skip
+        res, used = fit["res"], fit["used"]
         theta = res.params.to_numpy()[: 1 + n_exog].copy()
         theta[0] /= SCALE
         cov = res.param_cov.to_numpy()[: 1 + n_exog, : 1 + n_exog].copy()
         cov[0, :] /= SCALE
         cov[:, 0] /= SCALE
         ar[i] = y_evt[i] - design[i] @ theta
-        horizon[i] = h
-        sigma2[i] = _variance_paths(res, origin, h, used.size - 1, n_exog) / SCALE**2
+        horizon[i] = fit["h"]
+        sigma2[i] = _variance_paths(res, fit["origin"], fit["h"], used.size - 1, n_exog) / SCALE**2
         est_z[i, used] = np.asarray(res.std_resid)[: used.size]
         mean_cov[i] = cov
         n_est[i] = used.size
@@ -523,6 +531,56 @@ def fit_garch_panel(
         ids=ids, event_days=days, ar=ar, sigma2=sigma2, horizon=horizon, z=z, est_z=est_z,
         design_evt=design, mean_cov=mean_cov, n_est=n_est, params=params, vol=vol, dist=dist,
     )  # fmt: skip
+
+
+def _fit_pair(
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    x_est: np.ndarray | None,
+    x_evt: np.ndarray | None,
+    est_days: np.ndarray,
+    days: np.ndarray,
+    *,
+    label: str,
+    vol: VolModel,
+    dist: Innovations,
+    min_estimation: int,
+    update_through: int | None,
+) -> dict[str, Any]:
+    """One pair: usable days, the ``arch`` fit, the forecast origin and step of each
+    event column (see the Notes of :func:`fit_garch_panel`)."""
+    ok = np.isfinite(y_est)
+    if x_est is not None:
+        ok &= np.isfinite(x_est).all(axis=1)
+    used = np.flatnonzero(ok)
+    if used.size < min_estimation:
+        raise EstimationError(
+            f"GARCH estimation needs {min_estimation} usable estimation days, "
+            f"got {used.size} {label}"
+        )
+    last_est = int(est_days[used[-1]])
+    if (days <= last_est).any():
+        raise EstimationError(
+            f"event days must come after the last estimation day (relative day {last_est}) {label}"
+        )
+    pre = np.empty(0, dtype="int64")
+    if update_through is not None:
+        okv = np.isfinite(y_evt) & (days <= update_through)
+        if x_evt is not None:
+            okv &= np.isfinite(x_evt).all(axis=1)
+        pre = np.flatnonzero(okv)
+    y_all = np.concatenate([y_est[used], y_evt[pre]])
+    x_all = None if x_est is None else np.concatenate([x_est[used], x_evt[pre]])
+    obs_days = np.concatenate([est_days[used], days[pre]])
+    try:
+        res = fit_one(y_all, x_all, vol=vol, dist=dist, n_fit=int(used.size))
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise EstimationError(f"arch could not fit the GARCH model {label}: {exc}") from exc
+    # forecast origin of each event column: the last observation before it
+    origin = np.searchsorted(obs_days, days, side="left") - 1
+    h = days - obs_days[origin]
+    h[pre] = 1  # an observed update day follows the previous observation directly
+    return {"res": res, "used": used, "origin": origin, "h": h}
 
 
 # --------------------------------------------------------------------------- user level
@@ -598,9 +656,12 @@ class GarchStudyResult:
         lines = [
             f"GARCH event study: {mean} with {vol} errors ({law} innovations), fitted by arch",
             f"Event: {self.event}; estimation window {tuple(o['estimation_window'])} "
-            + ("sessions; forecasts from the last estimation day" if o["update_through"] is None
-               else f"sessions; variance updated with the returns through day "
-                    f"{o['update_through']}"),
+            + (
+                "sessions; forecasts from the last estimation day"
+                if o["update_through"] is None
+                else f"sessions; variance updated with the returns through day "
+                f"{o['update_through']}"
+            ),
             "",
             "Day 0",
         ]
@@ -661,6 +722,79 @@ def _pair_returns(
     return ry, rm, n_common, bad
 
 
+def _place_series(
+    series: pd.Series,
+    market: pd.Series | None,
+    event: Any,
+    input_kind: str,
+    spec: SeriesSpec | None,
+    est_days: np.ndarray,
+    evt_days: np.ndarray,
+) -> dict[str, Any]:
+    """Returns of one series and the market on their common dates, placed on the
+    relative days of the estimation and event windows around day 0."""
+    from oilimpact.eventstudy.volatility import day_zero
+
+    name = str(series.name)
+    ry, rm, n_common, bad = _pair_returns(series, market, input_kind)
+    sessions = pd.DatetimeIndex(ry.index)
+    d0, event_id, reason = day_zero(event, sessions, name, spec)
+    pos0 = int(sessions.get_loc(d0))
+    out: dict[str, Any] = {"event_id": event_id}
+    for key, days in (("est", est_days), ("evt", evt_days)):
+        y, x = np.full(days.size, np.nan), np.full(days.size, np.nan)
+        dates = np.full(days.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+        pos = pos0 + days
+        ok = (pos >= 0) & (pos < sessions.size)
+        if bad[pos[ok]].any():
+            when = sessions[pos[ok][bad[pos[ok]]][0]].date()
+            raise EstimationError(
+                f"log return undefined across a non-positive price on {when} "
+                f"(series={name}); choose windows that avoid it"
+            )
+        y[ok] = ry.to_numpy()[pos[ok]]
+        if rm is not None:
+            x[ok] = rm.to_numpy()[pos[ok]]
+        dates[ok] = sessions.to_numpy()[pos[ok]]
+        out[f"y_{key}"], out[f"x_{key}"] = y, x
+        if key == "evt":
+            out["dates"] = dates
+    used = pos0 + est_days[np.isfinite(out["y_est"])]
+    if used.size == 0:
+        raise EstimationError(f"no estimation returns before day 0 {d0.date()} (series={name})")
+    out["alignment"] = {"series": name, "day0": d0, "reason": reason,
+                        "first_est": sessions[used[0]], "last_est": sessions[used[-1]],
+                        "n_common": n_common}  # fmt: skip
+    return out
+
+
+def _study_days(
+    estimation_window: tuple[int, int],
+    event_windows: Sequence[tuple[int, int]],
+    update_through: int | None,
+) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+    """Windows as int tuples, the estimation and the event relative days of a study."""
+    e0, e1 = estimation_window
+    windows = [(int(a), int(b)) for a, b in event_windows]
+    lo = min(w[0] for w in windows)
+    hi = max(w[1] for w in windows)
+    if e1 >= lo:
+        raise EstimationError(f"estimation window {estimation_window} must end before day {lo}")
+    evt_days = np.arange(lo if update_through is None else min(lo, e1 + 1), hi + 1)
+    return windows, np.arange(e0, e1 + 1), evt_days
+
+
+def _abnormal_table(panel: GarchPanel, names: list[str], dates: np.ndarray) -> pd.DataFrame:
+    """Per (series, relative day): ``date, ar, sigma2, sd, z, horizon``."""
+    n, l2 = panel.ar.shape
+    return pd.DataFrame({
+        "series": np.repeat(names, l2), "day": np.tile(panel.event_days, n),
+        "date": dates.ravel(), "ar": panel.ar.ravel(), "sigma2": panel.sigma2.ravel(),
+        "sd": np.sqrt(panel.sigma2.ravel()), "z": panel.z.ravel(),
+        "horizon": panel.horizon.ravel(),
+    })  # fmt: skip
+
+
 def garch_study(
     data: pd.Series | pd.DataFrame,
     market: pd.Series | None,
@@ -696,15 +830,12 @@ def garch_study(
         CAR windows, default ``(0, 0), (0, 1), (0, 5)``.
     input : {"prices", "returns"}
         Prices give log returns between consecutive common dates.
-    vol, dist, min_estimation, update_through : see :func:`fit_garch_panel`.
-        With ``update_through`` the event days run from the day after the estimation
-        window, so the returns up to ``update_through`` (e.g. -1) are there to update
-        the conditional variance.
+    vol, dist, min_estimation, update_through : see :func:`fit_garch_panel`
+        (with ``update_through`` the event days start after the estimation window).
     alternative : {"greater", "two-sided"}
         Of the abnormal-volatility test.
     specs : dict of str to SeriesSpec, optional
-        Specs for aligning an Event (default: the packaged registry's, or a generic
-        daily spec for unknown names).
+        Specs for aligning an Event (default: the packaged registry's).
 
     Returns
     -------
@@ -714,8 +845,7 @@ def garch_study(
     Raises
     ------
     EstimationError
-        Too few estimation returns, day 0 after the data, a series that is not in the
-        data.
+        Too few estimation returns, day 0 after the data, a non-positive price.
 
     Notes
     -----
@@ -728,15 +858,11 @@ def garch_study(
     spanned instead). Relative days count the pair's sessions from day 0; the
     estimation window is cut at the start of the data; event days past the end of the
     data have no AR (their CARs are NaN). Other events are **not** excluded from the
-    estimation window (use :func:`oilimpact.event_study` with ``model="market_garch"``
-    for the catalog's exclusion band, once the engine wires it in).
-
-    Then :func:`fit_garch_panel` (model, gaps, forecast), :meth:`GarchPanel.car_tests`
-    (CAR t tests) and :func:`oilimpact.eventstudy.volatility.abnormal_volatility`.
+    estimation window. Then :func:`fit_garch_panel`, :meth:`GarchPanel.car_tests` and
+    :func:`oilimpact.eventstudy.volatility.abnormal_volatility`.
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> idx = pd.bdate_range("2024-01-01", periods=280, name="date")
     >>> rng = np.random.default_rng(3)
     >>> mkt = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 280))), idx, name="mkt")
@@ -748,51 +874,24 @@ def garch_study(
     >>> print(res.summary())  # doctest: +ELLIPSIS
     GARCH event study: market model on mkt with GARCH(1,1) errors (normal innovations), ...
     """
-    from oilimpact.eventstudy.volatility import abnormal_volatility, day_zero
+    from oilimpact.eventstudy.volatility import abnormal_volatility
 
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     if input not in ("prices", "returns"):
         raise ValueError(f"input must be 'prices' or 'returns', got {input!r}")
-    e0, e1 = estimation_window
-    windows = [(int(a), int(b)) for a, b in event_windows]
-    lo = min(w[0] for w in windows)
-    hi = max(w[1] for w in windows)
-    if e1 >= lo:
-        raise EstimationError(f"estimation window {estimation_window} must end before day {lo}")
-    est_days = np.arange(e0, e1 + 1)
-    evt_days = np.arange(lo if update_through is None else min(lo, e1 + 1), hi + 1)
+    windows, est_days, evt_days = _study_days(estimation_window, event_windows, update_through)
     names = [str(c) for c in frame.columns]
-    n, l1, l2 = len(names), est_days.size, evt_days.size
-    y_est, y_evt = np.full((n, l1), np.nan), np.full((n, l2), np.nan)
-    x_est, x_evt = np.full((n, l1), np.nan), np.full((n, l2), np.nan)
-    dates = np.full((n, l2), np.datetime64("NaT"), dtype="datetime64[ns]")
-    align_rows, event_id = [], ""
-    for i, name in enumerate(names):
-        ry, rm, n_common, bad = _pair_returns(frame[name].rename(name), market, input)
-        sessions = pd.DatetimeIndex(ry.index)
-        spec = (specs or {}).get(name)
-        d0, event_id, reason = day_zero(event, sessions, name, spec)
-        pos0 = int(sessions.get_loc(d0))
-        for days, ya, xa, di in ((est_days, y_est, x_est, None), (evt_days, y_evt, x_evt, dates)):
-            pos = pos0 + days
-            ok = (pos >= 0) & (pos < sessions.size)
-            if bad[pos[ok]].any():
-                when = sessions[pos[ok][bad[pos[ok]]][0]].date()
-                raise EstimationError(
-                    f"log return undefined across a non-positive price on {when} "
-                    f"(series={name}); choose windows that avoid it"
-                )
-            ya[i, ok] = ry.to_numpy()[pos[ok]]
-            if rm is not None:
-                xa[i, ok] = rm.to_numpy()[pos[ok]]
-            if di is not None:
-                di[i, ok] = sessions.to_numpy()[pos[ok]]
-        used = pos0 + est_days[np.isfinite(y_est[i])]
-        if used.size == 0:
-            raise EstimationError(f"no estimation returns before day 0 {d0.date()} (series={name})")
-        align_rows.append({"series": name, "day0": d0, "reason": reason,
-                           "first_est": sessions[used[0]], "last_est": sessions[used[-1]],
-                           "n_common": n_common})  # fmt: skip
+    n = len(names)
+    days = (est_days, evt_days)
+    spec = (specs or {}).get
+    placed = [
+        _place_series(frame[c].rename(c), market, event, input, spec(c), *days) for c in names
+    ]
+    y_est, x_est = np.stack([p["y_est"] for p in placed]), np.stack([p["x_est"] for p in placed])
+    y_evt, x_evt = np.stack([p["y_evt"] for p in placed]), np.stack([p["x_evt"] for p in placed])
+    dates = np.stack([p["dates"] for p in placed])
+    align_rows = [p["alignment"] for p in placed]
+    event_id = placed[0]["event_id"]
     ids = pd.MultiIndex.from_arrays([[event_id] * n, names], names=["event", "asset"])
     has_x = market is not None
     panel = fit_garch_panel(
@@ -800,12 +899,7 @@ def garch_study(
         event_days=evt_days, est_days=est_days, ids=ids, vol=vol, dist=dist,
         min_estimation=min_estimation, update_through=update_through,
     )  # fmt: skip
-    abnormal = pd.DataFrame({
-        "series": np.repeat(names, l2), "day": np.tile(evt_days, n), "date": dates.ravel(),
-        "ar": panel.ar.ravel(), "sigma2": panel.sigma2.ravel(),
-        "sd": np.sqrt(panel.sigma2.ravel()), "z": panel.z.ravel(),
-        "horizon": panel.horizon.ravel(),
-    })  # fmt: skip
+    abnormal = _abnormal_table(panel, names, dates)
     params = panel.params.copy()
     params.index = pd.Index(names, name="series")
     return GarchStudyResult(
@@ -817,7 +911,7 @@ def garch_study(
         volatility=abnormal_volatility(panel, windows, alternative),
         params=params,
         panel=panel,
-        options={"vol": vol, "dist": dist, "estimation_window": (e0, e1),
+        options={"vol": vol, "dist": dist, "estimation_window": tuple(estimation_window),
                  "event_windows": windows, "input": input, "alternative": alternative,
                  "update_through": update_through},
     )  # fmt: skip

@@ -287,6 +287,21 @@ class VolJump:
         ])  # fmt: skip
 
 
+def _changes(
+    levels: np.ndarray, measure: str, pos0: int, window: tuple[int, int], est: tuple[int, int]
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Event-window change, estimation-window one-session changes and their L-session
+    rolling sums (the reference) of :func:`implied_vol_jump`."""
+    (lo, hi), (e0, e1) = window, est
+    v = np.log(levels) if measure == "log" else levels
+    d = np.diff(v, prepend=np.nan)  # d[t] = v[t] - v[t-1]
+    stat = float(v[pos0 + hi] - v[pos0 + lo - 1])
+    length = hi - lo + 1
+    est_d = d[max(pos0 + e0, 1) : pos0 + e1 + 1]
+    ref = sliding_window_view(est_d, length).sum(axis=1) if est_d.size >= length else np.empty(0)
+    return stat, est_d, ref
+
+
 def implied_vol_jump(
     series: pd.Series,
     event: Event | _dt.date | str | pd.Timestamp,
@@ -375,20 +390,15 @@ def implied_vol_jump(
     d0, event_id, reason = day_zero(event, s.index, name, spec)
     pos0 = int(s.index.get_loc(d0))
     lo, hi = window
-    e0, e1 = estimation_window
-    if hi < lo or e1 >= lo:
+    if hi < lo or estimation_window[1] >= lo:
         raise EstimationError(f"estimation window {estimation_window} must end before {window}")
     if pos0 + hi >= s.size or pos0 + lo - 1 < 0:
         raise EstimationError(
             f"window {window} around day 0 {d0.date()} runs outside the data of {name} "
             f"({s.index[0].date()} .. {s.index[-1].date()})"
         )
-    v = np.log(s.to_numpy()) if measure == "log" else s.to_numpy()
-    d = np.diff(v, prepend=np.nan)  # d[t] = v[t] - v[t-1]
-    stat = float(v[pos0 + hi] - v[pos0 + lo - 1])
+    stat, est, ref = _changes(s.to_numpy(), measure, pos0, window, estimation_window)
     length = hi - lo + 1
-    est = d[max(pos0 + e0, 1) : pos0 + e1 + 1]
-    ref = sliding_window_view(est, length).sum(axis=1) if est.size >= length else np.empty(0)
     if ref.size < 40:
         raise EstimationError(
             f"implied_vol_jump needs at least 40 reference changes, got {ref.size} "
@@ -396,8 +406,10 @@ def implied_vol_jump(
         )
     mean, sd = float(est.mean()), float(est.std(ddof=1))
     zstat = (stat - length * mean) / (sd * np.sqrt(length))
-    z_p = float(stats.norm.sf(zstat)) if alternative == "greater" else float(
-        2 * stats.norm.sf(abs(zstat))
+    z_p = (
+        float(stats.norm.sf(zstat))
+        if alternative == "greater"
+        else float(2 * stats.norm.sf(abs(zstat)))
     )
     level = s.to_numpy()
     return VolJump(

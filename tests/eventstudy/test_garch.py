@@ -194,7 +194,9 @@ def test_errors_name_the_pair(sample):
     ids = pd.MultiIndex.from_tuples([("blockade", "brent")], names=["event", "asset"])
     short = y_est[:1].copy()
     short[0, :200] = np.nan
-    with pytest.raises(EstimationError, match=r"100 usable .* got 40 \(event=blockade, series=brent\)"):
+    with pytest.raises(
+        EstimationError, match=r"100 usable .* got 40 \(event=blockade, series=brent\)"
+    ):
         fit_garch_panel(short, y_evt[:1], m_est[:1], m_evt[:1], event_days=range(6), ids=ids)
     with pytest.raises(EstimationError, match="after the last estimation day"):
         fit_garch_panel(y_est[:1], y_evt[:1], m_est[:1], m_evt[:1], event_days=range(-20, -14),
