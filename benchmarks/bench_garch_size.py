@@ -40,6 +40,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -83,14 +84,14 @@ def disturbances(
     return eps[:, BURN:]
 
 
-def simulate(task: tuple[str, tuple[float, float], str, int, int]) -> dict[str, list[float]]:
+def simulate(task: tuple[Any, ...]) -> dict[str, list[float]]:
     """p-values of every test for ``n`` null studies of one law (one worker task)."""
     from oilimpact.eventstudy.garch import fit_garch_panel
     from oilimpact.eventstudy.models import fit_panel
     from oilimpact.eventstudy.single import car_tests
     from oilimpact.eventstudy.volatility import abnormal_volatility
 
-    law, ab, dist, seed, n = task
+    law, ab, dist, seed, n, variants = task
     rng = np.random.default_rng(seed)
     t_all = L1 + DAYS.size
     m = rng.normal(0.0002, 0.01, size=(n, t_all))
@@ -101,7 +102,7 @@ def simulate(task: tuple[str, tuple[float, float], str, int, int]) -> dict[str, 
     ols = car_tests(fit_panel(y[:, :L1], y[:, evt], m[:, :L1], m[:, evt], event_days=DAYS),
                     WINDOWS)  # fmt: skip
     out: dict[str, list[float]] = {}
-    for suffix, upd in (("", None), ("_upd", -1)):
+    for suffix, upd in variants:
         gp = fit_garch_panel(y[:, :L1], y[:, evt], m[:, :L1], m[:, evt], event_days=DAYS,
                              est_days=est_days, dist=dist, update_through=upd)  # fmt: skip
         gcar = gp.car_tests(WINDOWS)
@@ -111,29 +112,42 @@ def simulate(task: tuple[str, tuple[float, float], str, int, int]) -> dict[str, 
             key = f"{list(w)}"
             out[f"garch_t{suffix} {key}"] = gcar.loc[gcar["window"] == w, "pvalue"].tolist()
             out[f"vol_rank{suffix} {key}"] = vol.loc[vol["window"] == w, "pvalue"].tolist()
+            out[f"ols_t {key}"] = ols.loc[ols["window"] == w, "pvalue"].tolist()
             if not suffix:
                 out[f"vol_chi2 {key}"] = vol.loc[vol["window"] == w, "chi2_pvalue"].tolist()
-                out[f"ols_t {key}"] = ols.loc[ols["window"] == w, "pvalue"].tolist()
     return out
 
 
-def main(n_studies: int = N_STUDIES) -> None:
+#: the two forecast origins: the end of the estimation window, and day -1
+VARIANTS = (("", None), ("_upd", -1))
+#: ``--focus``: the issue-17 question only (persistent GARCH, normal z; the updated
+#: GARCH t test against the OLS t test on the same draws), with more studies
+FOCUS = (("GARCH a=.08 b=.90, normal z", "garch", (0.08, 0.90), "normal", 4002),)
+OUT_FOCUS = OUT.with_name("garch_size_focus.json")
+
+
+def main(
+    n_studies: int = N_STUDIES,
+    configs: tuple[tuple[Any, ...], ...] = CONFIGS,
+    variants: tuple[tuple[str, int | None], ...] = VARIANTS,
+    out: Path = OUT,
+) -> None:
     start = time.perf_counter()
     tasks, owners = [], []
-    for k, (_, law, ab, dist, seed) in enumerate(CONFIGS):
+    for k, (_, law, ab, dist, seed) in enumerate(configs):
         for c in range(math.ceil(n_studies / CHUNK)):
             size = min(CHUNK, n_studies - c * CHUNK)
-            tasks.append((law, ab, dist, seed * 1000 + c, size))
+            tasks.append((law, ab, dist, seed * 1000 + c, size, variants))
             owners.append(k)
-    merged: list[dict[str, list[float]]] = [{} for _ in CONFIGS]
+    merged: list[dict[str, list[float]]] = [{} for _ in configs]
     with ProcessPoolExecutor(max_workers=2) as pool:
         for k, part in zip(owners, pool.map(simulate, tasks), strict=True):
             for name, vals in part.items():
                 merged[k].setdefault(name, []).extend(vals)
     rows, paired = [], []
-    for (label, _, _, dist, _), pv in zip(CONFIGS, merged, strict=True):
+    for (label, _, _, dist, _), pv in zip(configs, merged, strict=True):
         for w in WINDOWS:  # paired difference with the OLS t test on the same draws
-            for test in ("garch_t", "garch_t_upd"):
+            for test in (f"garch_t{suffix}" for suffix, _ in variants):
                 d = (np.asarray(pv[f"{test} {list(w)}"]) <= ALPHA).astype(float) - (
                     np.asarray(pv[f"ols_t {list(w)}"]) <= ALPHA
                 )
@@ -156,19 +170,19 @@ def main(n_studies: int = N_STUDIES) -> None:
         "mc_se": mc_se,
         "mc_band_95": 1.96 * mc_se,
         "converged_share": {
-            c[0]: float(np.mean(m["converged"])) for c, m in zip(CONFIGS, merged, strict=True)
+            c[0]: float(np.mean(m["converged"])) for c, m in zip(configs, merged, strict=True)
         },
         "rows": rows,
         "paired_vs_ols_t": paired,
         "seconds": round(time.perf_counter() - start, 1),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{n_studies} null studies per law, L1 = {L1}, gap {GAP}; rejection rates at 5%, "
           f"95% MC band +-{100 * 1.96 * mc_se:.2f} points")  # fmt: skip
-    tests = TESTS
+    tests = [t for t in TESTS if any(r["test"] == t for r in rows)]
     print(f"{'law':28s} {'window':7s} " + " ".join(f"{t:>12s}" for t in tests))
-    for label, *_ in CONFIGS:
+    for label, *_ in configs:
         for w in WINDOWS:
             rates = {r["test"]: r["rate"] for r in rows
                      if r["law"] == label and r["window"] == f"{list(w)}"}  # fmt: skip
@@ -179,8 +193,13 @@ def main(n_studies: int = N_STUDIES) -> None:
         print(f"  {r['law']:28s} {r['window']:7s} {r['test']:12s} "
               f"{100 * r['diff']:+6.2f} ({100 * r['se']:.2f})")  # fmt: skip
     print("converged:", result["converged_share"])
-    print(f"({result['seconds']} s) -> {OUT}")
+    print(f"({result['seconds']} s) -> {out}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else N_STUDIES)
+    args = [a for a in sys.argv[1:] if a != "--focus"]
+    n_arg = int(args[0]) if args else N_STUDIES
+    if "--focus" in sys.argv:
+        main(n_arg, FOCUS, (("_upd", -1),), OUT_FOCUS)
+    else:
+        main(n_arg)
