@@ -21,12 +21,30 @@ Models (MacKinlay 1997, section 4; Brown and Warner 1985, section 2):
 ``multifactor``
     :math:`AR_t = R_t - \hat\alpha - \sum_f \hat\beta_f F_{f,t}` for any factor returns
     (an equity index, a dollar index, an oil factor), ``1 + F``.
+
+How the N fits run at once: the regressors are centred on each pair's mean over its
+own estimation days (an exact reparametrisation that keeps them well conditioned and
+makes :math:`X'X` block-diagonal, so the intercept is the mean return). The market
+model's slopes are closed-form masked sums, :math:`\hat\beta_i = S_{xy,i}/S_{xx,i}`,
+computed on row blocks (:mod:`~oilimpact.eventstudy.threads`) or, from
+:data:`~oilimpact.eventstudy.kernels.MIN_PAIRS` pairs on, by the compiled kernel
+:func:`~oilimpact.eventstudy._jit.fit_market` (the same formulas, one pass per row);
+F factors are solved by one batched inverse of the :math:`(N, F, F)` matrices
+:math:`S_{xx}` plus one step of iterative refinement. The :math:`(N, L_2, L_2)`
+prediction-error matrices are built in place with one broadcast outer product (35 MB
+in float64 for 10,000 pairs and a 21-day window).
+
+:func:`fit_panel` is a composition of named steps: check the returns and regressors,
+find each pair's estimation sample (``_estimation_sample``), fit the model
+(``_fit_model``: one function per model family), the residual variance
+(``_residual_variance``), the missing days marked (``_mark_missing``), the estudy2
+correction where asked (``_estudy2_market_pe``), and the panel.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -94,10 +112,8 @@ def fit_panel(
 
     Parameters
     ----------
-    y_est : ndarray, shape (N, L1)
-        Asset returns on the estimation days (NaN where missing or excluded).
-    y_evt : ndarray, shape (N, L2)
-        Asset returns on the event-window days (NaN where missing).
+    y_est, y_evt : ndarray, shape (N, L1) and (N, L2)
+        Asset returns on the estimation and event-window days (NaN where missing).
     x_est, x_evt : ndarray, shape (N, L1[, F]) and (N, L2[, F]), optional
         Regressor returns (the market for ``market`` and ``market_adjusted``, the factor
         returns for ``multifactor``); a 2-D array is one factor. A day with any factor
@@ -112,27 +128,22 @@ def fit_panel(
     conventions : {"textbook", "estudy2"}
         ``"textbook"``: :math:`s^2 = SSR / (L_1 - k)` and the exact
         :math:`I + X^*(X'X)^{-1}X^{*\prime}` correction. ``"estudy2"``: the sample
-        variance of the residuals (divisor :math:`L_1 - 1`) and, for the market model,
-        the correction :math:`1/L_1 + d_t d_s / S_{mm}` with the market mean and
-        :math:`S_{mm}` taken over all market days of the estimation window
-        (``market_mean_all``, ``market_ss_all``; by default the market days present in
-        ``x_est``, whether or not the asset has a return).
-    market_mean_all, market_ss_all : ndarray, shape (N,), optional
-        See ``conventions``.
+        variance (divisor :math:`L_1 - 1`) and, for the market model,
+        :math:`1/L_1 + d_t d_s / S_{mm}` with the market mean and :math:`S_{mm}` over
+        all market days of the estimation window (``market_mean_all``,
+        ``market_ss_all``, shape (N,); by default the market days present in ``x_est``).
     min_estimation : int, optional
         Minimum usable estimation days per pair; at least ``k + 1`` is always required.
 
     Returns
     -------
     AbnormalPanel
-        An :class:`~oilimpact.eventstudy.panel.AbnormalPanel` that also carries the centred
-        design (used by the SQ test's studentisation).
+        Also carries the centred design (used by the SQ test's studentisation).
 
     Raises
     ------
     EstimationError
-        Bad shapes, a missing regressor, too few estimation days, or a singular design
-        (a constant market over the estimation window).
+        Bad shapes, a missing regressor, too few estimation days, or a singular design.
 
     Notes
     -----
@@ -148,17 +159,10 @@ def fit_panel(
     and on the event window :math:`AR^*_i = R^*_i - X^*_i\hat\theta_i` with
     :math:`\operatorname{Var}(AR^*_i) = \sigma_i^2 (I + X^*_i (X_i'X_i)^{-1}
     X^{*\prime}_i)` (MacKinlay 1997, eqs. 7-9; Campbell, Lo and MacKinlay 1997, ch. 4).
-    The regressors are centred on their pair mean before solving the normal equations
-    (an exact reparametrisation that keeps them well conditioned and makes
-    :math:`X'X` block-diagonal: the intercept is the mean return and
-    :math:`X^*(X'X)^{-1}X^{*\prime} = 1/L_1 + \tilde x^* S_{xx}^{-1} \tilde x^{*\prime}`
-    with centred regressors :math:`\tilde x`). The slopes of all pairs are solved at
-    once: for the market model in closed form from masked sums,
-    :math:`\hat\beta_i = S_{xy,i}/S_{xx,i}` over each pair's own estimation days;
-    for F factors by one batched inverse of the :math:`(N, F, F)` matrices
-    :math:`S_{xx}` (plus one step of iterative refinement). The
-    :math:`(N, L_2, L_2)` prediction-error matrices are built in place with one
-    broadcast outer product (35 MB in float64 for 10,000 pairs and a 21-day window).
+    The regressors are centred on their pair mean (the intercept is then the mean
+    return and :math:`X^*(X'X)^{-1}X^{*\prime} = 1/L_1 + \tilde x^* S_{xx}^{-1}
+    \tilde x^{*\prime}`); how the slopes of all pairs are solved at once is in the
+    module's docstring.
 
     References
     ----------
@@ -170,7 +174,6 @@ def fit_panel(
 
     Examples
     --------
-    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> m = rng.normal(0, 0.01, size=(3, 251))
     >>> y = 0.0002 + 1.2 * m + rng.normal(0, 0.02, size=(3, 251))
@@ -179,13 +182,54 @@ def fit_panel(
     >>> panel.event_ar.shape, panel.pe_cov.shape, panel.n_est.tolist()
     ((3, 11), (3, 11, 11), [240, 240, 240])
     """
+    y_est, y_evt, days = _check_returns(y_est, y_evt, event_days, model, conventions)
+    n, l1 = y_est.shape
+    xe, xv, n_factors = _regressors(x_est, x_evt, model, (n, l1), y_evt.shape)
+    k = n_params(model, max(n_factors, 1))
+    ids = _default_ids(n) if ids is None else ids
+    event_dates = np.full(n, np.datetime64("NaT"), "datetime64[ns]") if event_dates is None else event_dates  # fmt: skip
+    if model == "market" and conventions == "textbook" and kernels.enabled(n):
+        return _fit_market_compiled(y_est, y_evt, xe, xv, days, ids, event_dates, k, min_estimation)  # fmt: skip
+    sample = _estimation_sample(y_est, xe if n_factors else None)
+    _check_long_enough(sample.n_est, k, conventions, min_estimation, ids)
+    fit = _fit_model(sample, y_est, y_evt, xe, xv, model, k, ids)
+    sigma2 = _residual_variance(fit.resid, sample, k, conventions)
+    _mark_missing(fit, sample, sigma2, k)
+    market = (xe[:, :, 0], xv[:, :, 0]) if (xe is not None and xv is not None and n_factors) else None  # fmt: skip
+    if conventions == "estudy2" and model == "market":
+        fit = replace(fit, pe=_estudy2_market_pe(market, fit.evt_valid, sample.inv_n,
+                                                 market_mean_all, market_ss_all))  # fmt: skip
+    _blank_missing_days(fit.pe, fit.evt_valid)
+    panel = AbnormalPanel(
+        ids=ids, est_resid=fit.resid, n_est=sample.n_est.astype(int), n_params=k,
+        sigma2=sigma2, event_days=days, event_ar=fit.ar, pe_cov=fit.pe,
+        event_dates=np.asarray(event_dates, dtype="datetime64[ns]"),
+        est_market=market[0] if market else None, event_market=market[1] if market else None,
+        conventions=conventions, design_est=fit.design_est, design_evt=fit.design_evt,
+        sxx_inv=fit.sxx_inv,
+    )  # fmt: skip
+    if model == "market" and conventions == "textbook":
+        panel_store(panel)[MARKET_PE] = True  # pe_cov = I + 1/L1_i + d d'/Sxx
+    return panel
+
+
+# ---- the steps of fit_panel -------------------------------------------------------------
+
+
+def _check_returns(
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    event_days: Sequence[int] | np.ndarray,
+    model: str,
+    conventions: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The returns as float arrays and the event days, after checking shapes and names."""
     y_est = np.asarray(y_est, dtype="float64")
     y_evt = np.asarray(y_evt, dtype="float64")
     if y_est.ndim != 2 or y_evt.ndim != 2 or y_est.shape[0] != y_evt.shape[0]:
         raise EstimationError(
             f"y_est and y_evt must be (N, L1) and (N, L2), got {y_est.shape} and {y_evt.shape}"
         )
-    n, l1 = y_est.shape
     l2 = y_evt.shape[1]
     days = np.asarray(event_days, dtype=int)
     if days.shape != (l2,):
@@ -196,36 +240,52 @@ def fit_panel(
         raise EstimationError(f"model must be one of {MODELS}, got {model!r}")
     if conventions not in ("textbook", "estudy2"):
         raise EstimationError(f"conventions must be 'textbook' or 'estudy2', got {conventions!r}")
-    xe = _as3d(x_est, (n, l1), "x_est")
-    xv = _as3d(x_evt, (n, l2), "x_evt")
+    return y_est, y_evt, days
+
+
+def _regressors(
+    x_est: np.ndarray | None,
+    x_evt: np.ndarray | None,
+    model: str,
+    est_shape: tuple[int, int],
+    evt_shape: tuple[int, int],
+) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+    """The regressor returns as ``(N, L, F)`` arrays (None when not given) and the
+    number of factors the model uses (0 for models without regressors)."""
+    xe = _as3d(x_est, est_shape, "x_est")
+    xv = _as3d(x_evt, evt_shape, "x_evt")
     needs_x = model in ("market_adjusted", "market", "multifactor")
     if needs_x and (xe is None or xv is None):
         raise EstimationError(f"model={model!r} needs regressor returns (x_est and x_evt)")
     if model in ("market_adjusted", "market") and xe is not None and xe.shape[2] != 1:
         raise EstimationError(f"model={model!r} takes one market series, got {xe.shape[2]}")
     n_factors = xe.shape[2] if (needs_x and xe is not None) else 0
-    k = n_params(model, max(n_factors, 1))
-    if ids is None:
-        ids = _default_ids(n)
-    if event_dates is None:
-        event_dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    return xe, xv, n_factors
 
-    if model == "market" and conventions == "textbook" and kernels.enabled(n):
-        assert xe is not None and xv is not None
-        return _fit_market_compiled(
-            y_est, y_evt, xe[:, :, 0], xv[:, :, 0], days, ids, event_dates, k, min_estimation
-        )
 
-    # ---- estimation sample mask -----------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    """The estimation sample of every pair: the days with a return (and every
+    regressor), their count and the returns with the other days zeroed."""
+
+    valid: np.ndarray  #: (N, L1) bool, the days used
+    n_est: np.ndarray  #: (N,) days used
+    bad: np.ndarray  #: flat positions of the unused days in the (N, L1) grid
+    y0: np.ndarray  #: (N, L1) returns, 0 on the unused days (a copy, ours to overwrite)
+    nf: np.ndarray  #: n_est as float
+    inv_n: np.ndarray  #: 1 / n_est
+    y_ms: np.ndarray  #: mean square return (the exact-fit floor of _zero_exact_fits)
+
+
+def _estimation_sample(y_est: np.ndarray, xe: np.ndarray | None) -> _Sample:
+    """The days each pair's fit uses: a return and, with regressors ``xe``, all of them."""
     valid = ~np.isnan(y_est)
-    if needs_x:
-        assert xe is not None and xv is not None
-        if n_factors == 1:
+    if xe is not None:
+        if xe.shape[2] == 1:
             valid &= ~np.isnan(xe[:, :, 0])
         else:
             valid &= ~np.isnan(xe).any(axis=2)
     n_est = np.count_nonzero(valid, axis=1)
-    _check_long_enough(n_est, k, conventions, min_estimation, ids)
     # the missing days are few: zero (later NaN) them by a scatter over their flat
     # positions instead of full-array masked passes
     bad = np.flatnonzero(~valid.ravel())
@@ -233,162 +293,248 @@ def fit_panel(
     y0.ravel()[bad] = 0.0
     nf = n_est.astype("float64")
     inv_n = 1.0 / nf
-    y_ms = np.einsum("ij,ij->i", y0, y0) * inv_n  # mean square return: the exact-fit floor
+    y_ms = np.einsum("ij,ij->i", y0, y0) * inv_n
+    return _Sample(valid, n_est, bad, y0, nf, inv_n, y_ms)
 
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """What a model's fit leaves for the shared steps of :func:`fit_panel`."""
+
+    resid: np.ndarray  #: (N, L1) residuals, 0 on the unused days
+    ar: np.ndarray  #: (N, L2) abnormal returns (NaN set later where evt_valid is False)
+    pe: np.ndarray  #: (N, L2, L2) slope part of the prediction-error matrix (or I)
+    evt_valid: np.ndarray  #: (N, L2) event days with a return and regressors
+    design_est: np.ndarray | None = None
+    design_evt: np.ndarray | None = None
+    sxx_inv: np.ndarray | None = None
+
+
+def _identity_stack(n: int, l2: int) -> np.ndarray:
+    pe = np.zeros((n, l2, l2))
+    pe.reshape(n, l2 * l2)[:, :: l2 + 1] = 1.0
+    return pe
+
+
+def _fit_without_parameters(
+    sample: _Sample,
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    xe: np.ndarray | None,
+    xv: np.ndarray | None,
+    model: str,
+) -> _Fit:
+    """Zero-mean (:math:`AR = R`) and market-adjusted (:math:`AR = R - R_m`) models:
+    nothing is estimated and the prediction-error matrix is :math:`I`."""
+    n, l2 = y_evt.shape
     evt_valid = ~np.isnan(y_evt)
-    design_est = design_evt = sxx_inv = None
+    if model == "zero_mean":
+        return _Fit(sample.y0, y_evt.copy(), _identity_stack(n, l2), evt_valid)
+    assert xe is not None and xv is not None
+    r0 = np.where(sample.valid, y_est - xe[:, :, 0], 0.0)
+    ar = y_evt - xv[:, :, 0]  # NaN where either is missing
+    evt_valid &= ~np.isnan(xv[:, :, 0])
+    return _Fit(r0, ar, _identity_stack(n, l2), evt_valid)
+
+
+def _fit_constant_mean(sample: _Sample, y_est: np.ndarray, y_evt: np.ndarray) -> _Fit:
+    """Constant-mean model: :math:`\\hat\\mu` is the mean return of the sample."""
+    n, l2 = y_evt.shape
+    ybar = sample.y0.sum(axis=1) * sample.inv_n
+    r0 = np.where(sample.valid, y_est - ybar[:, None], 0.0)
+    ar = y_evt - ybar[:, None]
+    return _Fit(r0, ar, np.zeros((n, l2, l2)), ~np.isnan(y_evt))
+
+
+def _fit_market_numpy(
+    sample: _Sample,
+    y_evt: np.ndarray,
+    x_est: np.ndarray,
+    x_evt: np.ndarray,
+    model: str,
+    ids: pd.MultiIndex,
+) -> _Fit:
+    r"""Market model by closed-form masked sums, 2-D arrays throughout, on row blocks.
+
+    With the market centred on each pair's own sample, :math:`\hat\beta = S_{xy}/S_{xx}`
+    and :math:`\hat\alpha = \bar y - \hat\beta\bar x`; the slope part of the
+    prediction-error matrix is :math:`\tilde x^* \tilde x^{*\prime} / S_{xx}` (built in
+    place as an outer product). Overwrites ``sample.y0`` with the residuals.
+    """
+    n, l1 = x_est.shape
+    l2 = y_evt.shape[1]
+    bad, inv_n, y0 = sample.bad, sample.inv_n, sample.y0
+    ybar = y0.sum(axis=1) * inv_n
+    xc1 = np.empty((n, l1))  # centred in place below
+    xbar1 = np.empty(n)
+    sxx = np.empty(n)
+    scale = np.empty(n)
+
+    def centre(a: int, b: int) -> None:
+        lo, hi = np.searchsorted(bad, (a * l1, b * l1))
+        at = bad[lo:hi] - a * l1
+        xc = xc1[a:b]
+        np.copyto(xc, x_est[a:b])
+        xc.ravel()[at] = 0.0
+        scale[a:b] = np.abs(xc).max(axis=1)
+        xbar1[a:b] = xc.sum(axis=1) * inv_n[a:b]
+        xc -= xbar1[a:b, None]
+        xc.ravel()[at] = 0.0
+        sxx[a:b] = np.einsum("ij,ij->i", xc, xc)
+
+    by_rows(n, centre)
+    _check_not_flat(sxx, model, ids, sample.nf, scale)
+    evt_valid = ~np.isnan(y_evt)
+    beta1 = np.empty(n)
+    ar = np.empty((n, l2))
+    xcv0 = np.empty((n, l2))
+    pe = np.empty((n, l2, l2))
+
+    def solve(a: int, b: int) -> None:
+        xc, y = xc1[a:b], y0[a:b]
+        beta1[a:b] = np.einsum("ij,ij->i", xc, y) / sxx[a:b]
+        xcv1 = x_evt[a:b] - xbar1[a:b, None]
+        evt_valid[a:b] &= ~np.isnan(xcv1)
+        y -= ybar[a:b, None]
+        y -= np.multiply(xc, beta1[a:b, None])
+        lo, hi = np.searchsorted(bad, (a * l1, b * l1))
+        y.ravel()[bad[lo:hi] - a * l1] = 0.0
+        ar[a:b] = y_evt[a:b] - ybar[a:b, None] - xcv1 * beta1[a:b, None]
+        # PE matrix I + 1/n + x~* x~*' / Sxx, built in place (outer products)
+        np.copyto(xcv0[a:b], np.where(evt_valid[a:b], xcv1, 0.0))
+        xv0 = xcv0[a:b]
+        np.einsum("ni,nj->nij", xv0, xv0 / sxx[a:b, None], out=pe[a:b])
+
+    by_rows(n, solve)
+    return _Fit(y0, ar, pe, evt_valid, xc1[:, :, None], xcv0[:, :, None],
+                (1.0 / sxx)[:, None, None])  # fmt: skip
+
+
+def _fit_factors(
+    sample: _Sample,
+    y_evt: np.ndarray,
+    xe: np.ndarray,
+    xv: np.ndarray,
+    model: str,
+    ids: pd.MultiIndex,
+) -> _Fit:
+    r"""Multi-factor model: the batched normal equations :math:`S_{xx}\beta = S_{xy}` of
+    the centred factors, one ``(N, F, F)`` inverse plus one step of iterative
+    refinement; the slope part of the prediction-error matrix is
+    :math:`\tilde X^* S_{xx}^{-1} \tilde X^{*\prime}`."""
+    valid, inv_n, y0 = sample.valid, sample.inv_n, sample.y0
+    ybar = y0.sum(axis=1) * inv_n
+    vmask = valid[:, :, None]
+    xbar = np.where(vmask, xe, 0.0).sum(axis=1) * inv_n[:, None]  # (N, F)
+    xc = np.where(vmask, xe - xbar[:, None, :], 0.0)  # (N, L1, F)
+    xcv = xv - xbar[:, None, :]  # (N, L2, F)
+    evt_valid = ~np.isnan(y_evt) & ~np.isnan(xcv).any(axis=2)
+    xcv = np.where(evt_valid[:, :, None], xcv, 0.0)
+    scale = np.abs(np.where(vmask, xe, 0.0)).max(axis=1)  # (N, F)
+    _check_not_flat((xc**2).sum(axis=1), model, ids, sample.nf[:, None], scale)
+    xct = xc.transpose(0, 2, 1)
+    sxx_m = np.matmul(xct, xc)  # (N, F, F)
+    sxy = np.matmul(xct, y0[:, :, None])  # (N, F, 1)
+    try:
+        inv = np.linalg.inv(sxx_m)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(
+            f"the {model} model is singular on the estimation window of at "
+            "least one pair (collinear regressors?)"
+        ) from exc
+    beta = np.matmul(inv, sxy)
+    beta = beta + np.matmul(inv, sxy - np.matmul(sxx_m, beta))  # refinement
+    r0 = y0 - ybar[:, None] - np.matmul(xc, beta)[:, :, 0]
+    r0[~valid] = 0.0
+    ar = y_evt - ybar[:, None] - np.matmul(xcv, beta)[:, :, 0]
+    pe = np.matmul(np.matmul(xcv, inv), xcv.transpose(0, 2, 1))
+    return _Fit(r0, ar, pe, evt_valid, xc, xcv, inv)
+
+
+def _fit_model(
+    sample: _Sample,
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    xe: np.ndarray | None,
+    xv: np.ndarray | None,
+    model: str,
+    k: int,
+    ids: pd.MultiIndex,
+) -> _Fit:
+    """The fit of ``model`` (``k`` parameters) on every pair's sample, with the
+    intercept's and the disturbance's parts of the PE matrix added for estimated models."""
     if model in ("zero_mean", "market_adjusted"):
-        if model == "zero_mean":
-            r0 = y0
-            ar = y_evt.copy()
-        else:
-            assert xe is not None and xv is not None
-            r0 = np.where(valid, y_est - xe[:, :, 0], 0.0)
-            ar = y_evt - xv[:, :, 0]  # NaN where either is missing
-            evt_valid &= ~np.isnan(xv[:, :, 0])
-        pe = np.zeros((n, l2, l2))
-        pe.reshape(n, l2 * l2)[:, :: l2 + 1] = 1.0
+        return _fit_without_parameters(sample, y_est, y_evt, xe, xv, model)
+    if k == 1:
+        fit = _fit_constant_mean(sample, y_est, y_evt)
+    elif xe is not None and xv is not None and xe.shape[2] == 1:
+        fit = _fit_market_numpy(sample, y_evt, xe[:, :, 0], xv[:, :, 0], model, ids)
     else:
-        # Centred regressors make X'X block-diagonal: [[n, 0], [0, Xc'Xc]], so the
-        # intercept is the mean of y and the slopes solve Xc'Xc b = Xc'y (batched).
-        ybar = y0.sum(axis=1) * inv_n
-        if k > 1:
-            assert xe is not None and xv is not None
-            if n_factors == 1:
-                # market model: closed form from masked sums, 2-D arrays throughout
-                # every step is row by row: blocks of rows are done on a few threads
-                xv2 = xv[:, :, 0]
-                xc1 = np.empty((n, l1))  # centred in place below
-                xbar1 = np.empty(n)
-                sxx = np.empty(n)
-                scale = np.empty(n)
+        assert xe is not None and xv is not None
+        fit = _fit_factors(sample, y_evt, xe, xv, model, ids)
+    _add_intercept_terms(fit.pe, sample.inv_n)
+    return fit
 
-                def centre(a: int, b: int) -> None:
-                    lo, hi = np.searchsorted(bad, (a * l1, b * l1))
-                    at = bad[lo:hi] - a * l1
-                    xc = xc1[a:b]
-                    np.copyto(xc, xe[a:b, :, 0])
-                    xc.ravel()[at] = 0.0
-                    scale[a:b] = np.abs(xc).max(axis=1)
-                    xbar1[a:b] = xc.sum(axis=1) * inv_n[a:b]
-                    xc -= xbar1[a:b, None]
-                    xc.ravel()[at] = 0.0
-                    sxx[a:b] = np.einsum("ij,ij->i", xc, xc)
 
-                by_rows(n, centre)
-                _check_not_flat(sxx, model, ids, nf, scale)
-                beta1 = np.empty(n)
-                r0 = y0  # y0 is not needed any more: the residuals overwrite it
-                ar = np.empty((n, l2))
-                xcv0 = np.empty((n, l2))
-                pe = np.empty((n, l2, l2))
+def _mark_missing(fit: _Fit, sample: _Sample, sigma2: np.ndarray, k: int) -> None:
+    """NaN into the residuals of the unused days and the ARs of the missing event days,
+    and the rounding noise of exact fits zeroed (in place; estimated models only)."""
+    fit.resid.ravel()[sample.bad] = np.nan  # our own array (never the caller's)
+    fit.ar[~fit.evt_valid] = np.nan
+    if k >= 1:  # zero-mean and market-adjusted fit nothing
+        _zero_exact_fits(sigma2, sample.y_ms, fit.resid, fit.ar)
 
-                def solve(a: int, b: int) -> None:
-                    xc, y = xc1[a:b], y0[a:b]
-                    beta1[a:b] = np.einsum("ij,ij->i", xc, y) / sxx[a:b]
-                    xcv1 = xv2[a:b] - xbar1[a:b, None]
-                    evt_valid[a:b] &= ~np.isnan(xcv1)
-                    y -= ybar[a:b, None]
-                    y -= np.multiply(xc, beta1[a:b, None])
-                    lo, hi = np.searchsorted(bad, (a * l1, b * l1))
-                    y.ravel()[bad[lo:hi] - a * l1] = 0.0
-                    ar[a:b] = y_evt[a:b] - ybar[a:b, None] - xcv1 * beta1[a:b, None]
-                    # PE matrix I + 1/n + x~* x~*' / Sxx, built in place (outer products)
-                    np.copyto(xcv0[a:b], np.where(evt_valid[a:b], xcv1, 0.0))
-                    xv0 = xcv0[a:b]
-                    np.einsum("ni,nj->nij", xv0, xv0 / sxx[a:b, None], out=pe[a:b])
 
-                by_rows(n, solve)
-                design_est, design_evt = xc1[:, :, None], xcv0[:, :, None]
-                sxx_inv = (1.0 / sxx)[:, None, None]
-            else:
-                vmask = valid[:, :, None]
-                xbar = np.where(vmask, xe, 0.0).sum(axis=1) * inv_n[:, None]  # (N, F)
-                xc = np.where(vmask, xe - xbar[:, None, :], 0.0)  # (N, L1, F)
-                xcv = xv - xbar[:, None, :]  # (N, L2, F)
-                evt_valid &= ~np.isnan(xcv).any(axis=2)
-                xcv = np.where(evt_valid[:, :, None], xcv, 0.0)
-                scale = np.abs(np.where(vmask, xe, 0.0)).max(axis=1)  # (N, F)
-                _check_not_flat((xc**2).sum(axis=1), model, ids, nf[:, None], scale)
-                xct = xc.transpose(0, 2, 1)
-                sxx_m = np.matmul(xct, xc)  # (N, F, F)
-                sxy = np.matmul(xct, y0[:, :, None])  # (N, F, 1)
-                try:
-                    inv = np.linalg.inv(sxx_m)
-                except np.linalg.LinAlgError as exc:
-                    raise EstimationError(
-                        f"the {model} model is singular on the estimation window of at "
-                        "least one pair (collinear regressors?)"
-                    ) from exc
-                beta = np.matmul(inv, sxy)
-                beta = beta + np.matmul(inv, sxy - np.matmul(sxx_m, beta))  # refinement
-                r0 = y0 - ybar[:, None] - np.matmul(xc, beta)[:, :, 0]
-                r0[~valid] = 0.0
-                ar = y_evt - ybar[:, None] - np.matmul(xcv, beta)[:, :, 0]
-                pe = np.matmul(np.matmul(xcv, inv), xcv.transpose(0, 2, 1))
-                design_est, design_evt, sxx_inv = xc, xcv, inv
-        else:
-            r0 = np.where(valid, y_est - ybar[:, None], 0.0)
-            ar = y_evt - ybar[:, None]
-            pe = np.zeros((n, l2, l2))
-        pe += inv_n[:, None, None]
-        pe.reshape(n, l2 * l2)[:, :: l2 + 1] += 1.0
-    # ---- residual variance ------------------------------------------------------------
+def _add_intercept_terms(pe: np.ndarray, inv_n: np.ndarray) -> None:
+    """``pe += 1/n + I`` in place: the intercept's and the disturbance's parts of the
+    prediction-error matrix :math:`I + X^*(X'X)^{-1}X^{*\\prime}` (centred design)."""
+    n, l2 = pe.shape[:2]
+    pe += inv_n[:, None, None]
+    pe.reshape(n, l2 * l2)[:, :: l2 + 1] += 1.0
+
+
+def _residual_variance(r0: np.ndarray, sample: _Sample, k: int, conventions: str) -> np.ndarray:
+    """:math:`s^2 = SSR/(L_1 - k)` (textbook) or the sample variance of the residuals
+    (estudy2, divisor :math:`L_1 - 1`); ``r0`` is 0 on the unused days."""
     if conventions == "estudy2":
-        mean_r = r0.sum(axis=1) * inv_n
-        dev = np.where(valid, r0 - mean_r[:, None], 0.0)
-        sigma2 = np.einsum("ij,ij->i", dev, dev) / (nf - 1.0)
-    else:
-        sigma2 = np.einsum("ij,ij->i", r0, r0) / (nf - k)
-    resid = r0  # our own array (never the caller's): NaN on the unused days
-    resid.ravel()[bad] = np.nan
-    ar[~evt_valid] = np.nan
-    if k >= 1:  # estimated models only (zero-mean and market-adjusted fit nothing)
-        _zero_exact_fits(sigma2, y_ms, resid, ar)
+        mean_r = r0.sum(axis=1) * sample.inv_n
+        dev = np.where(sample.valid, r0 - mean_r[:, None], 0.0)
+        return np.einsum("ij,ij->i", dev, dev) / (sample.nf - 1.0)
+    return np.einsum("ij,ij->i", r0, r0) / (sample.nf - k)
 
-    # ---- estudy2 prediction-error correction (market model only) ----------------------
-    est_market = xe[:, :, 0] if (xe is not None and n_factors >= 1) else None
-    event_market = xv[:, :, 0] if (xv is not None and n_factors >= 1) else None
-    if conventions == "estudy2" and model == "market":
-        assert est_market is not None and event_market is not None
-        if market_mean_all is None or market_ss_all is None:
-            mvalid = ~np.isnan(est_market)
-            cnt = mvalid.sum(axis=1)
-            mm = np.where(mvalid, est_market, 0.0).sum(axis=1) / cnt
-            ss = (np.where(mvalid, est_market - mm[:, None], 0.0) ** 2).sum(axis=1)
-        else:
-            mm = np.asarray(market_mean_all, dtype="float64")
-            ss = np.asarray(market_ss_all, dtype="float64")
-        d = np.where(evt_valid, event_market - mm[:, None], 0.0)
-        pe = np.multiply(d[:, :, None], (d / ss[:, None])[:, None, :])
-        pe += inv_n[:, None, None]
-        pe.reshape(n, l2 * l2)[:, :: l2 + 1] += 1.0
-    # missing event days: AR is NaN and so are their rows/columns of the PE matrix
+
+def _estudy2_market_pe(
+    market: tuple[np.ndarray, np.ndarray] | None,
+    evt_valid: np.ndarray,
+    inv_n: np.ndarray,
+    market_mean_all: np.ndarray | None,
+    market_ss_all: np.ndarray | None,
+) -> np.ndarray:
+    """estudy2's market-model correction :math:`1/L_1 + d_t d_s / S_{mm}`, with the
+    market mean and :math:`S_{mm}` over all market days of the estimation window
+    (``market``: the estimation and event-window market returns)."""
+    assert market is not None
+    est_market, event_market = market
+    if market_mean_all is None or market_ss_all is None:
+        mvalid = ~np.isnan(est_market)
+        cnt = mvalid.sum(axis=1)
+        mm = np.where(mvalid, est_market, 0.0).sum(axis=1) / cnt
+        ss = (np.where(mvalid, est_market - mm[:, None], 0.0) ** 2).sum(axis=1)
+    else:
+        mm = np.asarray(market_mean_all, dtype="float64")
+        ss = np.asarray(market_ss_all, dtype="float64")
+    d = np.where(evt_valid, event_market - mm[:, None], 0.0)
+    pe = np.multiply(d[:, :, None], (d / ss[:, None])[:, None, :])
+    _add_intercept_terms(pe, inv_n)
+    return pe
+
+
+def _blank_missing_days(pe: np.ndarray, evt_valid: np.ndarray) -> None:
+    """Missing event days: their rows and columns of the PE matrix are NaN (in place)."""
     miss = ~evt_valid
     if miss.any():
         pe[miss] = np.nan
         pe.transpose(0, 2, 1)[miss] = np.nan
-
-    panel = AbnormalPanel(
-        ids=ids,
-        est_resid=resid,
-        n_est=n_est.astype(int),
-        n_params=k,
-        sigma2=sigma2,
-        event_days=days,
-        event_ar=ar,
-        pe_cov=pe,
-        event_dates=np.asarray(event_dates, dtype="datetime64[ns]"),
-        est_market=est_market,
-        event_market=event_market,
-        conventions=conventions,
-        design_est=design_est,
-        design_evt=design_evt,
-        sxx_inv=sxx_inv,
-    )
-    if model == "market" and conventions == "textbook":
-        panel_store(panel)[MARKET_PE] = True  # pe_cov = I + 1/L1_i + d d'/Sxx
-    return panel
 
 
 def scale_spanning_returns(
@@ -508,8 +654,8 @@ def _default_ids(n: int) -> pd.MultiIndex:
 def _fit_market_compiled(
     y_est: np.ndarray,
     y_evt: np.ndarray,
-    x_est: np.ndarray,
-    x_evt: np.ndarray,
+    xe: np.ndarray | None,
+    xv: np.ndarray | None,
     days: np.ndarray,
     ids: pd.MultiIndex,
     event_dates: np.ndarray,
@@ -519,7 +665,8 @@ def _fit_market_compiled(
     """:func:`fit_panel` for the market model (textbook conventions) on a large panel:
     the same formulas, one compiled pass per row (:func:`oilimpact.eventstudy._jit.fit_market`)."""
     jit = kernels.jit()
-    assert jit is not None
+    assert jit is not None and xe is not None and xv is not None
+    x_est, x_evt = xe[:, :, 0], xv[:, :, 0]
     n, l1 = y_est.shape
     l2 = y_evt.shape[1]
     y_est, x_est = np.ascontiguousarray(y_est), np.ascontiguousarray(x_est)
