@@ -188,3 +188,20 @@ def test_pieces_match_on_two_calendars(pairwise_max, monkeypatch):
     assert_same(
         one, chunked(panel, [(0, 0), (0, 1)], [5, 7], ["adjusted_patell", "adjusted_bmp", "bmp"])
     )
+
+
+def test_plan_from_pieces_says_whether_grank_needs_its_second_pass():
+    """Distinct event dates far apart: not clustered, GRANK in the default set; one
+    shared date: GRANK not shown by default (no second pass needed)."""
+    apart = DAY0 + (np.arange(30) * 40).astype("timedelta64[D]")
+    for dates, want in ((apart, True), (np.full(30, DAY0), False)):
+        panel = make_panel(n=30, seed=9, dates=dates)
+        pieces = pz.combine_pieces(
+            [
+                pz.cross_section_pieces(subset(panel, np.arange(a, b)), [(0, 1)])
+                for a, b in ((0, 10), (10, 30))
+            ]
+        )
+        plan = pz.plan_from_pieces(pieces)
+        assert ("grank" in plan.tests) is want
+        assert plan.clustered is not want

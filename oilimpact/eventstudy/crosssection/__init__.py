@@ -68,6 +68,7 @@ from .pieces import (
     combine_pieces,
     cross_section_pieces,
     grank_scale,
+    plan_from_pieces,
     tests_from_pieces,
 )
 from .policy import (
@@ -106,6 +107,7 @@ __all__ = [
     "cross_sectional_tests",
     "daily_tests",
     "grank_scale",
+    "plan_from_pieces",
     "pooled_plan",
     "residual_correlation",
     "tests_from_pieces",

@@ -63,6 +63,7 @@ from .parametric import kp_rows
 from .policy import (
     _WINDOW_DTYPES,
     WINDOW_COLUMNS,
+    PooledPlan,
     _attach,
     pooled_plan,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "combine_pieces",
     "cross_section_pieces",
     "grank_scale",
+    "plan_from_pieces",
     "tests_from_pieces",
 ]
 
@@ -417,10 +419,7 @@ def tests_from_pieces(
     >>> out["test"].unique().tolist()
     ['brown_warner', 'adjusted_patell', 'adjusted_bmp', 'rank', 'modified_rank']
     """
-    plan = pooled_plan(
-        _PlanInput(pieces), pieces.windows, tests, pooled=pooled,  # type: ignore[arg-type]
-        independence_tests=independence_tests,
-    )  # fmt: skip
+    plan = plan_from_pieces(pieces, tests, pooled=pooled, independence_tests=independence_tests)
     if not plan.run:
         return _attach(pd.DataFrame(columns=WINDOW_COLUMNS).astype(_WINDOW_DTYPES), plan)
     done = [_piece_rows(pieces, k, plan.tests) for k in range(len(pieces.windows))]
@@ -433,6 +432,25 @@ def tests_from_pieces(
         (lo, hi, _mean_sd(m)[0]) for (lo, hi), m in zip(pieces.windows, pieces.car, strict=True)
     ]
     return _attach(_table(labels, done, plan.tests, plan), plan)
+
+
+tests_from_pieces.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def plan_from_pieces(
+    pieces: CrossSectionPieces,
+    tests: Sequence[str] | None = None,
+    *,
+    pooled: bool | Literal["auto"] = "auto",
+    independence_tests: bool = False,
+) -> PooledPlan:
+    """:func:`~oilimpact.eventstudy.crosssection.pooled_plan` of the combined pairs:
+    which tests :func:`tests_from_pieces` will run (``"grank" in plan.tests`` says
+    whether GRANK's second pass is needed)."""
+    return pooled_plan(
+        _PlanInput(pieces), pieces.windows, tests, pooled=pooled,  # type: ignore[arg-type]
+        independence_tests=independence_tests,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
