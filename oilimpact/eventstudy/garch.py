@@ -308,7 +308,7 @@ def _variance_paths(
     """``E[sigma^2_{o+h} | F_o]`` for forecast origins ``origin`` (observation rows, at
     least ``first``) and steps ``h``, percent units, from ``arch``'s analytic forecast."""
     hmax = int(h.max())
-    n_rows = int(res.model._y.shape[0]) - first
+    n_rows = int(np.asarray(res.resid).shape[0]) - first
     # the variance forecast does not depend on the regressors' future values
     x = None if n_exog == 0 else np.zeros((n_exog, n_rows, hmax))
     fc = res.forecast(horizon=hmax, start=first, x=x, reindex=False)
