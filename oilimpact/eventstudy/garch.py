@@ -135,11 +135,12 @@ class GarchPanel:
         Abnormal returns ``R_t - mu - beta' x_t`` (decimal), NaN where missing.
     sigma2 : ndarray, shape (N, L2)
         Forecast conditional variance ``E_T[sigma_{T+h}^2]`` of each event day, made at
-        the pair's last estimation day ``T`` (decimal units squared); defined also where
-        the return is missing.
+        the pair's last estimation day ``T`` (with ``update_through``: at the last
+        observation before the day), decimal units squared; defined also where the
+        return is missing.
     horizon : ndarray of int, shape (N, L2)
         Forecast step ``h`` of each event column (relative day minus the relative day of
-        the pair's last usable estimation day).
+        the forecast origin; 1 for an observed update day).
     z : ndarray, shape (N, L2)
         Standardised abnormal returns ``ar / sqrt(sigma2)``.
     est_z : ndarray, shape (N, L1)
