@@ -21,6 +21,7 @@ cumulative abnormal return (CAR):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -205,10 +206,7 @@ def sq_pvalues(reference: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.nda
                 lt[:, j] = _row_count(ref < q)
     else:
         le, lt = _sorted_counts(ref, n, xx)  # sorts each row once
-    ge = n[:, None] - lt
-    denom = (n + 1.0)[:, None]
-    p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
-    p[np.isnan(xx) | (n[:, None] == 0)] = np.nan
+    p = _rank_pvalues(le, lt, n[:, None], xx)[0]
     return (p[:, 0] if squeeze else p), n
 
 
@@ -287,6 +285,52 @@ _POISON = 2.0**600
 
 #: Rows per block of the fused SQ window counts (a block's work arrays stay in cache).
 _BLOCK_ROWS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class _WindowJob:
+    """What the row blocks of :meth:`_SQPrep.window_pvalues` read (the window lengths,
+    their intercept bases, the windows with a missing day, the statistics) and write
+    (the counts ``#{s <= q}``, ``#{s < q}`` and of missing references), shape (N, J)."""
+
+    lengths: list[int]
+    bases: list[np.ndarray]
+    bad: list[np.ndarray | None]
+    poison: bool
+    q: np.ndarray
+    le: np.ndarray
+    lt: np.ndarray
+    nn: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockWork:
+    """One thread's work arrays for blocks of :data:`_BLOCK_ROWS` rows (flat, viewed at
+    each block's shape): totals, factors, a scratch array, the residual and design
+    cumsums and the missing-day counts."""
+
+    tot: np.ndarray
+    fac: np.ndarray
+    tmp: np.ndarray
+    cs_b: np.ndarray
+    xcs_b: np.ndarray
+    ms_b: np.ndarray
+
+    def cumsums(self, nr: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
+        """The residual and design cumsums of an ``nr``-row block, shape (nr, l1 + 1)."""
+        shape = (nr, l1 + 1)
+        return self.cs_b[: nr * (l1 + 1)].reshape(shape), self.xcs_b[: nr * (l1 + 1)].reshape(shape)
+
+
+def _rank_pvalues(
+    le: np.ndarray, lt: np.ndarray, n: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided SQ p-values from the counts ``le = #{s <= q}``, ``lt = #{s < q}`` of
+    ``n`` references (see :func:`sq_pvalues`); NaN where ``q`` is NaN or ``n = 0``."""
+    ge = n - lt
+    p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / (n + 1.0))
+    p[np.isnan(q) | (n == 0)] = np.nan
+    return p, n
 
 
 class _SQPrep:
@@ -440,91 +484,107 @@ class _SQPrep:
         if any(length < 1 or length > l1 for length in lengths):
             return None
         nw = len(lengths)
-        assert self.d_est is not None and self.s_inv is not None
         if kernels.enabled(rows):
             return self._compiled_pvalues(list(lengths), np.asarray(stat, dtype="float64"))
         miss = self.missing
         poison = miss.size * 8 > self.resid.size  # as in reference(): 2**600 counts
-        bases = [self._base(length, -1.0) for length in lengths]
-        bad: list[np.ndarray | None] = []
-        for length in lengths:
-            if length > 1 and not poison:
-                width = l1 - length + 1
-                # row-major by row (not within a row): searchsorted at row bounds works
-                bad.append(self._windows_with(miss, length, width))
-            else:
-                bad.append(None)
-        le = np.empty((rows, nw), dtype=np.int64)
-        lt = np.empty((rows, nw), dtype=np.int64)
-        nn = np.empty((rows, nw), dtype=np.int64)
-        q_all = np.asarray(stat, dtype="float64")
-        multi = any(length > 1 for length in lengths)
+        job = _WindowJob(
+            lengths=list(lengths),
+            bases=[self._base(length, -1.0) for length in lengths],
+            # flat positions of the windows holding a missing day (row-major by row, so
+            # searchsorted at row bounds works); None where the 2**600 counts are used
+            bad=[
+                self._windows_with(miss, length, l1 - length + 1)
+                if length > 1 and not poison
+                else None
+                for length in lengths
+            ],
+            poison=poison,
+            q=np.asarray(stat, dtype="float64"),
+            le=np.empty((rows, nw), dtype=np.int64),
+            lt=np.empty((rows, nw), dtype=np.int64),
+            nn=np.empty((rows, nw), dtype=np.int64),
+        )
         workers = max(1, min(threads.n_threads(), rows // _BLOCK_ROWS))
-        cuts = np.linspace(0, rows, workers + 1).astype(int)
-
-        def run(part: int) -> None:
-            lo_p, hi_p = int(cuts[part]), int(cuts[part + 1])
-            size = _BLOCK_ROWS * (l1 + 1)
-            tot, fac, tmp = np.empty(size), np.empty(size), np.empty(size)
-            cs_b, xcs_b, ms_b = np.zeros(size), np.zeros(size), np.zeros(size)
-            for r0 in range(lo_p, hi_p, _BLOCK_ROWS):
-                r1 = min(r0 + _BLOCK_ROWS, hi_p)
-                nr = r1 - r0
-                s_inv = self.s_inv[r0:r1, None]
-                if multi:  # row cumsums of this block (equal to those of all rows)
-                    cs = cs_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
-                    xcs = xcs_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
-                    r_0 = tmp[: nr * l1].reshape(nr, l1)
-                    np.copyto(r_0, self.resid[r0:r1])
-                    a, b = np.searchsorted(miss, (r0 * l1, r1 * l1))
-                    r_0.ravel()[miss[a:b] - r0 * l1] = 0.0
-                    np.cumsum(r_0, axis=1, out=cs[:, 1:])
-                    np.cumsum(self.d_est[r0:r1], axis=1, out=xcs[:, 1:])
-                    if poison:
-                        ms = ms_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
-                        r_0.fill(0.0)
-                        r_0.ravel()[miss[a:b] - r0 * l1] = _POISON
-                        np.cumsum(r_0, axis=1, out=ms[:, 1:])
-                for j, length in enumerate(lengths):
-                    width = l1 - length + 1
-                    total = tot[: nr * width].reshape(nr, width)
-                    factor = fac[: nr * width].reshape(nr, width)
-                    if length == 1:
-                        np.copyto(total, self.resid[r0:r1])
-                        np.copyto(factor, self.d_est[r0:r1])
-                    else:
-                        np.subtract(cs[:, length:], cs[:, :-length], out=total)
-                        np.subtract(xcs[:, length:], xcs[:, :-length], out=factor)
-                    np.multiply(factor, factor, out=factor)
-                    factor *= s_inv
-                    np.subtract(bases[j][r0:r1, None], factor, out=factor)
-                    if length > 1 and poison:
-                        t = tmp[: nr * width].reshape(nr, width)
-                        np.subtract(ms[:, length:], ms[:, :-length], out=t)
-                        factor -= t
-                    elif length > 1:
-                        pos = bad[j]
-                        a, b = np.searchsorted(pos, (r0 * width, r1 * width))
-                        factor.ravel()[pos[a:b] - r0 * width] = np.nan
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        np.sqrt(factor, out=factor)
-                        np.divide(total, factor, out=total)
-                        q = q_all[r0:r1, j : j + 1]
-                        nn[r0:r1, j] = _row_count(np.isnan(total))
-                        le[r0:r1, j] = _row_count(np.less_equal(total, q))
-                        lt[r0:r1, j] = _row_count(np.less(total, q))
-
+        cuts = np.linspace(0, rows, workers + 1).astype(int).tolist()
+        parts = [(cuts[i], cuts[i + 1]) for i in range(workers)]
         if workers == 1:
-            run(0)
+            self._window_counts(job, *parts[0])
         else:
-            list(threads.pool().map(run, range(workers)))
+            list(threads.pool().map(lambda part: self._window_counts(job, *part), parts))
         widths = np.array([l1 - length + 1 for length in lengths])
-        n = widths[None, :] - nn
-        ge = n - lt
-        denom = n + 1.0
-        p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
-        p[np.isnan(q_all) | (n == 0)] = np.nan
-        return p, n
+        return _rank_pvalues(job.le, job.lt, widths[None, :] - job.nn, job.q)
+
+    def _window_counts(self, job: _WindowJob, lo_p: int, hi_p: int) -> None:
+        """:meth:`window_pvalues`' counts for rows ``lo_p:hi_p``, in blocks of
+        :data:`_BLOCK_ROWS` rows whose work arrays are allocated once."""
+        l1 = self.resid.shape[1]
+        size = _BLOCK_ROWS * (l1 + 1)
+        work = _BlockWork(*(np.empty(size) for _ in range(3)), *(np.zeros(size) for _ in range(3)))
+        multi = any(length > 1 for length in job.lengths)
+        for r0 in range(lo_p, hi_p, _BLOCK_ROWS):
+            r1 = min(r0 + _BLOCK_ROWS, hi_p)
+            if multi:
+                self._block_cumsums(job, work, r0, r1)
+            for j in range(len(job.lengths)):
+                self._count_block(job, work, j, r0, r1)
+
+    def _block_cumsums(self, job: _WindowJob, work: _BlockWork, r0: int, r1: int) -> None:
+        """Row cumsums of the block's residuals (missing days 0), centred design and,
+        with many missing days, missing-day counts in units of 2**600 (equal to those of
+        all rows)."""
+        nr, l1 = r1 - r0, self.resid.shape[1]
+        assert self.d_est is not None
+        miss = self.missing
+        cs, xcs = work.cumsums(nr, l1)
+        r_0 = work.tmp[: nr * l1].reshape(nr, l1)
+        np.copyto(r_0, self.resid[r0:r1])
+        a, b = np.searchsorted(miss, (r0 * l1, r1 * l1))
+        r_0.ravel()[miss[a:b] - r0 * l1] = 0.0
+        np.cumsum(r_0, axis=1, out=cs[:, 1:])
+        np.cumsum(self.d_est[r0:r1], axis=1, out=xcs[:, 1:])
+        if job.poison:
+            ms = work.ms_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
+            r_0.fill(0.0)
+            r_0.ravel()[miss[a:b] - r0 * l1] = _POISON
+            np.cumsum(r_0, axis=1, out=ms[:, 1:])
+
+    def _count_block(self, job: _WindowJob, work: _BlockWork, j: int, r0: int, r1: int) -> None:
+        """Standardised ``lengths[j]``-day references of rows ``r0:r1`` (as
+        :meth:`reference`) counted against the block's statistics ``q[:, j]``."""
+        assert self.d_est is not None and self.s_inv is not None
+        nr, l1 = r1 - r0, self.resid.shape[1]
+        length = job.lengths[j]
+        width = l1 - length + 1
+        total = work.tot[: nr * width].reshape(nr, width)
+        factor = work.fac[: nr * width].reshape(nr, width)
+        if length == 1:
+            np.copyto(total, self.resid[r0:r1])
+            np.copyto(factor, self.d_est[r0:r1])
+        else:
+            cs, xcs = work.cumsums(nr, l1)
+            np.subtract(cs[:, length:], cs[:, :-length], out=total)
+            np.subtract(xcs[:, length:], xcs[:, :-length], out=factor)
+        np.multiply(factor, factor, out=factor)
+        factor *= self.s_inv[r0:r1, None]
+        np.subtract(job.bases[j][r0:r1, None], factor, out=factor)
+        if length > 1 and job.poison:
+            ms = work.ms_b[: nr * (l1 + 1)].reshape(nr, l1 + 1)
+            t = work.tmp[: nr * width].reshape(nr, width)
+            np.subtract(ms[:, length:], ms[:, :-length], out=t)
+            factor -= t
+        elif length > 1:
+            pos = job.bad[j]
+            assert pos is not None
+            a, b = np.searchsorted(pos, (r0 * width, r1 * width))
+            factor.ravel()[pos[a:b] - r0 * width] = np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.sqrt(factor, out=factor)
+            np.divide(total, factor, out=total)
+            q = job.q[r0:r1, j : j + 1]
+            job.nn[r0:r1, j] = _row_count(np.isnan(total))
+            job.le[r0:r1, j] = _row_count(np.less_equal(total, q))
+            job.lt[r0:r1, j] = _row_count(np.less(total, q))
 
     def day_pvalues(self, stat: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """SQ p-values of the single-day statistics ``stat`` (N, M) against the
@@ -580,11 +640,7 @@ class _SQPrep:
             run(0)
         else:
             list(threads.pool().map(run, range(workers)))
-        ge = n[:, None] - lt
-        denom = (n + 1.0)[:, None]
-        p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / denom)
-        p[np.isnan(xx) | (n[:, None] == 0)] = np.nan
-        return p, n
+        return _rank_pvalues(le, lt, n[:, None], xx)[0], n
 
     def _compiled_pvalues(
         self, lengths: list[int], stat: np.ndarray
@@ -615,11 +671,7 @@ class _SQPrep:
             )  # fmt: skip
 
         kernels.by_blocks(rows, run)
-        n = (l1 - lens + 1)[None, q_len] - bad[:, q_len]
-        ge = n - lt
-        p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / (n + 1.0))
-        p[np.isnan(q) | (n == 0)] = np.nan
-        return p, n
+        return _rank_pvalues(le, lt, (l1 - lens + 1)[None, q_len] - bad[:, q_len], q)
 
     @property
     def missing(self) -> np.ndarray:
@@ -867,38 +919,61 @@ def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.Da
     >>> car_tests(panel, [(0, 0), (0, 10)])[["n_days", "sq_n", "dof"]].values.tolist()
     [[1, 239, 237], [11, 229, 237]]
     """
-    n = panel.n_pairs
     wins = [(int(w[0]), int(w[1])) for w in windows]
-    nw = len(wins)
-    if nw == 0:
+    if not wins:
         return pd.DataFrame({c: [] for c in CAR_TEST_COLUMNS})
-    dof = _dof(panel)
     prep = _SQPrep(panel)
-    shape = (n, nw)
+    se = np.sqrt(panel.sigma2[:, None] * panel.window_pe_sums(wins))
+    car, stats = _window_cars(panel, prep, wins)
+    sq, sq_n = _window_sq_pvalues(prep, [hi - lo + 1 for lo, hi in wins], stats)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = car / se
+    p = _t_pvalue(t, _dof(panel)[:, None])
+    return _car_frame(panel, wins, {"car": car, "se": se, "tstat": t, "pvalue": p,
+                                    "sq_pvalue": sq, "sq_n": sq_n})  # fmt: skip
+
+
+def _window_cars(
+    panel: AbnormalPanel, prep: _SQPrep, wins: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """CAR of every pair over every window, (N, J) (NaN if any day is missing), and the
+    standardised CAR the SQ test ranks: CAR over its exact prediction-error factor."""
+    shape = (panel.n_pairs, len(wins))
     car = np.empty(shape)
-    se = np.empty(shape)
-    sq = np.empty(shape)
-    sq_n = np.empty(shape, dtype=np.int64)
     stats = np.empty(shape)
-    se[:] = np.sqrt(panel.sigma2[:, None] * panel.window_pe_sums(wins))
-    lengths = []
     for j, (lo, hi) in enumerate(wins):
         idx = panel.window_index((lo, hi))
-        length = hi - lo + 1
-        lengths.append(length)
         sl = slice(int(idx[0]), int(idx[-1]) + 1)  # consecutive days: a view, no copy
         car[:, j] = panel.event_ar[:, sl].sum(axis=1)  # NaN if any day missing
         with np.errstate(invalid="ignore", divide="ignore"):
-            stats[:, j] = car[:, j] / np.sqrt(prep.event_factor(sl, length))
+            stats[:, j] = car[:, j] / np.sqrt(prep.event_factor(sl, hi - lo + 1))
+    return car, stats
+
+
+def _window_sq_pvalues(
+    prep: _SQPrep, lengths: list[int], stats: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """SQ p-values and reference counts of the standardised CARs, (N, J) each: fused
+    over row blocks where :meth:`_SQPrep.window_pvalues` applies, else window by window."""
     fused = prep.window_pvalues(lengths, stats)
     if fused is not None:
-        sq[:], sq_n[:] = fused
-    else:
-        for j, length in enumerate(lengths):
-            sq[:, j], sq_n[:, j] = sq_pvalues(prep.reference(length), stats[:, j])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = car / se
-    p = _t_pvalue(t, dof[:, None])
+        return fused
+    sq = np.empty(stats.shape)
+    sq_n = np.empty(stats.shape, dtype=np.int64)
+    for j, length in enumerate(lengths):
+        sq[:, j], sq_n[:, j] = sq_pvalues(prep.reference(length), stats[:, j])
+    return sq, sq_n
+
+
+def _car_frame(
+    panel: AbnormalPanel, wins: list[tuple[int, int]], values: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The CAR table, one row per (pair, window), pair-major: the labels, the windows'
+    bounds and the (N, J) ``values`` flattened (columns :data:`CAR_TEST_COLUMNS`)."""
+    n, nw = panel.n_pairs, len(wins)
+    car, se, t, p = values["car"], values["se"], values["tstat"], values["pvalue"]
+    sq, sq_n = values["sq_pvalue"], values["sq_n"]
+    dof = _dof(panel)
     wobj = np.empty(nw, dtype=object)
     wobj[:] = wins
     lo_a = np.array([w[0] for w in wins])
