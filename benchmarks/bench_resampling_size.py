@@ -21,7 +21,8 @@ A test rejects when its p-value is ``<= 0.05``. ``--studies`` null studies per l
 (default 1,200), ``B = 399`` bootstrap draws (``0.05 (B + 1)`` an integer, so the level is
 attainable); the Monte Carlo standard error of a 5% rate is
 ``sqrt(0.05 0.95 / 1200) = 0.63`` points, a 95% band of 3.8%-6.2% for a test of exact size.
-About 10 minutes on 2 shared cores (``--workers 2``).
+About 280 s of CPU per worker (``--workers 2``: about 5 minutes on 2 idle cores;
+38 minutes at a load average of 20, when it was run for the docs).
 
 Run: ``python benchmarks/bench_resampling_size.py [--studies 1200] [--workers 2]``.
 Writes ``benchmarks/results/resampling_size.json``; docs/methods-resampling.md quotes it.
@@ -165,9 +166,17 @@ def main() -> int:
         print(f"{law}: {args.studies} studies at {time.perf_counter() - t0:.0f} s", flush=True)
     band = 1.96 * math.sqrt(0.05 * 0.95 / args.studies)
     result = {
-        "design": {"n_max": N_MAX, "pooled_n": list(N_POOLED), "rho": RHO, "window": list(WINDOW),
-                   "B": B, "L1": 240, "garch_ab": list(GARCH_AB), "studies": args.studies,
-                   "band_95": [0.05 - band, 0.05 + band]},  # fmt: skip
+        "design": {
+            "n_max": N_MAX,
+            "pooled_n": list(N_POOLED),
+            "rho": RHO,
+            "window": list(WINDOW),
+            "B": B,
+            "L1": 240,
+            "garch_ab": list(GARCH_AB),
+            "studies": args.studies,
+            "band_95": [0.05 - band, 0.05 + band],
+        },  # fmt: skip
         "cells": cells,
         "seconds": round(time.perf_counter() - t0, 1),
         "python": platform.python_version(),
