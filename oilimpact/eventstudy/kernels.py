@@ -22,10 +22,25 @@ from types import ModuleType
 
 from .threads import by_blocks
 
-__all__ = ["MIN_PAIRS", "enabled", "jit", "by_blocks"]
+__all__ = ["MIN_PAIRS", "TWINS", "enabled", "jit", "by_blocks"]
 
 #: Panels with at least this many pairs use the compiled kernels.
 MIN_PAIRS = 1000
+
+#: Every public kernel of :mod:`oilimpact.eventstudy._jit` and its plain-numpy twin (the
+#: code that computes the same on panels below :data:`MIN_PAIRS` and is the reference):
+#: a dotted name under ``oilimpact.eventstudy``, then what the twin computes.
+#: ``tests/eventstudy/test_kernels.py`` requires this map to list every kernel, every
+#: twin to exist, and every kernel to be compared with its twin by a test there.
+TWINS: dict[str, tuple[str, str]] = {
+    "fit_market": ("models._fit_market_numpy", "market-model OLS, residuals, AR, PE matrix"),
+    "sq_counts": ("single._SQPrep._window_counts", "SQ reference counts of every window"),
+    "pack_sort_keys": ("crosssection._arrays._sort_rows", "row sort of AR and residuals"),
+    "unpack_sorted_rows": ("crosssection._arrays._sort_rows", "row sort: order, counts"),
+    "rank_column_sums": ("crosssection._parts._Parts.rank_days", "rank sums per day"),
+    "grank_split": ("crosssection.grank._GrankPrep._split", "GRANK estimation ranks"),
+    "est_row_stats": ("crosssection._parts._Parts.est_dev", "residual moments per pair"),
+}
 
 _STATE: dict[str, ModuleType | None] = {}
 
@@ -52,5 +67,3 @@ def enabled(n_pairs: int) -> bool:
     False
     """
     return n_pairs >= MIN_PAIRS and jit() is not None
-
-

@@ -287,6 +287,51 @@ def ids_of(n: int) -> pd.MultiIndex:
     )
 
 
+# ---- every kernel has a numpy twin, and a test compares them -------------------------------
+
+
+def test_every_kernel_has_a_numpy_twin():
+    """kernels.TWINS lists exactly the public kernels, and each twin exists."""
+    import importlib
+
+    assert set(kernels.TWINS) == set(KERNEL_NAMES)
+    for kernel, (twin, _) in kernels.TWINS.items():
+        module, _, attr = twin.partition(".")
+        obj: Any = importlib.import_module(f"oilimpact.eventstudy.{module}")
+        for part in attr.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:  # a sub-module
+                obj = importlib.import_module(f"oilimpact.eventstudy.{module}.{part}")
+                module = f"{module}.{part}"
+        # a function, a method or a cached property of the numpy code
+        assert callable(obj) or hasattr(obj, "__get__"), f"{kernel}: no twin {twin}"
+
+
+def test_every_kernel_is_compared_with_its_twin():
+    """Each kernel is named in a comparison of this module: a ``paths.both`` run (the
+    same call on both paths, results compared) or the sort check against numpy."""
+    import ast
+    import inspect
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    consts = {"CROSS_KERNELS": set(CROSS_KERNELS), "RANK": {RANK}}
+    covered: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr != "both":
+            continue
+        for arg in node.args[1:]:
+            inner = arg.value if isinstance(arg, ast.Starred) else arg
+            if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                covered.add(inner.value)
+            elif isinstance(inner, ast.Name):
+                covered |= consts.get(inner.id, set())
+    if "crosssection._sort_rows(" in inspect.getsource(assert_sorted_like_numpy):
+        covered |= {"pack_sort_keys", "unpack_sorted_rows"}
+    assert set(KERNEL_NAMES) <= covered, f"kernels no test compares: {set(KERNEL_NAMES) - covered}"
+
+
 # ---- the switch ---------------------------------------------------------------------------
 
 
