@@ -1,6 +1,6 @@
 """Benchmark: how the public ``oi.event_study`` call scales in pairs, and its peak memory.
 
-Two parts (issue 15, "Cost must grow linearly in pairs" and "Memory and streaming"):
+Three parts (issue 15, "Cost must grow linearly in pairs" and "Memory and streaming"):
 
 * **scaling series**: the public call on 1,000, 10,000 and 100,000 (event, asset) pairs
   (500, 5,000 and 50,000 assets x 600 business days x 2 events, 1% of the prices
@@ -8,8 +8,9 @@ Two parts (issue 15, "Cost must grow linearly in pairs" and "Memory and streamin
   every single-pair and cross-sectional test), with the default ``chunk_size``. Each
   size runs in a fresh subprocess: one untimed warm-up call on a small panel (imports,
   numba's kernel cache, 2,000 pairs), then ``repeats`` timed calls; reported: the median and the
-  fastest time, **seconds per pair** (the fastest time / pairs: linear cost means a flat
-  column) and the process's peak RSS;
+  fastest time, **microseconds per pair** (the fastest time / pairs: linear cost means a
+  flat column) and the process's peak RSS; the largest size also records each engine
+  stage's time and memory (as below);
 * **one million pairs**: 50,000 assets x 1,250 business days x 20 events (1% missing),
   processed in chunks (``chunk_size``, default the engine's), in a subprocess whose peak
   RSS is read with ``resource.getrusage`` (``ru_maxrss``) at its end; target < 4 GiB.
@@ -33,7 +34,7 @@ The machine's CPU count and load average are recorded: on a shared machine the t
 are upper bounds (rerun on a quiet machine).
 
 Run: ``python benchmarks/bench_scaling.py`` (several minutes; ``--skip-million`` for the
-series only, ``--sizes 1000 10000`` to choose the series). Writes
+series only, ``--sizes 1000 10000`` to choose the series, ``--sizes`` alone for none). Writes
 ``benchmarks/results/scaling.json``.
 """
 
