@@ -133,14 +133,13 @@ def _confounding(
         conf[:, w] = (other & (rel >= lo) & (rel <= hi)).any(axis=0)
     lo_u, hi_u = opts.window_union
     in_u = other & (rel >= lo_u) & (rel <= hi_u)
-    conf_by = [""] * win.k.size
-    cache: dict[bytes, str] = {}
-    for p in np.flatnonzero(in_u.any(axis=0)).tolist():  # only the confounded pairs
-        key = in_u[:, p].tobytes()
-        if key not in cache:
-            cache[key] = ", ".join(events[j].id for j in np.flatnonzero(in_u[:, p]))
-        conf_by[p] = cache[key]
-    return conf, conf_by
+    conf_by = np.full(win.k.size, "", dtype=object)
+    hit = np.flatnonzero(in_u.any(axis=0))  # only the confounded pairs
+    if hit.size:
+        sets, which = np.unique(in_u[:, hit], axis=1, return_inverse=True)
+        names = [", ".join(events[j].id for j in np.flatnonzero(col)) for col in sets.T]
+        conf_by[hit] = np.asarray(names, dtype=object)[np.ravel(which)]
+    return conf, conf_by.tolist()
 
 
 def _alignment_frame(
@@ -176,7 +175,7 @@ def _alignment_frame(
     out.insert(1, "series", [name for name in job.names for _ in range(n_ev)])
     rest = {
         "day0": arrays["day0"],
-        "reason": dz.reasons,
+        "reason": dz.reasons.tolist(),
         "confounded_by": conf_by,
         "n_est": arrays["n_ok"].astype(int),
         "dropped_est_days": win.dropped.sum(axis=1).astype(int),

@@ -49,7 +49,7 @@ class DayZero:
         Virtual (non-positive) day 0 of an event just before the pair's data, counted in
         assumed calendar sessions before its first session, when its exclusion band
         reaches the data; ``INT64_MIN`` otherwise.
-    reasons : list of str, length E * A
+    reasons : ndarray of str (object), length E * A
         Why day 0 of each studied event is where it is (pair order: asset-major).
     failed : ndarray of bool, shape (E, A)
         Studied events with no day 0 on the pair (an error for the study).
@@ -57,7 +57,7 @@ class DayZero:
 
     pos: np.ndarray
     early: np.ndarray
-    reasons: list[str]
+    reasons: np.ndarray
     failed: np.ndarray
 
 
@@ -75,7 +75,7 @@ def day_zero(
     J, A = len(events), len(specs)
     pos = np.full((J, A), -1, dtype=np.int64)
     early = np.full((J, A), NO_DAY, dtype=np.int64)
-    reasons = [""] * (n_studied * A)
+    reasons = np.full(n_studied * A, "", dtype=object)
     has = grid.n_sessions > 0
     first_row = np.where(has, grid.row[np.minimum(grid.start, max(grid.row.size - 1, 0))], 0)
     first_day = grid.dates[first_row]
@@ -105,7 +105,7 @@ def _one_event(
     band_hi: int,
     pos: np.ndarray,
     early: np.ndarray,
-    reasons: list[str],
+    reasons: np.ndarray,
 ) -> None:
     """Fill row ``j`` of ``pos``/``early`` (and the reasons) for the assets ``cols``."""
     has = grid.n_sessions[cols] > 0
@@ -159,7 +159,7 @@ def _reasons(
     spec: Any,
     cols: np.ndarray,
     k: np.ndarray,
-    reasons: list[str],
+    reasons: np.ndarray,
 ) -> None:
     """The reason texts of event ``j`` on the assets ``cols`` (day 0 at sessions ``k``):
     one ``align_event`` call per distinct (own date a session?, day 0)."""
@@ -171,14 +171,12 @@ def _reasons(
     else:
         start_in = np.zeros(cols.size, dtype=bool)
     n_ev = len(reasons) // max(grid.n_sessions.size, 1)
-    cache: dict[tuple[bool, int], str] = {}
-    for c, s_in, r0 in zip(cols.tolist(), start_in.tolist(), day0_row.tolist(), strict=True):
-        text = cache.get((s_in, r0))
-        if text is None:
-            days = ([start] if s_in and grid.dates[r0] != start else []) + [grid.dates[r0]]
-            text = align_event(ev.obj, pd.DatetimeIndex(days), spec).reason
-            cache[(s_in, r0)] = text
-        reasons[c * n_ev + j] = text
+    combos, which = np.unique(np.stack([start_in, day0_row]), axis=1, return_inverse=True)
+    texts = []
+    for s_in, r0 in combos.T.tolist():  # a handful of distinct combinations
+        days = ([start] if s_in and grid.dates[r0] != start else []) + [grid.dates[r0]]
+        texts.append(align_event(ev.obj, pd.DatetimeIndex(days), spec).reason)
+    reasons[cols * n_ev + j] = np.asarray(texts, dtype=object)[np.ravel(which)]
 
 
 def _own_date(ev: StudyEvent, spec: Any) -> np.datetime64:
