@@ -24,7 +24,7 @@ Designs (T observed periods, P post-event periods):
 * ``T=43, P=8``: about what the US crude imports from Venezuela give from 2023 on;
 * ``T=31, P=7``: the short persistent series of issue 17.
 
-The fits use the package's own functions (``_design_arrays``, ``_segmented_cov``); the
+The fits use the package's own functions (``segmented.design_arrays``, ``inference.segmented_cov``); the
 script first checks on a few draws that they reproduce the public ``intervention()``
 output (estimate, se, df, interval) to 1e-10.
 
@@ -47,13 +47,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from oilimpact.intervention.analysis import (
-    DEFAULT_OPTIONS,
-    _design_arrays,
-    _DesignOptions,
-    _segmented_cov,
-    intervention,
-)
+from oilimpact.intervention.analysis import DEFAULT_OPTIONS, intervention
+from oilimpact.intervention.inference import segmented_cov
+from oilimpact.intervention.segmented import DesignOptions, design_arrays
 
 RHOS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
 #: (label, T, P, seasonal, seed)
@@ -78,7 +74,7 @@ def _ar1(rng: np.random.Generator, n: int, rho: float) -> np.ndarray:
 
 def _design(n: int, post: int, seasonal: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
     idx = pd.date_range("2015-01-01", periods=n, freq="MS", name="date")
-    opts = _DesignOptions(
+    opts = DesignOptions(
         freq="monthly",
         trend=True,
         seasonal=seasonal,
@@ -87,7 +83,7 @@ def _design(n: int, post: int, seasonal: str) -> tuple[np.ndarray, pd.DatetimeIn
         slope=False,
         pulse=False,
     )
-    X, names, _ = _design_arrays(
+    X, names, _ = design_arrays(
         idx.month.to_numpy(), idx.day_of_year.to_numpy(), ["ev"], [n - post], opts
     )
     assert names[-1] == "ev|level"
@@ -98,8 +94,8 @@ def _one(X: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, floa
     """(estimate, t prewhitened, raw df, rho, t plain Newey-West) of the level change."""
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
     u = y - X @ beta
-    pw = _segmented_cov(X, u, "hac-prewhiten", None, 0.0)
-    nw = _segmented_cov(X, u, "hac", None)
+    pw = segmented_cov(X, u, "hac-prewhiten", None, 0.0)
+    nw = segmented_cov(X, u, "hac", None)
     return (
         float(beta[-1]),
         float(beta[-1] / math.sqrt(pw.cov[-1, -1])),

@@ -20,12 +20,20 @@ from oilimpact.intervention.analysis import (
     InterventionResult,
     InterventionWarning,
     PlaceboWarning,
-    _expected_r1,
-    _fast_ols,
-    _prewhitened_cov,
-    _r1_moments,
     intervention,
     newey_west_lags,
+)
+from oilimpact.intervention.inference import (
+    expected_r1 as _expected_r1,
+)
+from oilimpact.intervention.inference import (
+    fast_ols as _fast_ols,
+)
+from oilimpact.intervention.inference import (
+    prewhitened_cov as _prewhitened_cov,
+)
+from oilimpact.intervention.inference import (
+    r1_moments as _r1_moments,
 )
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
