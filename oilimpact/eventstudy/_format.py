@@ -185,10 +185,18 @@ def window_labels(starts: Any, ends: Any, label: Callable[[int, int], str]) -> l
     """``label(start, end)`` of every row, computed once per distinct window."""
     lo, hi = np.asarray(starts), np.asarray(ends)
     if lo.dtype.kind in "iu" and hi.dtype.kind in "iu" and lo.size:
-        pairs = np.column_stack([lo, hi]).astype(np.int64)
-        _, first, codes = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
-        texts = np.array([label(*pair) for pair in pairs[first].tolist()], dtype=object)
-        return texts[codes.ravel()].tolist()
+        lo64, hi64 = lo.astype(np.int64), hi.astype(np.int64)
+        span = int(hi64.max()) - int(hi64.min()) + 1
+        if (int(lo64.max()) - int(lo64.min()) + 1) * span < 2**62:  # one integer per window
+            key = (lo64 - lo64.min()) * span + (hi64 - hi64.min())
+            codes, distinct = pd.factorize(key)
+            at = np.empty(len(distinct), dtype=np.intp)
+            at[codes] = np.arange(len(codes))  # a row of each window (any: all alike)
+            texts = np.array(
+                [label(a, b) for a, b in zip(lo[at].tolist(), hi[at].tolist(), strict=True)],
+                dtype=object,
+            )
+            return texts[codes].tolist()
     keys = list(zip(lo.tolist(), hi.tolist(), strict=True))
     cache = {key: label(*key) for key in set(keys)}
     return [cache[key] for key in keys]

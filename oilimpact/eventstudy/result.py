@@ -710,13 +710,9 @@ class EventStudyResult:
         lines = []
         if "title" not in a.columns:
             return lines
-        seen = set()
-        days = day_strings(a["day0"], _date_or_dash)
-        for event, series, day0, title in _columns(a, "event", "series", days, "title"):
-            key = (event, series)
-            if key in seen:
-                continue
-            seen.add(key)
+        first = a[~a.duplicated(["event", "series"])]  # each pair once, first row
+        days = day_strings(first["day0"], _date_or_dash)
+        for event, series, day0, title in _columns(first, "event", "series", days, "title"):
             lines.append(f"  {event} / {series}: day 0 {day0} -- {title}")
         return lines
 
