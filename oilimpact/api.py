@@ -307,16 +307,7 @@ def import_file(
     limit["allow_future"] = bool(allow_future)
     sized = {k: v for k, v in limit.items() if k == "max_bytes"}
     detected = fmt if fmt != "auto" else files.detect_format(path, **sized)
-    tanker_options = [
-        flag
-        for flag, value in (("origin", origin_country), ("preset", preset), ("mapping", mapping))
-        if value
-    ]
-    if tanker_options and detected != "tanker":
-        raise InputError(
-            f"{path}: {', '.join(tanker_options)} apply only to tanker exports, but the file "
-            f"reads as format {detected!r}; pass --format tanker if it is one"
-        )
+    _check_tanker_options(path, detected, origin=origin_country, preset=preset, mapping=mapping)
     if detected == "tanker":
         imported = files.read_tanker_export(
             path,
@@ -328,55 +319,84 @@ def import_file(
             **limit,
         )
     else:
+        # a registered series is checked against its bounds in the same pass, so every
+        # problem of the file is reported at once with its line and column
         imported = files.read_series_file(
-            path,
-            name=name,
-            fmt=detected,
-            column=column,
-            date_column=date_column,
-            value_column=value_column,
-            filters=filters,
-            unit=unit,
-            # a registered series is checked against its bounds in the same pass, so every
-            # problem of the file is reported at once with its line and column
-            spec=reg[name] if known else None,
-            **limit,
-        )
-    notes: list[str] = []
-    if known:
-        spec = reg[name]
-    else:
-        spec = reg.spec_or_default(
-            name,
-            frequency=infer_frequency(imported.series.dropna().index),
-            kind="volume" if detected == "tanker" else "price",
-            unit=unit or imported.unit or "",
-        )
-        notes.append(
-            f"series {name!r} is not in the registry: stored as a {spec.frequency} {spec.kind} "
-            f"series in {spec.unit or 'unknown units'} with no plausibility bounds; register it "
-            "in a TOML file (--registry) to set its unit, bounds and sources"
-        )
-    series = imported.series
+            path, name=name, fmt=detected, column=column, date_column=date_column,
+            value_column=value_column, filters=filters, unit=unit,
+            spec=reg[name] if known else None, **limit,
+        )  # fmt: skip
+    spec, notes = _import_spec(
+        name, reg, imported, kind="volume" if detected == "tanker" else "price", unit=unit
+    )
     when = _as_utc(fetched_at, "fetched_at") if fetched_at is not None else None
-    digest = imported.sha256 or _sha256_of(path)
-    result, found, clean = _store_validated(
+    result, found, clean = _store_import(store, imported, spec, path, when, force=force)
+    return _import_outcome(name, path, imported, result, clean, (*notes, *found))
+
+
+def _store_import(
+    store: Store,
+    imported: Any,
+    spec: SeriesSpec,
+    path: Path,
+    fetched_at: pd.Timestamp | None,
+    *,
+    force: bool,
+) -> tuple[Any, tuple[str, ...], pd.Series]:
+    """Validate, guard and store an imported file (:func:`_store_validated`), with its hash."""
+    return _store_validated(
         store,
-        series,
+        imported.series,
         spec,
         source="file",
         source_id=str(imported.source_id or path.name),
         origin=str(path),
-        fetched_at=when,
+        fetched_at=fetched_at,
         meta={
             "file": str(path),
-            "file_sha256": digest,
+            "file_sha256": imported.sha256 or _sha256_of(path),
             "format": imported.format,
             "import_notes": list(imported.notes or []),
         },
         guard=True,
         force=force,
     )
+
+
+def _check_tanker_options(path: Path, detected: str, **options: Any) -> None:
+    """Refuse tanker-only options (origin, preset, mapping) for a file of another format."""
+    given = [flag for flag, value in options.items() if value]
+    if given and detected != "tanker":
+        raise InputError(
+            f"{path}: {', '.join(given)} apply only to tanker exports, but the file "
+            f"reads as format {detected!r}; pass --format tanker if it is one"
+        )
+
+
+def _import_spec(
+    name: str, reg: SeriesRegistry, imported: Any, *, kind: str, unit: str | None
+) -> tuple[SeriesSpec, list[str]]:
+    """The spec an import is validated against: the registered one, or a default (with a note)."""
+    if name in reg:
+        return reg[name], []
+    spec = reg.spec_or_default(
+        name,
+        frequency=infer_frequency(imported.series.dropna().index),
+        kind=kind,
+        unit=unit or imported.unit or "",
+    )
+    note = (
+        f"series {name!r} is not in the registry: stored as a {spec.frequency} {spec.kind} "
+        f"series in {spec.unit or 'unknown units'} with no plausibility bounds; register it "
+        "in a TOML file (--registry) to set its unit, bounds and sources"
+    )
+    return spec, [note]
+
+
+def _import_outcome(
+    name: str, path: Path, imported: Any, result: Any, clean: pd.Series, notes: tuple[str, ...]
+) -> ImportOutcome:
+    """What :func:`import_file` reports: the stored span, rows added/revised, warnings."""
     valid = clean.dropna()
     return ImportOutcome(
         name=name,
@@ -387,7 +407,7 @@ def import_file(
         last=valid.index[-1].date() if valid.size else None,
         rows_added=int(result.rows_added),
         rows_revised=int(result.rows_revised),
-        warnings=(*notes, *found, *getattr(result, "warnings", ())),
+        warnings=(*notes, *getattr(result, "warnings", ())),
         status="unchanged" if result.unchanged else "stored",
     )
 
@@ -425,7 +445,7 @@ def fetch(
     list of FetchOutcome
         One per series, in the order requested.
     """
-    from .sources import NETWORK_PROVIDERS, get_source
+    from .sources import NETWORK_PROVIDERS
 
     reg = _registry(registry)
     store = open_store(data_dir)
@@ -435,61 +455,76 @@ def fetch(
     wanted = reg.expand(names) if names else fetchable_series(reg)  # group names expand
     outcomes: list[FetchOutcome] = []
     for name in wanted:
-        spec = reg[name]
-        entry = store.entry(name)
-        refs, note = _candidate_refs(spec, entry, only)
-        begin = begin_arg
-        if begin is None and not full and entry is not None:
-            first_new = store.refresh_start(name, frequency=spec.frequency)
-            begin = first_new.date() if first_new is not None else None
-        attempts: list[str] = []
-        advice: list[str] = []
-        hard_failure = False
-        outcome: FetchOutcome | None = None
-        for ref in refs:
-            try:
-                source = (sources or {}).get(ref.provider) or get_source(ref.provider)
-                raw = source.fetch(ref, start=begin, end=stop)
-                result, warnings, clean = _store_validated(
-                    store, raw, spec, source=ref.provider, source_id=ref.id,
-                    origin=str(ref), fetched_at=None,
-                )  # fmt: skip
-            except EmptyDataError as exc:
-                if entry is not None and begin_arg is None and not full and not hard_failure:
-                    outcome = FetchOutcome(
-                        name=name, status="unchanged", source=str(ref), rows=int(entry.rows),
-                        attempts=tuple(attempts), warnings=(f"nothing new since {begin}: {exc}",),
-                    )  # fmt: skip
-                    break
-                reason, hint = _split_advice(ref, exc)
-                attempts.append(f"{ref}: no data: {reason}")
-                advice.extend([hint] if hint and hint not in advice else [])
-                continue
-            except (SourceError, ValidationError, InputError, ConfigError) as exc:
-                hard_failure = True
-                kind = "no key" if isinstance(exc, AuthError) else type(exc).__name__
-                reason, hint = _split_advice(ref, exc)
-                attempts.append(f"{ref}: {kind}: {reason}")
-                advice.extend([hint] if hint and hint not in advice else [])
-                log.info("fetch %s via %s failed: %s", name, ref, reason)
-                continue
-            outcome = FetchOutcome(
-                name=name,
-                status="unchanged" if result.unchanged else "stored",
-                source=str(ref),
-                rows=int(clean.notna().sum()),
-                rows_added=int(result.rows_added),
-                rows_revised=int(result.rows_revised),
-                warnings=tuple(warnings),
-                attempts=tuple(attempts),
-            )
-            break
-        if outcome is None:
-            outcome = _no_outcome(name, attempts, note, advice)
+        outcome = _fetch_one(
+            store, name, reg[name], only, begin_arg=begin_arg, stop=stop, full=full,
+            sources=sources,
+        )  # fmt: skip
         outcomes.append(outcome)
         if on_progress is not None:
             on_progress(name, outcome)
     return outcomes
+
+
+def _fetch_one(
+    store: Store,
+    name: str,
+    spec: SeriesSpec,
+    only: Sequence[str],
+    *,
+    begin_arg: date | None,
+    stop: date | None,
+    full: bool,
+    sources: Mapping[str, Any] | None,
+) -> FetchOutcome:
+    """Fetch one series from its sources in registry order; the first that works is stored."""
+    from .sources import get_source
+
+    entry = store.entry(name)
+    refs, note = _candidate_refs(spec, entry, only)
+    begin = begin_arg
+    if begin is None and not full and entry is not None:
+        first_new = store.refresh_start(name, frequency=spec.frequency)
+        begin = first_new.date() if first_new is not None else None
+    attempts: list[str] = []
+    advice: list[str] = []
+    hard_failure = False
+    for ref in refs:
+        try:
+            source = (sources or {}).get(ref.provider) or get_source(ref.provider)
+            raw = source.fetch(ref, start=begin, end=stop)
+            result, warnings, clean = _store_validated(
+                store, raw, spec, source=ref.provider, source_id=ref.id,
+                origin=str(ref), fetched_at=None,
+            )  # fmt: skip
+        except EmptyDataError as exc:
+            if entry is not None and begin_arg is None and not full and not hard_failure:
+                return FetchOutcome(
+                    name=name, status="unchanged", source=str(ref), rows=int(entry.rows),
+                    attempts=tuple(attempts), warnings=(f"nothing new since {begin}: {exc}",),
+                )  # fmt: skip
+            reason, hint = _split_advice(ref, exc)
+            attempts.append(f"{ref}: no data: {reason}")
+            advice.extend([hint] if hint and hint not in advice else [])
+            continue
+        except (SourceError, ValidationError, InputError, ConfigError) as exc:
+            hard_failure = True
+            kind = "no key" if isinstance(exc, AuthError) else type(exc).__name__
+            reason, hint = _split_advice(ref, exc)
+            attempts.append(f"{ref}: {kind}: {reason}")
+            advice.extend([hint] if hint and hint not in advice else [])
+            log.info("fetch %s via %s failed: %s", name, ref, reason)
+            continue
+        return FetchOutcome(
+            name=name,
+            status="unchanged" if result.unchanged else "stored",
+            source=str(ref),
+            rows=int(clean.notna().sum()),
+            rows_added=int(result.rows_added),
+            rows_revised=int(result.rows_revised),
+            warnings=tuple(warnings),
+            attempts=tuple(attempts),
+        )
+    return _no_outcome(name, attempts, note, advice)
 
 
 def _check_providers(providers: Sequence[str] | None, known: Sequence[str]) -> tuple[str, ...]:
@@ -967,8 +1002,6 @@ def default_as_of(today: DateLike | None = None) -> date:
     return (now - pd.Timedelta(days=days_back)).date()
 
 
-
-
 def _provenance(store: Store, name: str, vintage: pd.Timestamp | None) -> tuple[str, str]:
     """Source and source id of the write that made ``vintage`` (else the newest write)."""
     entry = store.entry(name)
@@ -1109,77 +1142,143 @@ def build_brief(
     """
     from .events import load_catalog
     from .report import compute_brief, write_brief
-    from .report.model import BriefOptions
 
     reg = _registry(registry)
     cat = load_catalog(catalog)
-    synthetic, true_effects = False, None
-    donors: dict[str, pd.Series] = {}
-    extra = list(notices)
     if demo:
-        from .demo import demo_dataset
-
-        full = demo_dataset()
-        cut = pd.Timestamp(_as_date(as_of, "as_of") or full.prices.index[-1])
-        data = full.known_on(cut, registry=reg)
-        prices, volumes, health = data.prices, dict(data.volumes), data.health_frame()
-        synthetic, true_effects = True, data.true_effects
+        inputs = _demo_inputs(as_of, reg)
     else:
-        cut = pd.Timestamp(_as_date(as_of, "as_of") or default_as_of())
-        if fetch:
-            outcomes = globals()["fetch"](data_dir=data_dir, registry=reg, on_progress=on_fetch)
-            fetch_notes = _fetch_notices(outcomes, pd.Timestamp.now("UTC").date())
-            if fetch_notes and fail_on_stale:
-                raise StaleDataError(
-                    f"{fetch_notes[0]}: {', '.join(o.name for o in outcomes if o.status == 'failed')}"
-                    ". The brief was not built; fetch again, or build without --fetch from "
-                    "the store."
-                )
-            extra += fetch_notes
-        store = open_store(data_dir)
-        names = store.names()
-        if not names:
-            raise OilImpactError(
-                f"the store at {store.root} is empty: run `oilimpact import FILE --series NAME` or "
-                "`oilimpact fetch`, or build the offline demo with `oilimpact brief --demo`"
-            )
-        reads = {
-            n: read_point_in_time(store, n, reg.spec_or_default(n), as_of=cut.date()) for n in names
-        }
-        late = [r for r in reads.values() if r.notice]
-        if late:
-            first = min(r.vintage for r in late if r.vintage is not None)
-            extra.append(
-                f"store vintages: {', '.join(r.name for r in late)} were first stored after "
-                f"{cut.date()} (from {first:%Y-%m-%d %H:%M} UTC) and are read as first stored, "
-                f"which may include revisions made after {cut.date()}"
-            )
-        loaded = {n: r.series for n, r in reads.items()}
-        health = _health(store, reads, cut, reg)
-        if fail_on_stale and health["stale"].any():
-            stale = health.loc[health["stale"], ["series", "last"]]
-            listing = ", ".join(
-                f"{r.series} (last {pd.Timestamp(r.last).date()})" for r in stale.itertuples()
-            )
-            raise StaleDataError(
-                f"stale series as of {cut.date()}: {listing}. The brief was not built; "
-                "fetch again or pass an earlier --as-of."
-            )
-        daily = [n for n in names if reg.spec_or_default(n).frequency == "daily"]
-        prices = (
-            pd.concat({n: loaded[n] for n in daily}, axis=1, sort=True) if daily else pd.DataFrame()
+        inputs = _store_inputs(
+            as_of, data_dir, reg, fetch=fetch, fail_on_stale=fail_on_stale, on_fetch=on_fetch
         )
-        pool = set(reg.groups.get(BriefOptions().synth_donor_group, ()))
-        donors = {n: loaded[n] for n in names if n in pool}  # synthetic control, not volumes
-        volumes = {n: loaded[n] for n in names if n not in daily and n not in pool}
     stamp = (
         _as_utc(generated_at, "generated_at")
         if generated_at is not None
         else pd.Timestamp.now("UTC")
     )
     brief = compute_brief(
-        prices, volumes, as_of=cut.date(), events=cat, health=health,
-        synthetic=synthetic, true_effects=true_effects, registry=reg,
-        extra_notices=extra, donors=donors,
+        inputs.prices, inputs.volumes, as_of=inputs.cut.date(), events=cat,
+        health=inputs.health, synthetic=inputs.synthetic, true_effects=inputs.true_effects,
+        registry=reg, extra_notices=[*notices, *inputs.notices], donors=inputs.donors,
     )  # fmt: skip
     return write_brief(brief, out, generated_at=stamp.to_pydatetime())
+
+
+@dataclass(frozen=True)
+class _BriefInputs:
+    """What :func:`build_brief` gives :func:`~oilimpact.report.compute_brief`."""
+
+    cut: pd.Timestamp
+    prices: pd.DataFrame
+    volumes: dict[str, pd.Series]
+    health: pd.DataFrame
+    donors: dict[str, pd.Series] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    synthetic: bool = False
+    true_effects: Any = None
+
+
+def _demo_inputs(as_of: DateLike | None, reg: SeriesRegistry) -> _BriefInputs:
+    """The seeded synthetic dataset as known on ``as_of`` (default: its last date)."""
+    from .demo import demo_dataset
+
+    full = demo_dataset()
+    cut = pd.Timestamp(_as_date(as_of, "as_of") or full.prices.index[-1])
+    data = full.known_on(cut, registry=reg)
+    return _BriefInputs(
+        cut=cut,
+        prices=data.prices,
+        volumes=dict(data.volumes),
+        health=data.health_frame(),
+        synthetic=True,
+        true_effects=data.true_effects,
+    )
+
+
+def _store_inputs(
+    as_of: DateLike | None,
+    data_dir: str | Path | None,
+    reg: SeriesRegistry,
+    *,
+    fetch: bool,
+    fail_on_stale: bool,
+    on_fetch: Callable[[str, FetchOutcome], None] | None,
+) -> _BriefInputs:
+    """Every stored series as known on ``as_of``: prices, volumes, donors, health, notices."""
+    from .report.model import BriefOptions
+
+    cut = pd.Timestamp(_as_date(as_of, "as_of") or default_as_of())
+    notes = _fetch_for_brief(data_dir, reg, on_fetch, fail_on_stale) if fetch else []
+    store = open_store(data_dir)
+    names = store.names()
+    if not names:
+        raise OilImpactError(
+            f"the store at {store.root} is empty: run `oilimpact import FILE --series NAME` or "
+            "`oilimpact fetch`, or build the offline demo with `oilimpact brief --demo`"
+        )
+    reads = {
+        n: read_point_in_time(store, n, reg.spec_or_default(n), as_of=cut.date()) for n in names
+    }
+    notes += _late_vintage_notice(reads, cut)
+    loaded = {n: r.series for n, r in reads.items()}
+    health = _health(store, reads, cut, reg)
+    if fail_on_stale:
+        _refuse_stale(health, cut)
+    daily = [n for n in names if reg.spec_or_default(n).frequency == "daily"]
+    prices = (
+        pd.concat({n: loaded[n] for n in daily}, axis=1, sort=True) if daily else pd.DataFrame()
+    )
+    pool = set(reg.groups.get(BriefOptions().synth_donor_group, ()))
+    return _BriefInputs(
+        cut=cut,
+        prices=prices,
+        volumes={n: loaded[n] for n in names if n not in daily and n not in pool},
+        health=health,
+        donors={n: loaded[n] for n in names if n in pool},  # synthetic control, not volumes
+        notices=tuple(notes),
+    )
+
+
+def _fetch_for_brief(
+    data_dir: str | Path | None,
+    reg: SeriesRegistry,
+    on_fetch: Callable[[str, FetchOutcome], None] | None,
+    fail_on_stale: bool,
+) -> list[str]:
+    """Fetch every fetchable series; the notices of what failed (an error with ``fail_on_stale``)."""
+    outcomes = fetch(data_dir=data_dir, registry=reg, on_progress=on_fetch)
+    fetch_notes = _fetch_notices(outcomes, pd.Timestamp.now("UTC").date())
+    if fetch_notes and fail_on_stale:
+        raise StaleDataError(
+            f"{fetch_notes[0]}: {', '.join(o.name for o in outcomes if o.status == 'failed')}"
+            ". The brief was not built; fetch again, or build without --fetch from "
+            "the store."
+        )
+    return list(fetch_notes)
+
+
+def _late_vintage_notice(reads: Mapping[str, Any], cut: pd.Timestamp) -> list[str]:
+    """A notice naming the series first stored after the brief's date (none when there are none)."""
+    late = [r for r in reads.values() if r.notice]
+    if not late:
+        return []
+    first = min(r.vintage for r in late if r.vintage is not None)
+    return [
+        f"store vintages: {', '.join(r.name for r in late)} were first stored after "
+        f"{cut.date()} (from {first:%Y-%m-%d %H:%M} UTC) and are read as first stored, "
+        f"which may include revisions made after {cut.date()}"
+    ]
+
+
+def _refuse_stale(health: pd.DataFrame, cut: pd.Timestamp) -> None:
+    """Raise :class:`StaleDataError` listing the stale series of ``health`` (if any)."""
+    if not health["stale"].any():
+        return
+    stale = health.loc[health["stale"], ["series", "last"]]
+    listing = ", ".join(
+        f"{r.series} (last {pd.Timestamp(r.last).date()})" for r in stale.itertuples()
+    )
+    raise StaleDataError(
+        f"stale series as of {cut.date()}: {listing}. The brief was not built; "
+        "fetch again or pass an earlier --as-of."
+    )

@@ -186,6 +186,11 @@ EventDates = Annotated[
     ),
 ]
 
+StoredSeries = Annotated[
+    str,
+    typer.Argument(metavar="SERIES", help="Stored series (e.g. brent).", show_default=False),
+]
+
 
 # ---- errors -------------------------------------------------------------------------
 
@@ -558,84 +563,97 @@ def series_cmd(
     )
 
 
+_ImportFile = Annotated[
+    Path, typer.Argument(metavar="FILE", help="CSV file to import.", show_default=False)
+]
+_ImportSeries = Annotated[
+    str,
+    typer.Option(
+        "--series", "-s", metavar="SERIES", help="Registry name to store it under (e.g. brent)."
+    ),
+]
+_ImportFmt = Annotated[
+    str,
+    typer.Option(
+        "--format", metavar="FORMAT", help="auto | fred | eia | ohlc | yahoo | tidy | tanker"
+    ),
+]
+_ImportColumn = Annotated[
+    str | None,
+    typer.Option(metavar="NAME", help="Value column when the file has several (FRED ids, OHLC)."),
+]
+_ImportDateColumn = Annotated[
+    str | None, typer.Option(metavar="NAME", help="Date column of a tidy file.")
+]
+_ImportValueColumn = Annotated[
+    str | None, typer.Option(metavar="NAME", help="Value column of a tidy file.")
+]
+_ImportFilter = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filter",
+        metavar="KEY=VALUE",
+        help="KEY=VALUE row filter for tidy files, repeatable (e.g. eia_product_id=57).",
+    ),
+]
+_ImportPreset = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME", help="Tanker export preset: kpler (terminal CSV or SDK ids) | vortexa."
+    ),
+]
+_ImportOrigin = Annotated[
+    str | None, typer.Option(metavar="COUNTRY", help="Tanker exports: origin country to keep.")
+]
+_ImportNew = Annotated[
+    bool,
+    typer.Option(
+        "--new",
+        help="Allow a name that is neither registered nor stored (else refused with the "
+        "nearest registered names).",
+    ),
+]
+_ImportForce = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Store even when the file disagrees in scale with the stored series or would "
+        "revise most of its history (the problems are printed as warnings).",
+    ),
+]
+_ImportAllowFuture = Annotated[
+    bool,
+    typer.Option(
+        "--allow-future",
+        help="Accept rows dated after today (UTC); refused by default, every such row listed.",
+    ),
+]
+_ImportMaxSize = Annotated[
+    str | None,
+    typer.Option(
+        "--max-size",
+        metavar="SIZE",
+        help="Largest file read, e.g. 500M or 2G (bytes without a suffix). Default: 100M.",
+        show_default=False,
+    ),
+]
+
+
 @command("import")
 def import_cmd(
-    file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="CSV file to import.", show_default=False)
-    ],
-    series: Annotated[
-        str,
-        typer.Option(
-            "--series", "-s", metavar="SERIES", help="Registry name to store it under (e.g. brent)."
-        ),
-    ],
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format", metavar="FORMAT", help="auto | fred | eia | ohlc | yahoo | tidy | tanker"
-        ),
-    ] = "auto",
-    column: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME", help="Value column when the file has several (FRED ids, OHLC)."
-        ),
-    ] = None,
-    date_column: Annotated[
-        str | None, typer.Option(metavar="NAME", help="Date column of a tidy file.")
-    ] = None,
-    value_column: Annotated[
-        str | None, typer.Option(metavar="NAME", help="Value column of a tidy file.")
-    ] = None,
-    filter_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--filter",
-            metavar="KEY=VALUE",
-            help="KEY=VALUE row filter for tidy files, repeatable (e.g. eia_product_id=57).",
-        ),
-    ] = None,
-    preset: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME", help="Tanker export preset: kpler (terminal CSV or SDK ids) | vortexa."
-        ),
-    ] = None,
-    origin: Annotated[
-        str | None, typer.Option(metavar="COUNTRY", help="Tanker exports: origin country to keep.")
-    ] = None,
-    new: Annotated[
-        bool,
-        typer.Option(
-            "--new",
-            help="Allow a name that is neither registered nor stored (else refused with the "
-            "nearest registered names).",
-        ),
-    ] = False,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Store even when the file disagrees in scale with the stored series or would "
-            "revise most of its history (the problems are printed as warnings).",
-        ),
-    ] = False,
-    allow_future: Annotated[
-        bool,
-        typer.Option(
-            "--allow-future",
-            help="Accept rows dated after today (UTC); refused by default, every such row listed.",
-        ),
-    ] = False,
-    max_size: Annotated[
-        str | None,
-        typer.Option(
-            "--max-size",
-            metavar="SIZE",
-            help="Largest file read, e.g. 500M or 2G (bytes without a suffix). Default: 100M.",
-            show_default=False,
-        ),
-    ] = None,
+    file: _ImportFile,
+    series: _ImportSeries,
+    fmt: _ImportFmt = "auto",
+    column: _ImportColumn = None,
+    date_column: _ImportDateColumn = None,
+    value_column: _ImportValueColumn = None,
+    filter_: _ImportFilter = None,
+    preset: _ImportPreset = None,
+    origin: _ImportOrigin = None,
+    new: _ImportNew = False,
+    force: _ImportForce = False,
+    allow_future: _ImportAllowFuture = False,
+    max_size: _ImportMaxSize = None,
     registry: Registry = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -658,12 +676,7 @@ def import_cmd(
     """
     from . import api
 
-    filters: dict[str, str] = {}
-    for item in filter_ or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            _input_error(f"--filter expects KEY=VALUE, got {item!r}")
-        filters[key] = value
+    filters = _filters(filter_)
     limit = {"max_bytes": _size(max_size)} if max_size is not None else {}
     with _call(f"importing {file}"):
         res = api.import_file(
@@ -683,6 +696,22 @@ def import_cmd(
             allow_future=allow_future,
             **limit,
         )
+    _print_import(res, as_json)
+
+
+def _filters(items: list[str] | None) -> dict[str, str]:
+    """``--filter KEY=VALUE`` options as a mapping (an input error for any other text)."""
+    filters: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _input_error(f"--filter expects KEY=VALUE, got {item!r}")
+        filters[key] = value
+    return filters
+
+
+def _print_import(res: Any, as_json: bool) -> None:
+    """An import outcome: JSON on stdout and the line on stderr, or the line on stdout."""
     if as_json:
         _json({k: _plain(getattr(res, k)) for k in res.__slots__})
     for warning in res.warnings:
@@ -772,37 +801,42 @@ def _fetch_summary(outcomes: list[Any], seconds: str, what: str = "fetch") -> st
     return line
 
 
+_FetchSeries = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="SERIES", help="Series to fetch. Default: every series with a network source."
+    ),
+]
+_FetchStart = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="First date (YYYY-MM-DD). Default: incremental refresh."),
+]
+_FetchEnd = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Last date (YYYY-MM-DD). Default: the latest."),
+]
+_FetchFull = Annotated[
+    bool, typer.Option(help="Refetch the whole history instead of an incremental refresh.")
+]
+_FetchProvider = Annotated[
+    list[str] | None,
+    typer.Option(metavar="NAME", help="Only use these providers (fred, eia, yahoo). Default: all."),
+]
+_FetchOffline = Annotated[bool, typer.Option(help="Do not touch the network; just show the store.")]
+_FetchVerbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Print every failed attempt in full.")
+]
+
+
 @command("fetch")
 def fetch_cmd(
-    series: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="SERIES", help="Series to fetch. Default: every series with a network source."
-        ),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="First date (YYYY-MM-DD). Default: incremental refresh."),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Last date (YYYY-MM-DD). Default: the latest."),
-    ] = None,
-    full: Annotated[
-        bool, typer.Option(help="Refetch the whole history instead of an incremental refresh.")
-    ] = False,
-    provider: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="NAME", help="Only use these providers (fred, eia, yahoo). Default: all."
-        ),
-    ] = None,
-    offline: Annotated[
-        bool, typer.Option(help="Do not touch the network; just show the store.")
-    ] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Print every failed attempt in full.")
-    ] = False,
+    series: _FetchSeries = None,
+    start: _FetchStart = None,
+    end: _FetchEnd = None,
+    full: _FetchFull = False,
+    provider: _FetchProvider = None,
+    offline: _FetchOffline = False,
+    verbose: _FetchVerbose = False,
     registry: Registry = None,
     data_dir: DataDir = None,
     fmt: Format = None,
@@ -820,9 +854,6 @@ def fetch_cmd(
     provider (--verbose: every attempt) and the command exits 1. Without network, work from
     the store (--offline shows it) or load files with `oilimpact import FILE`.
     """
-    import pandas as pd
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from . import api
 
     fmt = _fmt_of(fmt, as_json)
@@ -834,19 +865,39 @@ def fetch_cmd(
     t0 = time.perf_counter()
     with _errors():
         names = list(series) if series else api.fetchable_series(registry)
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
-        ) as progress:  # fmt: skip
-            task = progress.add_task("fetching", total=len(names))
+        outcomes = _fetch_with_progress(
+            names, data_dir=data_dir, start=start, end=end, full=full,
+            providers=provider, registry=registry,
+        )  # fmt: skip
+    _print_fetch(outcomes, fmt, verbose)
+    _summary(_fetch_summary(outcomes, _seconds(t0)))
+    failed = any(o.status == "failed" for o in outcomes)
+    if failed:
+        raise typer.Exit(code=1)
 
-            def step(name: str, outcome: api.FetchOutcome) -> None:
-                progress.update(task, advance=1, description=f"{name}: {outcome.status}")
 
-            outcomes = api.fetch(
-                names, data_dir=data_dir, start=start, end=end, full=full,
-                providers=provider, registry=registry, on_progress=step,
-            )  # fmt: skip
+def _fetch_with_progress(names: list[str], **options: Any) -> list[Any]:
+    """:func:`api.fetch` of ``names`` with a progress bar on stderr (only on a terminal)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import api
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("fetching", total=len(names))
+
+        def step(name: str, outcome: api.FetchOutcome) -> None:
+            progress.update(task, advance=1, description=f"{name}: {outcome.status}")
+
+        return api.fetch(names, on_progress=step, **options)
+
+
+def _print_fetch(outcomes: list[Any], fmt: OutputFormat, verbose: bool) -> None:
+    """The fetch table (or its JSON/TSV/CSV), warnings, and the failures on stderr."""
+    import pandas as pd
+
     frame = pd.DataFrame(
         [
             {
@@ -872,20 +923,24 @@ def fetch_cmd(
             if o.error:
                 err.print(f"[red]{o.status}:[/] {escape(o.name)}: {escape(o.error)}")
     else:
-        for line in _failure_lines(outcomes):
-            err.print(f"[red]failed:[/] {escape(line)}")
-    _summary(_fetch_summary(outcomes, _seconds(t0)))
-    failed = any(o.status == "failed" for o in outcomes)
-    if failed:
-        raise typer.Exit(code=1)
+        _print_failures(outcomes)
+
+
+def _print_failures(outcomes: list[Any]) -> None:
+    """One ``failed:`` line per provider on stderr (:func:`_failure_lines`)."""
+    for line in _failure_lines(outcomes):
+        err.print(f"[red]failed:[/] {escape(line)}")
+
+
+_ValidateSeries = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="SERIES", help="Series to check. Default: every stored series."),
+]
 
 
 @command("validate")
 def validate_cmd(
-    series: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="SERIES", help="Series to check. Default: every stored series."),
-    ] = None,
+    series: _ValidateSeries = None,
     registry: Registry = None,
     data_dir: DataDir = None,
     fmt: Format = None,
@@ -912,17 +967,21 @@ def validate_cmd(
         raise typer.Exit(code=1)
 
 
+_StatusToday = Annotated[
+    str | None,
+    typer.Option(
+        metavar="DATE", help="Reference date for staleness (YYYY-MM-DD). Default: today (UTC)."
+    ),
+]
+_StatusFailOnStale = Annotated[
+    bool, typer.Option(help="Exit 1 when any series is stale (or the store is empty).")
+]
+
+
 @command("status")
 def status_cmd(
-    today: Annotated[
-        str | None,
-        typer.Option(
-            metavar="DATE", help="Reference date for staleness (YYYY-MM-DD). Default: today (UTC)."
-        ),
-    ] = None,
-    fail_on_stale: Annotated[
-        bool, typer.Option(help="Exit 1 when any series is stale (or the store is empty).")
-    ] = False,
+    today: _StatusToday = None,
+    fail_on_stale: _StatusFailOnStale = False,
     registry: Registry = None,
     data_dir: DataDir = None,
     fmt: Format = None,
@@ -992,29 +1051,30 @@ def events_cmd(
     )
 
 
+_ShowStart = Annotated[
+    str | None,
+    typer.Option(
+        metavar="DATE",
+        help="First date (YYYY-MM-DD). Default: the first stored.",
+        show_default=False,
+    ),
+]
+_ShowTail = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N", help="Only the last N observations. Default: all.", show_default=False
+    ),
+]
+
+
 @command("show")
 def show_cmd(
-    series: Annotated[
-        str,
-        typer.Argument(metavar="SERIES", help="Stored series (e.g. brent).", show_default=False),
-    ],
+    series: StoredSeries,
     as_of: AsOf = None,
     vintage: Vintage = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            metavar="DATE",
-            help="First date (YYYY-MM-DD). Default: the first stored.",
-            show_default=False,
-        ),
-    ] = None,
+    start: _ShowStart = None,
     end: End = None,
-    tail: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help="Only the last N observations. Default: all.", show_default=False
-        ),
-    ] = None,
+    tail: _ShowTail = None,
     registry: Registry = None,
     data_dir: DataDir = None,
     fmt: Format = None,
@@ -1061,10 +1121,7 @@ def _vintage_label(stamp: Any) -> str:
 
 @command("history")
 def history_cmd(
-    series: Annotated[
-        str,
-        typer.Argument(metavar="SERIES", help="Stored series (e.g. brent).", show_default=False),
-    ],
+    series: StoredSeries,
     data_dir: DataDir = None,
     fmt: Format = None,
     as_json: AsJson = False,
@@ -1104,22 +1161,22 @@ def history_cmd(
     _summary(f"history: {series} has {_n(len(frame), 'vintage')}, the latest {last}")
 
 
+_RollbackTo = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        metavar="VINTAGE",
+        help="Vintage to restore: its number in `oilimpact history` (#2 or 2) or its "
+        "time as listed there. Default: the vintage before the latest (undo the last write).",
+        show_default=False,
+    ),
+]
+
+
 @command("rollback")
 def rollback_cmd(
-    series: Annotated[
-        str,
-        typer.Argument(metavar="SERIES", help="Stored series (e.g. brent).", show_default=False),
-    ],
-    to: Annotated[
-        str | None,
-        typer.Option(
-            "--to",
-            metavar="VINTAGE",
-            help="Vintage to restore: its number in `oilimpact history` (#2 or 2) or its "
-            "time as listed there. Default: the vintage before the latest (undo the last write).",
-            show_default=False,
-        ),
-    ] = None,
+    series: StoredSeries,
+    to: _RollbackTo = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -1138,20 +1195,29 @@ def rollback_cmd(
 
     with _errors():
         store = api.open_store(data_dir)
-        table = store.history(series)
-        target: Any = table["vintage"].iloc[-2] if len(table) >= 2 else None
-        if to is not None:
-            number = to.strip().lstrip("#")
-            if number.isdigit():
-                if not 1 <= int(number) <= len(table):
-                    _input_error(
-                        f"--to {to}: {series} has vintages #1 to #{len(table)} "
-                        f"(see `oilimpact history {series}`)"
-                    )
-                target = table["vintage"].iloc[int(number) - 1]
-            else:
-                target = _date_opt(to, "--to")
+        target = _rollback_to(store.history(series), to, series)
         res = store.rollback(series, to=target)
+    _print_rollback(series, target, res, as_json)
+
+
+def _rollback_to(table: Any, to: str | None, series: str) -> Any:
+    """The vintage ``--to`` names (``#N``, ``N`` or a time); default the one before the latest."""
+    target: Any = table["vintage"].iloc[-2] if len(table) >= 2 else None
+    if to is None:
+        return target
+    number = to.strip().lstrip("#")
+    if not number.isdigit():
+        return _date_opt(to, "--to")
+    if not 1 <= int(number) <= len(table):
+        _input_error(
+            f"--to {to}: {series} has vintages #1 to #{len(table)} "
+            f"(see `oilimpact history {series}`)"
+        )
+    return table["vintage"].iloc[int(number) - 1]
+
+
+def _print_rollback(series: str, target: Any, res: Any, as_json: bool) -> None:
+    """A rollback's outcome: JSON on stdout and the line on stderr, or the line on stdout."""
     import pandas as pd
 
     label = "-"
@@ -1204,89 +1270,101 @@ def _print_result(result: Any, fmt: OutputFormat, table: Any) -> None:
         sys.stdout.write(str(result.summary()) + "\n")
 
 
+_StudySeries = Annotated[
+    list[str],
+    typer.Argument(metavar="SERIES", help="Stored series to study (e.g. brent wti xle)."),
+]
+_StudyMarket = Annotated[
+    str | None, typer.Option(metavar="SERIES", help="Market series of the market model.")
+]
+_StudyModel = Annotated[
+    str,
+    typer.Option(
+        metavar="MODEL",
+        help="market | market_adjusted | constant_mean | zero_mean | multifactor",
+    ),
+]
+_StudyFactor = Annotated[
+    list[str] | None,
+    typer.Option(metavar="SERIES", help="Factor series for model=multifactor, repeatable."),
+]
+_StudyWindow = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="LO,HI",
+        help="CAR window LO,HI in trading days, repeatable. Default: 0,0 0,1 -1,1 0,5 0,10.",
+        show_default=False,
+    ),
+]
+_StudyEstimation = Annotated[
+    str,
+    typer.Option(
+        metavar="LO,HI", help="Estimation window LO,HI in trading days relative to day 0."
+    ),
+]
+_StudyMinEstimation = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        help="Minimum non-missing estimation days per pair. Default: half the estimation "
+        "window (120).",
+        show_default=False,
+    ),
+]
+_StudyConventions = Annotated[str, typer.Option(metavar="NAME", help="textbook | estudy2")]
+_StudyPooled = Annotated[
+    bool | None,
+    typer.Option(
+        "--pooled/--no-pooled",
+        help="Pooled (CAAR) tests across pairs: always, or never. Default: auto, only "
+        "with at least 10 pairs.",
+        show_default=False,
+    ),
+]
+_StudyIndependenceTests = Annotated[
+    bool,
+    typer.Option(
+        "--independence-tests",
+        help="Also show the pooled tests that assume independent pairs (labelled invalid "
+        "when the pairs share an event date). Default: off.",
+    ),
+]
+_StudyMultitest = Annotated[
+    str | None,
+    typer.Option(
+        metavar="METHOD",
+        help="Multiple-testing adjustment of the q-value columns over all CARs (and ARs) "
+        "of the result: fdr_bh (Benjamini-Hochberg) | holm | none. Default: fdr_bh.",
+        show_default=False,
+    ),
+]
+_StudyExclusionBand = Annotated[
+    str | None,
+    typer.Option(
+        metavar="LO,HI",
+        help="Days LO,HI around other events' day 0 removed from the estimation window. "
+        "Default: the library's (-10,10).",
+        show_default=False,
+    ),
+]
+
+
 @command("study")
 def study_cmd(
-    series: Annotated[
-        list[str],
-        typer.Argument(metavar="SERIES", help="Stored series to study (e.g. brent wti xle)."),
-    ],
+    series: _StudySeries,
     event: EventIds = None,
     event_date: EventDates = None,
-    market: Annotated[
-        str | None, typer.Option(metavar="SERIES", help="Market series of the market model.")
-    ] = "sp500",
-    model: Annotated[
-        str,
-        typer.Option(
-            metavar="MODEL",
-            help="market | market_adjusted | constant_mean | zero_mean | multifactor",
-        ),
-    ] = "market",
-    factor: Annotated[
-        list[str] | None,
-        typer.Option(metavar="SERIES", help="Factor series for model=multifactor, repeatable."),
-    ] = None,
-    window: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="LO,HI",
-            help="CAR window LO,HI in trading days, repeatable. Default: 0,0 0,1 -1,1 0,5 0,10.",
-            show_default=False,
-        ),
-    ] = None,
-    estimation: Annotated[
-        str,
-        typer.Option(
-            metavar="LO,HI", help="Estimation window LO,HI in trading days relative to day 0."
-        ),
-    ] = "-250,-11",
-    min_estimation: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N",
-            help="Minimum non-missing estimation days per pair. Default: half the estimation "
-            "window (120).",
-            show_default=False,
-        ),
-    ] = None,
-    conventions: Annotated[
-        str, typer.Option(metavar="NAME", help="textbook | estudy2")
-    ] = "textbook",
-    pooled: Annotated[
-        bool | None,
-        typer.Option(
-            "--pooled/--no-pooled",
-            help="Pooled (CAAR) tests across pairs: always, or never. Default: auto, only "
-            "with at least 10 pairs.",
-            show_default=False,
-        ),
-    ] = None,
-    independence_tests: Annotated[
-        bool,
-        typer.Option(
-            "--independence-tests",
-            help="Also show the pooled tests that assume independent pairs (labelled invalid "
-            "when the pairs share an event date). Default: off.",
-        ),
-    ] = False,
-    multitest: Annotated[
-        str | None,
-        typer.Option(
-            metavar="METHOD",
-            help="Multiple-testing adjustment of the q-value columns over all CARs (and ARs) "
-            "of the result: fdr_bh (Benjamini-Hochberg) | holm | none. Default: fdr_bh.",
-            show_default=False,
-        ),
-    ] = None,
-    exclusion_band: Annotated[
-        str | None,
-        typer.Option(
-            metavar="LO,HI",
-            help="Days LO,HI around other events' day 0 removed from the estimation window. "
-            "Default: the library's (-10,10).",
-            show_default=False,
-        ),
-    ] = None,
+    market: _StudyMarket = "sp500",
+    model: _StudyModel = "market",
+    factor: _StudyFactor = None,
+    window: _StudyWindow = None,
+    estimation: _StudyEstimation = "-250,-11",
+    min_estimation: _StudyMinEstimation = None,
+    conventions: _StudyConventions = "textbook",
+    pooled: _StudyPooled = None,
+    independence_tests: _StudyIndependenceTests = False,
+    multitest: _StudyMultitest = None,
+    exclusion_band: _StudyExclusionBand = None,
     catalog: Catalog = None,
     as_of: AsOf = None,
     vintage: Vintage = None,
@@ -1318,21 +1396,9 @@ def study_cmd(
     windows = tuple(_window(w, "--window") for w in window or [])
     as_of, end = _date_opt(as_of, "--as-of"), _date_opt(end, "--end")
     vintage = _date_opt(vintage, "--vintage")
-    if min_estimation is not None and min_estimation < 1:
-        _input_error(f"--min-estimation must be at least 1, got {min_estimation}")
-    options: dict[str, Any] = {}
-    if windows:
-        options["event_windows"] = windows
-    if min_estimation is not None:
-        options["min_estimation"] = min_estimation
-    if pooled is not None:
-        options["pooled"] = pooled
-    if independence_tests:
-        options["independence_tests"] = True
-    if exclusion_band is not None:
-        options["exclusion_band"] = _window(exclusion_band, "--exclusion-band")
-    if multitest is not None:
-        options["multitest"] = multitest
+    options = _study_options(
+        windows, min_estimation, pooled, independence_tests, exclusion_band, multitest
+    )
     with _errors():
         cat = load_catalog(catalog)
     events = _events(event, event_date, cat, ["blockade", "fto_announced"])
@@ -1354,8 +1420,40 @@ def study_cmd(
             catalog=cat,
             **options,
         )
+    _print_result(result, fmt, result.car)
+    _summary(_study_line(result, pooled) + f", {_seconds(t0)}")
+
+
+def _study_options(
+    windows: tuple[tuple[int, int], ...],
+    min_estimation: int | None,
+    pooled: bool | None,
+    independence_tests: bool,
+    exclusion_band: str | None,
+    multitest: str | None,
+) -> dict[str, Any]:
+    """The event-study keywords the options set (the library's defaults for the others)."""
+    if min_estimation is not None and min_estimation < 1:
+        _input_error(f"--min-estimation must be at least 1, got {min_estimation}")
+    options: dict[str, Any] = {}
+    if windows:
+        options["event_windows"] = windows
+    if min_estimation is not None:
+        options["min_estimation"] = min_estimation
+    if pooled is not None:
+        options["pooled"] = pooled
+    if independence_tests:
+        options["independence_tests"] = True
+    if exclusion_band is not None:
+        options["exclusion_band"] = _window(exclusion_band, "--exclusion-band")
+    if multitest is not None:
+        options["multitest"] = multitest
+    return options
+
+
+def _study_line(result: Any, pooled: bool | None) -> str:
+    """``study: 2 series x 1 event, 10 CARs (...), no pooled tests (...)`` (without the time)."""
     car = result.car
-    _print_result(result, fmt, car)
     sig = int((car["pvalue"] < 0.05).sum()) if len(car) else 0
     q = car["qvalue"] if "qvalue" in car.columns else None
     qsig = f", {int((q < 0.05).sum())} with q < 0.05" if q is not None and len(car) else ""
@@ -1365,64 +1463,72 @@ def study_cmd(
         if len(result.tests) or pooled is not None
         else f"no pooled tests ({pairs} pairs < 10; --pooled forces them)"
     )
-    _summary(
+    return (
         f"study: {len(result.spec.series)} series x {_n(len(result.spec.events), 'event')}, "
-        f"{len(car)} CARs ({sig} with p(t) < 0.05{qsig}), {pooled_text}, {_seconds(t0)}"
+        f"{len(car)} CARs ({sig} with p(t) < 0.05{qsig}), {pooled_text}"
     )
+
+
+_InterventionSeries = Annotated[
+    str,
+    typer.Argument(metavar="SERIES", help="Stored volume series (e.g. ve_crude_production)."),
+]
+_InterventionModel = Annotated[
+    str | None,
+    typer.Option(
+        metavar="MODEL",
+        help="segmented (OLS, HAC errors) | sarimax. Default: segmented.",
+        show_default=False,
+    ),
+]
+_InterventionForm = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FORM",
+        help="Effect shape: level (permanent shift) | pulse | decay | compare (all, best "
+        "by BIC). Default: level.",
+        show_default=False,
+    ),
+]
+_InterventionStart = Annotated[
+    str | None,
+    typer.Option(
+        metavar="WHEN",
+        help="containing | next: the effect starts in the period containing the event or "
+        "in the next one. Default: containing.",
+        show_default=False,
+    ),
+]
+_InterventionPrePeriods = Annotated[
+    str | None,
+    typer.Option(
+        metavar="N",
+        help="Pre-event periods to fit, or all. Default: 60 months or 156 weeks (fewer "
+        "when the series is shorter).",
+        show_default=False,
+    ),
+]
+_InterventionPlacebo = Annotated[
+    bool | None,
+    typer.Option(
+        "--placebo/--no-placebo",
+        help="In-time placebo p-value over pseudo-event dates beside the model p-value. "
+        "Default: on.",
+        show_default=False,
+    ),
+]
 
 
 @command("intervention")
 def intervention_cmd(
-    series: Annotated[
-        str,
-        typer.Argument(metavar="SERIES", help="Stored volume series (e.g. ve_crude_production)."),
-    ],
+    series: _InterventionSeries,
     event: EventIds = None,
     event_date: EventDates = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            metavar="MODEL",
-            help="segmented (OLS, HAC errors) | sarimax. Default: segmented.",
-            show_default=False,
-        ),
-    ] = None,
-    form: Annotated[
-        str | None,
-        typer.Option(
-            metavar="FORM",
-            help="Effect shape: level (permanent shift) | pulse | decay | compare (all, best "
-            "by BIC). Default: level.",
-            show_default=False,
-        ),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            metavar="WHEN",
-            help="containing | next: the effect starts in the period containing the event or "
-            "in the next one. Default: containing.",
-            show_default=False,
-        ),
-    ] = None,
-    pre_periods: Annotated[
-        str | None,
-        typer.Option(
-            metavar="N",
-            help="Pre-event periods to fit, or all. Default: 60 months or 156 weeks (fewer "
-            "when the series is shorter).",
-            show_default=False,
-        ),
-    ] = None,
-    placebo: Annotated[
-        bool | None,
-        typer.Option(
-            "--placebo/--no-placebo",
-            help="In-time placebo p-value over pseudo-event dates beside the model p-value. "
-            "Default: on.",
-            show_default=False,
-        ),
-    ] = None,
+    model: _InterventionModel = None,
+    form: _InterventionForm = None,
+    start: _InterventionStart = None,
+    pre_periods: _InterventionPrePeriods = None,
+    placebo: _InterventionPlacebo = None,
     catalog: Catalog = None,
     as_of: AsOf = None,
     vintage: Vintage = None,
@@ -1525,36 +1631,42 @@ def _intervention_line(result: Any) -> str:
     return f"intervention: {sp.series} {sp.model}, " + ("; ".join(parts) or "no level term")
 
 
+_BriefAsOf = Annotated[
+    str | None,
+    typer.Option(
+        metavar="DATE",
+        help="Brief date: what was known at it (YYYY-MM-DD). Default: the end (Sunday) of "
+        "the last complete ISO week.",
+        show_default=False,
+    ),
+]
+_BriefDemo = Annotated[
+    bool, typer.Option(help="Run offline on the seeded synthetic dataset (marked synthetic).")
+]
+_BriefFetch = Annotated[
+    bool, typer.Option(help="Fetch (incrementally) before building; needs network.")
+]
+_BriefFailOnStale = Annotated[
+    bool,
+    typer.Option(help="Exit 1 instead of publishing when a series is stale or a fetch failed."),
+]
+_BriefGeneratedAt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TIME",
+        help="Timestamp printed in the brief; fix it for byte-identical rebuilds. Default: now.",
+        show_default=False,
+    ),
+]
+
+
 @command("brief")
 def brief_cmd(
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            metavar="DATE",
-            help="Brief date: what was known at it (YYYY-MM-DD). Default: the end (Sunday) of "
-            "the last complete ISO week.",
-            show_default=False,
-        ),
-    ] = None,
-    demo: Annotated[
-        bool, typer.Option(help="Run offline on the seeded synthetic dataset (marked synthetic).")
-    ] = False,
-    fetch: Annotated[
-        bool, typer.Option(help="Fetch (incrementally) before building; needs network.")
-    ] = False,
-    fail_on_stale: Annotated[
-        bool,
-        typer.Option(help="Exit 1 instead of publishing when a series is stale or a fetch failed."),
-    ] = False,
-    generated_at: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TIME",
-            help="Timestamp printed in the brief; fix it for byte-identical rebuilds. "
-            "Default: now.",
-            show_default=False,
-        ),
-    ] = None,
+    as_of: _BriefAsOf = None,
+    demo: _BriefDemo = False,
+    fetch: _BriefFetch = False,
+    fail_on_stale: _BriefFailOnStale = False,
+    generated_at: _BriefGeneratedAt = None,
     out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Reports folder.")] = Path(
         "reports"
     ),
@@ -1607,8 +1719,7 @@ def _report_fetch(outcomes: list[Any], t0: float) -> None:
     """A brief's fetch failures on stderr: one line per provider and the fetch summary."""
     if not any(o.status == "failed" for o in outcomes):
         return
-    for line in _failure_lines(outcomes):
-        err.print(f"[red]failed:[/] {escape(line)}")
+    _print_failures(outcomes)
     err.print(escape(_fetch_summary(outcomes, _seconds(t0), what="brief --fetch")))
 
 

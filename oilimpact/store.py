@@ -743,9 +743,7 @@ class Store:
         with self._lock(name):
             _crash_point("write:locked")
             current = self._read_manifest().get(name)
-            self._remove_orphans(name, current)
-            _crash_point("write:swept")
-            old, records = (_empty_table(), []) if current is None else self._read(name)
+            old, records = self._sweep_and_read(name, current)
             vintage, concurrent = _place(old, fetched)
             merged, added, revised = _merge(old, frame, vintage)
             _crash_point("write:merged")
@@ -755,49 +753,21 @@ class Store:
                 file_name, checksum, table = current.file, current.checksum, old
             else:
                 table = merged
-                records = [
-                    *records,
-                    _history_record(
-                        vintage,
-                        fetched,
-                        source,
-                        source_id,
-                        added,
-                        revised,
-                        0,
-                        meta_dict.get("file_sha256"),
-                        meta_dict.get("note"),
-                    ),
-                ]
-                file_name, checksum = self._write_parquet(name, table, records)
+                rec = _history_record(
+                    vintage, fetched, source, source_id, added, revised, 0,
+                    meta_dict.get("file_sha256"), meta_dict.get("note"),
+                )  # fmt: skip
+                file_name, checksum = self._write_parquet(name, table, [*records, rec])
                 if concurrent:
                     warnings = (_concurrent_warning(name, fetched, vintage, concurrent, old),)
             entry = _make_entry(
-                name,
-                file_name,
+                name, file_name, checksum, table, current, fetched, source=source,
+                source_id=source_id, unit=unit, frequency=frequency, kind=kind, meta=meta_dict,
+            )  # fmt: skip
+            record = _write_log_record(
+                name, fetched, vintage if changed else None, source, source_id, added, revised,
                 checksum,
-                table,
-                current,
-                fetched,
-                source=source,
-                source_id=source_id,
-                unit=unit,
-                frequency=frequency,
-                kind=kind,
-                meta=meta_dict,
-            )
-            record = {
-                "action": "write",
-                "series": name,
-                "fetched_at": _iso_utc(fetched),
-                "vintage": _iso_utc(vintage) if changed else None,
-                "source": source,
-                "source_id": source_id,
-                "rows_added": added,
-                "rows_revised": revised,
-                "unchanged": not changed,
-                "checksum": checksum,
-            }
+            )  # fmt: skip
             self._commit_and_clean(name, entry, record, current, file_name)
         for text in warnings:
             logger.warning("%s", text)
@@ -870,9 +840,7 @@ class Store:
         with self._lock(name):
             _crash_point("write:locked")
             current = self._require(name)
-            self._remove_orphans(name, current)
-            _crash_point("write:swept")
-            old, records = self._read(name)
+            old, records = self._sweep_and_read(name, current)
             stamps = pd.DatetimeIndex(old["vintage"].unique()).sort_values()
             target = _rollback_target(name, stamps, to)
             when = _now()
@@ -892,25 +860,16 @@ class Store:
                     vintage, when, "rollback", f"to {_iso_utc(target)}", added, revised,
                     removed, None, text,
                 )  # fmt: skip
-                records = [*records, rec]
-                file_name, checksum = self._write_parquet(name, table, records)
+                file_name, checksum = self._write_parquet(name, table, [*records, rec])
             meta = {**current.meta, "rolled_back_to": _iso_utc(target)}
             entry = _make_entry(
                 name, file_name, checksum, table, current, current.fetched_at,
                 source=current.source, source_id=current.source_id, unit=None,
                 frequency=None, kind=None, meta=meta,
             )  # fmt: skip
-            record = {
-                "action": "rollback",
-                "series": name,
-                "to": _iso_utc(target),
-                "vintage": _iso_utc(vintage) if changed else None,
-                "rows_added": added,
-                "rows_revised": revised,
-                "rows_removed": removed,
-                "unchanged": not changed,
-                "checksum": checksum,
-            }
+            record = _rollback_log_record(
+                name, target, vintage if changed else None, added, revised, removed, checksum
+            )
             self._commit_and_clean(name, entry, record, current, file_name)
         return WriteResult(
             name,
@@ -1023,6 +982,17 @@ class Store:
                     "source_id": rec.get("source_id"),
                 }
         return out
+
+    def _sweep_and_read(
+        self, name: str, current: ManifestEntry | None
+    ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """Remove files no manifest entry names (lock of ``name`` held), then read ``name``.
+
+        A series not stored yet (``current`` None) reads as an empty table and history.
+        """
+        self._remove_orphans(name, current)
+        _crash_point("write:swept")
+        return (_empty_table(), []) if current is None else self._read(name)
 
     def _commit_and_clean(
         self,
@@ -1355,6 +1325,54 @@ def _history_record(
         "rows_removed": int(removed),
         "file_sha256": None if file_sha256 is None else str(file_sha256),
         "note": None if note is None else str(note),
+    }
+
+
+def _write_log_record(
+    name: str,
+    fetched: pd.Timestamp,
+    vintage: pd.Timestamp | None,
+    source: str,
+    source_id: str,
+    added: int,
+    revised: int,
+    checksum: str,
+) -> dict[str, Any]:
+    """The log line of a write (``vintage`` None: nothing changed)."""
+    return {
+        "action": "write",
+        "series": name,
+        "fetched_at": _iso_utc(fetched),
+        "vintage": None if vintage is None else _iso_utc(vintage),
+        "source": source,
+        "source_id": source_id,
+        "rows_added": added,
+        "rows_revised": revised,
+        "unchanged": vintage is None,
+        "checksum": checksum,
+    }
+
+
+def _rollback_log_record(
+    name: str,
+    target: pd.Timestamp,
+    vintage: pd.Timestamp | None,
+    added: int,
+    revised: int,
+    removed: int,
+    checksum: str,
+) -> dict[str, Any]:
+    """The log line of a rollback (``vintage`` None: the series already equalled ``target``)."""
+    return {
+        "action": "rollback",
+        "series": name,
+        "to": _iso_utc(target),
+        "vintage": None if vintage is None else _iso_utc(vintage),
+        "rows_added": added,
+        "rows_revised": revised,
+        "rows_removed": removed,
+        "unchanged": vintage is None,
+        "checksum": checksum,
     }
 
 

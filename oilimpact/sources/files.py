@@ -1343,19 +1343,10 @@ def read_series_file(
     table = _table(path, max_bytes, max_columns)
     with _naming(table.file):
         return _read_table(
-            table,
-            name=name,
-            fmt=fmt,
-            column=column,
-            date_column=date_column,
-            value_column=value_column,
-            filters=filters,
-            unit=unit,
-            date_format=date_format,
-            spec=spec,
-            allow_future=allow_future,
-            today=today,
-        )
+            table, name=name, fmt=fmt, column=column, date_column=date_column,
+            value_column=value_column, filters=filters, unit=unit, date_format=date_format,
+            spec=spec, allow_future=allow_future, today=today,
+        )  # fmt: skip
 
 
 def _read_table(
@@ -1604,16 +1595,7 @@ def _tanker_from_table(
     allow_future: bool = False,
     today: DateLike = None,
 ) -> ImportedSeries:
-    if frequency not in get_args(TankerFrequency):
-        raise InputError(
-            f"{table.file}, line 1: frequency must be one of {get_args(TankerFrequency)}, got {frequency!r}"
-        )
-    if preset is not None and preset not in TANKER_PRESETS:
-        raise InputError(
-            f"{table.file}: unknown preset {preset!r}; valid presets: 'kpler' (Kpler terminal "
-            "CSV or Kpler SDK column ids), 'vortexa' (Vortexa SDK cargo movements); or leave "
-            "preset= out to recognise the columns from the header, or pass mapping="
-        )
+    _check_tanker_options(table, frequency, preset)
     cols, preset_unit, preset_name = _tanker_columns(table, preset, mapping)
     if destination is not None and "destination" not in cols:
         _require(
@@ -1625,15 +1607,7 @@ def _tanker_from_table(
     all_dates = _parse_dates(
         table, table.col(cols["date"]), table.lines, table.header[cols["date"]], date_format
     )
-    keep = _match_place(table.col(cols["origin"]), origin)
-    if origin is not None and not keep.any():
-        raise _refuse_no_match(table, table.col(cols["origin"]), "origin", origin)
-    if destination is not None:
-        dest = table.col(cols["destination"])
-        keep = keep & _match_place(dest, destination)
-        if not keep.any():
-            raise _refuse_no_match(table, dest, "destination", destination)
-    rows = np.flatnonzero(keep)
+    rows = _tanker_rows(table, cols, origin, destination)
     lines = table.lines[rows]
     if not allow_future:
         _raise_problems(
@@ -1643,31 +1617,9 @@ def _tanker_from_table(
     volume = _parse_values(
         table, table.col(cols["volume"]).iloc[rows], lines, table.header[cols["volume"]]
     )
-    if volume_unit is not None:
-        units = pd.Series([volume_unit] * len(rows), dtype="str")
-    elif "unit" in cols:
-        units = table.col(cols["unit"]).iloc[rows].reset_index(drop=True)
-    elif preset_unit is not None:
-        units = pd.Series([preset_unit] * len(rows), dtype="str")
-    else:
-        raise _fail(
-            table.file,
-            1,
-            "the volume unit is unknown: add a 'unit' column or pass volume_unit= "
-            "('bbl', 'kbbl', 'm3' or 't')",
-        )
+    units = _tanker_units(table, cols, rows, volume_unit, preset_unit)
     barrels = volume * _barrels_per_unit(table, units, lines, bbl_per_tonne)
-    periods = _periods(all_dates[rows], frequency)
-    span = _periods(all_dates, frequency)
-    grid = _period_range(span.min(), span.max(), frequency)
-    frame = pd.DataFrame({"period": periods, "bbl": barrels})
-    total = frame.groupby("period")["bbl"].sum().reindex(grid, fill_value=0.0)
-    unknown = frame.loc[frame["bbl"].isna(), "period"].unique()
-    total.loc[total.index.isin(unknown)] = np.nan
-    kbd = total.to_numpy(dtype="float64") / _days(grid, frequency) / 1000.0
-    notes = _edge_notes(all_dates, grid, frequency)
-    if len(unknown):
-        notes.append(f"{len(unknown)} period(s) are NaN: a matching cargo has no volume")
+    grid, kbd, notes = _kbd_by_period(all_dates, rows, barrels, frequency)
     place = ", ".join(
         f"{k}={v}" for k, v in (("origin", origin), ("destination", destination)) if v is not None
     )
@@ -1684,6 +1636,76 @@ def _tanker_from_table(
         notes=tuple(notes),
         sha256=table.sha256,
     )
+
+
+def _check_tanker_options(table: _Table, frequency: str, preset: str | None) -> None:
+    """Refuse an unknown aggregation frequency or preset, naming the valid ones."""
+    if frequency not in get_args(TankerFrequency):
+        raise InputError(
+            f"{table.file}, line 1: frequency must be one of {get_args(TankerFrequency)}, got {frequency!r}"
+        )
+    if preset is not None and preset not in TANKER_PRESETS:
+        raise InputError(
+            f"{table.file}: unknown preset {preset!r}; valid presets: 'kpler' (Kpler terminal "
+            "CSV or Kpler SDK column ids), 'vortexa' (Vortexa SDK cargo movements); or leave "
+            "preset= out to recognise the columns from the header, or pass mapping="
+        )
+
+
+def _tanker_rows(
+    table: _Table, cols: Mapping[str, int], origin: str | None, destination: str | None
+) -> np.ndarray:
+    """Positions of the cargoes from ``origin`` (and to ``destination``); none is an error."""
+    keep = _match_place(table.col(cols["origin"]), origin)
+    if origin is not None and not keep.any():
+        raise _refuse_no_match(table, table.col(cols["origin"]), "origin", origin)
+    if destination is not None:
+        dest = table.col(cols["destination"])
+        keep = keep & _match_place(dest, destination)
+        if not keep.any():
+            raise _refuse_no_match(table, dest, "destination", destination)
+    return np.flatnonzero(keep)
+
+
+def _tanker_units(
+    table: _Table,
+    cols: Mapping[str, int],
+    rows: np.ndarray,
+    volume_unit: str | None,
+    preset_unit: str | None,
+) -> pd.Series:
+    """The volume unit of each kept cargo: ``volume_unit``, the unit column, or the preset's."""
+    if volume_unit is not None:
+        return pd.Series([volume_unit] * len(rows), dtype="str")
+    if "unit" in cols:
+        return table.col(cols["unit"]).iloc[rows].reset_index(drop=True)
+    if preset_unit is not None:
+        return pd.Series([preset_unit] * len(rows), dtype="str")
+    raise _fail(
+        table.file,
+        1,
+        "the volume unit is unknown: add a 'unit' column or pass volume_unit= "
+        "('bbl', 'kbbl', 'm3' or 't')",
+    )
+
+
+def _kbd_by_period(
+    all_dates: pd.DatetimeIndex, rows: np.ndarray, barrels: pd.Series, frequency: str
+) -> tuple[pd.DatetimeIndex, np.ndarray, list[str]]:
+    """Barrels summed per period over the file's span, in kb/d (NaN where a cargo has no
+    volume; zero where no cargo sailed), with notes on partly covered edge periods."""
+    periods = _periods(all_dates[rows], frequency)
+    span = _periods(all_dates, frequency)
+    grid = _period_range(span.min(), span.max(), frequency)
+    frame = pd.DataFrame({"period": periods, "bbl": barrels})
+    total = frame.groupby("period")["bbl"].sum().reindex(grid, fill_value=0.0)
+    unknown = frame.loc[frame["bbl"].isna(), "period"].unique()
+    total.loc[total.index.isin(unknown)] = np.nan
+    kbd = total.to_numpy(dtype="float64") / _days(grid, frequency) / 1000.0
+    notes = _edge_notes(all_dates, grid, frequency)
+    if len(unknown):
+        notes.append(f"{len(unknown)} period(s) are NaN: a matching cargo has no volume")
+    return grid, kbd, notes
 
 
 def read_tanker_export(
@@ -1793,16 +1815,8 @@ def read_tanker_export(
     table = _table(path, max_bytes, max_columns)
     with _naming(table.file):
         return _tanker_from_table(
-            table,
-            name=name,
-            mapping=mapping,
-            origin=origin,
-            destination=destination,
-            frequency=frequency,
-            preset=preset,
-            volume_unit=volume_unit,
-            bbl_per_tonne=bbl_per_tonne,
-            date_format=date_format,
-            allow_future=allow_future,
+            table, name=name, mapping=mapping, origin=origin, destination=destination,
+            frequency=frequency, preset=preset, volume_unit=volume_unit,
+            bbl_per_tonne=bbl_per_tonne, date_format=date_format, allow_future=allow_future,
             today=today,
-        )
+        )  # fmt: skip

@@ -156,24 +156,11 @@ def synthetic_control(
         "W >= 0, sum(W) = 1; " + ("V = I (predictors are the pre-event outcomes)" if data.outcome_only
                                   else "V by Nelder-Mead from equal and regression starts"),
     ]
-    table = gaps = None
-    p_rank = p_all = float("nan")
-    if placebo:
-        table, gaps = placebo_in_space(data, gap, mspe_cutoff=mspe_cutoff, executor=executor)
-        kept = table.iloc[1:][~table["excluded"].iloc[1:]]
-        p_rank = rank_pvalue(table["ratio"].iloc[0], kept["ratio"])
-        p_all = rank_pvalue(table["ratio"].iloc[0], table["ratio"].iloc[1:])
-        notes.append(f"placebo rank p: placebos with pre-MSPE > {mspe_cutoff} x the treated unit's "
-                     f"excluded ({int(table['excluded'].sum())} of {len(table) - 1})")
+    table, gaps, p_rank, p_all = _placebos(data, gap, placebo, mspe_cutoff, executor, notes)
     loo_table = None if loo == "none" else leave_one_out(data, w, which=loo, executor=executor)
     pos, labels = _in_time_positions(data, in_time)
     in_time_table = in_time_placebos(data, pos, labels, executor=executor) if pos else None
-    conf = conformal_table(data.Y, data.n_pre, data.dates, gap, alpha) if conformal else None
-    if conf is not None:
-        notes.append("conformal: outcome-only synthetic control refitted on all periods under H0, "
-                     "moving-block permutations, q = 1 (CWZ 2021)")
-        if np.isinf(conf["ci_lower"]).any():
-            notes.append(f"an unbounded interval means 1/T > alpha={alpha}: too few periods to reject")
+    conf = _conformal(data, gap, alpha, notes) if conformal else None
     return SynthResult(
         treated=data.treated, event=data.event_label, event_date=data.event_date, unit=unit,
         params=pd.Series(w, index=pd.Index(data.donors, name="donor"), name="weight"),
@@ -184,3 +171,33 @@ def synthetic_control(
         placebo_pvalue_all=p_all, mspe_cutoff=mspe_cutoff, leave_one_out=loo_table,
         in_time=in_time_table, dropped_donors=data.dropped_donors, notes=tuple(notes),
     )
+
+
+def _placebos(
+    data: SynthData,
+    gap: np.ndarray,
+    placebo: bool,
+    mspe_cutoff: float | None,
+    executor: Executor | None,
+    notes: list[str],
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, float, float]:
+    """Placebo-in-space table and gaps, the rank p-values (kept placebos, all); adds a note."""
+    if not placebo:
+        return None, None, float("nan"), float("nan")
+    table, gaps = placebo_in_space(data, gap, mspe_cutoff=mspe_cutoff, executor=executor)
+    kept = table.iloc[1:][~table["excluded"].iloc[1:]]
+    p_rank = rank_pvalue(table["ratio"].iloc[0], kept["ratio"])
+    p_all = rank_pvalue(table["ratio"].iloc[0], table["ratio"].iloc[1:])
+    notes.append(f"placebo rank p: placebos with pre-MSPE > {mspe_cutoff} x the treated unit's "
+                 f"excluded ({int(table['excluded'].sum())} of {len(table) - 1})")
+    return table, gaps, p_rank, p_all
+
+
+def _conformal(data: SynthData, gap: np.ndarray, alpha: float, notes: list[str]) -> pd.DataFrame:
+    """Conformal p-values and intervals (CWZ 2021); adds its notes."""
+    conf = conformal_table(data.Y, data.n_pre, data.dates, gap, alpha)
+    notes.append("conformal: outcome-only synthetic control refitted on all periods under H0, "
+                 "moving-block permutations, q = 1 (CWZ 2021)")
+    if np.isinf(conf["ci_lower"]).any():
+        notes.append(f"an unbounded interval means 1/T > alpha={alpha}: too few periods to reject")
+    return conf
