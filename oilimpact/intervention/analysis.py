@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import EstimationError
 from .effects import effects_frame
-from .fit import Fit, effect_stats, model_info_of, path_frame
+from .fit import Fit, effect_stats, fit_warnings, model_info_of, path_frame
 from .forms import fitted_options, form_table
 from .inference import PREWHITEN_RHO_MAX, newey_west_lags
 from .notices import (
@@ -46,7 +46,6 @@ from .notices import (
     Collected,
     InterventionWarning,
     PlaceboWarning,
-    fit_warnings,
     placebo_warnings,
 )
 from .placebo import PLACEBO_COLUMNS, PlaceboSetup, placebo_dates, placebo_pvalues, run_placebo

@@ -15,7 +15,9 @@ from .. import plotstyle
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-    from .result import InterventionResult
+#: An :class:`~oilimpact.intervention.result.InterventionResult` (not imported here:
+#: result.py imports this module).
+InterventionResult = Any
 
 __all__ = ["intervention_figure"]
 

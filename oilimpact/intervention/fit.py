@@ -8,10 +8,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from .notices import Collected, InterventionWarning
 from .result import PATH_COLUMNS, ModelInfo
 
-__all__ = ["Fit", "avg_contrast", "effect_stats", "model_info_of", "path_frame"]
+__all__ = [
+    "Fit",
+    "avg_contrast",
+    "effect_stats",
+    "fit_warnings",
+    "model_info_of",
+    "path_frame",
+]
 
 
 @dataclass(slots=True)
@@ -118,4 +127,43 @@ def effect_stats(fit: Fit) -> pd.DataFrame:
         rows.append(("all", "average", est, se))
     out = pd.DataFrame(rows, columns=["event", "term", "estimate", "se"])
     out.attrs["df"] = fit.df
+    return out
+
+
+def fit_warnings(fit: Fit, freq: str, df_floor: float, name: str, rho_max: float) -> Collected:
+    """Dropped terms, a floored Satterthwaite df, a prewhitening AR(1) at its bound ``rho_max``."""
+    out: Collected = []
+    for col in fit.dropped:
+        ev, term = col.split("|")
+        out.append(
+            (
+                InterventionWarning,
+                f"term '{term}' of event {ev} is not identified with the observed {freq} "
+                "data (too few observed periods before the next event or the end of the "
+                "sample) and was dropped",
+            )
+        )
+    if fit.cov_type != "hac-prewhiten" or fit.rho is None:
+        return out
+    at_bound = abs(fit.rho) >= rho_max - 1e-9
+    if fit.df_raw is not None and fit.df_raw < df_floor:
+        out.append(
+            (
+                InterventionWarning,
+                f"{name}: the residuals are close to a random walk (bias-corrected AR(1) "
+                f"{fit.rho:.2f}{', at its bound' if at_bound else ''}); the Satterthwaite "
+                f"degrees of freedom {fit.df_raw:.2f} were raised to the floor {df_floor:g}, "
+                f"so intervals are +-{stats.t.ppf(0.975, df_floor):.2f} standard errors at "
+                "95%: the change is weakly identified, read the placebo p-value beside it",
+            )
+        )
+    elif at_bound:
+        out.append(
+            (
+                InterventionWarning,
+                f"{name}: the bias-corrected residual AR(1) reached its bound "
+                f"{rho_max}: the residuals are close to a random walk and the "
+                "standard errors rest on that bound; read the placebo p-value beside them",
+            )
+        )
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,9 +72,12 @@ def test_partial_month_counts_with_containing_only():
     assert post_event_periods(s, "2025-12-16") == 0
 
 
-def test_events_as_catalog_ids_pairs_and_aware_times():
+def test_events_as_objects_mappings_pairs_and_aware_times():
     s = _monthly(36)  # 2024-01 .. 2026-12
-    a = post_event_periods(s, "blockade")  # catalog id, 2025-12
+    ev = SimpleNamespace(
+        id="blockade", timestamp=pd.Timestamp("2025-12-16 20:00", tz="America/New_York")
+    )
+    a = post_event_periods(s, ev)  # an Event-like object, 2025-12
     assert a == post_event_periods(s, {"x": "2025-12-10"}) == 13
     assert a == post_event_periods(s, [("x", "2025-12-10")])
     late = pd.Timestamp("2026-01-01 02:00", tz="UTC")  # still 2025-12-31 in New York
