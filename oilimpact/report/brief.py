@@ -723,35 +723,11 @@ def _run_synth(
     """
     treated = opts.synth_treated
     tlabel = _label(treated, registry)
-    group = opts.synth_donor_group
-    if not donors and synthetic:
-        return {}, [
-            "No synthetic control: the synthetic demo dataset has no donor series (the "
-            f"registry group {group!r} of other producers' crude production is real data: "
-            f"fetch it with `oilimpact fetch {group}` and build the brief from the store)."
-        ]
-    if not donors:
-        return {}, [
-            f"No synthetic control: no donor series are in the store (registry group "
-            f"{group!r}: crude production of other producers, EIA international). Fetch "
-            f"them with `oilimpact fetch {group}` (needs EIA_API_KEY)."
-        ]
-    y = volumes.get(treated)
-    y = y.loc[:cut].dropna() if y is not None else None
-    if y is None or y.empty:
-        return {}, [
-            f"No synthetic control: the treated series {treated} ({tlabel}) is not in the store."
-        ]
-    have = {n: s.loc[:cut] for n, s in donors.items() if s.loc[:cut].notna().any()}
-    if len(have) < opts.synth_min_donors:
-        return {}, [
-            f"No synthetic control: {len(have)} donor series with data as of {cut.date()} "
-            f"({', '.join(sorted(have)) or 'none'}); at least {opts.synth_min_donors} are needed "
-            f"(registry group {group!r})."
-        ]
-    panel = pd.concat({treated: y, **have}, axis=1, sort=True)
-    panel = panel.loc[y.index[0] : y.index[-1]]
-    last = y.index[-1]
+    inputs = _synth_inputs(volumes, donors, cut, opts, registry, synthetic)
+    if isinstance(inputs, str):
+        return {}, [inputs]
+    panel, have = inputs
+    last = panel[treated].dropna().index[-1]
     wanted = [events[e] for e in opts.synth_events if e in events]
     wanted.sort(key=lambda ev: ev.date)
     results: dict[str, SynthResult] = {}
@@ -781,28 +757,84 @@ def _run_synth(
                 f"{ev.id}: no synthetic control: {n_pre} pre-event months of {tlabel}, "
                 f"at least {opts.synth_min_pre_periods} are needed."
             )
-            earlier.append(first)
-            continue
-        try:
-            res = synthetic_control(
-                frame, treated=treated, event=ev, donors=list(have),
-                pre_periods=min(n_pre, opts.synth_pre_periods), unit=_unit(treated, registry),
-                alpha=opts.alpha,
-            )  # fmt: skip
-        except OilImpactError as exc:
-            reasons.append(f"{ev.id}: no synthetic control: {exc}")
         else:
-            n_kept = len(res.params)
-            if n_kept < opts.synth_min_donors:
-                reasons.append(
-                    f"{ev.id}: no synthetic control: {n_kept} donors have complete data in the "
-                    f"window, at least {opts.synth_min_donors} are needed "
-                    f"(dropped: {', '.join(res.dropped_donors)})."
-                )
-            else:
+            res, reason = _fit_synth(frame, ev, list(have), n_pre, opts, registry)
+            if res is not None:
                 results[ev.id] = res
+            else:
+                reasons.append(reason)
         earlier.append(first)
     return results, reasons
+
+
+def _synth_inputs(
+    volumes: Mapping[str, pd.Series],
+    donors: Mapping[str, pd.Series] | None,
+    cut: pd.Timestamp,
+    opts: BriefOptions,
+    registry: SeriesRegistry,
+    synthetic: bool,
+) -> tuple[pd.DataFrame, dict[str, pd.Series]] | str:
+    """The treated series and its donors as known on ``cut`` (a panel over the treated
+    series' span, and the donors with data), or the reason there is no synthetic control."""
+    treated = opts.synth_treated
+    group = opts.synth_donor_group
+    if not donors and synthetic:
+        return (
+            "No synthetic control: the synthetic demo dataset has no donor series (the "
+            f"registry group {group!r} of other producers' crude production is real data: "
+            f"fetch it with `oilimpact fetch {group}` and build the brief from the store)."
+        )
+    if not donors:
+        return (
+            f"No synthetic control: no donor series are in the store (registry group "
+            f"{group!r}: crude production of other producers, EIA international). Fetch "
+            f"them with `oilimpact fetch {group}` (needs EIA_API_KEY)."
+        )
+    y = volumes.get(treated)
+    y = y.loc[:cut].dropna() if y is not None else None
+    if y is None or y.empty:
+        return (
+            f"No synthetic control: the treated series {treated} "
+            f"({_label(treated, registry)}) is not in the store."
+        )
+    have = {n: s.loc[:cut] for n, s in donors.items() if s.loc[:cut].notna().any()}
+    if len(have) < opts.synth_min_donors:
+        return (
+            f"No synthetic control: {len(have)} donor series with data as of {cut.date()} "
+            f"({', '.join(sorted(have)) or 'none'}); at least {opts.synth_min_donors} are needed "
+            f"(registry group {group!r})."
+        )
+    panel = pd.concat({treated: y, **have}, axis=1, sort=True)
+    return panel.loc[y.index[0] : y.index[-1]], have
+
+
+def _fit_synth(
+    frame: pd.DataFrame,
+    ev: Any,
+    donors: list[str],
+    n_pre: int,
+    opts: BriefOptions,
+    registry: SeriesRegistry,
+) -> tuple[SynthResult | None, str]:
+    """One event's synthetic control, or (None, the reason it is not shown)."""
+    treated = opts.synth_treated
+    try:
+        res = synthetic_control(
+            frame, treated=treated, event=ev, donors=donors,
+            pre_periods=min(n_pre, opts.synth_pre_periods), unit=_unit(treated, registry),
+            alpha=opts.alpha,
+        )  # fmt: skip
+    except OilImpactError as exc:
+        return None, f"{ev.id}: no synthetic control: {exc}"
+    n_kept = len(res.params)
+    if n_kept < opts.synth_min_donors:
+        return None, (
+            f"{ev.id}: no synthetic control: {n_kept} donors have complete data in the "
+            f"window, at least {opts.synth_min_donors} are needed "
+            f"(dropped: {', '.join(res.dropped_donors)})."
+        )
+    return res, ""
 
 
 def _synth_tables(
@@ -1086,7 +1118,6 @@ def compute_brief(
     alignment, car, abnormal, abnormal0 = _study_tables(studies, synthetic, true, opts)
     focus = [e for e in opts.focus_events if e in in_range] or list(in_range)[-1:]
     chart_series = [n for n in opts.chart_series if n in study_names]
-    car_paths = _car_paths(studies, focus, chart_series, opts.alpha)
 
     inter, n3, no_post = _run_interventions(volumes, cut, events, opts)
     notices += n3
@@ -1099,7 +1130,7 @@ def compute_brief(
         "car": car,
         "abnormal": abnormal,
         "abnormal0": abnormal0,
-        "car_paths": car_paths,
+        "car_paths": _car_paths(studies, focus, chart_series, opts.alpha),
         "alignment": alignment,
         "interventions": eff,
         "counterfactual": paths,
