@@ -202,7 +202,10 @@ def style(fig: go.Figure, *, height: int = 360, title: str | None = None) -> go.
     title : str, optional
         Replaces the figure title; already escaped for plotly (:func:`plot_text`).
     """
-    axes = {k: AXIS for k in fig.layout if k.startswith(("xaxis", "yaxis"))} or {
+    # sorted: iterating a plotly layout follows a set, whose order changes with
+    # PYTHONHASHSEED; the figure's JSON (and the page) must not
+    names = sorted(k for k in fig.layout if k.startswith(("xaxis", "yaxis")))
+    axes = {k: AXIS for k in names} or {
         "xaxis": AXIS,
         "yaxis": AXIS,
     }

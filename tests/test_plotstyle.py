@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -133,3 +134,26 @@ def test_car_figure_static_export(tmp_path):
     fig.write_image(tmp_path / "car.svg")
     svg = (tmp_path / "car.svg").read_text()
     assert svg.startswith("<svg") and "CAR, %" in svg and "prediction-error band" in svg
+
+
+_STYLED_FIGURE_JSON = """
+import hashlib
+import plotly.graph_objects as go
+from oilimpact.plotstyle import style
+fig = go.Figure(go.Scatter(x=[1, 2], y=[0, 1]))
+fig.update_layout(yaxis2={"overlaying": "y", "side": "right"})
+style(fig, title="t")
+print(hashlib.sha256(fig.to_json().encode()).hexdigest())
+"""
+
+
+def test_style_gives_the_same_json_whatever_the_hash_seed():
+    # iterating a plotly layout follows a set, whose order depends on PYTHONHASHSEED;
+    # a styled figure (and so the brief's page) must not
+    digests = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", _STYLED_FIGURE_JSON], env=env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
