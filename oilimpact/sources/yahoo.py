@@ -25,6 +25,16 @@ captures those log records and raises, naming the ticker:
 * :class:`~oilimpact.errors.EmptyDataError` only for a download that worked and holds
   no rows in the range (unknown or delisted ticker, empty range).
 
+Futures time spreads: a reference with a ``curve`` option (``SourceRef("yahoo", "BZ",
+{"curve": "M1-M2"})``, the registry's ``brent_m1_m2``) is not one ticker but a spread of
+single contracts: every contract month that is contract 1..k on some session of the range
+is downloaded by its own symbol (``BZH26.NYM``, :func:`oilimpact.contracts.contract_symbol`)
+and :func:`oilimpact.contracts.spread_from_contracts` takes near minus far from the two
+contracts of each session, never from the rolled ``BZ=F``. A contract Yahoo no longer
+lists (it drops expired contracts) leaves its sessions missing; the fetch fails only when
+no contract has data. Without ``start`` the last :data:`CURVE_DEFAULT_DAYS` days are
+fetched (the contracts of older sessions are usually gone from Yahoo).
+
 yfinance's own pandas deprecation noise (``Pandas4Warning``, ``FutureWarning``,
 ``DeprecationWarning``) is silenced for the duration of the call. yfinance is imported
 lazily (it is slow to import) and its tz/cookie cache is moved to a temporary directory
@@ -45,6 +55,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import contracts
 from ..errors import EmptyDataError, RateLimitError, SourceError
 from ..frames import to_series_frame
 from ..series import SourceRef
@@ -53,6 +64,7 @@ from .base import DateLike, Source, as_date, clip_to_range, format_date
 
 __all__ = [
     "CONNECT_FAILURE_MARKERS",
+    "CURVE_DEFAULT_DAYS",
     "NETWORK_FAILURE_MARKERS",
     "YAHOO_HOST",
     "YahooSource",
@@ -103,6 +115,8 @@ NETWORK_FAILURE_MARKERS = CONNECT_FAILURE_MARKERS + (
     "Bad Gateway",
     "Gateway Time",
 )
+#: Days fetched for a ``curve`` reference without ``start``.
+CURVE_DEFAULT_DAYS = 365
 #: Key of Yahoo in :mod:`oilimpact.sources.http`'s unreachable-host record.
 YAHOO_HOST = "finance.yahoo.com"
 #: Warning categories of yfinance's pandas usage silenced during a download.
@@ -200,6 +214,8 @@ class YahooSource(Source):
             (unknown or delisted ticker, empty range).
         """
         self.check_ref(ref)
+        if ref.options.get("curve"):
+            return self._fetch_curve(ref, as_date(start, "start"), as_date(end, "end"))
         symbol = ref.id
         start, end = as_date(start, "start"), as_date(end, "end")
         known_down = http.unreachable_error(YAHOO_HOST, source=self.name, what=repr(symbol))
@@ -235,6 +251,40 @@ class YahooSource(Source):
                 f"{exc}{extra}. Check the ticker and dates, or {http.OFFLINE_HINT}"
             ) from None
         return series
+
+    def _fetch_curve(self, ref: SourceRef, start: date | None, end: date | None) -> pd.Series:
+        """A futures time spread from single-contract downloads (see the module docstring).
+
+        Raises
+        ------
+        ConfigError
+            Unknown root or a ``curve`` option not like ``"M1-M2"``.
+        RateLimitError, SourceError
+            As :meth:`fetch`, from any contract's download.
+        EmptyDataError
+            No contract of the range has a close.
+        """
+        near, far = contracts.parse_curve(str(ref.options["curve"]))
+        last = end or date.today()
+        first = start or (last - timedelta(days=CURVE_DEFAULT_DAYS))
+        closes: dict[pd.Period, pd.Series] = {}
+        missing: list[str] = []
+        for month in contracts.contracts_needed(ref.id, first, last, far):
+            symbol = contracts.contract_symbol(ref.id, month)
+            try:
+                closes[month] = self.fetch(SourceRef(self.name, symbol), first, last)
+            except EmptyDataError:
+                missing.append(symbol)
+        spread = contracts.spread_from_contracts(closes, ref.id, near, far, name=ref.id)
+        spread = clip_to_range(spread, first, last)
+        if not spread.notna().any():
+            raise EmptyDataError(
+                f"yahoo: no {ref.id} {ref.options['curve']} spread from {first} to {last}: "
+                f"no session has closes of both contracts (no data for "
+                f"{', '.join(missing) or 'none'}); Yahoo drops expired contracts, so fetch "
+                f"recent dates, or {http.OFFLINE_HINT}"
+            )
+        return spread
 
 
 def parse_yf_download(
