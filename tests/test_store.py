@@ -709,3 +709,52 @@ def test_schema_1_files_without_removals_or_history_still_load(store: Store) -> 
     assert hist["source"].tolist() == ["fred"] and hist["rows_added"].tolist() == [2]
     r = put(store, frame([3.0], ["2025-01-02"]), at=T1)
     assert r.rows_revised == 1 and store.history("brent")["source"].tolist() == ["fred", "fred"]
+
+
+_WRITE_AS_ANOTHER_USER = """
+import sys
+import pandas as pd
+from oilimpact.errors import StoreError
+from oilimpact.frames import to_series_frame
+from oilimpact.store import Store
+
+store = Store(sys.argv[1])
+new = to_series_frame([2.0], ["2025-01-03"], "brent")
+try:
+    store.write(new, fetched_at=pd.Timestamp("2025-01-20T12:00Z"), source="fred",
+                source_id="DCOILBRENTEU")
+except StoreError as exc:
+    print("STORE_ERROR", "writable" in str(exc))
+print("LOADED", store.load("brent").tolist())
+"""
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="runs only as root")
+def test_read_only_store_write_is_store_error_as_unprivileged_user(tmp_path: Path) -> None:
+    # root ignores permission bits, so the test above cannot run as root (as in CI): here a
+    # store owned by root is written by the unprivileged user 65534, for whom it is read-only
+    import shutil
+    import tempfile
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    root = Path(tempfile.mkdtemp(prefix="oilimpact-ro-"))
+    try:
+        root.chmod(0o755)
+        store = Store(root / "store")
+        put(store, frame([1.0], ["2025-01-02"]))
+        for p in [store.root, *store.root.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        before = snapshot(store.root)
+        cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+               sys.executable, "-c", _WRITE_AS_ANOTHER_USER, str(store.root)]  # fmt: skip
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if "No module named" in out.stderr or ("Permission denied" in out.stderr and not out.stdout):
+            pytest.skip(f"user 65534 cannot run this interpreter here: {out.stderr[-200:]}")
+        assert out.returncode == 0, out.stderr
+        assert "STORE_ERROR True" in out.stdout, out.stdout + out.stderr
+        assert "LOADED [1.0]" in out.stdout
+        assert snapshot(store.root) == before  # nothing stored was touched
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
