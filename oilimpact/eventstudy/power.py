@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import InputError
-from .resampling import _check_window, _Pair, _pairs
+from .resampling import _check_window, _names, _Pair, _pairs
 from .result import window_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -179,11 +179,14 @@ def _mde_direction(noise: np.ndarray, se_star: np.ndarray, q: float, power: floa
     return float(np.nextafter(cand[ok[0]], np.inf)) if ok.size else float("nan")
 
 
-def _select(pairs: list[_Pair], event: str | None, series: str | None) -> list[_Pair]:
+def _select(
+    pairs: list[_Pair], event: str | Sequence[str] | None, series: str | Sequence[str] | None
+) -> list[_Pair]:
+    events, names = _names(event), _names(series)
     out = [
         p
         for p in pairs
-        if (event is None or p.event == event) and (series is None or p.series == series)
+        if (events is None or p.event in events) and (names is None or p.series in names)
     ]
     if not out:
         raise InputError(f"no pair with event={event!r} and series={series!r} in the result")
@@ -208,8 +211,8 @@ def minimum_detectable_effect(
     power: float = 0.8,
     n_sim: int = DEFAULT_N_SIM,
     seed: int | None = None,
-    event: str | None = None,
-    series: str | None = None,
+    event: str | Sequence[str] | None = None,
+    series: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     r"""Smallest CAR the single-pair t test detects with probability ``power``.
 
@@ -227,8 +230,8 @@ def minimum_detectable_effect(
         Simulated studies per pair (default :data:`DEFAULT_N_SIM`, at least 200).
     seed : int or None
         Seed; with a seed a pair's MDE does not depend on the other pairs.
-    event, series : str, optional
-        Restrict to these pairs.
+    event, series : str or sequence of str, optional
+        Restrict to these pairs (a name or names); the others are not simulated.
 
     Returns
     -------
@@ -283,7 +286,7 @@ def minimum_detectable_effect(
     win = _check_window(res, window)  # type: ignore[arg-type]
     length = win[1] - win[0] + 1
     rows = []
-    for p in _select(_pairs(res, win), event, series):
+    for p in _select(_pairs(res, win, event, series), event, series):
         row = _car_row(res, p, win)
         dof = float(row["dof"])
         q = float(stats.t.ppf(1.0 - alpha / 2.0, dof))
@@ -360,7 +363,7 @@ def power_curve(
     win = _check_window(res, window)  # type: ignore[arg-type]
     length = win[1] - win[0] + 1
     frames = []
-    for p in _select(_pairs(res, win), event, series):
+    for p in _select(_pairs(res, win, event, series), event, series):
         row = _car_row(res, p, win)
         se, dof = float(row["se"]), float(row["dof"])
         d = (

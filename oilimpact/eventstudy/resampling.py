@@ -143,14 +143,41 @@ def _check_window(res: EventStudyResult, window: tuple[int, int]) -> tuple[int, 
     return a, b
 
 
-def _pairs(res: EventStudyResult, window: tuple[int, int]) -> list[_Pair]:
-    """The pairs of ``window`` with a finite CAR, standard error and residuals."""
+def _names(value: str | Sequence[str] | None) -> list[str] | None:
+    """A name or names as a list (``None`` stays ``None``: no restriction)."""
+    return None if value is None else [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _pairs(
+    res: EventStudyResult,
+    window: tuple[int, int],
+    event: str | Sequence[str] | None = None,
+    series: str | Sequence[str] | None = None,
+) -> list[_Pair]:
+    """The pairs of ``window`` with a finite CAR, standard error and residuals.
+
+    ``event`` and ``series`` (a name or names) restrict the pairs before any residual is
+    read (a brief asks for a few pairs of a study of a hundred); none matching is an
+    InputError.
+    """
     a, b = _check_window(res, window)
     rows = res.car[(res.car["start"] == a) & (res.car["end"] == b)]
-    sigma = dict(zip(res.params.index, res.params["sigma"], strict=True))
+    resid = res.resid
+    if event is not None or series is not None:
+        keep = np.ones(len(rows), dtype=bool)
+        keep_r = np.ones(len(resid), dtype=bool)
+        for col, names in (("event", _names(event)), ("series", _names(series))):
+            if names is not None:
+                keep &= rows[col].isin(names).to_numpy()
+                keep_r &= resid[col].isin(names).to_numpy()
+        if not keep.any():
+            raise InputError(f"no pair with event={event!r} and series={series!r} in the result")
+        rows, resid = rows[keep], resid[keep_r]
+    params = res.params  # a computed table: read it once
+    sigma = dict(zip(params.index, params["sigma"], strict=True))
     al = res.alignment
     day0 = dict(zip(zip(al["event"], al["series"], strict=True), al["day0"], strict=True))
-    groups = dict(iter(res.resid.groupby(["event", "series"], sort=False)))
+    groups = dict(iter(resid.groupby(["event", "series"], sort=False)))
     out = []
     for row in rows.itertuples(index=False):
         key = (row.event, row.series)

@@ -56,6 +56,8 @@ FINDING_COLUMNS = (
     "estimate_shown",
     "ci_shown",
     "verdict",
+    "mde",
+    "mde_sentence",
 )
 
 
@@ -210,8 +212,22 @@ def _t_interval(est: float, se: float, dof: float, alpha: float) -> tuple[float,
     return est - half, est + half
 
 
+def _mde_of(mde: pd.DataFrame | None, event: str, series: str) -> tuple[float, str]:
+    """The (MDE, sentence) of a pair from the MDE table, or (NaN, "") when absent."""
+    if mde is None or not len(mde):
+        return math.nan, ""
+    hit = mde[(mde["event"] == event) & (mde["series"] == series)]
+    if not len(hit):
+        return math.nan, ""
+    return float(hit["mde"].iloc[0]), str(hit["sentence"].iloc[0])
+
+
 def _price_rows(
-    car: pd.DataFrame, events: Sequence[str], series: Sequence[str], alpha: float
+    car: pd.DataFrame,
+    events: Sequence[str],
+    series: Sequence[str],
+    alpha: float,
+    mde: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     if not len(car):
         return []
@@ -247,6 +263,7 @@ def _price_rows(
                 "n": int(r["n_est"]) if pd.notna(r.get("n_est")) else 0,
             }
             rec["verdict"] = price_verdict(rec, alpha)
+            rec["mde"], rec["mde_sentence"] = _mde_of(mde, ev, name)
             rows.append(rec)
     return rows
 
@@ -286,6 +303,7 @@ def _volume_rows(
                 "n": int(getattr(r, "n_obs", 0) or 0),
             }
             rec["verdict"] = volume_verdict(rec, alpha)
+            rec["mde"], rec["mde_sentence"] = math.nan, ""
             rows.append(rec)
     for name, note in missing.items():
         rec: dict[str, Any] = {c: math.nan for c in FINDING_COLUMNS}
@@ -293,6 +311,7 @@ def _volume_rows(
                    measure="level shift", unit="", n_tests=0, confounded=False,
                    confounded_with="", n=0, note=note)  # fmt: skip
         rec["verdict"] = volume_verdict(rec, alpha)
+        rec["mde_sentence"] = ""
         rec.pop("note")
         rows.append(rec)
     return rows
@@ -307,9 +326,11 @@ def key_findings(
     missing_volumes: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     alpha: float = 0.05,
+    mde: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The key findings: per focus event, the day-0 move of each key price and the
-    level shift of each volume series, with a one-sentence verdict.
+    level shift of each volume series, with a one-sentence verdict and, for prices, the
+    minimum detectable effect.
 
     Parameters
     ----------
@@ -329,6 +350,11 @@ def key_findings(
         Display labels of ``missing_volumes``.
     alpha : float
         Level of the intervals and of the verdicts.
+    mde : pandas.DataFrame, optional
+        Minimum detectable effects of the day-0 abnormal returns, one row per (event,
+        series) with columns ``event, series, mde, sentence``, as
+        :func:`oilimpact.eventstudy.power.minimum_detectable_effect` returns them with
+        ``window=(0, 0)``. A price finding without a row has ``mde`` NaN.
 
     Returns
     -------
@@ -336,8 +362,24 @@ def key_findings(
         Columns :data:`FINDING_COLUMNS`. For prices the interval is the day-0 AR ±
         ``t_{L1-k}(1 - alpha/2)`` times its prediction-error standard error
         (MacKinlay 1997, eq. 9); for volumes the model interval of the level term.
+        ``mde`` (a fraction, like ``estimate``) and ``mde_sentence`` ("an effect under
+        5.6% on day 0 could not have been told from noise ...") are the price rows' MDE;
+        volume rows have NaN and "".
+
+    Examples
+    --------
+    >>> car = pd.DataFrame({"event": ["b"], "series": ["brent"], "start": [0], "end": [0],
+    ...                     "car": [0.016], "se": [0.02], "dof": [196], "tstat": [0.8],
+    ...                     "pvalue": [0.42], "sq_pvalue": [0.39], "qvalue": [0.9],
+    ...                     "n_est": [198]})
+    >>> m = pd.DataFrame({"event": ["b"], "series": ["brent"], "mde": [0.0555],
+    ...                   "sentence": ["an effect under 5.6% on day 0 could not have been "
+    ...                                "told from noise"]})
+    >>> f = key_findings(car, pd.DataFrame(), events=["b"], series=["brent"], mde=m)
+    >>> float(f.loc[0, "mde"]), f.loc[0, "mde_sentence"][:23]
+    (0.0555, 'an effect under 5.6% on')
     """
-    rows = _price_rows(car, events, series, alpha)
+    rows = _price_rows(car, events, series, alpha, mde)
     rows += _volume_rows(effects, events, dict(missing_volumes or {}), dict(labels or {}), alpha)
     for r in rows:
         r["estimate_shown"], r["ci_shown"] = _shown(r)

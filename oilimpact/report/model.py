@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..events import EventCatalog
 from ..eventstudy.engine import DEFAULT_EVENT_WINDOWS
+from ..eventstudy.power import DEFAULT_N_SIM
 from ..eventstudy.result import EventStudyResult
 from ..intervention.result import InterventionResult
 from ..plotstyle import SHORT_LABELS
@@ -100,6 +101,15 @@ class BriefOptions:
         so the false discovery rate is the error worth controlling.
     findings_series : tuple of str
         Price series of the Key findings box (with every volume series).
+    mde_power : float
+        Power of the minimum detectable effect (MDE) of each price finding: the smallest
+        day-0 abnormal return the t test at ``alpha`` (two-sided) detects with this
+        probability (:func:`oilimpact.eventstudy.power.minimum_detectable_effect`).
+    mde_n_sim : int
+        Simulated studies per MDE (default :data:`oilimpact.eventstudy.power.DEFAULT_N_SIM`,
+        4,000: Monte Carlo error about 1% of the MDE, some 30 ms per series).
+    mde_seed : int
+        Seed of the MDE simulation: the same data give the same MDE in every build.
     synth_treated : str
         Treated series of the synthetic-control section (Venezuela's crude production).
     synth_donor_group : str
@@ -136,6 +146,9 @@ class BriefOptions:
     sparkline_points: int = 66
     multitest: str = "fdr_bh"
     findings_series: tuple[str, ...] = ("brent", "wti", SPREAD)
+    mde_power: float = 0.8
+    mde_n_sim: int = DEFAULT_N_SIM
+    mde_seed: int = 0
     synth_treated: str = "ve_crude_production"
     synth_donor_group: str = "ve_crude_donors"
     synth_events: tuple[str, ...] = ("blockade", "maduro_captured")

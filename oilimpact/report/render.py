@@ -76,9 +76,12 @@ def _findings_view(data: BriefData) -> Table:
             Column("qvalue", "q", "p"),
             Column("n", "n", "int"),
             Column("confounded", "Confounded", "flag"),
+            Column("mde", "MDE (%)", "pct"),
         ),
         f,
-        caption="Key findings: the numbers behind each sentence above",
+        caption="Key findings: the numbers behind each sentence above (MDE: the smallest "
+        "day-0 move the t test would have detected with "
+        f"{100 * data.options.mde_power:g}% probability)",
         row_css=_row_css(f.get("confounded", []), "confounded"),
     )
 
@@ -432,8 +435,19 @@ def _findings_groups(data: BriefData) -> list[dict[str, Any]]:
             title = f"{e.title} ({e.date.isoformat()})"
         else:
             title = "Volume series with no post-event data yet" if not ev else str(ev)
-        groups.append({"title": title, "verdicts": f.loc[f["event"] == ev, "verdict"].tolist()})
+        rows = f.loc[f["event"] == ev]
+        mdes = rows["mde_sentence"] if "mde_sentence" in rows.columns else [""] * len(rows)
+        items = [
+            {"verdict": v, "mde": _sentence(str(m)) if isinstance(m, str) and m else ""}
+            for v, m in zip(rows["verdict"], mdes, strict=True)
+        ]
+        groups.append({"title": title, "verdicts": rows["verdict"].tolist(), "items": items})
     return groups
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter and a full stop (an MDE sentence in the box)."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _iso_generated(generated_at: dt.datetime | str) -> str:
@@ -505,6 +519,7 @@ def render_brief(data: BriefData, *, generated_at: dt.datetime | str) -> str:
         "table_files": [f"{k}.csv" for k in data.tables],
         "alpha": data.options.alpha,
         "findings_groups": _findings_groups(data),
+        "mde_power": f"{100 * data.options.mde_power:g}",
         "n_car_tests": int(data.tables["car"]["pvalue"].notna().sum())
         if len(data.tables["car"])
         else 0,

@@ -158,3 +158,15 @@ def test_errors(demo_res):
         power_curve(demo_res, window=(0, 4))
     with pytest.raises(InputError, match="series='gold'"):
         minimum_detectable_effect(demo_res, series="gold")
+
+
+def test_names_select_pairs_without_changing_their_draws(demo_res):
+    """A list of series (or events) selects pairs; each keeps its own (seed, pair) draws."""
+    both = minimum_detectable_effect(demo_res, seed=5, n_sim=500)
+    some = minimum_detectable_effect(
+        demo_res, seed=5, n_sim=500, event=["blockade"], series=["wti", "brent"]
+    )
+    assert list(some["series"]) == ["brent", "wti"]
+    np.testing.assert_array_equal(some["mde"].to_numpy(), both["mde"].to_numpy())
+    with pytest.raises(InputError, match="gold"):
+        minimum_detectable_effect(demo_res, series=["gold", "silver"])

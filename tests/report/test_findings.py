@@ -214,3 +214,67 @@ def test_demo_methods_state_the_coverage_of_this_draw(demo_brief):
     assert m, text
     car = demo_brief.data.tables["car"]
     assert int(m.group(2)) == int(car[["car", "se", "dof"]].notna().all(axis=1).sum())
+
+
+# ---- minimum detectable effect -----------------------------------------------------------
+def test_key_findings_carry_the_mde_of_their_own_pair():
+    car = pd.DataFrame({
+        "event": ["b", "b"], "series": ["brent", "wti"], "start": [0, 0], "end": [0, 0],
+        "car": [0.016, -0.01], "se": [0.02, 0.02], "dof": [196, 196], "tstat": [0.8, -0.5],
+        "pvalue": [0.42, 0.6], "sq_pvalue": [0.39, 0.5], "qvalue": [0.9, 0.9],
+        "n_est": [198, 198],
+    })  # fmt: skip
+    mde = pd.DataFrame({"event": ["b", "b"], "series": ["wti", "brent"], "mde": [0.05, 0.06],
+                        "sentence": ["wti sentence", "brent sentence"]})  # fmt: skip
+    eff = pd.DataFrame({
+        "series": ["ve"], "label": ["VE"], "unit": ["kb/d"], "event": ["b"], "term": ["level"],
+        "estimate": [-40.0], "ci_lower": [-180.0], "ci_upper": [99.0], "pvalue": [0.5],
+        "placebo_pvalue": [0.5],
+    })  # fmt: skip
+    f = key_findings(car, eff, events=["b"], series=["brent", "wti"], mde=mde)
+    price = f[f["kind"] == "price"].set_index("series")
+    assert price.loc["brent", "mde"] == 0.06 and price.loc["brent", "mde_sentence"] == "brent sentence"
+    assert price.loc["wti", "mde"] == 0.05
+    vol = f[f["kind"] == "volume"].iloc[0]
+    assert np.isnan(vol["mde"]) and vol["mde_sentence"] == ""
+    # without an MDE table the columns are there, empty
+    g = key_findings(car, eff, events=["b"], series=["brent"])
+    assert {"mde", "mde_sentence"} <= set(g.columns) and g["mde"].isna().all()
+
+
+def test_demo_brief_mde_is_each_findings_own_simulation(demo_brief):
+    """Each price finding's MDE is the power simulation of its own study's pair (seed 0,
+    window [0,0]) and sits near the normal-theory value (about 2.8 se)."""
+    from oilimpact.eventstudy.power import minimum_detectable_effect
+
+    data = demo_brief.data
+    f = data.tables["findings"]
+    price = f[f["kind"] == "price"]
+    assert len(price) >= 6 and price["mde"].notna().all()
+    car0 = data.tables["car"].query("start == 0 and end == 0").set_index(["event", "series"])
+    for row in price.itertuples(index=False):
+        res = next(r for r in data.studies
+                   if ((r.car["event"] == row.event) & (r.car["series"] == row.series)).any())
+        own = minimum_detectable_effect(res, window=(0, 0), seed=data.options.mde_seed,
+                                        n_sim=data.options.mde_n_sim, event=row.event,
+                                        series=row.series).iloc[0]  # fmt: skip
+        assert row.mde == own["mde"] and row.mde_sentence == own["sentence"]
+        se = float(car0.loc[(row.event, row.series), "se"])
+        assert 2.3 < row.mde / se < 3.4, (row.series, row.mde / se)
+    assert (f.loc[f["kind"] == "volume", "mde_sentence"] == "").all()
+
+
+def test_demo_brief_shows_the_mde_in_page_json_and_methods(demo_brief):
+    import html as htmllib
+
+    payload = json.loads(demo_brief.paths.json.read_text(encoding="utf-8"))
+    price = [r for r in payload["findings"] if r["kind"] == "price"]
+    assert price and all(r["mde"] > 0 and "could not have been told from noise" in r["mde_sentence"]
+                         for r in price)  # fmt: skip
+    text = htmllib.unescape(demo_brief.html)
+    first = price[0]["mde_sentence"]
+    assert first[0].upper() + first[1:] + "." in text
+    assert "MDE (%)" in text
+    methods = " ".join(demo_brief.data.methods)
+    assert "Minimum detectable effect" in methods and "4,000 studies (seed 0)" in methods
+    assert payload["options"]["mde_n_sim"] == 4000 and payload["options"]["mde_seed"] == 0
