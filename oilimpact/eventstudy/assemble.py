@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from .crosssection.pieces import (
+    CrossSectionPieces,
+    combine_pieces,
+    cross_section_pieces,
+    grank_scale,
+    plan_from_pieces,
+    tests_from_pieces,
+)
 from .multitest import MultitestMethod, adjust_pvalues
-from .panel import AbnormalPanel
+from .panel import AbnormalPanel, panel_rows
 from .result import EventStudyResult, StudySpec
 from .single import ar_tests, car_tests
 
-__all__ = ["empty_tests", "finish_result", "pair_tables"]
+__all__ = ["empty_tests", "finish_result", "pair_tables", "pooled_tests"]
 
 
 def pair_tables(
@@ -78,15 +87,19 @@ def finish_result(
     pooled: bool | Literal["auto"],
     independence_tests: bool,
     notices: Sequence[str] = (),
+    tests: pd.DataFrame | None = None,
 ) -> EventStudyResult:
     """The result: q-values added to the tables (in place), the cross-sectional tests of
-    the whole ``panel`` (two or more pairs), the alignment table (a minimal one when
-    None)."""
+    the whole ``panel`` (two or more pairs; ``tests`` when given, e.g. from
+    :func:`pooled_tests`), the alignment table (a minimal one when None)."""
     _add_qvalues(abnormal, car, spec.multitest)
     n = panel.n_pairs
-    tests = (
-        _cross_sectional(panel, windows, pooled, independence_tests) if n >= 2 else empty_tests()
-    )
+    if tests is None:
+        tests = (
+            _cross_sectional(panel, windows, pooled, independence_tests)
+            if n >= 2
+            else empty_tests()
+        )
     if alignment is None:
         alignment = pd.DataFrame(
             {
@@ -105,6 +118,45 @@ def finish_result(
         panel=panel,
         notices=tuple(notices),
     )
+
+
+def pooled_tests(
+    pieces: Sequence[CrossSectionPieces | None],
+    panel: AbnormalPanel,
+    windows: Sequence[tuple[int, int]],
+    bounds: Sequence[tuple[int, int]],
+    *,
+    pooled: bool | Literal["auto"],
+    independence_tests: bool,
+) -> pd.DataFrame:
+    """The cross-sectional tests of a study run in chunks, from the chunks' pieces.
+
+    ``pieces`` are the chunks' :func:`~oilimpact.eventstudy.crosssection.
+    cross_section_pieces` (in any order), ``bounds`` the chunks' pair ranges in
+    ``panel``. The pieces are added (:func:`~oilimpact.eventstudy.crosssection.
+    combine_pieces`) and the tests computed from the sums
+    (:func:`~oilimpact.eventstudy.crosssection.tests_from_pieces`), equal to
+    :func:`~oilimpact.eventstudy.crosssection.cross_sectional_tests` of the whole panel
+    (to 1e-12, the order of the sums aside). When the plan runs GRANK its second pass
+    reads ``panel`` chunk by chunk. Without pieces (a chunk did not compute them: the
+    pooled tests were not to run) the tests of ``panel`` itself are returned (their
+    plan stops before reading the arrays); fewer than two pairs give
+    :func:`empty_tests`.
+    """
+    if panel.n_pairs < 2:
+        return empty_tests()
+    if not pieces or any(p is None for p in pieces):
+        return _cross_sectional(panel, windows, pooled, independence_tests)
+    combined = combine_pieces([p for p in pieces if p is not None])
+    plan = plan_from_pieces(combined, pooled=pooled, independence_tests=independence_tests)
+    if plan.run and "grank" in plan.tests:
+        scale = grank_scale(combined)
+        second = combine_pieces(
+            [cross_section_pieces(panel_rows(panel, int(lo), int(hi)), windows, grank_scale=scale)
+             for lo, hi in bounds if hi > lo]
+        )  # fmt: skip
+        combined = replace(combined, grank=second.grank, grank_sd=second.grank_sd)
+    return tests_from_pieces(combined, pooled=pooled, independence_tests=independence_tests)
 
 
 def _add_qvalues(abnormal: pd.DataFrame, car: pd.DataFrame, method: MultitestMethod) -> None:

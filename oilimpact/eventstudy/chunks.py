@@ -4,14 +4,17 @@ A :class:`ChunkJob` holds plain arrays and frozen values only (the assets' colum
 regressors, the dates, the series specs, the events and the options), so it pickles and
 runs anywhere: in this process, in a thread or process pool, or on a Dask worker
 (``client.get_executor()``). :func:`run_chunk` runs align -> panel -> fit -> single-pair
-tests and returns a :class:`ChunkResult`; the engine concatenates the chunks' results
-and runs the cross-sectional tests once on the whole panel.
+tests and returns a :class:`ChunkResult`: the chunk's tables, its panel and the additive
+pieces of the cross-sectional tests (:func:`~oilimpact.eventstudy.crosssection.
+cross_section_pieces`). The engine concatenates the tables and the panels and computes
+the cross-sectional tests once from the summed pieces, so no chunk's estimation arrays
+are needed after its chunk (see :mod:`~oilimpact.eventstudy.stream`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +24,7 @@ import pandas as pd
 from ..errors import EstimationError
 from .assemble import pair_tables
 from .build import PairWindows, check_pairs, gather, pair_windows
+from .crosssection.pieces import CrossSectionPieces, cross_section_pieces
 from .dayzero import DayZero, day_zero
 from .grid import SessionGrid, session_grid, spanned_sessions
 from .inputs import StudyEvent
@@ -36,7 +40,11 @@ __all__ = ["ChunkJob", "ChunkResult", "run_chunk", "run_chunks"]
 class ChunkJob:
     """The inputs of one chunk: ``values`` (T, A) holds the assets ``names``, ``regs``
     (T, F) the regressors the model uses, on ``dates`` (T,); ``specs`` are the assets'
-    series specs; ``studied`` then ``others`` the events."""
+    series specs; ``studied`` then ``others`` the events. ``pieces``: also compute
+    the chunk's cross-sectional pieces (when the study's pooled tests will run);
+    ``slim``: return the panel without the arrays only the chunk needs
+    (``est_market``, ``design_est``, ``event_market``, ``design_evt``), for studies
+    whose panel is spilled to disk."""
 
     values: np.ndarray
     regs: np.ndarray
@@ -48,27 +56,56 @@ class ChunkJob:
     others: tuple[StudyEvent, ...]
     opts: StudyOptions
     input_kind: str
+    pieces: bool = False
+    slim: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChunkResult:
     """What a chunk gives back: its panel, its tables without q-values, its alignment
-    rows and its coefficients (pairs asset-major, in the chunk's column order)."""
+    rows, its coefficients (pairs asset-major, in the chunk's column order) and the
+    additive pieces of the cross-sectional tests (None when not asked). Mutable: the
+    merge releases each field once it is used."""
 
     panel: AbnormalPanel
     abnormal: pd.DataFrame
     car: pd.DataFrame
     alignment: pd.DataFrame
     coefficients: pd.DataFrame
+    pieces: CrossSectionPieces | None = None
 
 
-def run_chunks(jobs: Sequence[ChunkJob], executor: Executor | None) -> list[ChunkResult]:
+#: Chunks submitted to an executor ahead of the one being collected, per worker.
+IN_FLIGHT_PER_WORKER = 2
+
+
+def run_chunks(
+    jobs: Iterable[ChunkJob],
+    executor: Executor | None,
+    consume: Callable[[ChunkResult], ChunkResult] | None = None,
+) -> list[ChunkResult]:
     """Run ``jobs`` here (in order) or through ``executor.submit``; results in job order
-    (the first failing job's error is raised, as a local run would)."""
+    (the first failing job's error is raised, as a local run would).
+
+    ``consume`` is applied to each result as it is collected (in job order), e.g. to
+    move its panel to disk, so that only its return value is kept. With an executor, at
+    most :data:`IN_FLIGHT_PER_WORKER` chunks per worker (the executor's
+    ``_max_workers``, else 8 workers) are submitted ahead of the one collected, so that
+    finished results do not pile up; jobs are taken from ``jobs`` only when submitted.
+    """
+    keep = consume if consume is not None else (lambda r: r)
     if executor is None:
-        return [run_chunk(job) for job in jobs]
-    futures = [executor.submit(run_chunk, job) for job in jobs]
-    return [f.result() for f in futures]
+        return [keep(run_chunk(job)) for job in jobs]
+    ahead = IN_FLIGHT_PER_WORKER * int(getattr(executor, "_max_workers", None) or 8)
+    pending: list[Future[ChunkResult]] = []
+    out = []
+    for job in jobs:
+        pending.append(executor.submit(run_chunk, job))
+        if len(pending) > ahead:
+            out.append(keep(pending.pop(0).result()))
+    while pending:
+        out.append(keep(pending.pop(0).result()))
+    return out
 
 
 def run_chunk(job: ChunkJob) -> ChunkResult:
@@ -93,7 +130,11 @@ def run_chunk(job: ChunkJob) -> ChunkResult:
     panel = _fit(job, grid, win, arrays)
     abnormal, car = pair_tables(panel, opts.event_windows, arrays["evt_dates"], conf)
     coef = estimation_coefficients(panel, arrays["y_est"], arrays["x_est"])
-    return ChunkResult(panel, abnormal, car, alignment, coef)
+    pieces = cross_section_pieces(panel, opts.event_windows) if job.pieces else None
+    if job.slim:
+        panel = replace(panel, est_market=None, design_est=None, event_market=None,
+                        design_evt=None)  # fmt: skip
+    return ChunkResult(panel, abnormal, car, alignment, coef, pieces)
 
 
 def _window_arrays(grid: SessionGrid, win: PairWindows, has_regs: bool) -> dict[str, Any]:

@@ -24,7 +24,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableSequence, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any, Literal
@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from ..series import SeriesRegistry
-from .assemble import finish_result, pair_tables
+from .assemble import finish_result, pair_tables, pooled_tests
 from .chunks import ChunkJob, ChunkResult, run_chunks
+from .crosssection.policy import POOLED_MIN_PAIRS
 from .inputs import (
     StudyEvent,
     StudyInputs,
@@ -58,6 +59,7 @@ from .spec import (
     prepare_windows,
     study_options,
 )
+from .stream import KeepPanel, PanelSpill, concat_released, panel_keep_mode
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -267,6 +269,7 @@ def event_study(
     multitest: MultitestMethod = "fdr_bh",
     chunk_size: int | None = None,
     executor: Executor | None = None,
+    keep_panel: KeepPanel = "auto",
 ) -> EventStudyResult:
     # (docstring: _EVENT_STUDY_DOC above)
     reg = registry if registry is not None else packaged_registry()
@@ -287,10 +290,19 @@ def event_study(
     data = resolve_inputs(returns_or_prices, market, factors, model=model, input=input,
                           registry=reg)  # fmt: skip
     studied, others = resolve_events(events, catalog, opts.exclude_confounders)
-    jobs = split_jobs(data, studied, others, opts, reg, chunk_size)
-    parts = run_chunks(jobs, executor)
+    n_pairs = len(data.assets) * len(studied)
+    e0, e1 = opts.estimation_window
+    mode = panel_keep_mode(keep_panel, n_pairs, e1 - e0 + 1, len(opts.event_offsets),
+                           len(data.regressors))  # fmt: skip
+    jobs = split_jobs(data, studied, others, opts, reg, chunk_size, slim=mode == "disk")
     spec = _study_spec(opts, data, studied, others)
-    return merge_chunks(parts, spec, opts, notices)
+    spill = PanelSpill() if mode == "disk" else None
+    try:
+        parts = run_chunks(jobs, executor, spill.consume if spill is not None else None)
+        return merge_chunks(parts, spec, opts, notices, spill=spill)
+    finally:
+        if spill is not None:
+            spill.close()
 
 
 def split_jobs(
@@ -300,61 +312,115 @@ def split_jobs(
     opts: StudyOptions,
     registry: SeriesRegistry,
     chunk_size: int | None = None,
-) -> list[ChunkJob]:
+    *,
+    slim: bool = False,
+) -> Sequence[ChunkJob]:
     """The chunks of a study: whole assets, at most ``chunk_size`` pairs each (default
-    :data:`~oilimpact.eventstudy.spec.DEFAULT_CHUNK_SIZE`), in column order."""
+    :data:`~oilimpact.eventstudy.spec.DEFAULT_CHUNK_SIZE`), in column order.
+
+    A sequence whose jobs are made when taken (each copies its assets' columns then),
+    so that a study run here holds one chunk's copy of the data at a time. The jobs
+    compute the cross-sectional pieces when the pooled tests can run (``pooled=True``,
+    or ``"auto"`` from :data:`~oilimpact.eventstudy.crosssection.POOLED_MIN_PAIRS`
+    pairs); ``slim`` is passed to every job (:class:`~oilimpact.eventstudy.chunks.
+    ChunkJob`).
+    """
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
     if size < 1:
         raise ValueError(f"chunk_size must be a positive number of pairs, got {chunk_size!r}")
-    per_chunk = max(1, size // max(len(studied), 1))
-    values = data.numeric[data.assets].to_numpy(dtype="float64")
-    regs = data.numeric[data.regressors].to_numpy(dtype="float64")
-    dates = data.numeric.index.to_numpy(dtype="datetime64[ns]")
-    specs = series_specs(registry, data.assets)
-    jobs = []
-    for lo in range(0, len(data.assets), per_chunk):
-        hi = lo + per_chunk
-        jobs.append(
-            ChunkJob(
-                values=values[:, lo:hi],
-                regs=regs,
-                dates=dates,
-                names=tuple(data.assets[lo:hi]),
-                regressors=tuple(data.regressors),
-                specs=tuple(specs[lo:hi]),
-                studied=tuple(studied),
-                others=tuple(others),
-                opts=opts,
-                input_kind=data.input,
-            )
+    n_pairs = len(data.assets) * len(studied)
+    pooled = opts.pooled is True or (opts.pooled == "auto" and n_pairs >= POOLED_MIN_PAIRS)
+    return _Jobs(
+        data=data,
+        specs=tuple(series_specs(registry, data.assets)),
+        per_chunk=max(1, size // max(len(studied), 1)),
+        template=dict(studied=tuple(studied), others=tuple(others), opts=opts,
+                      input_kind=data.input, pieces=pooled and n_pairs >= 2, slim=slim),
+    )  # fmt: skip
+
+
+class _Jobs(Sequence[ChunkJob]):
+    """The chunks of :func:`split_jobs`, each made when it is taken."""
+
+    def __init__(self, data: StudyInputs, specs: tuple[Any, ...], per_chunk: int,
+                 template: dict[str, Any]) -> None:  # fmt: skip
+        frame = data.numeric
+        self.block = frame.to_numpy(dtype="float64")  # a view when one float block
+        self.cols = frame.columns.get_indexer(list(data.assets))
+        # column-major, as a DataFrame's own values (the layout the chunks always had)
+        self.regs = np.asfortranarray(self.block[:, frame.columns.get_indexer(
+            list(data.regressors))])  # fmt: skip
+        self.dates = frame.index.to_numpy(dtype="datetime64[ns]")
+        self.assets = tuple(data.assets)
+        self.regressors = tuple(data.regressors)
+        self.specs = specs
+        self.per_chunk = per_chunk
+        self.template = template
+
+    def __len__(self) -> int:
+        return -(-len(self.assets) // self.per_chunk)
+
+    def __getitem__(self, i: int) -> ChunkJob:  # type: ignore[override]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        lo = (i % len(self)) * self.per_chunk
+        hi = lo + self.per_chunk
+        return ChunkJob(
+            values=np.asfortranarray(self.block[:, self.cols[lo:hi]]),
+            regs=self.regs,
+            dates=self.dates,
+            names=self.assets[lo:hi],
+            regressors=self.regressors,
+            specs=self.specs[lo:hi],
+            **self.template,
         )
-    return jobs
 
 
 def merge_chunks(
-    parts: Sequence[ChunkResult], spec: StudySpec, opts: StudyOptions, notices: Sequence[str]
+    parts: MutableSequence[ChunkResult],
+    spec: StudySpec,
+    opts: StudyOptions,
+    notices: Sequence[str],
+    *,
+    spill: PanelSpill | None = None,
 ) -> EventStudyResult:
-    """One result from the chunks' results: panels and tables concatenated in order,
-    then the q-values and the cross-sectional tests on the whole."""
-    panel = concat_panels([p.panel for p in parts])
-
-    def cat(name: str) -> pd.DataFrame:
-        frames = [getattr(p, name) for p in parts]
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-
+    """One result from the chunks' results: tables and panels concatenated in order
+    (each chunk's part released once copied, :func:`~oilimpact.eventstudy.stream.
+    concat_released`; the panel mapped from ``spill`` when the chunks' panels were
+    spilled), the q-values on the whole tables and the cross-sectional tests from the
+    chunks' summed pieces (:func:`~oilimpact.eventstudy.assemble.pooled_tests`)."""
+    bounds = np.cumsum([0] + [p.panel.n_pairs for p in parts])
+    pieces = [p.pieces for p in parts]
+    tables = {name: _released(parts, name) for name in ("abnormal", "car", "alignment")}
+    coef = _released(parts, "coefficients", concat=lambda c: pd.concat(c))
+    panels = [p.panel for p in parts]
+    parts[:] = []  # every chunk's field is now held once, below
+    panel = spill.panel(panels) if spill is not None else concat_panels(panels)
+    del panels
+    tests = pooled_tests(pieces, panel, opts.event_windows, list(zip(bounds[:-1], bounds[1:])),
+                         pooled=opts.pooled, independence_tests=opts.independence_tests)  # fmt: skip
     result = finish_result(
         panel,
-        cat("abnormal"),
-        cat("car"),
+        tables["abnormal"],
+        tables["car"],
         opts.event_windows,
         spec,
-        cat("alignment"),
+        tables["alignment"],
         pooled=opts.pooled,
         independence_tests=opts.independence_tests,
         notices=notices,
+        tests=tests,
     )
-    coef = [p.coefficients for p in parts]
-    return replace(result, coefficients=coef[0] if len(coef) == 1 else pd.concat(coef))
+    return replace(result, coefficients=coef)
+
+
+def _released(parts: Sequence[ChunkResult], name: str, concat: Any = concat_released) -> Any:
+    """Field ``name`` of every chunk, concatenated; each chunk's field is set to None
+    (so that only the concatenation keeps it)."""
+    frames = [getattr(p, name) for p in parts]
+    for p in parts:
+        setattr(p, name, None)
+    return frames[0] if len(frames) == 1 else concat(frames)
 
 
 def _study_spec(

@@ -172,7 +172,7 @@ def _price_returns(
         regs = np.where(regs <= 0, np.nan, regs)
         r_val = regs[row]
     asset_ret = np.empty_like(a_val)
-    asset_ret[0] = np.nan
+    asset_ret[:1] = np.nan  # (no session at all: the chunk check names the series)
     asset_ret[1:] = _ret(a_val[1:], a_val[:-1], method)
     asset_ret[first] = np.nan
     one_day = np.full(regs.shape, np.nan)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["AbnormalPanel", "Conventions", "concat_panels", "panel_store"]
+__all__ = ["AbnormalPanel", "Conventions", "concat_panels", "panel_rows", "panel_store"]
 
 #: ``"textbook"`` follows MacKinlay (1997) and the original papers; ``"estudy2"`` follows
 #: the R package estudy2 0.10 (see docs/methods.md for the differences).
@@ -298,3 +298,33 @@ def concat_panels(panels: Sequence[AbnormalPanel]) -> AbnormalPanel:
     if all(panel_store(p).get(MARKET_PE) for p in panels):
         panel_store(out)[MARKET_PE] = True
     return out
+
+
+def panel_rows(panel: AbnormalPanel, lo: int, hi: int) -> AbnormalPanel:
+    """The pairs ``lo:hi`` of ``panel`` (views of its per-pair arrays, not marked
+    :data:`MARKET_PE`; the whole panel when ``lo:hi`` covers it).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> panel = AbnormalPanel(
+    ...     ids=pd.MultiIndex.from_product([["e"], ["a", "b", "c"]], names=["event", "asset"]),
+    ...     est_resid=np.zeros((3, 5)), n_est=np.array([5, 4, 3]), n_params=0,
+    ...     sigma2=np.ones(3), event_days=np.arange(-1, 2), event_ar=np.zeros((3, 3)),
+    ...     pe_cov=np.broadcast_to(np.eye(3), (3, 3, 3)),
+    ...     event_dates=np.full(3, np.datetime64("2025-12-17", "ns")))
+    >>> part = panel_rows(panel, 1, 3)
+    >>> part.n_pairs, part.n_est.tolist(), list(part.ids.get_level_values("asset"))
+    (2, [4, 3], ['b', 'c'])
+    """
+    if lo == 0 and hi >= panel.n_pairs:
+        return panel
+    fields: dict[str, Any] = {name: getattr(panel, name) for name in _PER_PAIR}
+    cut = {name: None if v is None else v[lo:hi] for name, v in fields.items()}
+    return AbnormalPanel(
+        ids=panel.ids[lo:hi],
+        n_params=panel.n_params,
+        event_days=panel.event_days,
+        conventions=panel.conventions,
+        **cut,
+    )

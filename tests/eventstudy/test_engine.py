@@ -335,6 +335,7 @@ def test_returns_input_does_not_carry_into_the_first_session():
 
 
 def test_pooled_options_reach_the_cross_sectional_tests(monkeypatch):
+    import oilimpact.eventstudy.assemble as assemble
     import oilimpact.eventstudy.crosssection as cs
 
     seen = {}
@@ -343,7 +344,11 @@ def test_pooled_options_reach_the_cross_sectional_tests(monkeypatch):
         seen.update(pooled=pooled, independence_tests=independence_tests, n=panel.n_pairs)
         return pd.DataFrame({"window": [], "test": [], "statistic": [], "pvalue": [], "n": []})
 
-    monkeypatch.setattr(cs, "cross_sectional_tests", fake)
+    def fake_pieces(pieces, tests=None, *, pooled="auto", independence_tests=False):
+        return fake(pieces, None, None, pooled=pooled, independence_tests=independence_tests)
+
+    monkeypatch.setattr(cs, "cross_sectional_tests", fake)  # tests not to run: the plan
+    monkeypatch.setattr(assemble, "tests_from_pieces", fake_pieces)  # from the chunks
     res = event_study(_prices(), ["blockade"], market="sp500", pooled=True,
                       independence_tests=True)  # fmt: skip
     assert seen == {"pooled": True, "independence_tests": True, "n": 2}
