@@ -1281,7 +1281,9 @@ _StudyModel = Annotated[
     str,
     typer.Option(
         metavar="MODEL",
-        help="market | market_adjusted | constant_mean | zero_mean | multifactor",
+        help="market | market_adjusted | constant_mean | zero_mean | multifactor | "
+        "market_garch (market model with GARCH(1,1) errors, fitted by arch) | market_gjr "
+        "(GJR-GARCH errors); a hyphen may stand for the underscore (market-garch).",
     ),
 ]
 _StudyFactor = Annotated[
@@ -1348,6 +1350,50 @@ _StudyExclusionBand = Annotated[
     ),
 ]
 
+_StudyBootstrap = Annotated[
+    int | None,
+    typer.Option(
+        "--bootstrap",
+        metavar="B",
+        help="Wild-bootstrap p-value of every CAR (and of the CAAR of the pairs, with 2 or "
+        "more) from B draws, at least 99 (999 is a good choice), with its Monte Carlo "
+        "error. Default: off.",
+        show_default=False,
+    ),
+]
+_StudyWeights = Annotated[
+    str,
+    typer.Option(metavar="NAME", help="Weights of --bootstrap: rademacher | mammen."),
+]
+_StudyPermutation = Annotated[
+    str | None,
+    typer.Option(
+        "--permutation",
+        metavar="N",
+        help="Permutation p-value of every CAR (and CAAR) against N pseudo-event dates "
+        "drawn in the estimation window (at least 99), or all of them (all: exact, no "
+        "Monte Carlo error). Default: off.",
+        show_default=False,
+    ),
+]
+_StudyMde = Annotated[
+    bool,
+    typer.Option(
+        "--mde",
+        help="Minimum detectable effect of every CAR: the smallest effect the t test finds "
+        "at 5% (two-sided) with 80% power, simulated (4000 studies) from the pair's own "
+        "estimation residuals. Default: off.",
+    ),
+]
+_StudySeed = Annotated[
+    int,
+    typer.Option(
+        metavar="N",
+        help="Seed of the --bootstrap, --permutation and --mde draws: the same seed gives "
+        "the same numbers.",
+    ),
+]
+
 
 @command("study")
 def study_cmd(
@@ -1365,6 +1411,11 @@ def study_cmd(
     independence_tests: _StudyIndependenceTests = False,
     multitest: _StudyMultitest = None,
     exclusion_band: _StudyExclusionBand = None,
+    bootstrap: _StudyBootstrap = None,
+    weights: _StudyWeights = "rademacher",
+    permutation: _StudyPermutation = None,
+    mde: _StudyMde = False,
+    seed: _StudySeed = 0,
     catalog: Catalog = None,
     as_of: AsOf = None,
     vintage: Vintage = None,
@@ -1381,12 +1432,23 @@ def study_cmd(
       oilimpact study brent --event-date talks=2026-01-05 --json
       oilimpact study xle --event blockade --as-of 2026-01-09
       oilimpact study brent wti xle --event blockade --pooled
+      oilimpact study brent --event blockade --model market_garch
+      oilimpact study brent wti --event blockade --bootstrap 999 --permutation all --mde
 
     Defaults: events blockade and fto_announced (when neither --event nor --event-date
     is given), the market model on sp500, estimation window -250,-11. Pooled tests only
     with at least 10 pairs (--pooled forces them), and then only those valid when pairs
-    share an event date (--independence-tests adds the others, labelled). --format
-    tsv|csv prints the CAR table; json prints everything.
+    share an event date (--independence-tests adds the others, labelled).
+
+    Resampling and power (off by default; every CAR window, seed 0 unless --seed):
+    --bootstrap B (rademacher weights unless --weights mammen), --permutation N|all and
+    --mde print a table each after the summary; their pooled (CAAR) row appears with 2
+    or more pairs (--no-pooled drops it) and keeps the pairs' correlation (whole dates
+    are resampled). Formulas and measured size: docs/methods-resampling.md.
+
+    --format tsv|csv prints the CAR table (with boot_pvalue, perm_pvalue, mde and
+    mde_sentence columns when asked); json prints everything (keys bootstrap,
+    permutation, mde and seed when asked).
     """
     from .events import load_catalog
     from .eventstudy.engine import event_study
@@ -1399,12 +1461,14 @@ def study_cmd(
     options = _study_options(
         windows, min_estimation, pooled, independence_tests, exclusion_band, multitest
     )
+    model = model.replace("-", "_")
+    asked = _resampling_asked(bootstrap, weights, permutation, mde, seed)
     with _errors():
         cat = load_catalog(catalog)
     events = _events(event, event_date, cat, ["blockade", "fto_announced"])
     t0 = time.perf_counter()
     with _call(f"event study of {len(series)} series x {len(events)} events"):
-        uses_market = bool(market) and model in ("market", "market_adjusted", "multifactor")
+        uses_market = bool(market) and model in _MARKET_MODELS
         extra = [market] if uses_market else []
         names = list(dict.fromkeys([*series, *extra, *(factor or [])]))
         frame = _load_frame(names, as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
@@ -1420,8 +1484,10 @@ def study_cmd(
             catalog=cat,
             **options,
         )
-    _print_result(result, fmt, result.car)
-    _summary(_study_line(result, pooled) + f", {_seconds(t0)}")
+    with _call("resampling and power simulations"):
+        resampled = _resample(result, asked, pooled)
+    _print_study(result, fmt, resampled, asked)
+    _summary(_study_line(result, pooled) + _resampling_line(resampled) + f", {_seconds(t0)}")
 
 
 def _study_options(
@@ -1467,6 +1533,178 @@ def _study_line(result: Any, pooled: bool | None) -> str:
         f"study: {len(result.spec.series)} series x {_n(len(result.spec.events), 'event')}, "
         f"{len(car)} CARs ({sig} with p(t) < 0.05{qsig}), {pooled_text}"
     )
+
+
+#: Models whose normal return needs the market series (multifactor: the first factor).
+_MARKET_MODELS = ("market", "market_adjusted", "market_garch", "market_gjr", "multifactor")
+
+
+def _resampling_asked(
+    bootstrap: int | None, weights: str, permutation: str | None, mde: bool, seed: int
+) -> dict[str, Any]:
+    """The resampling and power options, checked before any data is read."""
+    from .eventstudy.resampling import MIN_B
+
+    if bootstrap is not None and bootstrap < MIN_B:
+        _input_error(f"--bootstrap needs at least {MIN_B} draws (999 is a good choice), "
+                     f"got {bootstrap}")  # fmt: skip
+    if weights not in ("rademacher", "mammen"):
+        _input_error(f"--weights must be rademacher or mammen, got {weights!r}")
+    n_perm: int | None = None
+    if permutation is not None and permutation != "all":
+        if not permutation.isdigit() or int(permutation) < MIN_B:
+            _input_error(
+                f"--permutation expects a number of pseudo-event dates of at least {MIN_B}, "
+                f"or all; got {permutation!r}"
+            )
+        n_perm = int(permutation)
+    return {
+        "bootstrap": bootstrap, "weights": weights, "permutation": permutation is not None,
+        "n_perm": n_perm, "mde": mde, "seed": seed,
+    }  # fmt: skip
+
+
+def _resample(result: Any, asked: dict[str, Any], pooled: bool | None) -> dict[str, Any]:
+    """Bootstrap, permutation and MDE tables over every CAR window with a finite CAR.
+
+    A window none of whose pairs can be resampled (e.g. a CAR past the end of the data)
+    is left out with a warning naming it.
+    """
+    import pandas as pd
+
+    from .eventstudy.power import minimum_detectable_effect
+    from .eventstudy.resampling import permutation_test, wild_bootstrap
+
+    seed = asked["seed"]
+    jobs: dict[str, Callable[[tuple[int, int]], Any]] = {}
+    if asked["bootstrap"]:
+        jobs["bootstrap"] = lambda w: wild_bootstrap(
+            result, w, B=asked["bootstrap"], weights=asked["weights"], seed=seed, pooled=pooled
+        )
+    if asked["permutation"]:
+        jobs["permutation"] = lambda w: permutation_test(
+            result, w, n_perm=asked["n_perm"], seed=seed, pooled=pooled
+        )
+    if asked["mde"]:
+        jobs["mde"] = lambda w: minimum_detectable_effect(result, w, seed=seed)
+    car = result.car
+    finite = car[car["car"].notna()] if len(car) else car
+    windows = list(dict.fromkeys(zip(finite["start"], finite["end"], strict=True)))
+    out: dict[str, Any] = {}
+    for name, run in jobs.items():
+        frames = []
+        for a, b in windows:
+            try:
+                frames.append(run((int(a), int(b))))
+            except OilImpactError as exc:
+                warnings.warn(f"--{name} [{int(a):+d},{int(b):+d}] not computed: {exc}",
+                              stacklevel=2)  # fmt: skip
+        out[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out
+
+
+def _resampling_view(name: str, frame: Any, asked: dict[str, Any]) -> tuple[Any, str]:
+    """The text-mode table of one resampling result (percent columns) and its title."""
+    view = frame.copy()
+    if name == "permutation" and "statistic" in view.columns:  # the CAR on an L-day scale
+        view = view.rename(columns={"statistic": "scaled CAR, %"})
+    pct = ("estimate", "mde", "mde_up", "mde_down", "mde_normal", "se", "car", "scaled CAR, %")
+    for col in pct:
+        if col in view.columns:
+            view[col] = (100 * view[col]).round(2)
+    view = view.rename(columns={
+        "estimate": "CAR, %", "mde": "MDE, %", "mde_up": "up, %", "mde_down": "down, %",
+        "mde_normal": "normal, %", "se": "se, %", "car": "CAR, %",
+    })  # fmt: skip
+    for col in ("statistic", "pvalue", "mc_se"):
+        if col in view.columns:
+            view[col] = view[col].round(3)
+    keep = {
+        "bootstrap": ["scope", "event", "series", "window", "CAR, %", "statistic", "pvalue",
+                      "mc_se", "n_dates"],
+        "permutation": ["scope", "event", "series", "window", "CAR, %", "scaled CAR, %",
+                        "pvalue", "mc_se", "n_perm", "exhaustive"],
+        "mde": ["event", "series", "window", "MDE, %", "up, %", "down, %", "normal, %",
+                "se, %", "CAR, %", "detected"],
+    }[name]  # fmt: skip
+    seed = asked["seed"]
+    if name == "bootstrap":
+        title = (
+            f"Wild bootstrap ({asked['weights']} weights, B = {asked['bootstrap']}, seed "
+            f"{seed}): two-sided p-values of the CAR t statistics, null imposed"
+        )
+    elif name == "permutation":
+        every = not len(frame) or bool(frame["exhaustive"].all())
+        drawn = "all of them" if every else f"up to {asked['n_perm']} drawn, seed {seed}"
+        title = f"Permutation test: the CAR against the pseudo-event dates ({drawn})"
+    else:
+        n_sim = int(frame["n_sim"].iloc[0]) if len(frame) else 0
+        title = (
+            "Minimum detectable effect: smallest CAR the t test finds at 5% (two-sided) with "
+            f"80% power ({n_sim} simulated studies, seed {seed})"
+        )
+    return view[[c for c in keep if c in view.columns]], title
+
+
+def _car_with_resampling(car: Any, resampled: dict[str, Any]) -> Any:
+    """The CAR table with the pairs' resampling p-values and MDE as extra columns."""
+    key = ["event", "series", "start", "end"]
+    table = car.copy()
+    picks = {
+        "bootstrap": {"pvalue": "boot_pvalue", "mc_se": "boot_mc_se"},
+        "permutation": {"pvalue": "perm_pvalue", "mc_se": "perm_mc_se"},
+        "mde": {"mde": "mde", "sentence": "mde_sentence"},
+    }
+    for name, cols in picks.items():
+        frame = resampled.get(name)
+        if frame is None:
+            continue
+        if len(frame) and "scope" in frame.columns:
+            frame = frame[frame["scope"] == "pair"]
+        part = (
+            frame[key + list(cols)].rename(columns=cols)
+            if len(frame) else car[key].iloc[:0].assign(**{c: [] for c in cols.values()})
+        )  # fmt: skip
+        table = table.merge(part, on=key, how="left")
+    return table
+
+
+def _print_study(result: Any, fmt: OutputFormat, resampled: dict[str, Any],
+                 asked: dict[str, Any]) -> None:  # fmt: skip
+    """The study result, then the resampling and power tables (when asked)."""
+    if not resampled:
+        _print_result(result, fmt, result.car)
+    elif fmt is OutputFormat.json:
+        payload = result.to_dict()
+        payload.update({name: _frame_json(frame) for name, frame in resampled.items()})
+        payload["seed"] = asked["seed"]
+        _json(payload)
+    elif fmt in (OutputFormat.csv, OutputFormat.tsv):
+        _emit(_car_with_resampling(result.car, resampled), fmt, title="")
+    else:
+        sys.stdout.write(str(result.summary()) + "\n")
+        for name, frame in resampled.items():
+            view, title = _resampling_view(name, frame, asked)
+            out.print()
+            if len(view):
+                _print_table(view, title=title, titled=True)
+            else:
+                out.print(escape(f"{title}: no window could be computed"))
+            if name == "mde" and len(frame):
+                for row in frame.itertuples(index=False):
+                    out.print(escape(f"  {row.event} / {row.series} {row.window}: {row.sentence}"))
+
+
+def _resampling_line(resampled: dict[str, Any]) -> str:
+    """``, bootstrap 3 p-values, ...`` for the summary line (empty when none was asked)."""
+    parts = []
+    for name, frame in resampled.items():
+        if name == "mde":
+            parts.append(f"{len(frame)} MDEs")
+        else:
+            sig = int((frame["pvalue"] < 0.05).sum()) if len(frame) else 0
+            parts.append(f"{name} {len(frame)} p-values ({sig} < 0.05)")
+    return (", " + ", ".join(parts)) if parts else ""
 
 
 _InterventionSeries = Annotated[
@@ -1577,30 +1815,36 @@ def intervention_cmd(
     )
     with _call(what):
         frame = _load_frame([series], as_of=as_of, vintage=vintage, end=end, data_dir=data_dir)
-        _no_post_event_data(frame[series], events, as_of or end, fmt)
+        _no_post_event_data(frame[series], events, as_of or end, fmt, start)
         result = intervention(frame[series], events, **options)
     _print_result(result, fmt, result.effects)
     _summary(_intervention_line(result) + f"; {_seconds(t0)}")
 
 
-def _no_post_event_data(data: Any, events: list[Any], as_of: Any, fmt: OutputFormat) -> None:
-    """Say so and exit 1 when no event has a period after it in the data (point in time).
+def _no_post_event_data(
+    data: Any, events: list[Any], as_of: Any, fmt: OutputFormat, start: str | None = None
+) -> None:
+    """Say so and exit 1 when no event has a treated period in the data (point in time).
 
-    With ``--as-of`` a monthly figure published months later is not in the data yet: that
-    is an answer ("no post-event data yet", with the sample end), not an input error.
+    The rule is the library's (:func:`oilimpact.intervention.sample.post_event_periods`
+    with the start rule of ``--start``, default ``containing``). With ``--as-of`` a
+    monthly figure published months later is not in the data yet: that is an answer
+    ("no post-event data yet", with the sample end), not an input error.
     """
     import pandas as pd
 
+    from .intervention.sample import post_event_periods
     from .series import infer_frequency, period_end
 
     valid = data.dropna()
     if len(valid) < 3:
         return
+    rule = {"start": start} if start is not None else {}
+    if any(post_event_periods(valid, e, **rule) >= 1 for e in events):
+        return  # at least one event has a treated period in the data: fit as usual
     freq = infer_frequency(valid.index)
     end = period_end(valid.index[-1:], freq)[0]
     dated = [(e.id, pd.Timestamp(e.date)) for e in events]
-    if any(day <= end for _, day in dated):
-        return  # at least one event has data after it: fit as usual
     first = min(day for _, day in dated)
     reason = (
         f"no post-event data yet: the last {freq} period in the data is "

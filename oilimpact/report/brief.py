@@ -50,6 +50,7 @@ from ..eventstudy.power import minimum_detectable_effect
 from ..eventstudy.result import EventStudyResult
 from ..intervention.analysis import intervention
 from ..intervention.result import InterventionResult
+from ..intervention.sample import post_event_periods
 from ..schemas import HEALTH_COLUMNS
 from ..series import SeriesRegistry, SeriesSpec, default_registry
 from ..synth import SynthResult, synthetic_control
@@ -341,9 +342,11 @@ def _run_interventions(
     for name in sorted(volumes):
         s = volumes[name].loc[:as_of]
         s = s.rename(name)
-        evs = [
-            e for e in wanted if s.dropna().size and pd.Timestamp(e.date) <= s.dropna().index[-1]
-        ]
+        try:  # the library's post-event rule (default start: the period containing the event)
+            evs = [e for e in wanted if s.dropna().size and post_event_periods(s, e) >= 1]
+        except OilImpactError as exc:
+            notices.append(f"intervention {name} not computed: {exc}")
+            continue
         if not evs:
             last = s.dropna().index[-1].date() if s.dropna().size else None
             ids = ", ".join(f"{e.id} ({e.date})" for e in wanted)

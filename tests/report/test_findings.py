@@ -278,3 +278,33 @@ def test_demo_brief_shows_the_mde_in_page_json_and_methods(demo_brief):
     methods = " ".join(demo_brief.data.methods)
     assert "Minimum detectable effect" in methods and "4,000 studies (seed 0)" in methods
     assert payload["options"]["mde_n_sim"] == 4000 and payload["options"]["mde_seed"] == 0
+
+
+# ---- the post-event rule of the volume section ----------------------------------------------
+def test_brief_fits_a_monthly_series_whose_last_month_contains_the_event(demo_brief):
+    """The brief asks intervention.sample.post_event_periods (the library's rule: the month
+    containing the event is its first treated period), so a monthly series whose last
+    published month holds the blockade (2025-12-16, December) is fitted, with one
+    post-event period, and not listed as 'not estimable yet'."""
+    from oilimpact.events import load_catalog
+    from oilimpact.intervention.sample import post_event_periods
+    from oilimpact.report import compute_brief
+
+    months = pd.date_range("2019-01-01", "2025-12-01", freq="MS")
+    rng = np.random.default_rng(3)
+    ve = pd.Series(800 + rng.normal(0, 20, months.size), months, name="ve_crude_production")
+    ve.iloc[-1] -= 200
+    cat = load_catalog()
+    assert post_event_periods(ve, cat["blockade"]) == 1  # December is treated
+    assert post_event_periods(ve, cat["maduro_captured"]) == 0  # January not published
+    prices = demo_brief.demo.known_on("2026-01-09").prices
+    data = compute_brief(prices, {"ve_crude_production": ve}, as_of=dt.date(2026, 1, 9),
+                         events=cat)  # fmt: skip
+    res = data.interventions["ve_crude_production"]
+    assert [e[0] for e in res.spec.events] == ["blockade"] and res.spec.post_periods == 1
+    assert not any("not estimable" in n and "ve_crude_production" in n for n in data.notices)
+    # one month earlier the series ends before the event month: no post-event data yet
+    data = compute_brief(prices, {"ve_crude_production": ve.iloc[:-1]},
+                         as_of=dt.date(2026, 1, 9), events=cat)  # fmt: skip
+    assert "ve_crude_production" not in data.interventions
+    assert any("not estimable yet" in n and "ve_crude_production" in n for n in data.notices)

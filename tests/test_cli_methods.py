@@ -1,0 +1,186 @@
+"""The issue-13 methods on the command line: resampling and power options of ``study``,
+the GARCH model, the ``volatility`` command, and the intervention post-event rule.
+
+Each is run with CliRunner on a synthetic store (the seeded demo prices, imported from
+CSV files) and, when ``../shared/data/real`` is present, on the real snapshot imported as
+of 2026-06-30 (the issue's command). The numbers are checked against direct library calls
+on the same frames.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from oilimpact import api
+from oilimpact.cli import app
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real snapshot {REAL} absent")
+
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """A store holding the demo's brent, wti, sp500 and vix (EIA-format CSV imports)."""
+    from oilimpact.demo import demo_dataset
+
+    root = tmp_path_factory.mktemp("demo_store")
+    prices = demo_dataset().prices
+    for name in ("brent", "wti", "sp500", "vix"):
+        path = root / f"{name}.csv"
+        s = prices[name].dropna()
+        pd.DataFrame({"Date": s.index.strftime("%Y-%m-%d"), "Price": s.to_numpy()}).to_csv(
+            path, index=False
+        )
+        api.import_file(path, name=name, fmt="eia", data_dir=root / "store",
+                        fetched_at="2026-01-10T00:00:00Z")  # fmt: skip
+    return root / "store"
+
+
+@pytest.fixture(scope="module")
+def real_store(tmp_path_factory):
+    if not REAL.is_dir():
+        pytest.skip(f"real snapshot {REAL} absent")
+    from oilimpact.snapshot import import_snapshot
+
+    root = tmp_path_factory.mktemp("real_store_0630")
+    import_snapshot(REAL, root, fetched_at="2026-06-30T00:00:00Z")
+    return root
+
+
+def _study(store: Path, names: list[str], **kw):
+    """The event study the CLI runs, through the library."""
+    from oilimpact.events import load_catalog
+    from oilimpact.eventstudy import event_study
+
+    frame = api.load_frame([*names, "sp500"], data_dir=store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return event_study(frame[names], [load_catalog()["blockade"]], market=frame["sp500"], **kw)
+
+
+# ---- study: --bootstrap, --permutation, --mde, --seed ---------------------------------------
+
+
+def test_study_resampling_json_equals_the_library(demo_store):
+    from oilimpact.eventstudy.power import minimum_detectable_effect
+    from oilimpact.eventstudy.resampling import permutation_test, wild_bootstrap
+
+    res = _invoke("study", "brent", "wti", "--event", "blockade", "--window", "0,0",
+                  "--window", "0,1", "--bootstrap", "199", "--weights", "mammen",
+                  "--permutation", "all", "--mde", "--seed", "7", "--json",
+                  "--data-dir", str(demo_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert payload["seed"] == 7 and {"bootstrap", "permutation", "mde", "car"} <= set(payload)
+    direct = _study(demo_store, ["brent", "wti"], event_windows=[(0, 0), (0, 1)])
+    want = {
+        "bootstrap": pd.concat(
+            [wild_bootstrap(direct, w, B=199, weights="mammen", seed=7) for w in [(0, 0), (0, 1)]]
+        ),  # fmt: skip
+        "permutation": pd.concat([permutation_test(direct, w, seed=7) for w in [(0, 0), (0, 1)]]),
+        "mde": pd.concat([minimum_detectable_effect(direct, w, seed=7) for w in [(0, 0), (0, 1)]]),
+    }
+    for key, frame in want.items():
+        got = pd.DataFrame(payload[key])
+        assert len(got) == len(frame) > 0, key
+        col = "mde" if key == "mde" else "pvalue"
+        np.testing.assert_allclose(got[col].to_numpy(float), frame[col].to_numpy(float), rtol=1e-12)
+    # the pooled rows keep the pairs' correlation: one per window, two pairs each
+    boot = pd.DataFrame(payload["bootstrap"])
+    assert (boot["scope"] == "pooled").sum() == 2 and set(boot["weights"]) == {"mammen"}
+    assert all("could not have been told from noise" in r["sentence"] for r in payload["mde"])
+
+
+def test_study_resampling_text_tables_and_summary_line(demo_store):
+    res = _invoke("study", "brent", "--event", "blockade", "--bootstrap", "999", "--mde",
+                  "--permutation", "199", "--data-dir", str(demo_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "Wild bootstrap (rademacher weights, B = 999, seed 0)" in out
+    assert "Permutation test: the CAR against the pseudo-event dates" in out
+    assert "Minimum detectable effect" in out and "4000 simulated studies, seed 0" in out
+    assert "blockade / brent [+0,+0]: an effect under" in out
+    # the bootstrap table has one row per CAR window of the study (5 by default)
+    lines = out.split("Wild bootstrap")[1].split("Permutation test")[0].strip().splitlines()
+    assert sum(line.startswith("pair") for line in lines) == 5
+    summary = res.stderr.strip().splitlines()[-1]
+    assert "bootstrap 5 p-values" in summary and "5 MDEs" in summary
+
+
+def test_study_resampling_csv_columns_match_the_json(demo_store):
+    args = ["study", "brent", "wti", "--event", "blockade", "--bootstrap", "199", "--mde",
+            "--permutation", "all", "--data-dir", str(demo_store)]  # fmt: skip
+    res = _invoke(*args, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(StringIO(res.stdout))
+    assert {"boot_pvalue", "boot_mc_se", "perm_pvalue", "perm_mc_se", "mde",
+            "mde_sentence"} <= set(table.columns)  # fmt: skip
+    payload = json.loads(_invoke(*args, "--json").stdout)
+    boot = pd.DataFrame(payload["bootstrap"]).query("scope == 'pair'")
+    merged = table.merge(boot, on=["event", "series", "start", "end"])
+    assert len(merged) == len(table) == 10
+    np.testing.assert_allclose(merged["boot_pvalue"], merged["pvalue_y"], rtol=1e-12)
+    # without the options the CSV is the CAR table, unchanged
+    plain = pd.read_csv(StringIO(_invoke(*args[:5], "--data-dir", str(demo_store),
+                                         "--format", "csv").stdout))  # fmt: skip
+    assert list(plain.columns) == [c for c in table.columns if c in plain.columns]
+    assert "boot_pvalue" not in plain.columns
+
+
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["--bootstrap", "50"], "--bootstrap needs at least 99"),
+        (["--bootstrap", "999", "--weights", "gauss"], "--weights must be rademacher or mammen"),
+        (["--permutation", "10"], "--permutation expects"),
+        (["--permutation", "some"], "--permutation expects"),
+    ],
+)
+def test_study_resampling_bad_input_is_one_line(tmp_path, args, expect):
+    res = _invoke("study", "brent", "--event", "blockade", *args, "--data-dir", str(tmp_path))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("error:") and expect in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and res.stdout == ""
+
+
+# ---- the intervention command's post-event rule ----------------------------------------------
+
+
+@needs_real
+def test_intervention_post_event_rule_is_the_librarys(real_store):
+    """As known on 2026-04-01 EIA's production data end with December 2025, the month of
+    the blockade: with the default start (the containing month) it is fitted; with
+    --start next there is no treated month yet, which is an answer (exit 1), as
+    intervention.sample.post_event_periods says."""
+    from oilimpact.events import load_catalog
+    from oilimpact.intervention.sample import post_event_periods
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the snapshot stores one vintage (2026-06-30)
+        s = api.load("ve_crude_production", data_dir=real_store, as_of="2026-04-01").dropna()
+    ev = load_catalog()["blockade"]
+    assert s.index[-1] == pd.Timestamp("2025-12-01")
+    assert post_event_periods(s, ev) == 1 and post_event_periods(s, ev, start="next") == 0
+    base = ["intervention", "ve_crude_production", "--event", "blockade", "--as-of",
+            "2026-04-01", "--data-dir", str(real_store), "--json", "--no-placebo"]  # fmt: skip
+    res = _invoke(*base)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["spec"]["post_periods"] == 1
+    res = _invoke(*base, "--start", "next")
+    assert res.exit_code == 1, res.output
+    payload = json.loads(res.stdout)
+    assert payload["status"] == "not_estimable" and payload["sample_end"] == "2025-12-01"
