@@ -21,6 +21,11 @@ Models (MacKinlay 1997, section 4; Brown and Warner 1985, section 2):
 ``multifactor``
     :math:`AR_t = R_t - \hat\alpha - \sum_f \hat\beta_f F_{f,t}` for any factor returns
     (an equity index, a dollar index, an oil factor), ``1 + F``.
+``market_garch``, ``market_gjr``
+    The market model with GARCH(1,1) or GJR-GARCH(1,1,1) errors fitted by ``arch``
+    (:mod:`oilimpact.eventstudy.garch_engine`): each AR is scaled by the conditional-variance
+    forecast of its day; 5 and 6 parameters (mean and variance). One numerical ML fit per
+    pair (about 0.05-0.1 s for 240 days), so these suit a few pairs, not thousands.
 
 How the N fits run at once: the regressors are centred on each pair's mean over its
 own estimation days (an exact reparametrisation that keeps them well conditioned and
@@ -45,20 +50,70 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError
 from . import kernels
+from .garch_engine import GARCH_MODELS as _GARCH_NAMES
+from .garch_engine import fit_engine_panel, garch_info, scale_garch_spanning
 from .panel import MARKET_PE, AbnormalPanel, Conventions, panel_store
 from .threads import by_rows
 
-__all__ = ["MODELS", "ModelName", "fit_panel", "n_params", "scale_spanning_returns"]
+__all__ = [
+    "GARCH_MODELS",
+    "MARKET_MODELS",
+    "MODELS",
+    "GarchModel",
+    "ModelName",
+    "fit_panel",
+    "n_params",
+    "scale_spanning_returns",
+]
 
-ModelName = Literal["zero_mean", "constant_mean", "market_adjusted", "market", "multifactor"]
-MODELS: tuple[str, ...] = ("zero_mean", "constant_mean", "market_adjusted", "market", "multifactor")
+ModelName = Literal[
+    "zero_mean", "constant_mean", "market_adjusted", "market", "multifactor",
+    "market_garch", "market_gjr",
+]  # fmt: skip
+MODELS: tuple[str, ...] = (
+    "zero_mean", "constant_mean", "market_adjusted", "market", "multifactor",
+    "market_garch", "market_gjr",
+)  # fmt: skip
+#: The market model with GARCH(1,1) and with GJR-GARCH(1,1,1) errors (``arch``).
+GARCH_MODELS: tuple[str, ...] = _GARCH_NAMES
+#: The models whose one regressor is the market (they need ``market=``, take no factors).
+MARKET_MODELS: tuple[str, ...] = ("market", "market_adjusted", "market_garch", "market_gjr")
+
+
+class GarchModel(str):
+    """A GARCH model name that also carries the estimation window's relative days.
+
+    Equal to (and hashed as) its name, e.g. ``"market_garch"``.
+    :func:`oilimpact.eventstudy.spec.study_options` builds it so that :func:`fit_panel`,
+    which the engine calls with ``model=opts.model``, knows how many steps ahead each
+    event day is forecast (the sessions between the estimation and the event windows
+    count). Pickles (a chunk of a distributed study carries it).
+
+    Examples
+    --------
+    >>> m = GarchModel("market_garch", (-250, -11))
+    >>> m == "market_garch", m.estimation_window, repr(m)
+    (True, (-250, -11), "'market_garch'")
+    """
+
+    estimation_window: tuple[int, int]
+
+    def __new__(cls, name: str, estimation_window: tuple[int, int]) -> GarchModel:
+        if name not in GARCH_MODELS:
+            raise EstimationError(f"a GARCH model is one of {GARCH_MODELS}, got {name!r}")
+        obj = super().__new__(cls, name)
+        obj.estimation_window = (int(estimation_window[0]), int(estimation_window[1]))
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (GarchModel, (str(self), self.estimation_window))
 
 
 def n_params(model: ModelName, n_factors: int = 1) -> int:
@@ -68,6 +123,8 @@ def n_params(model: ModelName, n_factors: int = 1) -> int:
     --------
     >>> n_params("market"), n_params("multifactor", 3), n_params("market_adjusted")
     (2, 4, 0)
+    >>> n_params("market_garch"), n_params("market_gjr")
+    (5, 6)
     """
     if model in ("zero_mean", "market_adjusted"):
         return 0
@@ -77,6 +134,10 @@ def n_params(model: ModelName, n_factors: int = 1) -> int:
         return 2
     if model == "multifactor":
         return 1 + n_factors
+    if model == "market_garch":
+        return 5  # mu, beta; omega, alpha, beta_g
+    if model == "market_gjr":
+        return 6  # and gamma
     raise EstimationError(f"model must be one of {MODELS}, got {model!r}")
 
 
@@ -107,6 +168,7 @@ def fit_panel(
     market_mean_all: np.ndarray | None = None,
     market_ss_all: np.ndarray | None = None,
     min_estimation: int | None = None,
+    est_days: Sequence[int] | np.ndarray | None = None,
 ) -> AbnormalPanel:
     r"""Fit the normal-return model of N pairs at once and build the abnormal panel.
 
@@ -118,7 +180,8 @@ def fit_panel(
         Regressor returns (the market for ``market`` and ``market_adjusted``, the factor
         returns for ``multifactor``); a 2-D array is one factor. A day with any factor
         missing is dropped from the pair's estimation sample.
-    model : {"zero_mean", "constant_mean", "market_adjusted", "market", "multifactor"}
+    model : str
+        One of :data:`MODELS` (GARCH models: :mod:`~oilimpact.eventstudy.garch_engine`).
     event_days : sequence of int, length L2
         Relative day numbers of the event-window columns.
     ids : pandas.MultiIndex, optional
@@ -133,7 +196,10 @@ def fit_panel(
         all market days of the estimation window (``market_mean_all``,
         ``market_ss_all``, shape (N,); by default the market days present in ``x_est``).
     min_estimation : int, optional
-        Minimum usable estimation days per pair; at least ``k + 1`` is always required.
+        Minimum usable estimation days per pair; at least ``k + 1`` (GARCH: 100).
+    est_days : sequence of int, shape (L1,), optional
+        GARCH models: relative days of the estimation columns (default: those of a
+        :class:`GarchModel`, else the ``L1`` days before ``event_days[0]``).
 
     Returns
     -------
@@ -188,8 +254,35 @@ def fit_panel(
     k = n_params(model, max(n_factors, 1))
     ids = _default_ids(n) if ids is None else ids
     event_dates = np.full(n, np.datetime64("NaT"), "datetime64[ns]") if event_dates is None else event_dates  # fmt: skip
+    if model in GARCH_MODELS:
+        return _fit_garch(y_est, y_evt, xe, xv, days, ids, event_dates, model, k, conventions, min_estimation, est_days)  # fmt: skip
     if model == "market" and conventions == "textbook" and kernels.enabled(n):
         return _fit_market_compiled(y_est, y_evt, xe, xv, days, ids, event_dates, k, min_estimation)  # fmt: skip
+    return _fit_least_squares(y_est, y_evt, xe, xv, n_factors, days, ids, event_dates, model,
+                              k, conventions, min_estimation, (market_mean_all, market_ss_all))  # fmt: skip
+
+
+# ---- the steps of fit_panel -------------------------------------------------------------
+
+
+def _fit_least_squares(
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    xe: np.ndarray | None,
+    xv: np.ndarray | None,
+    n_factors: int,
+    days: np.ndarray,
+    ids: pd.MultiIndex,
+    event_dates: np.ndarray,
+    model: str,
+    k: int,
+    conventions: str,
+    min_estimation: int | None,
+    market_all: tuple[np.ndarray | None, np.ndarray | None],
+) -> AbnormalPanel:
+    """The OLS models (numpy path): sample, fit, residual variance, missing days, the
+    estudy2 correction where asked, and the panel (see :func:`fit_panel`)."""
+    market_mean_all, market_ss_all = market_all
     sample = _estimation_sample(y_est, xe if n_factors else None)
     _check_long_enough(sample.n_est, k, conventions, min_estimation, ids)
     fit = _fit_model(sample, y_est, y_evt, xe, xv, model, k, ids)
@@ -213,7 +306,39 @@ def fit_panel(
     return panel
 
 
-# ---- the steps of fit_panel -------------------------------------------------------------
+def _fit_garch(
+    y_est: np.ndarray,
+    y_evt: np.ndarray,
+    xe: np.ndarray | None,
+    xv: np.ndarray | None,
+    days: np.ndarray,
+    ids: pd.MultiIndex,
+    event_dates: np.ndarray,
+    model: str,
+    k: int,
+    conventions: str,
+    min_estimation: int | None,
+    est_days: Sequence[int] | np.ndarray | None,
+) -> AbnormalPanel:
+    """The GARCH models: :func:`oilimpact.eventstudy.garch_engine.fit_engine_panel` with
+    the estimation columns' relative days (``est_days``, or the window a
+    :class:`GarchModel` carries)."""
+    if conventions != "textbook":
+        raise EstimationError(f"model={str(model)!r} has no estudy2 conventions")
+    assert xe is not None and xv is not None
+    l1 = y_est.shape[1]
+    window = getattr(model, "estimation_window", None)
+    if est_days is None and window is not None:
+        est_days = np.arange(window[0], window[1] + 1)
+    if est_days is not None:
+        est_days = np.asarray(est_days, dtype="int64")
+        if est_days.shape != (l1,):
+            raise EstimationError(
+                f"est_days must have length {l1} (the estimation columns), got {est_days.shape}"
+            )
+    return fit_engine_panel(y_est, y_evt, xe, xv, days=days, est_days=est_days, ids=ids,
+                            event_dates=event_dates, model=str(model), n_params=k,
+                            min_estimation=min_estimation)  # fmt: skip
 
 
 def _check_returns(
@@ -254,10 +379,10 @@ def _regressors(
     number of factors the model uses (0 for models without regressors)."""
     xe = _as3d(x_est, est_shape, "x_est")
     xv = _as3d(x_evt, evt_shape, "x_evt")
-    needs_x = model in ("market_adjusted", "market", "multifactor")
+    needs_x = model in MARKET_MODELS or model == "multifactor"
     if needs_x and (xe is None or xv is None):
         raise EstimationError(f"model={model!r} needs regressor returns (x_est and x_evt)")
-    if model in ("market_adjusted", "market") and xe is not None and xe.shape[2] != 1:
+    if model in MARKET_MODELS and xe is not None and xe.shape[2] != 1:
         raise EstimationError(f"model={model!r} takes one market series, got {xe.shape[2]}")
     n_factors = xe.shape[2] if (needs_x and xe is not None) else 0
     return xe, xv, n_factors
@@ -590,6 +715,9 @@ def scale_spanning_returns(
     >>> float(q.pe_cov[0, 1, 1] - p.pe_cov[0, 1, 1]) > 1.0, bool(q.event_ar[0, 1] < p.event_ar[0, 1])
     (True, True)
     """
+    info = garch_info(panel)
+    if info is not None:
+        return scale_garch_spanning(panel, info)
     weights = panel.session_weights
     if weights is None:
         return panel

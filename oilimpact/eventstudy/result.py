@@ -50,6 +50,7 @@ from ._format import (
     pct_strings,
     window_labels,
 )
+from .garch_engine import GARCH_MODELS, GARCH_PARAM_COLUMNS, garch_coefficients, garch_info
 from .panel import AbnormalPanel
 from .single import CAR_TEST_COLUMNS
 
@@ -210,6 +211,26 @@ def _multitest_note(method: str, m: int) -> str:
     return f"q(t): {name} over the {m} CAR t tests of this result (every event, series and window)"
 
 
+def _garch_notes(model: str, coefficients: pd.DataFrame | None) -> list[str]:
+    """The summary's notes on a GARCH model: what t and SQ are, and any fit that did
+    not converge."""
+    vol = "GJR-GARCH(1,1,1)" if model == "market_gjr" else "GARCH(1,1)"
+    notes = [
+        f"market model with {vol} errors fitted per pair by arch (normal quasi-ML); "
+        "p(t): CAR over the sd of its conditional-variance forecast from the last "
+        "estimation day plus the mean-parameter term, Student t with n_est-k dof "
+        "(approximate: docs/methods-garch.md); p(SQ): that t ranked among the L-day sums "
+        "of standardised estimation residuals over sqrt(L) (Gelbach, Helland and Klick "
+        "2013); a+b: GARCH persistence (alpha + gamma/2 + beta)"
+    ]
+    if coefficients is not None and "converged" in coefficients.columns:
+        bad = coefficients.index[~coefficients["converged"].to_numpy(dtype=bool)]
+        if len(bad):
+            names = ", ".join(f"{e}/{a}" for e, a in bad)
+            notes.append(f"arch's optimiser did not converge for {names}: unreliable rows")
+    return notes
+
+
 def _relabel(window: Any) -> str:
     """A window as :func:`window_label` shows it, from a tuple or a label like ``[0,+1]``."""
     if isinstance(window, tuple | list) and len(window) == 2:
@@ -266,7 +287,11 @@ def estimation_coefficients(
         Index ``panel.ids``; columns ``alpha`` (models with an intercept), ``b0 ..
         b{F-1}`` (slopes) and ``m0 .. m{F-1}`` (regressor means over the sample, used
         for the standard error of ``alpha``). No columns for models without estimated
-        parameters.
+        parameters. For the GARCH models (``market_garch``, ``market_gjr``): the
+        ``arch`` fit's ``alpha`` (mean), ``b0``, ``m0``, robust ``se_alpha``, ``se_b0``
+        and the variance equation (``garch_omega``, ``garch_alpha``, ``garch_gamma``,
+        ``garch_beta``, ``persistence``, ``loglik``, ``converged``; see
+        :func:`oilimpact.eventstudy.garch_engine.garch_coefficients`).
 
     Notes
     -----
@@ -276,6 +301,9 @@ def estimation_coefficients(
     :func:`~oilimpact.eventstudy.models.scale_spanning_returns`, so the residuals
     :math:`R_i - \hat\alpha_i - \hat\beta_i' x_i` are the panel's ``est_resid``.
     """
+    info = garch_info(panel)
+    if info is not None:  # market_garch / market_gjr: the arch fit's parameters
+        return garch_coefficients(panel, info)
     k = panel.n_params
     valid = ~np.isnan(panel.est_resid)
     out: dict[str, np.ndarray] = {}
@@ -396,7 +424,7 @@ class EventStudyResult:
     def _slope_names(self) -> list[str]:
         c = self.coefficients
         nf = 0 if c is None else sum(1 for x in c.columns if x[0] == "b")
-        if self.spec.model == "market" and nf == 1:
+        if self.spec.model in ("market", *GARCH_MODELS) and nf == 1:
             return ["beta"]
         names = [x for x in (self.spec.market, *self.spec.factors) if x]
         if len(names) != nf:
@@ -417,6 +445,9 @@ class EventStudyResult:
         nest = np.asarray(p.n_est, dtype="float64")
         var_a = s2 / nest
         se_b = np.empty((n, 0))
+        if "se_alpha" in c.columns:  # GARCH: arch's robust standard errors
+            se = c[["se_alpha", *(f"se_{x}" for x in slopes)]].to_numpy(dtype="float64")
+            return names, coef, se
         if slopes and p.sxx_inv is not None:
             xbar = c[[f"m{x[1:]}" for x in slopes]].to_numpy(dtype="float64")
             inv = np.asarray(p.sxx_inv, dtype="float64")
@@ -469,6 +500,11 @@ class EventStudyResult:
         start, end = self._est_bounds()
         out["est_start"] = start
         out["est_end"] = end
+        c = self.coefficients
+        if c is not None and "garch_omega" in c.columns:  # GARCH: R^2 is not defined
+            out["rsquared"] = np.nan
+            for col in GARCH_PARAM_COLUMNS:
+                out[col] = c[col].to_numpy()
         out.attrs["unit"] = UNIT
         return out
 
@@ -689,11 +725,14 @@ class EventStudyResult:
                 "SQ test: some rows have too few estimation days to reach p < 0.05 "
                 "(see sq_min_pvalue = 2/(n+1))"
             )
-        notes.append(
-            "p(t): PE-corrected t test, Student t with L1-k dof (MacKinlay 1997); "
-            "p(SQ): sample-quantile test, studentised rank against estimation residual sums "
-            "(Gelbach, Helland and Klick 2013)"
-        )
+        if self.spec.model in GARCH_MODELS:
+            notes += _garch_notes(self.spec.model, self.coefficients)
+        else:
+            notes.append(
+                "p(t): PE-corrected t test, Student t with L1-k dof (MacKinlay 1997); "
+                "p(SQ): sample-quantile test, studentised rank against estimation residual "
+                "sums (Gelbach, Helland and Klick 2013)"
+            )
         notes.append(_multitest_note(self.spec.multitest, int(self.car["pvalue"].notna().sum())))
         spanning = (
             self.car[self.car["sessions"] > self.car["n_days"]] if "sessions" in self.car else []
@@ -735,6 +774,9 @@ class EventStudyResult:
                 out[f"t({name})"] = fixed_strings(tv[name], ".2f", _fmt)
         if "rsquared" in prm:
             out["R2"] = fixed_strings(prm["rsquared"], ".3f", _fmt)
+        if "persistence" in prm:  # GARCH models
+            out["a+b"] = fixed_strings(prm["persistence"], ".3f", _fmt)
+            out["converged"] = np.where(prm["converged"].to_numpy(dtype=bool), "yes", "NO")
         out["sigma, %"] = pct_strings(prm["sigma"], 3)
         out["n_est"] = prm["n_est"].astype(str).to_numpy()
         starts = day_strings(prm["est_start"], _day)

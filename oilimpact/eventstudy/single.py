@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import special
 
 from . import kernels, threads
+from .garch_engine import garch_info
 from .panel import AbnormalPanel
 
 # Re-exported under their former names for code written when the row-block helpers
@@ -343,13 +344,16 @@ class _SQPrep:
     def __init__(self, panel: AbnormalPanel) -> None:
         resid = np.asarray(panel.est_resid, dtype="float64")
         self.resid = resid
-        self.k = int(panel.n_params)
+        #: GARCH models: the standardised residuals are the references (factor L) and
+        #: the event statistic is standardised by the panel's own AR covariance
+        self.garch_pe = panel.pe_cov if garch_info(panel) is not None else None
+        self.k = 0 if self.garch_pe is not None else int(panel.n_params)
         n_rows, l1 = resid.shape
         self.n = (l1 - _row_count(np.isnan(resid))).astype("float64")
         self._sums: tuple[np.ndarray, np.ndarray | None] | None = None
         self._missing: np.ndarray | None = None
         self._buffers: dict[int, np.ndarray] = {}
-        design = _design(panel)
+        design = _design(panel) if self.garch_pe is None else None
         self.one = design is not None and design[0].shape[2] == 1
         self.d_est: np.ndarray | None = None
         self.d_evt: np.ndarray | None = None
@@ -703,7 +707,10 @@ class _SQPrep:
 
     def event_factor(self, window: slice, length: int) -> np.ndarray:
         """``g'(I + X*(X'X)^{-1}X*')g`` over the window's days, shape (N,) (with returns
-        spanning several sessions, ``g'[diag(k) + kk'/n + D S^{-1} D']g``)."""
+        spanning several sessions, ``g'[diag(k) + kk'/n + D S^{-1} D']g``; GARCH models:
+        ``g' pe_cov g``)."""
+        if self.garch_pe is not None:
+            return self.garch_pe[:, window, window].sum(axis=(1, 2))
         if self.weights is not None:
             factor = self._event_base(self.weights[:, window].sum(axis=1))
         else:
@@ -715,7 +722,10 @@ class _SQPrep:
 
     def event_day_factors(self) -> np.ndarray:
         """``1 + x_t*'(X'X)^{-1}x_t*`` of every event day, shape (N, L2) (``k_t + k_t^2/n
-        + ...`` for a return spanning ``k_t`` sessions)."""
+        + ...`` for a return spanning ``k_t`` sessions; GARCH models: the diagonal of
+        ``pe_cov``)."""
+        if self.garch_pe is not None:
+            return np.diagonal(self.garch_pe, axis1=1, axis2=2).copy()
         if self.weights is not None:
             base = self._event_base(self.weights)
         else:

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import EstimationError
-from .models import MODELS, ModelName
+from .models import GARCH_MODELS, MODELS, GarchModel, ModelName
 from .multitest import MULTITEST_METHODS, MultitestMethod
 from .panel import Conventions
 from .result import ShortEstimationWarning
@@ -136,6 +136,8 @@ def study_options(
     est, windows, union = prepare_windows(estimation_window, event_windows)
     band = _check_band(exclusion_band)
     min_est, notices = _min_estimation(min_estimation, est)
+    if model in GARCH_MODELS:  # fit_panel counts the forecast steps from the window
+        model = GarchModel(model, est)  # type: ignore[assignment]
     opts = StudyOptions(
         model=model,
         estimation_window=est,

@@ -8,6 +8,8 @@ Two questions, two tests:
   (Hilliard and Savickas 2002; Savickas 2003), ranked against the same statistic over
   every L-day stretch of the estimation window (a sample-quantile p-value in the manner
   of Gelbach, Helland and Klick 2013), with a chi-square p-value beside it.
+  :func:`oilimpact.eventstudy.eventvol.volatility_tests` runs it on an
+  ``EventStudyResult`` (GARCH or OLS models).
 * :func:`implied_vol_jump`: did an implied-volatility index (VIX; OVX where stored) jump?
   Its log change over the event window is ranked against its own L-day changes over the
   estimation window, with a z-score beside it.
