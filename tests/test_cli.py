@@ -386,6 +386,7 @@ def test_series_and_events_in_every_format():
 # ---- help that teaches and reflows ---------------------------------------------------
 
 COMMANDS = ("series", "import", "fetch", "validate", "status", "events", "show", "history", "rollback", "study",
+            "volatility",
             "intervention", "brief")  # fmt: skip
 
 

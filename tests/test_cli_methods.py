@@ -184,3 +184,50 @@ def test_intervention_post_event_rule_is_the_librarys(real_store):
     assert res.exit_code == 1, res.output
     payload = json.loads(res.stdout)
     assert payload["status"] == "not_estimable" and payload["sample_end"] == "2025-12-01"
+
+
+# ---- the volatility command ----------------------------------------------------------------
+
+
+def test_volatility_ols_json_equals_the_library_and_vix_jump(demo_store):
+    from oilimpact.events import load_catalog
+    from oilimpact.eventstudy.eventvol import volatility_tests
+    from oilimpact.eventstudy.volatility import implied_vol_jump
+
+    res = _invoke("volatility", "brent", "--event", "blockade", "--model", "market",
+                  "--json", "--data-dir", str(demo_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = pd.DataFrame(json.loads(res.stdout))
+    avr = rows[rows["test"] == "abnormal_volatility"]
+    jump = rows[rows["test"] == "implied_vol_jump"]
+    windows = [(0, 0), (0, 1), (0, 5)]
+    direct = volatility_tests(_study(demo_store, ["brent"], event_windows=windows), windows)
+    assert len(avr) == 3
+    np.testing.assert_allclose(avr["avr"].to_numpy(float), direct["avr"].to_numpy(float),
+                               rtol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(avr["pvalue"].to_numpy(float), direct["pvalue"].to_numpy(float))
+    # the stored VIX gets the jump test (default --implied), checked by hand for [0,0]
+    vix = api.load("vix", data_dir=demo_store).dropna()
+    j = implied_vol_jump(vix, load_catalog()["blockade"], window=(0, 0))
+    got = jump[jump["start"].eq(0) & jump["end"].eq(0)].iloc[0]
+    d0 = vix.index.get_loc(j.day0)
+    assert got["log_change"] == pytest.approx(np.log(vix.iloc[d0] / vix.iloc[d0 - 1]), rel=1e-12)
+    assert got["pvalue"] == pytest.approx(j.pvalue, rel=1e-12) and len(jump) == 3
+
+
+def test_volatility_text_and_no_implied(demo_store):
+    res = _invoke("volatility", "brent", "--event", "blockade", "--model", "market",
+                  "--window", "0,1", "--no-implied", "--data-dir", str(demo_store))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "Abnormal volatility (market on sp500): AVR = realised / expected" in res.stdout
+    assert "Implied volatility jump" not in res.stdout
+    assert "volatility: 1 abnormal-volatility test" in res.stderr
+    res = _invoke("volatility", "vix", "--event", "blockade", "--data-dir", str(demo_store))
+    assert res.exit_code == 0, res.output
+    assert "Implied volatility jump" in res.stdout and "Abnormal volatility" not in res.stdout
+
+
+def test_volatility_bad_alternative_is_one_line(tmp_path):
+    res = _invoke("volatility", "brent", "--alternative", "less", "--data-dir", str(tmp_path))
+    assert res.exit_code == 2 and "--alternative must be greater or two-sided" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -10,6 +10,9 @@ from noise".
 
 Only the public tables of the result are read (``res.car``: CAR, ``se``, ``dof``;
 ``res.params``: ``sigma``; ``res.resid``). Formulas in ``docs/methods-resampling.md``.
+On the command line ``oilimpact study brent --event blockade --mde`` prints the MDE of
+every CAR window (seed 0 unless ``--seed``); the weekly brief shows the day-0 MDE of each
+price finding in its Key findings box.
 
 Examples
 --------

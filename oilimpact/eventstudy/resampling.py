@@ -14,7 +14,10 @@ p-value that does not rest on normal disturbances, with its Monte Carlo standard
   dates inside the estimation period, per pair and pooled (pseudo-dates shared by the
   pairs of one event date).
 
-Formulas, defaults and the measured size are in ``docs/methods-resampling.md``.
+Formulas, defaults and the measured size are in ``docs/methods-resampling.md``. On the
+command line, ``oilimpact study brent wti --event blockade --bootstrap 999 --permutation
+all`` runs both over every CAR window of the study (``--weights mammen``; ``--seed``,
+default 0 there).
 
 Examples
 --------
