@@ -16,7 +16,17 @@ Each case runs ``REPEATS`` times in a new interpreter (imports included: that is
 scheduled job pays); the median wall time is compared with the 10 s target. The
 per-phase times of the last run are reported too.
 
-Run: ``python benchmarks/bench_brief.py``. Writes ``benchmarks/results/brief.json``.
+* ``mde_cost``: what the Key findings' minimum detectable effect adds to
+  :func:`compute_brief` (issue 13.4): in one process, ``MDE_REPEATS`` builds with the MDE
+  and as many with ``_finding_mdes`` replaced by an empty table, interleaved so that both
+  see the same load; median CPU and wall time of each, for the demo and the real
+  snapshot (as of 2026-01-09).
+
+The load average before and after the run is recorded (``load_average``): the machine
+may be shared, and wall times under load are upper bounds.
+
+Run: ``python benchmarks/bench_brief.py`` (``--mde-only`` runs just ``mde_cost``).
+Writes ``benchmarks/results/brief.json`` (``brief_mde.json`` with ``--mde-only``).
 """
 
 from __future__ import annotations
@@ -94,6 +104,48 @@ health, true_effects, synthetic = None, None, False
 """
 
 
+MDE_REPEATS = 5
+
+_MDE_COST = textwrap.dedent(
+    """
+    import json, statistics, time, warnings
+    warnings.simplefilter("ignore")
+    import pandas as pd
+    from oilimpact.events import load_catalog
+    from oilimpact.report import brief
+    from oilimpact.report import compute_brief
+    {load}
+    real_mdes = brief._finding_mdes
+    def no_mdes(*args, **kwargs):
+        return pd.DataFrame()
+    times = {{"with": [], "without": []}}
+    for _ in range({repeats}):
+        for label, fn in (("without", no_mdes), ("with", real_mdes)):
+            brief._finding_mdes = fn
+            c0, w0 = time.process_time(), time.perf_counter()
+            data = compute_brief(prices, volumes, as_of="2026-01-09", events=load_catalog(),
+                                 health=health, synthetic=synthetic, true_effects=true_effects)
+            times[label].append((time.process_time() - c0, time.perf_counter() - w0))
+    n = int(data.tables["findings"]["mde"].notna().sum())
+    out = {{"findings_with_mde": n}}
+    for label, v in times.items():
+        out[label + "_cpu_s"] = statistics.median(t[0] for t in v)
+        out[label + "_wall_s"] = statistics.median(t[1] for t in v)
+    print(json.dumps(out))
+    """
+)
+
+
+def _mde_cost_case(load: str) -> dict:
+    """The MDE's share of compute_brief: with and without, interleaved, in one process."""
+    script = _MDE_COST.format(load=load.strip(), repeats=MDE_REPEATS)
+    _, out = _run([sys.executable, "-c", script])
+    res = json.loads(out.strip().splitlines()[-1])
+    res["added_cpu_s"] = res["with_cpu_s"] - res["without_cpu_s"]
+    res["added_wall_s"] = res["with_wall_s"] - res["without_wall_s"]
+    return res
+
+
 def _run(cmd: list[str]) -> tuple[float, str]:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -134,7 +186,37 @@ def _cli_real_case() -> dict:
         return _cli_case("--data-dir", store, "--as-of", "2026-01-09")
 
 
+def _mde_main() -> int:
+    """Only the ``mde_cost`` case (``--mde-only``)."""
+    load0 = os.getloadavg()
+    results: dict = {"benchmark": "Key-findings MDE cost in compute_brief", "cases": {}}
+    results["cases"]["mde_cost_demo"] = _mde_cost_case(_LOAD_DEMO)
+    if REAL.is_dir():
+        results["cases"]["mde_cost_real"] = _mde_cost_case(_LOAD_REAL)
+    results["load_average"] = {"before": load0, "after": os.getloadavg()}
+    results["cpus"] = os.cpu_count()
+    _print_mde(results["cases"])
+    out = OUT.with_name("brief_mde.json")
+    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"load average {load0[0]:.1f} -> {os.getloadavg()[0]:.1f}; wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+def _print_mde(cases: dict) -> None:
+    for name, c in cases.items():
+        if name.startswith("mde_cost"):
+            print(
+                f"{name}: {c['findings_with_mde']} findings with an MDE; compute_brief CPU "
+                f"{c['without_cpu_s']:.3f} -> {c['with_cpu_s']:.3f} s (+{c['added_cpu_s']:.3f}), "
+                f"wall {c['without_wall_s']:.3f} -> {c['with_wall_s']:.3f} s "
+                f"(+{c['added_wall_s']:.3f}); medians of {MDE_REPEATS}"
+            )
+
+
 def main() -> int:
+    if "--mde-only" in sys.argv[1:]:
+        return _mde_main()
+    load0 = os.getloadavg()
     results: dict = {
         "benchmark": "weekly brief, cold process per run",
         "repeats": REPEATS,
@@ -152,10 +234,17 @@ def main() -> int:
     results["cases"]["cli_demo"] = _cli_case("--demo")
     if REAL.is_dir():
         results["cases"]["cli_real"] = _cli_real_case()
+    results["cases"]["mde_cost_demo"] = _mde_cost_case(_LOAD_DEMO)
+    if REAL.is_dir():
+        results["cases"]["mde_cost_real"] = _mde_cost_case(_LOAD_REAL)
+    results["load_average"] = {"before": load0, "after": os.getloadavg()}
     ok = True
+    _print_mde(results["cases"])
     for name, case in results["cases"].items():
         if isinstance(case, str):
             print(f"{name:9s} {case}")
+            continue
+        if name.startswith("mde_cost"):
             continue
         met = case["median_s"] < TARGET_S
         ok &= met
