@@ -57,15 +57,19 @@ def test_monthly_differential_matches_a_loop() -> None:
     months = pd.date_range("2025-06-01", "2026-01-01", freq="MS")
     maya = pd.Series(np.linspace(50, 55, len(months)), index=months)
     maya.iloc[3] = np.nan  # EIA withheld
-    as_of = "2026-02-10"  # February incomplete: not averaged
+    as_of = "2026-03-10"  # February incomplete: not averaged
     s, missing = channel_series(BY_NAME["maya_wti"], wti.to_frame("wti"), {"maya_landed": maya}, as_of)
     assert missing == [] and s is not None
-    means = _loop_monthly_mean(wti, as_of)
+    # WTI spot is known the next day: sessions through 9 March
+    means = _loop_monthly_mean(wti[: pd.Timestamp(as_of) - pd.Timedelta(days=1)], "2026-03-09")
+    # a month of Maya is published 65 days after the month's end
+    published = [m for m in months if m + pd.offsets.MonthEnd(0) + pd.Timedelta(days=65) <= pd.Timestamp(as_of)]
     expected = {
         m: maya[m] - means[m]
-        for m in months
+        for m in published
         if m in means and not math.isnan(maya[m]) and not math.isnan(means[m])
     }
+    assert pd.Timestamp("2025-12-01") in expected and pd.Timestamp("2026-01-01") not in expected
     assert list(s.index) == sorted(expected)
     np.testing.assert_allclose(s.to_numpy(), [expected[m] for m in s.index], rtol=0, atol=1e-12)
     assert pd.Timestamp("2025-08-01") not in s.index  # too few WTI sessions
@@ -94,9 +98,15 @@ def test_point_in_time_later_values_are_ignored() -> None:
     b = channel_tables(later.to_frame("wti"), {"maya_landed": maya}, as_of="2026-01-20", events=ev)
     pd.testing.assert_frame_equal(a.tables["heavy_sour"], b.tables["heavy_sour"])
     row = a.tables["heavy_sour"].set_index("series").loc["maya_wti"]
-    assert str(row["last_date"]) == "2025-12-01"  # January not complete on 20 Jan
-    assert row["after_date"] == pd.Timestamp("2025-12-01").date()
+    # on 20 Jan 2026 Maya is published through October (31 Oct + 65 days = 4 Jan)
+    assert str(row["last_date"]) == "2025-10-01"
+    assert math.isnan(row["after"]) and row["note"] == "no value since the event"
+    # on 31 Mar 2026 December is published (6 Mar), January is not (6 Apr)
+    c = channel_tables(wti.to_frame("wti"), {"maya_landed": maya}, as_of="2026-03-31", events=ev)
+    row = c.tables["heavy_sour"].set_index("series").loc["maya_wti"]
+    assert str(row["before_date"]) == "2025-11-01" and str(row["after_date"]) == "2025-12-01"
     assert "only 0 month(s) after day 0" in row["note"]
+    assert row["change"] == pytest.approx(row["after"] - row["before"], abs=1e-12)
 
 
 def test_change_window_and_roll_flag() -> None:

@@ -23,12 +23,12 @@ the store lacks. Nothing here reads the store or the network.
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> days = pd.bdate_range("2025-09-01", "2026-01-30")
+>>> days = pd.bdate_range("2025-09-01", "2026-03-31")
 >>> prices = pd.DataFrame({"wti": 60.0, "brent_m1_m2": 0.5}, index=days)
 >>> monthly = {"maya_landed": pd.Series(52.0, index=pd.date_range("2025-09-01", "2025-12-01", freq="MS"))}
 >>> class Ev:  # anything with ``id`` and ``date``, e.g. a catalog Event
 ...     id, date = "blockade", pd.Timestamp("2025-12-16").date()
->>> out = channel_tables(prices, monthly, as_of="2026-01-30", events=[Ev()])
+>>> out = channel_tables(prices, monthly, as_of="2026-03-31", events=[Ev()])
 >>> row = out.tables["heavy_sour"].set_index("series").loc["maya_wti"]
 >>> row["last"], row["unit"], row["event"], str(row["before_date"]), str(row["after_date"])
 (np.float64(-8.0), 'USD/bbl', 'blockade', '2025-11-01', '2025-12-01')
@@ -47,7 +47,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from ..contracts import roll_dates
-from ..series import SeriesRegistry, default_registry
+from ..series import SeriesRegistry, default_registry, known_by, last_known_period
 
 __all__ = [
     "CHANNELS",
@@ -151,13 +151,14 @@ class ChannelTables:
     methods: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _monthly_mean(daily: pd.Series, as_of: pd.Timestamp) -> pd.Series:
-    """Calendar-month mean of a daily series over complete months known on ``as_of``."""
+def _monthly_mean(daily: pd.Series, through: pd.Timestamp) -> pd.Series:
+    """Calendar-month mean of a daily series over the months whose sessions are all known
+    (month end on or before ``through``, the last session published on the brief's date)."""
     s = daily.dropna()
     grouped = s.groupby(s.index.to_period("M"))
     mean = grouped.mean().where(grouped.count() >= MIN_SESSIONS_PER_MONTH)
     months = mean.index.to_timestamp()
-    complete = (months + pd.offsets.MonthEnd(0)) <= as_of
+    complete = (months + pd.offsets.MonthEnd(0)) <= through
     return pd.Series(mean.to_numpy()[complete], index=months[complete], dtype="float64")
 
 
@@ -167,16 +168,28 @@ def _leg(
     prices: pd.DataFrame,
     monthly: Mapping[str, pd.Series],
     as_of: pd.Timestamp,
+    registry: SeriesRegistry,
 ) -> pd.Series | None:
-    """One leg as a series at the channel's frequency, cut at ``as_of``; None when absent."""
+    """One leg at the channel's frequency, as published by ``as_of``; None when absent.
+
+    The leg is cut by :func:`oilimpact.series.known_by` with its registry spec (a no-op on
+    frames already read as known on ``as_of``, a guard on raw ones).
+    """
     if name in prices.columns and prices[name].notna().any():
-        s = prices[name].loc[:as_of]
-        return _monthly_mean(s, as_of) if frequency == "monthly" else s.dropna()
-    if name in monthly and monthly[name] is not None and monthly[name].notna().any():
-        s = monthly[name].loc[:as_of].dropna()
-        s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp()
-        return s
-    return None
+        raw = prices[name].dropna()
+    elif name in monthly and monthly[name] is not None and monthly[name].notna().any():
+        raw = monthly[name].dropna()
+        raw.index = pd.DatetimeIndex(raw.index).to_period("M").to_timestamp()
+    else:
+        return None
+    if name in registry:
+        s = known_by(raw, registry[name], as_of)[0]
+        through = last_known_period(registry[name], as_of)
+    else:
+        s, through = raw.loc[:as_of], as_of
+    if frequency == "monthly" and registry.spec_or_default(name).frequency == "daily":
+        return _monthly_mean(s, through)
+    return s
 
 
 def channel_series(
@@ -184,28 +197,36 @@ def channel_series(
     prices: pd.DataFrame,
     monthly: Mapping[str, pd.Series],
     as_of: Any,
+    registry: SeriesRegistry | None = None,
 ) -> tuple[pd.Series | None, list[str]]:
     """The values of one channel known on ``as_of``, and the legs absent from the inputs.
 
     Notes
     -----
-    Monthly differential for month ``m``: ``x_m - y_m`` where a monthly leg is EIA's
-    monthly average and a daily leg ``y`` enters as ``mean(y_t, t in m)`` over the
-    month's sessions with a value (at least :data:`MIN_SESSIONS_PER_MONTH`, and only
-    months ended by ``as_of``). Daily two-leg channels subtract same-day values. Months
-    or days where a leg has no value are missing, never filled.
+    Each leg keeps only the periods published by ``as_of`` (its registry
+    ``publication_lag``, :func:`oilimpact.series.known_by`). Monthly differential for
+    month ``m``: ``x_m - y_m`` where a monthly leg is EIA's monthly average and a daily leg
+    ``y`` enters as ``mean(y_t, t in m)`` over the month's sessions with a value (at least
+    :data:`MIN_SESSIONS_PER_MONTH`, and only months ended by ``as_of``). Daily two-leg
+    channels subtract same-day values. Months or days where a leg has no value are
+    missing, never filled.
 
     Examples
     --------
     >>> days = pd.bdate_range("2025-11-03", "2025-12-31")
     >>> prices = pd.DataFrame({"wti": range(len(days))}, index=days, dtype=float)
     >>> maya = pd.Series([30.0, 40.0], index=pd.DatetimeIndex(["2025-11-01", "2025-12-01"]))
-    >>> s, missing = channel_series(CHANNELS[0], prices, {"maya_landed": maya}, "2025-12-31")
+    >>> s, missing = channel_series(CHANNELS[0], prices, {"maya_landed": maya}, "2026-03-31")
     >>> s.round(2).tolist(), missing
     ([20.5, 9.0], [])
+    >>> channel_series(CHANNELS[0], prices, {"maya_landed": maya}, "2026-02-10")[0].tolist()
+    [20.5]
+
+    (On 10 February 2026 December's Maya landed cost is not yet published.)
     """
+    reg = registry if registry is not None else default_registry()
     cut = pd.Timestamp(as_of).normalize()
-    legs = [_leg(n, channel.frequency, prices, monthly, cut) for n in channel.legs]
+    legs = [_leg(n, channel.frequency, prices, monthly, cut, reg) for n in channel.legs]
     missing = [n for n, s in zip(channel.legs, legs) if s is None]
     if missing:
         return None, missing
@@ -357,7 +378,7 @@ def channel_tables(
         rows: list[dict[str, Any]] = []
         absent: dict[str, list[str]] = {}
         for channel in (c for c in CHANNELS if c.group == group):
-            s, missing = channel_series(channel, prices, monthly, cut)
+            s, missing = channel_series(channel, prices, monthly, cut, reg)
             if missing:
                 absent[channel.name] = missing
             unit = reg[channel.legs[0]].unit if channel.legs[0] in reg else ""
