@@ -28,16 +28,15 @@ needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real snapshot {REAL}
 runner = CliRunner()
 
 
-def _invoke(*args: str):
+def invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    """A store holding the demo's brent, wti, sp500 and vix (EIA-format CSV imports)."""
+def make_demo_store(root: Path) -> Path:
+    """A store under ``root`` holding the demo's brent, wti, sp500 and vix (EIA-format CSV
+    imports); returns the store directory."""
     from oilimpact.demo import demo_dataset
 
-    root = tmp_path_factory.mktemp("demo_store")
     prices = demo_dataset().prices
     for name in ("brent", "wti", "sp500", "vix"):
         path = root / f"{name}.csv"
@@ -45,23 +44,34 @@ def demo_store(tmp_path_factory):
         pd.DataFrame({"Date": s.index.strftime("%Y-%m-%d"), "Price": s.to_numpy()}).to_csv(
             path, index=False
         )
-        api.import_file(path, name=name, fmt="eia", data_dir=root / "store",
-                        fetched_at="2026-01-10T00:00:00Z")  # fmt: skip
+        api.import_file(
+            path, name=name, fmt="eia", data_dir=root / "store", fetched_at="2026-01-10T00:00:00Z"
+        )
     return root / "store"
+
+
+def make_real_store(root: Path) -> Path:
+    """The real snapshot imported into ``root`` (as ``python -m oilimpact.snapshot ...
+    --as-of 2026-06-30`` does)."""
+    from oilimpact.snapshot import import_snapshot
+
+    import_snapshot(REAL, root, fetched_at="2026-06-30T00:00:00Z")
+    return root
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    return make_demo_store(tmp_path_factory.mktemp("demo_store"))
 
 
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
     if not REAL.is_dir():
         pytest.skip(f"real snapshot {REAL} absent")
-    from oilimpact.snapshot import import_snapshot
-
-    root = tmp_path_factory.mktemp("real_store_0630")
-    import_snapshot(REAL, root, fetched_at="2026-06-30T00:00:00Z")
-    return root
+    return make_real_store(tmp_path_factory.mktemp("real_store_0630"))
 
 
-def _study(store: Path, names: list[str], **kw):
+def study_of(store: Path, names: list[str], **kw):
     """The event study the CLI runs, through the library."""
     from oilimpact.events import load_catalog
     from oilimpact.eventstudy import event_study
@@ -79,14 +89,14 @@ def test_study_resampling_json_equals_the_library(demo_store):
     from oilimpact.eventstudy.power import minimum_detectable_effect
     from oilimpact.eventstudy.resampling import permutation_test, wild_bootstrap
 
-    res = _invoke("study", "brent", "wti", "--event", "blockade", "--window", "0,0",
+    res = invoke("study", "brent", "wti", "--event", "blockade", "--window", "0,0",
                   "--window", "0,1", "--bootstrap", "199", "--weights", "mammen",
                   "--permutation", "all", "--mde", "--seed", "7", "--json",
                   "--data-dir", str(demo_store))  # fmt: skip
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
     assert payload["seed"] == 7 and {"bootstrap", "permutation", "mde", "car"} <= set(payload)
-    direct = _study(demo_store, ["brent", "wti"], event_windows=[(0, 0), (0, 1)])
+    direct = study_of(demo_store, ["brent", "wti"], event_windows=[(0, 0), (0, 1)])
     want = {
         "bootstrap": pd.concat(
             [wild_bootstrap(direct, w, B=199, weights="mammen", seed=7) for w in [(0, 0), (0, 1)]]
@@ -106,7 +116,7 @@ def test_study_resampling_json_equals_the_library(demo_store):
 
 
 def test_study_resampling_text_tables_and_summary_line(demo_store):
-    res = _invoke("study", "brent", "--event", "blockade", "--bootstrap", "999", "--mde",
+    res = invoke("study", "brent", "--event", "blockade", "--bootstrap", "999", "--mde",
                   "--permutation", "199", "--data-dir", str(demo_store))  # fmt: skip
     assert res.exit_code == 0, res.output
     out = res.stdout
@@ -124,18 +134,18 @@ def test_study_resampling_text_tables_and_summary_line(demo_store):
 def test_study_resampling_csv_columns_match_the_json(demo_store):
     args = ["study", "brent", "wti", "--event", "blockade", "--bootstrap", "199", "--mde",
             "--permutation", "all", "--data-dir", str(demo_store)]  # fmt: skip
-    res = _invoke(*args, "--format", "csv")
+    res = invoke(*args, "--format", "csv")
     assert res.exit_code == 0, res.output
     table = pd.read_csv(StringIO(res.stdout))
     assert {"boot_pvalue", "boot_mc_se", "perm_pvalue", "perm_mc_se", "mde",
             "mde_sentence"} <= set(table.columns)  # fmt: skip
-    payload = json.loads(_invoke(*args, "--json").stdout)
+    payload = json.loads(invoke(*args, "--json").stdout)
     boot = pd.DataFrame(payload["bootstrap"]).query("scope == 'pair'")
     merged = table.merge(boot, on=["event", "series", "start", "end"])
     assert len(merged) == len(table) == 10
     np.testing.assert_allclose(merged["boot_pvalue"], merged["pvalue_y"], rtol=1e-12)
     # without the options the CSV is the CAR table, unchanged
-    plain = pd.read_csv(StringIO(_invoke(*args[:5], "--data-dir", str(demo_store),
+    plain = pd.read_csv(StringIO(invoke(*args[:5], "--data-dir", str(demo_store),
                                          "--format", "csv").stdout))  # fmt: skip
     assert list(plain.columns) == [c for c in table.columns if c in plain.columns]
     assert "boot_pvalue" not in plain.columns
@@ -151,7 +161,7 @@ def test_study_resampling_csv_columns_match_the_json(demo_store):
     ],
 )
 def test_study_resampling_bad_input_is_one_line(tmp_path, args, expect):
-    res = _invoke("study", "brent", "--event", "blockade", *args, "--data-dir", str(tmp_path))
+    res = invoke("study", "brent", "--event", "blockade", *args, "--data-dir", str(tmp_path))
     assert res.exit_code == 2, res.output
     assert res.stderr.startswith("error:") and expect in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and res.stdout == ""
@@ -177,10 +187,10 @@ def test_intervention_post_event_rule_is_the_librarys(real_store):
     assert post_event_periods(s, ev) == 1 and post_event_periods(s, ev, start="next") == 0
     base = ["intervention", "ve_crude_production", "--event", "blockade", "--as-of",
             "2026-04-01", "--data-dir", str(real_store), "--json", "--no-placebo"]  # fmt: skip
-    res = _invoke(*base)
+    res = invoke(*base)
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["spec"]["post_periods"] == 1
-    res = _invoke(*base, "--start", "next")
+    res = invoke(*base, "--start", "next")
     assert res.exit_code == 1, res.output
     payload = json.loads(res.stdout)
     assert payload["status"] == "not_estimable" and payload["sample_end"] == "2025-12-01"
@@ -194,14 +204,14 @@ def test_volatility_ols_json_equals_the_library_and_vix_jump(demo_store):
     from oilimpact.eventstudy.eventvol import volatility_tests
     from oilimpact.eventstudy.volatility import implied_vol_jump
 
-    res = _invoke("volatility", "brent", "--event", "blockade", "--model", "market",
+    res = invoke("volatility", "brent", "--event", "blockade", "--model", "market",
                   "--json", "--data-dir", str(demo_store))  # fmt: skip
     assert res.exit_code == 0, res.output
     rows = pd.DataFrame(json.loads(res.stdout))
     avr = rows[rows["test"] == "abnormal_volatility"]
     jump = rows[rows["test"] == "implied_vol_jump"]
     windows = [(0, 0), (0, 1), (0, 5)]
-    direct = volatility_tests(_study(demo_store, ["brent"], event_windows=windows), windows)
+    direct = volatility_tests(study_of(demo_store, ["brent"], event_windows=windows), windows)
     assert len(avr) == 3
     np.testing.assert_allclose(avr["avr"].to_numpy(float), direct["avr"].to_numpy(float),
                                rtol=1e-12)  # fmt: skip
@@ -216,18 +226,28 @@ def test_volatility_ols_json_equals_the_library_and_vix_jump(demo_store):
 
 
 def test_volatility_text_and_no_implied(demo_store):
-    res = _invoke("volatility", "brent", "--event", "blockade", "--model", "market",
+    res = invoke("volatility", "brent", "--event", "blockade", "--model", "market",
                   "--window", "0,1", "--no-implied", "--data-dir", str(demo_store))  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "Abnormal volatility (market on sp500): AVR = realised / expected" in res.stdout
     assert "Implied volatility jump" not in res.stdout
     assert "volatility: 1 abnormal-volatility test" in res.stderr
-    res = _invoke("volatility", "vix", "--event", "blockade", "--data-dir", str(demo_store))
+    res = invoke("volatility", "vix", "--event", "blockade", "--data-dir", str(demo_store))
     assert res.exit_code == 0, res.output
     assert "Implied volatility jump" in res.stdout and "Abnormal volatility" not in res.stdout
 
 
 def test_volatility_bad_alternative_is_one_line(tmp_path):
-    res = _invoke("volatility", "brent", "--alternative", "less", "--data-dir", str(tmp_path))
+    res = invoke("volatility", "brent", "--alternative", "less", "--data-dir", str(tmp_path))
     assert res.exit_code == 2 and "--alternative must be greater or two-sided" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+# ---- the GARCH model on the command line ----------------------------------------------------
+
+
+def test_cli_market_models_are_the_engines():
+    from oilimpact.cli import _MARKET_MODELS
+    from oilimpact.eventstudy.models import MARKET_MODELS
+
+    assert set(_MARKET_MODELS) == {*MARKET_MODELS, "multifactor"}

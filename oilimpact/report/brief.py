@@ -46,6 +46,7 @@ import pandas as pd
 from ..errors import EstimationError, OilImpactError
 from ..events import EventCatalog
 from ..eventstudy.engine import event_study
+from ..eventstudy.models import GARCH_MODELS
 from ..eventstudy.power import minimum_detectable_effect
 from ..eventstudy.result import EventStudyResult
 from ..intervention.analysis import intervention
@@ -477,9 +478,17 @@ def _event_study_method(s: Any) -> str:
     """The event-study paragraph of a study spec: model, windows, returns, cleaning."""
     e0, e1 = s.estimation_window
     wins = ", ".join(f"[{a:+d},{b:+d}]" for a, b in s.event_windows)
+    market = _label(s.market or "")
+    fit = f"{s.model} model (market: {market}), estimated by OLS "
+    if s.model in GARCH_MODELS:
+        vol = "GJR-GARCH(1,1,1)" if s.model == "market_gjr" else "GARCH(1,1)"
+        fit = (
+            f"{s.model} model, the market model (market: {market}) with {vol} errors, "
+            "fitted per pair by quasi-maximum likelihood (arch; abnormal returns standardised "
+            "by the conditional-variance forecast, docs/methods-garch.md) "
+        )
     return (
-        f"Event studies: {s.model} model (market: {_label(s.market or '')}), estimated by "
-        f"OLS over trading days [{e0}, {e1}] relative to day 0 (at least "
+        f"Event studies: {fit}over trading days [{e0}, {e1}] relative to day 0 (at least "
         f"{s.min_estimation} observations); CAR windows {wins}; {s.returns} returns "
         f"({s.input} given to the engine); conventions '{s.conventions}'. "
         + (
@@ -508,6 +517,14 @@ _TESTS_METHOD = (
     "prediction-error standard deviation, is ranked among the estimation-window sums of "
     "the same length, each divided by its own exact standard deviation; it does not "
     "assume normal returns (exact for single days, approximate for multi-day windows)."
+)
+
+_GARCH_TESTS_METHOD = (
+    "p(t): the CAR over the standard deviation of its GARCH conditional-variance forecast "
+    "from the last estimation day plus the mean-parameter term, Student t with n_est - k "
+    "degrees of freedom (approximate; docs/methods-garch.md). p(SQ): that t ranked among "
+    "the same-length sums of standardised estimation residuals over sqrt(L) (Gelbach, "
+    "Helland and Klick 2013); it does not assume normal innovations."
 )
 
 _MISSING_CAR_METHOD = (
@@ -600,7 +617,7 @@ def _study_methods(
     return [
         _event_study_method(spec),
         _SPREAD_METHOD,
-        _TESTS_METHOD,
+        _GARCH_TESTS_METHOD if spec.model in GARCH_MODELS else _TESTS_METHOD,
         *_sq_caveat(car),
         _mde_method(opts),
         _multitest_method(car, opts),

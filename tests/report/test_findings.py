@@ -308,3 +308,30 @@ def test_brief_fits_a_monthly_series_whose_last_month_contains_the_event(demo_br
                          as_of=dt.date(2026, 1, 9), events=cat)  # fmt: skip
     assert "ve_crude_production" not in data.interventions
     assert any("not estimable yet" in n and "ve_crude_production" in n for n in data.notices)
+
+
+def test_methods_describe_the_garch_model_when_the_brief_uses_it():
+    """BriefOptions(model="market_garch"): the Methods say GARCH errors fitted by arch, not
+    OLS, and the p(t) paragraph the conditional-variance forecast; the market model's text
+    is unchanged."""
+    from types import SimpleNamespace
+
+    from oilimpact.report.brief import _study_methods
+
+    base = dict(estimation_window=(-250, -11), event_windows=[(0, 0)], min_estimation=120,
+                returns="log", input="prices", conventions="textbook",
+                exclude_confounders=True, exclusion_band=(-10, 10), market="sp500")  # fmt: skip
+    car, al = pd.DataFrame(), pd.DataFrame(columns=["event", "series", "reason"])
+    from oilimpact.report import BriefOptions
+
+    garch = " ".join(_study_methods(SimpleNamespace(model="market_garch", **base), car, al,
+                                    BriefOptions()))  # fmt: skip
+    assert "with GARCH(1,1) errors, fitted per pair by quasi-maximum likelihood" in garch
+    assert "estimated by OLS" not in garch and "conditional-variance forecast" in garch
+    gjr = " ".join(_study_methods(SimpleNamespace(model="market_gjr", **base), car, al,
+                                  BriefOptions()))  # fmt: skip
+    assert "GJR-GARCH(1,1,1) errors" in gjr
+    ols = " ".join(_study_methods(SimpleNamespace(model="market", **base), car, al,
+                                  BriefOptions()))  # fmt: skip
+    assert "Event studies: market model (market: S&P 500), estimated by OLS over" in ols
+    assert "prediction-error-corrected t test" in ols and "GARCH" not in ols
