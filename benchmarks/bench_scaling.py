@@ -75,7 +75,8 @@ STAGES = {
     "engine": ("resolve_inputs", "split_jobs", "run_chunks", "merge_chunks", "concat_panels",
                "finish_result"),
     "chunks": ("run_chunk",),
-    "assemble": ("_add_qvalues", "_cross_sectional"),
+    "assemble": ("_add_qvalues", "_cross_sectional", "pooled_tests"),
+    "stream": ("concat_released",),
 }  # fmt: skip
 
 

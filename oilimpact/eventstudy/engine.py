@@ -15,11 +15,14 @@
    the other events' exclusion bands (:mod:`~oilimpact.eventstudy.build`), fits the
    normal-return model of all its pairs at once
    (:func:`oilimpact.eventstudy.models.fit_panel`) and runs the single-pair tests
-   (:mod:`oilimpact.eventstudy.single`);
-4. the chunks' panels and tables are concatenated
-   (:func:`~oilimpact.eventstudy.panel.concat_panels`), and the q-values and the
-   cross-sectional tests (:mod:`oilimpact.eventstudy.crosssection`) are computed once
-   on the whole (:mod:`~oilimpact.eventstudy.assemble`).
+   (:mod:`oilimpact.eventstudy.single`), and reduces its panel to the additive pieces
+   of the cross-sectional tests (:func:`~oilimpact.eventstudy.crosssection.
+   cross_section_pieces`);
+4. the chunks' tables are concatenated chunk by chunk and their panels merged, in
+   memory or spilled to a temporary file (``keep_panel``, :mod:`~oilimpact.eventstudy.
+   stream`); the q-values are computed once on the whole tables and the
+   cross-sectional tests once from the summed pieces
+   (:func:`~oilimpact.eventstudy.assemble.pooled_tests`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import pandas as pd
 from ..series import SeriesRegistry
 from .assemble import finish_result, pair_tables, pooled_tests
 from .chunks import ChunkJob, ChunkResult, run_chunks
+from .crosssection.pieces import CrossSectionPieces, combine_pieces
 from .crosssection.policy import POOLED_MIN_PAIRS
 from .inputs import (
     StudyEvent,
@@ -59,7 +63,8 @@ from .spec import (
     prepare_windows,
     study_options,
 )
-from .stream import KeepPanel, PanelSpill, concat_released, panel_keep_mode
+from . import stream as _stream
+from .stream import KeepPanel, PanelSpill, panel_keep_mode, release_free_memory
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -180,8 +185,21 @@ executor : concurrent.futures.Executor, optional
     pool, or a Dask distributed client's ``client.get_executor()``); by default they
     run here, one after the other. A chunk is self-contained (its columns, the
     regressors, the series specs, the events and the options, all picklable); the
-    cross-sectional tests and the q-values are computed here once, on the merged
-    chunks. See docs/distributed.md.
+    cross-sectional tests and the q-values are computed here once, from the chunks'
+    summed pieces and the merged tables. See docs/distributed.md.
+keep_panel : {"auto", "memory", "disk"}
+    Where ``res.panel`` (the arrays behind the tables: estimation residuals and their
+    dates, prediction-error matrices, ...) is kept. ``"memory"``: in memory, whole (as
+    built by the fit). ``"disk"``: the ``N x L1`` estimation residuals and dates and
+    the ``N x L2 x L2`` prediction-error matrices are written to a temporary file as
+    each chunk finishes and memory-mapped read-only in ``res.panel`` (the file is
+    unlinked once mapped, so it goes with the result); the arrays only the chunks need
+    (``est_market``, ``design_est``, ``event_market``, ``design_evt``) are dropped
+    (None). Every table, ``res.params``, ``res.resid``, ``res.car_path`` and
+    ``res.summary()`` are the same either way. ``"auto"`` (default): ``"memory"`` while
+    the panel's per-pair arrays take at most
+    :data:`~oilimpact.eventstudy.stream.PANEL_MEMORY_LIMIT` (1 GiB, about 120,000 pairs
+    with the default windows), ``"disk"`` above (see :mod:`~oilimpact.eventstudy.stream`).
 
 Returns
 -------
@@ -296,13 +314,38 @@ def event_study(
                            len(data.regressors))  # fmt: skip
     jobs = split_jobs(data, studied, others, opts, reg, chunk_size, slim=mode == "disk")
     spec = _study_spec(opts, data, studied, others)
-    spill = PanelSpill() if mode == "disk" else None
+    keep = _Arrivals(PanelSpill() if mode == "disk" else None)
     try:
-        parts = run_chunks(jobs, executor, spill.consume if spill is not None else None)
-        return merge_chunks(parts, spec, opts, notices, spill=spill)
+        parts = run_chunks(jobs, executor, keep)
+        return merge_chunks(parts, spec, opts, notices, spill=keep.spill, pieces=keep.pieces)
     finally:
-        if spill is not None:
-            spill.close()
+        if keep.spill is not None:
+            keep.spill.close()
+
+
+class _Arrivals:
+    """What the engine does with each chunk's result as it arrives (``run_chunks``'
+    ``consume``): its panel spilled (with ``spill``), its cross-sectional pieces added to
+    the running total (``pieces``; the pieces keep the residual rows of small event
+    dates until the total has more pairs, so adding them early keeps that memory
+    bounded), and the freed memory given back to the system."""
+
+    def __init__(self, spill: PanelSpill | None) -> None:
+        self.spill = spill
+        self.pieces: list[CrossSectionPieces | None] = []
+
+    def __call__(self, part: ChunkResult) -> ChunkResult:
+        if self.spill is not None:
+            part = self.spill.consume(part)
+        if not self.pieces:
+            self.pieces = [part.pieces]
+        elif part.pieces is None or self.pieces[0] is None:
+            self.pieces = [None]  # some chunk without pieces: the pooled tests will not run
+        else:
+            self.pieces = [combine_pieces([self.pieces[0], part.pieces])]
+        part.pieces = None
+        release_free_memory()  # the chunk's temporaries, back to the system
+        return part
 
 
 def split_jobs(
@@ -345,17 +388,21 @@ class _Jobs(Sequence[ChunkJob]):
     def __init__(self, data: StudyInputs, specs: tuple[Any, ...], per_chunk: int,
                  template: dict[str, Any]) -> None:  # fmt: skip
         frame = data.numeric
-        self.block = frame.to_numpy(dtype="float64")  # a view when one float block
+        self.frame = frame
         self.cols = frame.columns.get_indexer(list(data.assets))
-        # column-major, as a DataFrame's own values (the layout the chunks always had)
-        self.regs = np.asfortranarray(self.block[:, frame.columns.get_indexer(
-            list(data.regressors))])  # fmt: skip
+        self.regs = self._columns(frame.columns.get_indexer(list(data.regressors)))
         self.dates = frame.index.to_numpy(dtype="datetime64[ns]")
         self.assets = tuple(data.assets)
         self.regressors = tuple(data.regressors)
         self.specs = specs
         self.per_chunk = per_chunk
         self.template = template
+
+    def _columns(self, positions: np.ndarray) -> np.ndarray:
+        """A copy of those columns, (T, k) float64, column-major (the layout of a
+        DataFrame's own values, which the chunks always had)."""
+        values = self.frame.iloc[:, positions].to_numpy(dtype="float64")
+        return np.asfortranarray(values)
 
     def __len__(self) -> int:
         return -(-len(self.assets) // self.per_chunk)
@@ -366,7 +413,7 @@ class _Jobs(Sequence[ChunkJob]):
         lo = (i % len(self)) * self.per_chunk
         hi = lo + self.per_chunk
         return ChunkJob(
-            values=np.asfortranarray(self.block[:, self.cols[lo:hi]]),
+            values=self._columns(self.cols[lo:hi]),
             regs=self.regs,
             dates=self.dates,
             names=self.assets[lo:hi],
@@ -383,20 +430,26 @@ def merge_chunks(
     notices: Sequence[str],
     *,
     spill: PanelSpill | None = None,
+    pieces: Sequence[CrossSectionPieces | None] | None = None,
 ) -> EventStudyResult:
     """One result from the chunks' results: tables and panels concatenated in order
     (each chunk's part released once copied, :func:`~oilimpact.eventstudy.stream.
     concat_released`; the panel mapped from ``spill`` when the chunks' panels were
     spilled), the q-values on the whole tables and the cross-sectional tests from the
-    chunks' summed pieces (:func:`~oilimpact.eventstudy.assemble.pooled_tests`)."""
+    chunks' summed pieces (:func:`~oilimpact.eventstudy.assemble.pooled_tests`;
+    ``pieces``: already added up as the chunks arrived, else the chunks' own)."""
     bounds = np.cumsum([0] + [p.panel.n_pairs for p in parts])
-    pieces = [p.pieces for p in parts]
-    tables = {name: _released(parts, name) for name in ("abnormal", "car", "alignment")}
+    pieces = [p.pieces for p in parts] if pieces is None else list(pieces)
+    tables = {}
+    for name in ("abnormal", "car", "alignment"):
+        tables[name] = _released(parts, name)
+        release_free_memory()  # the chunks' copies of the table
     coef = _released(parts, "coefficients", concat=lambda c: pd.concat(c))
     panels = [p.panel for p in parts]
     parts[:] = []  # every chunk's field is now held once, below
     panel = spill.panel(panels) if spill is not None else concat_panels(panels)
     del panels
+    release_free_memory()
     tests = pooled_tests(pieces, panel, opts.event_windows, list(zip(bounds[:-1], bounds[1:])),
                          pooled=opts.pooled, independence_tests=opts.independence_tests)  # fmt: skip
     result = finish_result(
@@ -414,13 +467,16 @@ def merge_chunks(
     return replace(result, coefficients=coef)
 
 
-def _released(parts: Sequence[ChunkResult], name: str, concat: Any = concat_released) -> Any:
-    """Field ``name`` of every chunk, concatenated; each chunk's field is set to None
-    (so that only the concatenation keeps it)."""
+def _released(parts: Sequence[ChunkResult], name: str, concat: Any = None) -> Any:
+    """Field ``name`` of every chunk, concatenated (by ``concat``, default
+    :func:`~oilimpact.eventstudy.stream.concat_released`); each chunk's field is set to
+    None (so that only the concatenation keeps it)."""
     frames = [getattr(p, name) for p in parts]
     for p in parts:
         setattr(p, name, None)
-    return frames[0] if len(frames) == 1 else concat(frames)
+    if len(frames) == 1:
+        return frames[0]
+    return (concat or _stream.concat_released)(frames)
 
 
 def _study_spec(

@@ -130,6 +130,11 @@ def _join_market(data: pd.DataFrame, market: Any) -> tuple[pd.DataFrame, str | N
     if name in data.columns:
         name = f"{name}_market"
         ms = ms.rename(name)
+    if data.index.is_unique and data.index.equals(ms.index):
+        # the same dates: the outer join's frame, without copying the data's columns
+        out = data.copy(deep=False)
+        out[name] = ms
+        return out, name
     return data.join(ms, how="outer"), name
 
 

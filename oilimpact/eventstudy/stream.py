@@ -23,8 +23,11 @@ kept in memory or spilled (:data:`PANEL_MEMORY_LIMIT`).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import MutableSequence
 from dataclasses import replace
@@ -43,6 +46,7 @@ __all__ = [
     "concat_released",
     "panel_bytes",
     "panel_keep_mode",
+    "release_free_memory",
 ]
 
 #: ``keep_panel`` values of :func:`~oilimpact.eventstudy.engine.event_study`.
@@ -60,6 +64,34 @@ SPILLED_FIELDS = ("est_resid", "est_dates", "pe_cov")
 #: Fields only the chunk needs (single-pair tests, coefficients, the closed-form
 #: window sums): a spilled panel drops them (``None``).
 CHUNK_ONLY_FIELDS = ("est_market", "design_est", "event_market", "design_evt")
+
+
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Give the memory the C allocator holds free back to the system (glibc
+    ``malloc_trim(0)``; nothing elsewhere).
+
+    Arrays below glibc's (adaptive, up to 32 MiB) mmap threshold come from the heap;
+    after a chunk many of them are free but scattered, and the process keeps them:
+    measured at 80,000 pairs of the million-pair shape, 5.1 KiB a pair stayed
+    resident after the study against 2.3 KiB with the heap trimmed (the result's
+    tables). Called after each chunk; the values are not touched.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def panel_bytes(n_pairs: int, l1: int, l2: int, n_regs: int) -> int:

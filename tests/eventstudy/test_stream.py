@@ -113,6 +113,20 @@ def test_chunked_pooled_tests_equal_the_one_shot_formulas(in_memory):
     assert res.tests.attrs == one.attrs
 
 
+def test_the_engine_takes_the_pooled_tests_from_the_chunks_pieces(in_memory, monkeypatch):
+    import oilimpact.eventstudy.assemble as assemble
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the whole-panel tests ran: the chunks' pieces were not used")
+
+    monkeypatch.setattr(assemble, "_cross_sectional", refuse)
+    df, mkt, events = _frame()
+    for size in (6, 10_000):  # several chunks, one chunk
+        res = event_study(df, events, market=mkt, catalog={}, pooled=True,
+                          independence_tests=True, chunk_size=size)  # fmt: skip
+        _same(in_memory, res)
+
+
 def test_clustered_events_and_an_executor(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     df, mkt, events = _frame(n_assets=20, dates=("2024-02-05", "2024-02-06"))

@@ -289,13 +289,35 @@ def _calendar_grid(est: np.ndarray, rd: np.ndarray | None) -> tuple[np.ndarray, 
         return np.arange(est.shape[1], dtype=np.int64), est
     ok = np.isfinite(est) & ~np.isnat(rd)
     rows, cols = np.nonzero(ok)
-    uniq, col = np.unique(rd[rows, cols], return_inverse=True)
-    if np.unique(rows * uniq.size + col.ravel()).size < rows.size:
+    uniq, col = _sorted_unique(rd.view(np.int64)[rows, cols])
+    key = rows * uniq.size + col
+    # row-major order: keys strictly increase unless a row repeats (or unsorts) a date
+    if not (key[1:] > key[:-1]).all() and np.unique(key).size < rows.size:
         _date_grid(est, rd)  # raises, naming the repeated date
         raise ValueError("est_dates repeats a date in a pair's estimation window")
     x = np.full((est.shape[0], uniq.size), np.nan)
-    x[rows, col.ravel()] = est[rows, cols]
-    return uniq.view(np.int64), x
+    x[rows, col] = est[rows, cols]
+    return uniq, x
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _sorted_unique(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(v, return_inverse=True)`` of int64 nanosecond dates: by a table of
+    the days when they are whole days over a span at most a few times their number
+    (session dates), ``O(n)``; by a sort otherwise."""
+    if v.size:
+        day, rest = np.divmod(v, _DAY_NS)
+        lo = int(day.min())
+        span = int(day.max()) - lo + 1
+        if span <= 4 * v.size + 4096 and not rest.any():
+            seen = np.zeros(span, dtype=bool)
+            seen[day - lo] = True
+            slot = np.cumsum(seen) - 1
+            return (np.flatnonzero(seen) + lo) * _DAY_NS, slot[day - lo]
+    uniq, inv = np.unique(v, return_inverse=True)
+    return uniq, inv.ravel()
 
 
 def _grank_pieces(
