@@ -23,6 +23,7 @@ from oilimpact.eventstudy.spec import study_options
 from oilimpact.eventstudy.volatility import abnormal_volatility, rank_pvalue
 
 WINDOWS = [(0, 0), (0, 1), (-1, 1), (0, 5)]
+pytestmark = pytest.mark.filterwarnings("ignore:model=.market_g:UserWarning")
 
 
 def _garch_draw(rng, n, t, a=0.08, b=0.9):
@@ -309,3 +310,19 @@ def test_volatility_tests_from_an_ols_result_against_a_loop():
                        "window_index": lambda self, w: np.arange(w[0], w[1] + 1)})(),
         [(0, 0), (0, 2)], "two-sided")  # fmt: skip
     assert_allclose(table["avr"], direct["avr"], rtol=1e-9)
+
+
+def test_short_garch_window_warns_with_the_measured_size():
+    from oilimpact.eventstudy.result import ShortEstimationWarning
+
+    kwargs = dict(event_windows=[(0, 1)], returns="log", input="auto", min_estimation=None,
+                  conventions="textbook", exclude_confounders=True, exclusion_band=(-10, 10),
+                  multitest="fdr_bh", pooled="auto", independence_tests=False)  # fmt: skip
+    with pytest.warns(ShortEstimationWarning, match=r"over-reject .*\(-760, -11\)"):
+        _, notices = study_options(model="market_gjr", estimation_window=(-250, -11), **kwargs)
+    assert len(notices) == 1 and "240-day" in notices[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, notices = study_options(model="market_garch", estimation_window=(-760, -11), **kwargs)
+        _, plain = study_options(model="market", estimation_window=(-250, -11), **kwargs)
+    assert notices == [] and plain == []
