@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import ConfigError, EstimationError
 from ..series import SeriesRegistry, SeriesSpec
-from .models import ModelName
+from .models import MARKET_MODELS, ModelName
 from .spec import InputKind
 
 __all__ = [
@@ -160,7 +160,7 @@ def _used_regressors(
     model: ModelName, market_name: str | None, factor_names: list[str], regressors: list[str]
 ) -> list[str]:
     """The regressors ``model`` uses, or an EstimationError when it lacks some."""
-    if model in ("market", "market_adjusted"):
+    if model in MARKET_MODELS:  # market, market_adjusted and the GARCH market models
         if market_name is None:
             raise EstimationError(f"model={model!r} needs a market series (market=...)")
         if factor_names:
@@ -170,7 +170,7 @@ def _used_regressors(
     elif model == "multifactor":
         if not regressors:
             raise EstimationError("model='multifactor' needs factors (or a market)")
-    return list(regressors) if model in ("market", "market_adjusted", "multifactor") else []
+    return list(regressors) if model in (*MARKET_MODELS, "multifactor") else []
 
 
 def _as_float(data: pd.DataFrame) -> pd.DataFrame:
