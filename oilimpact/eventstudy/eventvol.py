@@ -96,8 +96,9 @@ def volatility_tests(
     >>> data = pd.DataFrame({"asset": 100 * np.exp(np.cumsum(y)),
     ...                      "mkt": 4000 * np.exp(np.cumsum(m))}, index=days)
     >>> res = oi.event_study(data, {"news": days[300].date()}, market="mkt", catalog={})
-    >>> volatility_tests(res, [(0, 2)])[["series", "window", "n_ref"]].to_dict("records")
-    [{'series': 'asset', 'window': (0, 2), 'n_ref': 238}]
+    >>> row = volatility_tests(res, [(0, 2)]).iloc[0]
+    >>> row["window"], round(float(row["avr"]), 1), round(float(row["pvalue"]), 4), int(row["n_ref"])
+    ((0, 2), 25.5, 0.0042, 238)
     """
     panel = result.panel
     wins = list(result.spec.event_windows if windows is None else windows)
