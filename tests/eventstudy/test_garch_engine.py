@@ -326,3 +326,17 @@ def test_short_garch_window_warns_with_the_measured_size():
         _, notices = study_options(model="market_garch", estimation_window=(-760, -11), **kwargs)
         _, plain = study_options(model="market", estimation_window=(-250, -11), **kwargs)
     assert notices == [] and plain == []
+
+
+def test_garch_chunks_give_the_one_shot_result(engine):
+    data, days = _prices(10, n_assets=3)
+    ret = np.log(data).diff()
+    kw = dict(market="mkt", catalog={}, input="returns", model="market_gjr",
+              event_windows=[(0, 0), (0, 2)], pooled=True)  # fmt: skip
+    one = engine(ret, {"news": days[300].date()}, **kw)
+    parts = engine(ret, {"news": days[300].date()}, chunk_size=1, **kw)
+    cols = ["car", "se", "tstat", "pvalue", "sq_pvalue"]
+    assert_allclose(parts.car[cols].to_numpy(), one.car[cols].to_numpy(), rtol=1e-12)
+    assert_allclose(parts.tests["pvalue"], one.tests["pvalue"], rtol=1e-9, equal_nan=True)
+    pd.testing.assert_frame_equal(parts.params, one.params)
+    assert_allclose(volatility_tests(parts)["avr"], volatility_tests(one)["avr"], rtol=1e-12)
