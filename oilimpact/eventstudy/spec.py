@@ -25,9 +25,12 @@ from .returns import ReturnMethod
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_ESTIMATION_WINDOW",
     "DEFAULT_EVENT_WINDOWS",
     "DEFAULT_EXCLUSION_BAND",
     "DEFAULT_MIN_ESTIMATION",
+    "GARCH_MIN_WINDOW",
+    "GARCH_WINDOW",
     "InputKind",
     "StudyOptions",
     "prepare_windows",
@@ -51,6 +54,16 @@ DEFAULT_MIN_ESTIMATION = 120
 #: per-chunk overhead is small, small enough that a chunk's arrays (about 20 kB a pair
 #: with the default windows) stay near 400 MB.
 DEFAULT_CHUNK_SIZE = 20_000
+
+
+#: The estimation window of the OLS models when none is given (a year of sessions).
+DEFAULT_ESTIMATION_WINDOW: tuple[int, int] = (-250, -11)
+#: Estimation days below which the GARCH models' single-pair tests over-reject (their
+#: parameters are too noisy): :func:`study_options` then warns (docs/methods-garch.md).
+GARCH_MIN_WINDOW = 500
+#: The GARCH models' estimation window when none is given, and the one the warning
+#: recommends (three years: their t and SQ tests within [4%, 6%], docs/methods-garch.md).
+GARCH_WINDOW: tuple[int, int] = (-760, -11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +105,7 @@ class StudyOptions:
 def study_options(
     *,
     model: ModelName,
-    estimation_window: tuple[int, int],
+    estimation_window: tuple[int, int] | None,
     event_windows: Sequence[tuple[int, int]],
     returns: ReturnMethod,
     input: InputKind,
@@ -106,6 +119,10 @@ def study_options(
 ) -> tuple[StudyOptions, list[str]]:
     """Validate the options; return them and the notices to show (see
     :func:`_min_estimation`).
+
+    ``estimation_window=None`` is the model's default: :data:`GARCH_WINDOW` (three
+    years) for the GARCH models, whose tests need it for their size, else
+    :data:`DEFAULT_ESTIMATION_WINDOW`.
 
     Raises
     ------
@@ -133,6 +150,8 @@ def study_options(
         raise EstimationError(f"conventions must be 'textbook' or 'estudy2', got {conventions!r}")
     if multitest not in MULTITEST_METHODS:
         raise EstimationError(f"multitest must be one of {MULTITEST_METHODS}, got {multitest!r}")
+    if estimation_window is None:
+        estimation_window = GARCH_WINDOW if model in GARCH_MODELS else DEFAULT_ESTIMATION_WINDOW
     est, windows, union = prepare_windows(estimation_window, event_windows)
     band = _check_band(exclusion_band)
     min_est, notices = _min_estimation(min_estimation, est)
@@ -207,13 +226,6 @@ def _check_band(band: tuple[int, int]) -> tuple[int, int]:
     if lo > 0 or hi < 0:
         raise EstimationError(f"exclusion_band must contain day 0 (lo <= 0 <= hi), got {band!r}")
     return lo, hi
-
-
-#: Estimation days below which the GARCH models' single-pair tests over-reject (their
-#: parameters are too noisy): :func:`study_options` then warns (docs/methods-garch.md).
-GARCH_MIN_WINDOW = 500
-#: The estimation window the warning recommends for the GARCH models (three years).
-GARCH_WINDOW = (-760, -11)
 
 
 def _garch_window_notice(model: str, estimation: tuple[int, int]) -> list[str]:

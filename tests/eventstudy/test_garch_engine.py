@@ -340,3 +340,17 @@ def test_garch_chunks_give_the_one_shot_result(engine):
     assert_allclose(parts.tests["pvalue"], one.tests["pvalue"], rtol=1e-9, equal_nan=True)
     pd.testing.assert_frame_equal(parts.params, one.params)
     assert_allclose(volatility_tests(parts)["avr"], volatility_tests(one)["avr"], rtol=1e-12)
+
+
+def test_the_default_estimation_window_depends_on_the_model():
+    kwargs = dict(estimation_window=None, event_windows=[(0, 1)], returns="log",
+                  input="auto", min_estimation=None, conventions="textbook",
+                  exclude_confounders=True, exclusion_band=(-10, 10), multitest="fdr_bh",
+                  pooled="auto", independence_tests=False)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no short-window warning for the GARCH default
+        garch, notices = study_options(model="market_garch", **kwargs)
+        ols, _ = study_options(model="market", **kwargs)
+    assert garch.estimation_window == (-760, -11) and garch.min_estimation == 375
+    assert garch.model.estimation_window == (-760, -11) and notices == []
+    assert ols.estimation_window == (-250, -11) and ols.min_estimation == 120
