@@ -174,6 +174,9 @@ def _sizes_mib(res: Any) -> dict[str, Any]:
     """Memory held by the result's frames and the merged panel's arrays (MiB)."""
     out: dict[str, Any] = {}
     for name in ALL_TABLES:
+        if name == "params" and isinstance(res.panel.est_resid, np.memmap):
+            out[name] = None  # built on demand from every spilled residual: not built here
+            continue
         frame = getattr(res, name)
         out[name] = round(float(frame.memory_usage(deep=True).sum()) / 2**20, 1)
     panel = {}
@@ -198,12 +201,25 @@ def _study(prices: pd.DataFrame, market: pd.Series, events: dict, **kwargs: Any)
 
 
 def _rows(res: Any, name: str, assets: set[str]) -> pd.DataFrame:
-    frame = getattr(res, name)
-    if name == "params":
-        frame = frame.reset_index()
+    if name == "params":  # the first assets' pairs only (asset-major: the first rows)
+        frame = _first_pairs(res, len(assets) * len(res.spec.events)).params.reset_index()
+    else:
+        frame = getattr(res, name)
     keep = frame[frame["series"].isin(assets)].drop(columns=list(Q_COLUMNS), errors="ignore")
     return keep.sort_values([c for c in ("event", "series", "day", "start", "end")
                               if c in keep.columns]).reset_index(drop=True)  # fmt: skip
+
+
+def _first_pairs(res: Any, n_pairs: int) -> Any:
+    """``res`` restricted to its first ``n_pairs`` pairs (panel, alignment and
+    coefficients), for the per-pair properties such as ``params``."""
+    import dataclasses
+
+    from oilimpact.eventstudy.panel import panel_rows
+
+    coef = None if res.coefficients is None else res.coefficients.iloc[:n_pairs]
+    return dataclasses.replace(res, panel=panel_rows(res.panel, 0, n_pairs),
+                               alignment=res.alignment.iloc[:n_pairs], coefficients=coef)  # fmt: skip
 
 
 def _max_diff(a: pd.DataFrame, b: pd.DataFrame, name: str) -> float:
@@ -523,7 +539,7 @@ def _print_million(row: dict[str, Any]) -> None:
               f"{st['peak_mib']:7,.0f} MiB  growth {st['max_growth_mib']:7,.0f} MiB")  # fmt: skip
     sizes = row.get("result_sizes_mib", {})
     if sizes:
-        frames = ", ".join(f"{k} {sizes[k]:,.0f}" for k in ALL_TABLES)
+        frames = ", ".join(f"{k} {sizes[k]:,.0f}" for k in ALL_TABLES if sizes.get(k) is not None)
         print(
             f"  result frames (MiB): {frames}; merged panel arrays {sizes['panel_total_mib']:,.0f} MiB"
         )

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..series import SeriesRegistry
+from . import stream as _stream
 from .assemble import finish_result, pair_tables, pooled_tests
 from .chunks import ChunkJob, ChunkResult, run_chunks
 from .crosssection.pieces import CrossSectionPieces, combine_pieces
@@ -63,7 +64,6 @@ from .spec import (
     prepare_windows,
     study_options,
 )
-from . import stream as _stream
 from .stream import KeepPanel, PanelSpill, panel_keep_mode, release_free_memory
 
 __all__ = [
@@ -450,8 +450,9 @@ def merge_chunks(
     panel = spill.panel(panels) if spill is not None else concat_panels(panels)
     del panels
     release_free_memory()
-    tests = pooled_tests(pieces, panel, opts.event_windows, list(zip(bounds[:-1], bounds[1:])),
-                         pooled=opts.pooled, independence_tests=opts.independence_tests)  # fmt: skip
+    ranges = list(zip(bounds[:-1], bounds[1:], strict=True))
+    tests = pooled_tests(pieces, panel, opts.event_windows, ranges, pooled=opts.pooled,
+                         independence_tests=opts.independence_tests)  # fmt: skip
     result = finish_result(
         panel,
         tables["abnormal"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from statsmodels.stats.multitest import multipletests
 
 __all__ = ["MULTITEST_METHODS", "MultitestMethod", "adjust_pvalues"]
 
@@ -49,7 +48,10 @@ def adjust_pvalues(pvalues: np.ndarray, method: MultitestMethod = "fdr_bh") -> n
         \tilde p_{(i)} = \max_{j \le i} \min\left(1, (m - j + 1) p_{(j)}\right) \quad
         \text{(Holm)}.
 
-    Computed by :func:`statsmodels.stats.multitest.multipletests`.
+    Computed as :func:`statsmodels.stats.multitest.multipletests` does, step for step
+    (the same sort, divisions and running minimum or maximum, so the same bits; the
+    tests compare the two exactly), but in place: a family of 12 million AR tests (a
+    million pairs) needs about four arrays of its size at once instead of eight.
 
     References
     ----------
@@ -67,10 +69,34 @@ def adjust_pvalues(pvalues: np.ndarray, method: MultitestMethod = "fdr_bh") -> n
     if method not in MULTITEST_METHODS:
         raise ValueError(f"multitest must be one of {MULTITEST_METHODS}, got {method!r}")
     p = np.asarray(pvalues, dtype="float64")
-    out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
+    if method != "none" and ok.all():  # no NaN: no copy in or out
+        return _adjusted(p.ravel(), method).reshape(p.shape)
+    out = np.full(p.shape, np.nan)
     if method == "none" or not ok.any():
         out[ok] = p[ok]
         return out
-    out[ok] = multipletests(p[ok], method=method)[1]
+    out[ok] = _adjusted(p[ok], method)
+    return out
+
+
+def _adjusted(p: np.ndarray, method: str) -> np.ndarray:
+    """``multipletests(p, method=method)[1]`` for ``"fdr_bh"`` and ``"holm"`` (no NaN),
+    with fewer temporaries (same operations in the same order)."""
+    n = p.size
+    order = np.argsort(p)
+    ps = np.take(p, order)
+    if method == "fdr_bh":
+        factor = np.arange(1, n + 1, dtype=np.float64)  # statsmodels' _ecdf, in place
+        factor /= float(n)
+        np.divide(ps, factor, out=ps)
+        del factor
+        rev = ps[::-1]
+        np.minimum.accumulate(rev, out=rev)
+    else:  # holm
+        np.multiply(ps, np.arange(n, 0, -1), out=ps)
+        np.maximum.accumulate(ps, out=ps)
+    ps[ps > 1] = 1
+    out = np.empty_like(ps)
+    out[order] = ps
     return out

@@ -159,7 +159,9 @@ def concat_released(frames: MutableSequence[pd.DataFrame | None]) -> pd.DataFram
     sizes = [len(f) for f in frames]  # type: ignore[arg-type]
     kinds = {c: {str(f[c].dtype) for f in frames} for c in columns}  # type: ignore[index]
     direct = [
-        c for c in columns if len(kinds[c]) == 1 and isinstance(frames[0][c].dtype, np.dtype)  # type: ignore[index]
+        c
+        for c in columns
+        if len(kinds[c]) == 1 and isinstance(frames[0][c].dtype, np.dtype)  # type: ignore[index]
     ]
     out: dict[str, Any] = {c: np.empty(sum(sizes), dtype=frames[0][c].dtype) for c in direct}  # type: ignore[index]
     other: dict[str, list[pd.Series]] = {c: [] for c in columns if c not in out}

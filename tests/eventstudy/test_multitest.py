@@ -73,3 +73,24 @@ def test_result_families(method):
     assert "q(t)" in res.summary() and f"{len(car)} CAR t tests" in res.summary()
     none = event_study(_prices(), ev, market="mkt", catalog={}, multitest="none")
     np.testing.assert_array_equal(none.car["qvalue"], none.car["pvalue"])
+
+
+@pytest.mark.parametrize("method", ["fdr_bh", "holm"])
+@pytest.mark.parametrize("kind", ["uniform", "ties", "small", "one"])
+def test_in_place_adjustment_is_statsmodels_bit_for_bit(method, kind):
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(11)
+    p = {
+        "uniform": rng.random(5_000),
+        "ties": np.round(rng.random(5_000), 2),  # many equal p-values
+        "small": rng.random(5_000) ** 12,  # q-values below and at the cap of 1
+        "one": np.array([0.2]),
+    }[kind]
+    p_nan = p.copy()
+    p_nan[::7] = np.nan
+    for family in (p, p_nan):
+        ok = ~np.isnan(family)
+        expected = np.full(family.shape, np.nan)
+        expected[ok] = multipletests(family[ok], method=method)[1]
+        np.testing.assert_array_equal(adjust_pvalues(family, method), expected)
