@@ -1299,9 +1299,13 @@ _StudyWindow = Annotated[
     ),
 ]
 _StudyEstimation = Annotated[
-    str,
+    str | None,
     typer.Option(
-        metavar="LO,HI", help="Estimation window LO,HI in trading days relative to day 0."
+        metavar="LO,HI",
+        help="Estimation window LO,HI in trading days relative to day 0. Default: -250,-11; "
+        "-760,-11 (three years) with market_garch and market_gjr, whose tests keep their "
+        "size only with a long window.",
+        show_default=False,
     ),
 ]
 _StudyMinEstimation = Annotated[
@@ -1309,7 +1313,7 @@ _StudyMinEstimation = Annotated[
     typer.Option(
         metavar="N",
         help="Minimum non-missing estimation days per pair. Default: half the estimation "
-        "window (120).",
+        "window (120; 375 with the GARCH models' window).",
         show_default=False,
     ),
 ]
@@ -1404,7 +1408,7 @@ def study_cmd(
     model: _StudyModel = "market",
     factor: _StudyFactor = None,
     window: _StudyWindow = None,
-    estimation: _StudyEstimation = "-250,-11",
+    estimation: _StudyEstimation = None,
     min_estimation: _StudyMinEstimation = None,
     conventions: _StudyConventions = "textbook",
     pooled: _StudyPooled = None,
@@ -1436,7 +1440,8 @@ def study_cmd(
       oilimpact study brent wti --event blockade --bootstrap 999 --permutation all --mde
 
     Defaults: events blockade and fto_announced (when neither --event nor --event-date
-    is given), the market model on sp500, estimation window -250,-11. Pooled tests only
+    is given), the market model on sp500, estimation window -250,-11 (-760,-11 with the
+    GARCH models). Pooled tests only
     with at least 10 pairs (--pooled forces them), and then only those valid when pairs
     share an event date (--independence-tests adds the others, labelled).
 
@@ -1454,14 +1459,14 @@ def study_cmd(
     from .eventstudy.engine import event_study
 
     fmt = _fmt_of(fmt, as_json)
-    est = _window(estimation, "--estimation")
+    model = model.replace("-", "_")
+    est = _estimation_window(estimation, model)
     windows = tuple(_window(w, "--window") for w in window or [])
     as_of, end = _date_opt(as_of, "--as-of"), _date_opt(end, "--end")
     vintage = _date_opt(vintage, "--vintage")
     options = _study_options(
         windows, min_estimation, pooled, independence_tests, exclusion_band, multitest
     )
-    model = model.replace("-", "_")
     asked = _resampling_asked(bootstrap, weights, permutation, mde, seed)
     with _errors():
         cat = load_catalog(catalog)
@@ -1488,6 +1493,15 @@ def study_cmd(
         resampled = _resample(result, asked, pooled)
     _print_study(result, fmt, resampled, asked)
     _summary(_study_line(result, pooled) + _resampling_line(resampled) + f", {_seconds(t0)}")
+
+
+def _estimation_window(text: str | None, model: str) -> tuple[int, int]:
+    """``--estimation``, or the model's default window (the engine's constants)."""
+    if text is not None:
+        return _window(text, "--estimation")
+    from .eventstudy.spec import DEFAULT_ESTIMATION_WINDOW, GARCH_WINDOW
+
+    return GARCH_WINDOW if model in ("market_garch", "market_gjr") else DEFAULT_ESTIMATION_WINDOW
 
 
 def _study_options(
@@ -1757,7 +1771,7 @@ def volatility_cmd(
     market: _StudyMarket = "sp500",
     model: _VolModel = "market_garch",
     window: _VolWindow = None,
-    estimation: _StudyEstimation = "-250,-11",
+    estimation: _StudyEstimation = None,
     alternative: _VolAlternative = "greater",
     implied: _VolImplied = True,
     catalog: Catalog = None,
@@ -1787,18 +1801,19 @@ def volatility_cmd(
     Formulas and measured size: docs/methods-garch.md.
 
     Defaults: event blockade (when neither --event nor --event-date is given), model
-    market_garch on sp500, windows 0,0 0,1 0,5, estimation window -250,-11, alternative
+    market_garch on sp500, windows 0,0 0,1 0,5, estimation window -760,-11 (three years;
+    -250,-11 with an OLS model), alternative
     greater, and the stored implied-volatility indexes (--no-implied drops them).
     --format tsv|csv|json prints one row per test, event, series and window.
     """
     from .events import load_catalog
 
     fmt = _fmt_of(fmt, as_json)
-    est = _window(estimation, "--estimation")
+    model = model.replace("-", "_")
+    est = _estimation_window(estimation, model)
     windows = tuple(_window(w, "--window") for w in window or []) or ((0, 0), (0, 1), (0, 5))
     as_of, end = _date_opt(as_of, "--as-of"), _date_opt(end, "--end")
     vintage = _date_opt(vintage, "--vintage")
-    model = model.replace("-", "_")
     if alternative not in ("greater", "two-sided"):
         _input_error(f"--alternative must be greater or two-sided, got {alternative!r}")
     with _errors():
