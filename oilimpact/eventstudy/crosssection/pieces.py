@@ -54,9 +54,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .. import kernels
 from ..panel import AbnormalPanel
 from . import rbar as _rbar
-from ._arrays import _div, _pvalue_normal, _pvalue_t
+from ._arrays import _div, _pvalue_normal, _pvalue_t, _unique_columns
 from ._parts import _Parts, rank_stats_from_sums
 from .grank import GRANK_MIN_PAIRS, _grank_stat, _grank_sums
 from .parametric import kp_rows
@@ -232,17 +233,19 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
     has = np.column_stack([w.has for w in wins]) if wins else np.zeros((p.n_pairs, 0), bool)
     frac, est_has = p.positive_fraction
     ranked = (has & p.valid[:, None]).astype(float)  # float: the products use BLAS
-    dev, unif, grid = p.rank_grid
+    dev_sum, unif_sum, grid = _rank_sums(p, ranked > 0)
     li = p._full_sort[2].astype(float)
     sc_ok = np.column_stack([w.sc_ok for w in wins]) if wins else has
     scar = np.column_stack([np.where(w.sc_ok, w.scar, 0.0) for w in wins]) if wins else has
     car = np.column_stack([np.where(w.has, w.car, 0.0) for w in wins]) if wins else has
     var_ok = has & np.isfinite(p.bw_var)[:, None]
     w_ok = sc_ok & np.isfinite(p.patell_w)[:, None]
-    f = has.T.astype(float)
+    est_sum_all = p.est0.sum(axis=0)
+    est_cnt_all = np.count_nonzero(p.est_ok, axis=0).astype(float)
     return {
-        "est_sum": f @ p.est0, "est_cnt": f @ p.est_ok.astype(float),  # (W, L1)
-        "est_sum_all": p.est0.sum(axis=0), "est_cnt_all": p.est_ok.sum(axis=0).astype(float),
+        "est_sum": _set_sums(has, p.est0, est_sum_all),  # (W, L1)
+        "est_cnt": _set_sums(has, p.est_ok, est_cnt_all),
+        "est_sum_all": est_sum_all, "est_cnt_all": est_cnt_all,
         "indep_n": var_ok.sum(axis=0).astype(float),
         "indep_var": np.where(var_ok, p.bw_var[:, None], 0.0).sum(axis=0),
         "indep_car": np.where(var_ok, car, 0.0).sum(axis=0),
@@ -255,9 +258,66 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
         "phat_n": (has & est_has[:, None]).sum(axis=0).astype(float),
         "phat_pos_all": np.array([float(((p.est > 0) & p.est_ok).sum())]),
         "phat_cnt_all": np.array([float(p.est_ok.sum())]),
-        "rank_dev": ranked.T @ dev, "rank_unif": ranked.T @ unif,  # (W, R)
-        "rank_cnt": ranked.T @ grid, "rank_li": li @ ranked, "rank_n": ranked.sum(axis=0),
+        "rank_dev": dev_sum, "rank_unif": unif_sum,  # (W, R)
+        "rank_cnt": _set_sums(ranked > 0, grid), "rank_li": li @ ranked,
+        "rank_n": ranked.sum(axis=0),
     }  # fmt: skip
+
+
+def _set_sums(sets: np.ndarray, values: np.ndarray, whole: np.ndarray | None = None) -> np.ndarray:
+    """``sets.T @ values`` (``(N, W)`` boolean by ``(N, L)``): the column sums of
+    ``values`` over each window's pairs, one sum per distinct pair set (windows
+    usually share theirs; ``whole``: the sums over all pairs, when known). Boolean
+    ``values`` are counted exactly."""
+    uniq, inv = _unique_columns(sets)
+    out = np.empty((uniq.shape[1], values.shape[1]))
+    for j in range(uniq.shape[1]):
+        col = uniq[:, j]
+        if col.all():
+            out[j] = whole if whole is not None else values.sum(axis=0)
+        elif values.dtype == bool:
+            out[j] = np.count_nonzero(values[col], axis=0)
+        else:
+            out[j] = values[col].sum(axis=0)
+    return out[inv]
+
+
+def _rank_sums(p: _Parts, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window (columns of ``ranked``, ``(N, W)``): the column sums over its pairs of
+    the centred ranks ``K - (L_i+1)/2`` and scores ``K/(L_i+1) - 1/2``, each ``(W, R)``,
+    and the ranked mask ``(N, R)`` (0/1, column order).
+
+    With the compiled kernels, one pass of ``rank_column_sums`` (the kernel of
+    :attr:`_Parts.rank_days`) per distinct pair set, in sorted coordinates; else the
+    products of the scattered rank grid (:attr:`_Parts.rank_grid`). Equal to rounding.
+    """
+    jit = kernels.jit() if kernels.enabled(p.n_pairs) else None
+    if jit is None:
+        dev, unif, grid = p.rank_grid
+        r = ranked.astype(float)
+        return r.T @ dev, r.T @ unif, grid
+    order, xs, li, _ = p._full_sort
+    width = xs.shape[1]
+    li64 = li.astype(np.int64)
+    sets, inv = _unique_columns(ranked)
+    k_out, u_out = np.zeros((sets.shape[1], width)), np.zeros((sets.shape[1], width))
+    for j in range(sets.shape[1]):
+        rows = None if sets[:, j].all() else np.flatnonzero(sets[:, j])
+        n_rows = p.n_pairs if rows is None else rows.size
+
+        def sums(a: int, b: int, rows: np.ndarray | None = rows) -> tuple[np.ndarray, np.ndarray]:
+            take = slice(a, b) if rows is None else rows[a:b]
+            k_sum, u_sum = np.zeros(width), np.zeros(width)
+            jit.rank_column_sums(order[take], xs[take], li64[take], k_sum, u_sum)
+            return k_sum, u_sum
+
+        parts = kernels.by_blocks(n_rows, sums) if n_rows else []
+        if parts:
+            k_out[j] = np.sum([q[0] for q in parts], axis=0)
+            u_out[j] = np.sum([q[1] for q in parts], axis=0)
+    full = np.concatenate([p.est, p.ar], axis=1)
+    grid = (~np.isnan(full) & p.valid[:, None]).astype(float)
+    return k_out[inv], u_out[inv], grid
 
 
 def _rbar_groups(p: _Parts, key: np.ndarray) -> dict[int, _RbarGroup]:
@@ -288,15 +348,15 @@ def _calendar_grid(est: np.ndarray, rd: np.ndarray | None) -> tuple[np.ndarray, 
     if rd is None:
         return np.arange(est.shape[1], dtype=np.int64), est
     ok = np.isfinite(est) & ~np.isnat(rd)
-    rows, cols = np.nonzero(ok)
-    uniq, col = _sorted_unique(rd.view(np.int64)[rows, cols])
+    rows = np.repeat(np.arange(est.shape[0]), np.count_nonzero(ok, axis=1))  # row-major
+    uniq, col = _sorted_unique(rd.view(np.int64)[ok])
     key = rows * uniq.size + col
     # row-major order: keys strictly increase unless a row repeats (or unsorts) a date
-    if not (key[1:] > key[:-1]).all() and np.unique(key).size < rows.size:
+    if not (key[1:] > key[:-1]).all() and np.unique(key).size < key.size:
         _date_grid(est, rd)  # raises, naming the repeated date
         raise ValueError("est_dates repeats a date in a pair's estimation window")
     x = np.full((est.shape[0], uniq.size), np.nan)
-    x[rows, col] = est[rows, cols]
+    x.reshape(-1)[key] = est[ok]
     return uniq, x
 
 
@@ -308,14 +368,16 @@ def _sorted_unique(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the days when they are whole days over a span at most a few times their number
     (session dates), ``O(n)``; by a sort otherwise."""
     if v.size:
-        day, rest = np.divmod(v, _DAY_NS)
-        lo = int(day.min())
-        span = int(day.max()) - lo + 1
-        if span <= 4 * v.size + 4096 and not rest.any():
+        # the day numbers by a float product, then checked exactly in integers
+        day = np.rint(v * (1.0 / _DAY_NS)).astype(np.int64)
+        lo, hi = int(day.min()), int(day.max())
+        span = hi - lo + 1
+        if span <= 4 * v.size + 4096 and (day * _DAY_NS == v).all():
             seen = np.zeros(span, dtype=bool)
-            seen[day - lo] = True
+            day -= lo
+            seen[day] = True
             slot = np.cumsum(seen) - 1
-            return (np.flatnonzero(seen) + lo) * _DAY_NS, slot[day - lo]
+            return (np.flatnonzero(seen) + lo) * _DAY_NS, slot[day]
     uniq, inv = np.unique(v, return_inverse=True)
     return uniq, inv.ravel()
 
