@@ -44,8 +44,7 @@ def pair_tables(
     single.car_tests`), with the ``sessions`` each return or window spans."""
     n = panel.n_pairs
     L2 = panel.event_days.size
-    ev = np.asarray(panel.ids.get_level_values(0), dtype=object)
-    asset = np.asarray(panel.ids.get_level_values(1), dtype=object)
+    ev, asset = _id_column(panel, 0, L2), _id_column(panel, 1, L2)
     art = ar_tests(panel)
     sessions = (
         np.asarray(panel.event_sessions, dtype=np.int64)
@@ -56,8 +55,8 @@ def pair_tables(
         event_dates = np.full((n, L2), np.datetime64("NaT"), dtype="datetime64[ns]")
     abnormal = pd.DataFrame(
         {
-            "event": np.repeat(ev, L2),
-            "series": np.repeat(asset, L2),
+            "event": ev,
+            "series": asset,
             "day": np.tile(panel.event_days, n),
             "date": event_dates.reshape(-1),
             "ar": art["ar"].reshape(-1),
@@ -74,6 +73,17 @@ def pair_tables(
     car["confounded"] = np.asarray(confounded, dtype=bool).reshape(-1)
     car["sessions"] = _window_sessions(panel, sessions, windows).reshape(-1)
     return abnormal, car
+
+
+def _id_column(panel: AbnormalPanel, level: int, repeat: int) -> object:
+    """Level ``level`` of the pairs' ids, each repeated ``repeat`` times: the column
+    the table would infer from the ids as objects, taken from the (string) level
+    itself when it is one (no per-row conversion of Python strings)."""
+    values = panel.ids.get_level_values(level)
+    rows = np.repeat(np.arange(panel.n_pairs), repeat)
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.take(rows).array
+    return np.asarray(values, dtype=object)[rows]
 
 
 def finish_result(

@@ -64,8 +64,8 @@ def pair_windows(grid: SessionGrid, dz: DayZero, n_ev: int, opts: StudyOptions) 
     base = grid.start[asset][:, None]
     hi = np.maximum(T - 1, 0)[:, None]
     top = max(grid.row.size - 1, 0)  # a pair without sessions reads a masked neighbour
-    est = np.minimum(base + np.clip(est_rel, 0, hi), top)
-    evt = np.minimum(base + np.clip(evt_rel, 0, hi), top)
+    est = np.minimum(base + _clip(est_rel, 0, hi), top)
+    evt = np.minimum(base + _clip(evt_rel, 0, hi), top)
     dropped = _band_dropped(dz, asset, event, k, opts) & in_range
     return PairWindows(
         k=k,
@@ -98,14 +98,21 @@ def _band_dropped(
     other = day[:, asset]  # (J, P)
     J = other.shape[0]
     ok = (other != NO_DAY) & (np.arange(J)[:, None] != event[None, :])
-    a = np.clip(other + lo - k[None, :] - e0, 0, L1)  # first column covered
-    b = np.clip(other + hi - k[None, :] - e0 + 1, 0, L1)  # one past the last
+    a = _clip(other + lo - k[None, :] - e0, 0, L1)  # first column covered
+    b = _clip(other + hi - k[None, :] - e0 + 1, 0, L1)  # one past the last
     ok &= a < b
     jj, pp = np.nonzero(ok)
     diff = np.zeros((P, L1 + 1), dtype=np.int32)
     np.add.at(diff, (pp, a[jj, pp]), 1)
     np.add.at(diff, (pp, b[jj, pp]), -1)
     return np.cumsum(diff[:, :L1], axis=1) > 0
+
+
+def _clip(x: np.ndarray, lo: int, hi: np.ndarray | int) -> np.ndarray:
+    """``np.clip(x, lo, hi)`` of integers (``lo <= hi``): ``maximum`` then ``minimum``,
+    several times faster than ``np.clip`` with an array bound."""
+    out = np.maximum(x, lo)
+    return np.minimum(out, hi, out=out)
 
 
 def gather(values: np.ndarray, pos: np.ndarray, mask: np.ndarray) -> np.ndarray:
