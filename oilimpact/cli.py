@@ -68,6 +68,7 @@ app = typer.Typer(
           oilimpact import eia_brent_spot_daily.csv --series brent
           oilimpact status
           oilimpact study brent wti --event blockade --window 0,1
+          oilimpact volatility brent --event blockade
           oilimpact intervention ve_crude_production --event blockade
           oilimpact brief --as-of 2026-01-09
           oilimpact brief --demo
@@ -1798,7 +1799,8 @@ def volatility_cmd(
     chi-square p-value that assumes normal innovations. Implied-volatility indexes
     (VIX; OVX when stored) get the jump test: their log change over the window ranked
     among their own changes in the estimation window (z p: normal approximation).
-    Formulas and measured size: docs/methods-garch.md.
+    Formulas and measured size: docs/methods-garch.md; the output on the real data, read:
+    docs/cli-methods.md.
 
     Defaults: event blockade (when neither --event nor --event-date is given), model
     market_garch on sp500, windows 0,0 0,1 0,5, estimation window -760,-11 (three years;
