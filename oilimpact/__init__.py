@@ -5,9 +5,14 @@ The public API, importable from the top level:
 - data: :func:`load`, :func:`load_frame`, :func:`fetch`, :func:`import_file`,
   :func:`status`, :func:`validate`, :class:`Store`, :func:`default_registry`;
 - events: the :mod:`oilimpact.events` catalog (``oilimpact.events.load_catalog()``);
-- studies: :func:`event_study` (returns) and :func:`intervention` (volumes), whose one
-  default specification is :data:`DEFAULT_INTERVENTION_OPTIONS`, and
-  :func:`synthetic_control` (one treated unit against a weighted mix of donors);
+- studies: :func:`event_study` (returns; ``model="market_garch"`` for GARCH errors) and
+  :func:`intervention` (volumes), whose one default specification is
+  :data:`DEFAULT_INTERVENTION_OPTIONS`, and :func:`synthetic_control` (one treated unit
+  against a weighted mix of donors);
+- on an event study's result: :func:`wild_bootstrap` and :func:`permutation_test`
+  (resampling p-values with their Monte Carlo error), :func:`minimum_detectable_effect`
+  and :func:`power_curve` (what the study could have detected), :func:`volatility_tests`
+  (did volatility rise) and :func:`implied_vol_jump` (did VIX/OVX jump);
 - reports: :func:`build_brief`.
 
 Heavy modules (statsmodels, plotly) load on first use, so ``import oilimpact`` is fast.
@@ -42,6 +47,12 @@ _LAZY = {
     "InterventionResult": "oilimpact.intervention.result",
     "InterventionOptions": "oilimpact.intervention.result",
     "DEFAULT_INTERVENTION_OPTIONS": "oilimpact.intervention.result",
+    "wild_bootstrap": "oilimpact.eventstudy.resampling",
+    "permutation_test": "oilimpact.eventstudy.resampling",
+    "minimum_detectable_effect": "oilimpact.eventstudy.power",
+    "power_curve": "oilimpact.eventstudy.power",
+    "volatility_tests": "oilimpact.eventstudy.eventvol",
+    "implied_vol_jump": "oilimpact.eventstudy.volatility",
     "synthetic_control": "oilimpact.synth.estimator",
     "SynthResult": "oilimpact.synth.result",
     "events": "oilimpact.events",
