@@ -506,7 +506,8 @@ def tests_from_pieces(
     plan = plan_from_pieces(pieces, tests, pooled=pooled, independence_tests=independence_tests)
     if not plan.run:
         return _attach(pd.DataFrame(columns=WINDOW_COLUMNS).astype(_WINDOW_DTYPES), plan)
-    done = [_piece_rows(pieces, k, plan.tests) for k in range(len(pieces.windows))]
+    rbars: dict[bytes, RBar] = {}  # windows whose spans cluster the dates alike share it
+    done = [_piece_rows(pieces, k, plan.tests, rbars) for k in range(len(pieces.windows))]
     if "grank" in plan.tests:
         for k, (res, why, _) in enumerate(done):
             res["grank"], note = _grank_row(pieces, k)
@@ -554,7 +555,7 @@ class _PlanInput:
 
 
 def _piece_rows(
-    pc: CrossSectionPieces, k: int, tests: list[str]
+    pc: CrossSectionPieces, k: int, tests: list[str], rbars: dict[bytes, RBar] | None = None
 ) -> tuple[Rows, dict[str, str], float]:
     """``(rows, notes, rbar)`` of window ``k`` from the pieces (GRANK aside)."""
     s = {name: v if name.endswith("_all") else v[k] for name, v in pc.sums.items()}
@@ -579,7 +580,7 @@ def _piece_rows(
         res, why = res | rows, why | note
         if need(("adjusted_patell", "adjusted_bmp")):
             span = hi - lo
-            rb = _rbar_from_pieces(pc, span)
+            rb = _rbar_from_pieces(pc, span, cache=rbars)
             m_pairs = np.array([_cluster_pairs(pc, pc.sc_by_date[k], span)])
             rows, note, rbar = kp_rows(rb, m_pairs, int(pc.scar[k][0]), rows)
             res, why = res | rows, why | note
@@ -681,13 +682,31 @@ def _cluster_pairs(pc: CrossSectionPieces, counts: np.ndarray, span: int) -> flo
 
 
 def _rbar_from_pieces(
-    pc: CrossSectionPieces, span: int, min_overlap: int = RBAR_MIN_OVERLAP
+    pc: CrossSectionPieces,
+    span: int,
+    min_overlap: int = RBAR_MIN_OVERLAP,
+    cache: dict[bytes, RBar] | None = None,
 ) -> RBar:
-    """:func:`calendar_rbar` of the clusters for ``span`` from the r-bar pieces."""
+    """:func:`calendar_rbar` of the clusters for ``span`` from the r-bar pieces
+    (``cache``: the r-bar of each partition of the dates already computed, reused by a
+    window whose span gives the same clusters: the same numbers)."""
     if span > 0 and not pc.has_dates:
         span = 0  # without calendar dates only same-date pairs are matched
     keys = np.array(sorted(pc.rbar), dtype=np.int64)
     cid = _clusters(pc, keys, span)
+    memo = np.asarray(cid, dtype=np.int64).tobytes() + str(min_overlap).encode()
+    if cache is not None and memo in cache:
+        return cache[memo]
+    out = _rbar_of_clusters(pc, keys, cid, min_overlap)
+    if cache is not None:
+        cache[memo] = out
+    return out
+
+
+def _rbar_of_clusters(
+    pc: CrossSectionPieces, keys: np.ndarray, cid: np.ndarray, min_overlap: int
+) -> RBar:
+    """r-bar over the clusters ``cid`` of the event dates ``keys``."""
     acc = _RbarSums()
     for c in np.unique(cid):
         groups = [pc.rbar[int(d)] for d in keys[cid == c]]
