@@ -1160,6 +1160,7 @@ def build_brief(
         inputs.prices, inputs.volumes, as_of=inputs.cut.date(), events=cat,
         health=inputs.health, synthetic=inputs.synthetic, true_effects=inputs.true_effects,
         registry=reg, extra_notices=[*notices, *inputs.notices], donors=inputs.donors,
+        monthly_prices=inputs.monthly_prices,
     )  # fmt: skip
     return write_brief(brief, out, generated_at=stamp.to_pydatetime())
 
@@ -1173,6 +1174,7 @@ class _BriefInputs:
     volumes: dict[str, pd.Series]
     health: pd.DataFrame
     donors: dict[str, pd.Series] = field(default_factory=dict)
+    monthly_prices: dict[str, pd.Series] = field(default_factory=dict)
     notices: tuple[str, ...] = ()
     synthetic: bool = False
     true_effects: Any = None
@@ -1229,10 +1231,17 @@ def _store_inputs(
         pd.concat({n: loaded[n] for n in daily}, axis=1, sort=True) if daily else pd.DataFrame()
     )
     pool = set(reg.groups.get(BriefOptions().synth_donor_group, ()))
+    # monthly prices (the heavy-sour channel legs) are shown in their own table, not fitted
+    monthly_prices = {n for n in names if n not in daily and reg.spec_or_default(n).kind == "price"}
     return _BriefInputs(
         cut=cut,
         prices=prices,
-        volumes={n: loaded[n] for n in names if n not in daily and n not in pool},
+        volumes={
+            n: loaded[n]
+            for n in names
+            if n not in daily and n not in pool and n not in monthly_prices
+        },
+        monthly_prices={n: loaded[n] for n in sorted(monthly_prices)},
         health=health,
         donors={n: loaded[n] for n in names if n in pool},  # synthetic control, not volumes
         notices=tuple(notes),

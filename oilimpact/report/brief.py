@@ -55,6 +55,7 @@ from ..intervention.sample import post_event_periods
 from ..schemas import HEALTH_COLUMNS
 from ..series import SeriesRegistry, SeriesSpec, default_registry
 from ..synth import SynthResult, synthetic_control
+from .channels import ChannelTables, channel_tables
 from .findings import MultiTest, adjust_pvalues, key_findings, merge_shared_day0
 from .model import SPREAD, UNITS, BriefData, BriefOptions, _label
 
@@ -880,7 +881,7 @@ def _fit_synth(
 
 def _synth_tables(
     results: Mapping[str, SynthResult], events: EventCatalog, registry: SeriesRegistry
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> dict[str, pd.DataFrame]:
     """The ``synth`` (one row per event), ``synth_weights`` and ``synth_path`` tables."""
     rows, weights, paths = [], [], []
     ids = list(results)
@@ -935,7 +936,7 @@ def _synth_tables(
           else pd.DataFrame(columns=["event", "donor", "label", "weight"]))  # fmt: skip
     pt = (pd.concat(paths, ignore_index=True) if paths
           else pd.DataFrame(columns=["event", "date", "actual", "synthetic", "gap", "post"]))  # fmt: skip
-    return synth, wt, pt
+    return {"synth": synth, "synth_weights": wt, "synth_path": pt}
 
 
 def _synth_methods(results: Mapping[str, SynthResult], opts: BriefOptions) -> list[str]:
@@ -1115,6 +1116,38 @@ def _findings(
     )
 
 
+def _monthly_prices(
+    volumes: Mapping[str, pd.Series],
+    monthly_prices: Mapping[str, pd.Series] | None,
+    reg: SeriesRegistry,
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """Split the non-daily series: volumes (intervention fits) and monthly prices (the
+    heavy-sour channel legs, registry kind ``price``), which are never fitted as volumes."""
+    prices_m = dict(monthly_prices or {})
+    vols = {}
+    for name, s in volumes.items():
+        if name in reg and reg[name].kind == "price":
+            prices_m.setdefault(name, s)
+        else:
+            vols[name] = s
+    return vols, prices_m
+
+
+def _channel_section(
+    prices: pd.DataFrame,
+    monthly_prices: Mapping[str, pd.Series],
+    cut: pd.Timestamp,
+    events: EventCatalog,
+    focus: Sequence[str],
+    reg: SeriesRegistry,
+) -> ChannelTables:
+    """The heavy-sour and curve tables (``heavy_sour``, ``curve``) of the focus events,
+    their notices (series absent from the store) and their Methods text."""
+    return channel_tables(
+        prices, monthly_prices, as_of=cut, events=[events[e] for e in focus], registry=reg
+    )
+
+
 def compute_brief(
     prices: pd.DataFrame,
     volumes: Mapping[str, pd.Series],
@@ -1128,6 +1161,7 @@ def compute_brief(
     registry: SeriesRegistry | None = None,
     extra_notices: Sequence[str] = (),
     donors: Mapping[str, pd.Series] | None = None,
+    monthly_prices: Mapping[str, pd.Series] | None = None,
 ) -> BriefData:
     """Compute every table of the weekly brief.
 
@@ -1163,6 +1197,9 @@ def compute_brief(
         production of other producers) as known on ``as_of``. With enough of them, the
         synthetic-control section fits ``options.synth_treated`` (from ``volumes``) per
         event of ``options.synth_events``; without them it says why.
+    monthly_prices : Mapping[str, pandas.Series], optional
+        Monthly prices (heavy-sour legs, docs/channels.md; registry-kind ``price`` series
+        in ``volumes`` are moved here): the channel table, never a volume fit.
 
     Returns
     -------
@@ -1175,30 +1212,26 @@ def compute_brief(
     """
     opts = options or BriefOptions()
     reg = registry if registry is not None else default_registry()
+    volumes, monthly = _monthly_prices(volumes, monthly_prices, reg)
     cut = _cutoff(as_of)
     true = dict(true_effects or {}) if synthetic else {}
     prices = prices.sort_index().loc[:cut]
-    notices: list[str] = list(extra_notices)
 
-    headline = _headline(prices, opts.headline_series, cut, reg)
     levels = _with_spread(prices)
     sparks, spark_tbl = _sparklines(levels, opts)
-    notices += _absent_notice(levels, opts)
 
     in_range = _events_in_range(events, cut, opts)
     study_names = [n for n in opts.study_series if n in levels.columns]
     studies, n2 = _studies_in_range(prices, study_names, in_range, events, opts, reg)
-    notices += n2
     alignment, car, abnormal, abnormal0 = _study_tables(studies, synthetic, true, opts)
     focus = [e for e in opts.focus_events if e in in_range] or list(in_range)[-1:]
     chart_series = [n for n in opts.chart_series if n in study_names]
 
     inter, n3, no_post = _run_interventions(volumes, cut, events, opts)
-    notices += n3
     eff, paths = _labelled_effects(inter, synthetic, true, reg)
     tables = {
         "findings": _findings(car, eff, focus, study_names, studies, no_post, opts),
-        "headline": headline,
+        "headline": _headline(prices, opts.headline_series, cut, reg),
         "sparklines": spark_tbl,
         "events": _events_table(in_range, alignment),
         "car": car,
@@ -1210,12 +1243,13 @@ def compute_brief(
         "counterfactual": paths,
         "health": _health_table(health),
     }
+    chan = _channel_section(prices, monthly, cut, events, focus, reg)
+    tables.update(chan.tables)
     synth, synth_reasons = _run_synth(volumes, donors, cut, events, opts, reg, synthetic)
-    tables["synth"], tables["synth_weights"], tables["synth_path"] = _synth_tables(
-        synth, events, reg
-    )
+    tables.update(_synth_tables(synth, events, reg))
     methods = _methods(studies, car, alignment, inter, opts, cut, synthetic, true)
-    methods += _synth_methods(synth, opts)
+    methods += _synth_methods(synth, opts) + list(chan.methods)
+    notices = [*extra_notices, *_absent_notice(levels, opts), *n2, *n3, *chan.notices]
     return BriefData(
         as_of=cut.date(),
         week=iso_week(cut),

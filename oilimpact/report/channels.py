@@ -227,7 +227,7 @@ def channel_series(
     reg = registry if registry is not None else default_registry()
     cut = pd.Timestamp(as_of).normalize()
     legs = [_leg(n, channel.frequency, prices, monthly, cut, reg) for n in channel.legs]
-    missing = [n for n, s in zip(channel.legs, legs) if s is None]
+    missing = [n for n, s in zip(channel.legs, legs, strict=True) if s is None]
     if missing:
         return None, missing
     values = legs[0] if len(legs) == 1 else legs[0].sub(legs[1]).dropna()

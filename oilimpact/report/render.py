@@ -304,6 +304,27 @@ def _synth_weights_view(data: BriefData) -> Table:
     )
 
 
+def _channel_view(data: BriefData, key: str, caption: str) -> Table:
+    """A channel table of the page (heavy-sour differentials or futures time spreads)."""
+    return Table(
+        key,
+        f"tbl-{key.replace('_', '-')}",
+        (
+            Column("label", "Series"),
+            Column("unit", "Unit"),
+            Column("last", "Latest", "f2"),
+            Column("last_date", "as of", "date"),
+            Column("event", "Event"),
+            Column("before", "Before", "f2"),
+            Column("after", "After", "f2"),
+            Column("change", "Change", "signed2"),
+            Column("note", "Note"),
+        ),
+        data.tables.get(key, pd.DataFrame()),
+        caption=caption,
+    )
+
+
 def _health_view(data: BriefData) -> Table | None:
     if not data.has_health:
         return None
@@ -343,6 +364,20 @@ def _views(data: BriefData) -> dict[str, Any]:
         "volume_tables": volume_tables,
         "synth": _synth_view(data),
         "synth_weights": _synth_weights_view(data),
+        "heavy_sour": _channel_view(
+            data,
+            "heavy_sour",
+            "Heavy-sour differentials (monthly "
+            "averages, USD/bbl): change from the month before each "
+            "focus event to the month after it",
+        ),
+        "curve": _channel_view(
+            data,
+            "curve",
+            "Futures time spreads (contract 1 minus "
+            "contract k settled the same day, USD/bbl): change from the "
+            "session before each focus event to 5 sessions after day 0",
+        ),
         "health": _health_view(data),
     }
     return {"tables": views, "event_blocks": _event_blocks(data)}
