@@ -1268,7 +1268,7 @@ def _print_result(result: Any, fmt: OutputFormat, table: Any) -> None:
     elif fmt in (OutputFormat.csv, OutputFormat.tsv):
         _emit(table, fmt, title="")
     else:
-        sys.stdout.write(str(result.summary()) + "\n")
+        sys.stdout.write(result.summary().as_text(max_rows=None) + "\n")  # every row asked for
 
 
 _StudySeries = Annotated[
@@ -1697,7 +1697,7 @@ def _print_study(result: Any, fmt: OutputFormat, resampled: dict[str, Any],
     elif fmt in (OutputFormat.csv, OutputFormat.tsv):
         _emit(_car_with_resampling(result.car, resampled), fmt, title="")
     else:
-        sys.stdout.write(str(result.summary()) + "\n")
+        sys.stdout.write(result.summary().as_text(max_rows=None) + "\n")  # every row asked for
         for name, frame in resampled.items():
             view, title = _resampling_view(name, frame, asked)
             out.print()
@@ -1953,6 +1953,7 @@ def _print_volatility(avr: Any, jumps: Any, fmt: OutputFormat, model: str, marke
 
 def _volatility_line(avr: Any, jumps: Any) -> str:
     """``volatility: 3 abnormal-volatility tests (1 with p < 0.05), 3 implied-vol ...``."""
+
     def part(frame: Any, what: str) -> str:
         sig = int((frame["pvalue"] < 0.05).sum()) if len(frame) else 0
         return f"{_n(len(frame), what)} ({sig} with p < 0.05)"

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import plotstyle
-from ..summary import Summary, fmt_p, fmt_pct
+from ..summary import DISPLAY_ROWS, Summary, fmt_p, fmt_pct
 from ._format import (
     day_strings,
     fixed_strings,
@@ -753,6 +753,11 @@ class EventStudyResult:
         days = day_strings(first["day0"], _date_or_dash)
         for event, series, day0, title in _columns(first, "event", "series", days, "title"):
             lines.append(f"  {event} / {series}: day 0 {day0} -- {title}")
+        if len(lines) > DISPLAY_ROWS:  # as the summary's tables: the ends, and where the rest is
+            half = DISPLAY_ROWS // 2
+            left = len(lines) - 2 * half
+            lines = [*lines[:half], f"  ... ({len(lines):,} pairs; {left:,} not listed: "
+                     "res.alignment has every pair's day 0)", *lines[-half:]]  # fmt: skip
         return lines
 
     def _params_display(self) -> pd.DataFrame:
