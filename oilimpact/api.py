@@ -1089,6 +1089,7 @@ def build_brief(
     registry: SeriesRegistry | str | Path | None = None,
     notices: Sequence[str] = (),
     on_fetch: Callable[[str, FetchOutcome], None] | None = None,
+    model: str = "market",
 ) -> Any:
     """Build the weekly brief from the store (or the synthetic demo) and write it.
 
@@ -1122,6 +1123,11 @@ def build_brief(
     on_fetch : callable, optional
         ``on_fetch(name, FetchOutcome)`` after each series is fetched (``fetch=True``):
         the CLI prints failures on stderr from it.
+    model : {"market", "market_adjusted", "market_garch", "market_gjr"}
+        Normal-return model of the brief's event studies (on ``sp500``). The GARCH
+        models (one ``arch`` fit per pair) use a three-year estimation window
+        (``GARCH_WINDOW``, -760..-11): with 240 days their t test over-rejects
+        (docs/methods-garch.md); the market model keeps -250..-11.
 
     Returns
     -------
@@ -1151,6 +1157,7 @@ def build_brief(
         inputs = _store_inputs(
             as_of, data_dir, reg, fetch=fetch, fail_on_stale=fail_on_stale, on_fetch=on_fetch
         )
+    options = _brief_options(model)
     stamp = (
         _as_utc(generated_at, "generated_at")
         if generated_at is not None
@@ -1160,9 +1167,24 @@ def build_brief(
         inputs.prices, inputs.volumes, as_of=inputs.cut.date(), events=cat,
         health=inputs.health, synthetic=inputs.synthetic, true_effects=inputs.true_effects,
         registry=reg, extra_notices=[*notices, *inputs.notices], donors=inputs.donors,
-        monthly_prices=inputs.monthly_prices,
+        monthly_prices=inputs.monthly_prices, options=options,
     )  # fmt: skip
     return write_brief(brief, out, generated_at=stamp.to_pydatetime())
+
+
+def _brief_options(model: str) -> Any:
+    """The brief's options with the normal-return ``model`` of its event studies and
+    that model's default estimation window (three years for the GARCH models)."""
+    from .eventstudy.models import GARCH_MODELS
+    from .eventstudy.spec import DEFAULT_ESTIMATION_WINDOW, GARCH_WINDOW
+    from .report.model import BriefOptions
+
+    model = model.replace("-", "_")
+    allowed = ("market", "market_adjusted", *GARCH_MODELS)
+    if model not in allowed:
+        raise InputError(f"the brief's model must be one of {', '.join(allowed)}, got {model!r}")
+    window = GARCH_WINDOW if model in GARCH_MODELS else DEFAULT_ESTIMATION_WINDOW
+    return BriefOptions(model=model, estimation_window=window)
 
 
 @dataclass(frozen=True)

@@ -2171,6 +2171,15 @@ def brief_cmd(
     ),
     catalog: Catalog = None,
     data_dir: DataDir = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            metavar="MODEL",
+            help="Normal-return model of the event studies: market | market_adjusted | "
+            "market_garch | market_gjr (GARCH errors fitted by arch, three-year estimation "
+            "window; slower: one fit per series and event).",
+        ),
+    ] = "market",
 ) -> None:
     """Build the weekly brief: <out>/<ISO week>/brief.html, results.json and CSV tables.
 
@@ -2179,9 +2188,12 @@ def brief_cmd(
       oilimpact brief --demo
       oilimpact brief --as-of 2026-01-09 --generated-at 2026-01-10T08:00Z
       oilimpact brief --fetch --fail-on-stale
+      oilimpact brief --as-of 2026-01-09 --model market_garch
 
     --demo runs offline on synthetic data; otherwise the brief reads the store as known
-    at --as-of.
+    at --as-of. The market model on sp500 with a -250,-11 estimation window is the
+    default; --model market_garch standardises abnormal returns by a GARCH(1,1) variance
+    forecast (docs/methods-garch.md).
     """
     from . import api
 
@@ -2199,7 +2211,8 @@ def brief_cmd(
             extra = {"on_fetch": on_fetch} if fetch else {}
             paths = api.build_brief(
                 as_of=as_of, data_dir=data_dir, out=out_dir, generated_at=generated_at,
-                demo=demo, fetch=fetch, fail_on_stale=fail_on_stale, catalog=catalog, **extra,
+                demo=demo, fetch=fetch, fail_on_stale=fail_on_stale, catalog=catalog,
+                model=model, **extra,
             )  # fmt: skip
     except api.StaleDataError as exc:
         _report_fetch(fetched, t0)
