@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from oilimpact.errors import ConfigError, EstimationError
 from oilimpact.events import Event, EventCatalog, load_catalog
-from oilimpact.series import SeriesRegistry, SeriesSpec, default_registry
 from oilimpact.eventstudy.alignment import (
     ALIGNMENT_COLUMNS,
     Alignment,
@@ -23,6 +22,7 @@ from oilimpact.eventstudy.alignment import (
     align_period,
     session_close,
 )
+from oilimpact.series import SeriesRegistry, SeriesSpec, default_registry
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 NY = "America/New_York"

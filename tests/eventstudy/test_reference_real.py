@@ -16,9 +16,9 @@ import pytest
 import statsmodels.api as sm
 
 from oilimpact.events import load_catalog
-from oilimpact.series import default_registry
 from oilimpact.eventstudy import event_study
 from oilimpact.eventstudy.alignment import align_event
+from oilimpact.series import default_registry
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 RTOL = 1e-10

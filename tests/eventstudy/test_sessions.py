@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from oilimpact.series import default_registry
 from oilimpact.eventstudy import event_study
 from oilimpact.eventstudy.alignment import sessions_spanned
+from oilimpact.series import default_registry
 
 
 def _prices(seed: int = 11) -> pd.DataFrame:

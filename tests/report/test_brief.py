@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from oilimpact.events import Event, load_catalog
+from oilimpact.eventstudy.engine import event_study
+from oilimpact.intervention.analysis import intervention
 from oilimpact.report import BriefOptions, compute_brief, render_brief, write_brief
 from oilimpact.report.brief import iso_week
 from oilimpact.report.tables import format_value
-from oilimpact.eventstudy.engine import event_study
-from oilimpact.intervention.analysis import intervention
 
 MAX_BYTES = 6 * 1024 * 1024
 AS_OF = dt.date(2026, 1, 9)  # the same as in conftest.py
