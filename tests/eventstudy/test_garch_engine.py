@@ -217,7 +217,8 @@ def test_event_study_market_garch_equals_direct_fit(engine):
     data, days = _prices(5)
     ret = np.log(data).diff()  # returns in: the ML fits see the very same numbers
     res = engine(ret, {"news": days[300].date()}, market="mkt", catalog={}, input="returns",
-                 model="market_garch", pooled=True, event_windows=WINDOWS)  # fmt: skip
+                 model="market_garch", pooled=True, event_windows=WINDOWS,
+                 estimation_window=(-250, -11))  # fmt: skip
     d0 = 300
     y = ret[["s0", "s1"]].to_numpy().T
     m = np.tile(ret["mkt"].to_numpy(), (2, 1))
@@ -241,7 +242,8 @@ def test_event_study_market_garch_equals_direct_fit(engine):
 def test_event_study_garch_spanning_return(engine):
     data, days = _prices(6, missing=(301, 0))  # s0 has no price on days[301]
     res = engine(data, {"news": days[300].date()}, market="mkt", catalog={},
-                 model="market_garch", event_windows=[(0, 0), (0, 3)])  # fmt: skip
+                 model="market_garch", event_windows=[(0, 0), (0, 3)],
+                 estimation_window=(-250, -11))  # fmt: skip
     ab = res.abnormal[res.abnormal["series"] == "s0"].set_index("day")
     assert ab.loc[1, "sessions"] == 2  # day 1 of s0 is days[302], spanning days[301]
     lp, lm = np.log(data["s0"]).to_numpy(), np.log(data["mkt"]).to_numpy()
@@ -265,7 +267,8 @@ def test_volatility_tests_from_a_garch_result_against_direct_arch(engine):
     data, days = _prices(8, n_assets=1)
     ret = np.log(data).diff()
     res = engine(ret, {"news": days[300].date()}, market="mkt", catalog={}, input="returns",
-                 model="market_garch", event_windows=[(0, 0), (0, 5)])  # fmt: skip
+                 model="market_garch", event_windows=[(0, 0), (0, 5)],
+                 estimation_window=(-250, -11))  # fmt: skip
     table = volatility_tests(res)
     y, m = ret["s0"].to_numpy(), ret["mkt"].to_numpy()
     res_a, ar, var_f, var_p, z_est = _direct_tests(
@@ -332,7 +335,7 @@ def test_garch_chunks_give_the_one_shot_result(engine):
     data, days = _prices(10, n_assets=3)
     ret = np.log(data).diff()
     kw = dict(market="mkt", catalog={}, input="returns", model="market_gjr",
-              event_windows=[(0, 0), (0, 2)], pooled=True)  # fmt: skip
+              event_windows=[(0, 0), (0, 2)], pooled=True, estimation_window=(-250, -11))  # fmt: skip
     one = engine(ret, {"news": days[300].date()}, **kw)
     parts = engine(ret, {"news": days[300].date()}, chunk_size=1, **kw)
     cols = ["car", "se", "tstat", "pvalue", "sq_pvalue"]

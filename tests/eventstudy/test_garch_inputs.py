@@ -34,3 +34,17 @@ def test_market_garch_without_a_market_says_so() -> None:
     data = _prices()[["s0"]]
     with pytest.raises(EstimationError, match="needs a market series"):
         event_study(data, {"news": data.index[400].date()}, model="market_garch", catalog={})
+
+
+def test_the_garch_models_default_to_a_three_year_window() -> None:
+    import warnings
+
+    data = _prices(n=1200)
+    day = data.index[1100].date()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ShortEstimationWarning with the default window
+        res = event_study(data, {"news": day}, market="mkt", model="market_garch", catalog={},
+                          event_windows=[(0, 0)])  # fmt: skip
+    assert res.spec.estimation_window == (-760, -11) and res.car["n_est"].tolist() == [750]
+    ols = event_study(data, {"news": day}, market="mkt", catalog={}, event_windows=[(0, 0)])
+    assert ols.spec.estimation_window == (-250, -11) and ols.car["n_est"].tolist() == [240]
