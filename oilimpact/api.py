@@ -1089,7 +1089,7 @@ def build_brief(
     registry: SeriesRegistry | str | Path | None = None,
     notices: Sequence[str] = (),
     on_fetch: Callable[[str, FetchOutcome], None] | None = None,
-    model: str = "market",
+    model: str = "market_garch",
 ) -> Any:
     """Build the weekly brief from the store (or the synthetic demo) and write it.
 
@@ -1123,11 +1123,12 @@ def build_brief(
     on_fetch : callable, optional
         ``on_fetch(name, FetchOutcome)`` after each series is fetched (``fetch=True``):
         the CLI prints failures on stderr from it.
-    model : {"market", "market_adjusted", "market_garch", "market_gjr"}
-        Normal-return model of the brief's event studies (on ``sp500``). The GARCH
-        models (one ``arch`` fit per pair) use a three-year estimation window
-        (``GARCH_WINDOW``, -760..-11): with 240 days their t test over-rejects
-        (docs/methods-garch.md); the market model keeps -250..-11.
+    model : {"market_garch", "market_gjr", "market", "market_adjusted"}
+        Normal-return model of the brief's event studies (on ``sp500``). Default
+        ``"market_garch"`` (one ``arch`` fit per pair) with a three-year estimation
+        window (``GARCH_WINDOW``, -760..-11): its single-pair tests keep their size
+        under persistent volatility, where the OLS market model's t over-rejects
+        (docs/methods-garch.md); ``"market"`` uses -250..-11.
 
     Returns
     -------

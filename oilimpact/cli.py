@@ -2175,11 +2175,12 @@ def brief_cmd(
         str,
         typer.Option(
             metavar="MODEL",
-            help="Normal-return model of the event studies: market | market_adjusted | "
-            "market_garch | market_gjr (GARCH errors fitted by arch, three-year estimation "
-            "window; slower: one fit per series and event).",
+            help="Normal-return model of the event studies: market_garch (GARCH(1,1) errors "
+            "fitted by arch, three-year estimation window: single-pair tests keep their "
+            "size under persistent volatility) | market_gjr | market (OLS, -250,-11) | "
+            "market_adjusted.",
         ),
-    ] = "market",
+    ] = "market_garch",
 ) -> None:
     """Build the weekly brief: <out>/<ISO week>/brief.html, results.json and CSV tables.
 
@@ -2188,12 +2189,13 @@ def brief_cmd(
       oilimpact brief --demo
       oilimpact brief --as-of 2026-01-09 --generated-at 2026-01-10T08:00Z
       oilimpact brief --fetch --fail-on-stale
-      oilimpact brief --as-of 2026-01-09 --model market_garch
+      oilimpact brief --as-of 2026-01-09 --model market
 
     --demo runs offline on synthetic data; otherwise the brief reads the store as known
-    at --as-of. The market model on sp500 with a -250,-11 estimation window is the
-    default; --model market_garch standardises abnormal returns by a GARCH(1,1) variance
-    forecast (docs/methods-garch.md).
+    at --as-of. Default model: the market model on sp500 with GARCH(1,1) errors and a
+    three-year estimation window (-760,-11), abnormal returns standardised by the
+    conditional-variance forecast (docs/methods-garch.md); --model market is the OLS
+    market model on -250,-11.
     """
     from . import api
 

@@ -150,7 +150,9 @@ def test_car_numbers_equal_the_api(demo_brief, results):
     demo = demo_brief.demo
     cat = load_catalog()
     prices = demo.prices.loc[: str(AS_OF), ["brent", "wti", "fro", "sp500"]]
-    api = event_study(prices, [cat["blockade"], cat["fto_announced"]], market="sp500", catalog=cat)
+    opts = demo_brief.data.options  # the brief's model and window (GARCH by default)
+    api = event_study(prices, [cat["blockade"], cat["fto_announced"]], market="sp500", catalog=cat,
+                      model=opts.model, estimation_window=opts.estimation_window)  # fmt: skip
     got = pd.DataFrame(results["tables"]["car"])
     for r in api.car.itertuples(index=False):
         row = got[
@@ -249,7 +251,8 @@ def test_confounded_windows_and_stale_series_are_marked(demo_brief, page):
 
 def test_methods_come_from_the_specs(demo_brief):
     text = " ".join(demo_brief.data.methods)
-    assert "market model" in text and "[-250, -11]" in text and "textbook" in text
+    assert demo_brief.data.options.model == "market_garch"  # the brief's default
+    assert "GARCH(1,1)" in text and "[-760, -11]" in text and "textbook" in text
     assert "SQ caveat" in text and "d ln(Brent/WTI)" in text
     assert "blockade: event at 2025-12-16 18:00 EST" in text
 

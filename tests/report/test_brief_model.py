@@ -13,8 +13,8 @@ from oilimpact.errors import InputError
 STAMP = dt.datetime(2026, 1, 10, 8, 0, tzinfo=dt.UTC)
 
 
-def test_demo_brief_with_garch_errors(tmp_path) -> None:
-    paths = api.build_brief(demo=True, out=tmp_path, generated_at=STAMP, model="market-garch")
+def test_demo_brief_with_garch_errors_by_default(tmp_path) -> None:
+    paths = api.build_brief(demo=True, out=tmp_path, generated_at=STAMP)
     data = json.loads(paths.json.read_text(encoding="utf-8"))
     assert data["options"]["model"] == "market_garch"
     assert data["options"]["estimation_window"] == [-760, -11]  # the GARCH default window
@@ -23,10 +23,12 @@ def test_demo_brief_with_garch_errors(tmp_path) -> None:
     assert brent and all(f["n"] > 240 for f in brent)  # three years, not 240 days
 
 
-def test_default_brief_keeps_the_market_model(tmp_path) -> None:
-    paths = api.build_brief(demo=True, out=tmp_path, generated_at=STAMP)
-    opts = json.loads(paths.json.read_text(encoding="utf-8"))["options"]
-    assert opts["model"] == "market" and opts["estimation_window"] == [-250, -11]
+def test_the_ols_market_model_on_request(tmp_path) -> None:
+    paths = api.build_brief(demo=True, out=tmp_path, generated_at=STAMP, model="market")
+    data = json.loads(paths.json.read_text(encoding="utf-8"))
+    assert data["options"]["model"] == "market"
+    assert data["options"]["estimation_window"] == [-250, -11]
+    assert not any("GARCH(1,1)" in m for m in data["methods"])
 
 
 def test_a_model_the_brief_cannot_use_is_an_input_error(tmp_path) -> None:
