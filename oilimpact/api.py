@@ -1177,15 +1177,14 @@ def _brief_options(model: str) -> Any:
     """The brief's options with the normal-return ``model`` of its event studies and
     that model's default estimation window (three years for the GARCH models)."""
     from .eventstudy.models import GARCH_MODELS
-    from .eventstudy.spec import DEFAULT_ESTIMATION_WINDOW, GARCH_WINDOW
+    from .eventstudy.spec import default_estimation_window
     from .report.model import BriefOptions
 
     model = model.replace("-", "_")
     allowed = ("market", "market_adjusted", *GARCH_MODELS)
     if model not in allowed:
         raise InputError(f"the brief's model must be one of {', '.join(allowed)}, got {model!r}")
-    window = GARCH_WINDOW if model in GARCH_MODELS else DEFAULT_ESTIMATION_WINDOW
-    return BriefOptions(model=model, estimation_window=window)
+    return BriefOptions(model=model, estimation_window=default_estimation_window(model))
 
 
 @dataclass(frozen=True)

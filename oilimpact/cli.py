@@ -1500,9 +1500,9 @@ def _estimation_window(text: str | None, model: str) -> tuple[int, int]:
     """``--estimation``, or the model's default window (the engine's constants)."""
     if text is not None:
         return _window(text, "--estimation")
-    from .eventstudy.spec import DEFAULT_ESTIMATION_WINDOW, GARCH_WINDOW
+    from .eventstudy.spec import default_estimation_window
 
-    return GARCH_WINDOW if model in ("market_garch", "market_gjr") else DEFAULT_ESTIMATION_WINDOW
+    return default_estimation_window(model)
 
 
 def _study_options(

@@ -33,6 +33,7 @@ __all__ = [
     "GARCH_WINDOW",
     "InputKind",
     "StudyOptions",
+    "default_estimation_window",
     "prepare_windows",
     "study_options",
 ]
@@ -151,7 +152,7 @@ def study_options(
     if multitest not in MULTITEST_METHODS:
         raise EstimationError(f"multitest must be one of {MULTITEST_METHODS}, got {multitest!r}")
     if estimation_window is None:
-        estimation_window = GARCH_WINDOW if model in GARCH_MODELS else DEFAULT_ESTIMATION_WINDOW
+        estimation_window = default_estimation_window(model)
     est, windows, union = prepare_windows(estimation_window, event_windows)
     band = _check_band(exclusion_band)
     min_est, notices = _min_estimation(min_estimation, est)
@@ -174,6 +175,18 @@ def study_options(
         independence_tests=bool(independence_tests),
     )
     return opts, notices
+
+
+def default_estimation_window(model: str) -> tuple[int, int]:
+    """The estimation window a model gets when none is given: :data:`GARCH_WINDOW`
+    (three years) for the GARCH models, :data:`DEFAULT_ESTIMATION_WINDOW` otherwise.
+
+    Examples
+    --------
+    >>> default_estimation_window("market"), default_estimation_window("market_garch")
+    ((-250, -11), (-760, -11))
+    """
+    return GARCH_WINDOW if model in GARCH_MODELS else DEFAULT_ESTIMATION_WINDOW
 
 
 def prepare_windows(
