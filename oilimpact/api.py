@@ -1168,7 +1168,7 @@ def build_brief(
         inputs.prices, inputs.volumes, as_of=inputs.cut.date(), events=cat,
         health=inputs.health, synthetic=inputs.synthetic, true_effects=inputs.true_effects,
         registry=reg, extra_notices=[*notices, *inputs.notices], donors=inputs.donors,
-        monthly_prices=inputs.monthly_prices, options=options,
+        options=options,
     )  # fmt: skip
     return write_brief(brief, out, generated_at=stamp.to_pydatetime())
 
@@ -1196,7 +1196,6 @@ class _BriefInputs:
     volumes: dict[str, pd.Series]
     health: pd.DataFrame
     donors: dict[str, pd.Series] = field(default_factory=dict)
-    monthly_prices: dict[str, pd.Series] = field(default_factory=dict)
     notices: tuple[str, ...] = ()
     synthetic: bool = False
     true_effects: Any = None
@@ -1253,17 +1252,12 @@ def _store_inputs(
         pd.concat({n: loaded[n] for n in daily}, axis=1, sort=True) if daily else pd.DataFrame()
     )
     pool = set(reg.groups.get(BriefOptions().synth_donor_group, ()))
-    # monthly prices (the heavy-sour channel legs) are shown in their own table, not fitted
-    monthly_prices = {n for n in names if n not in daily and reg.spec_or_default(n).kind == "price"}
     return _BriefInputs(
         cut=cut,
         prices=prices,
-        volumes={
-            n: loaded[n]
-            for n in names
-            if n not in daily and n not in pool and n not in monthly_prices
-        },
-        monthly_prices={n: loaded[n] for n in sorted(monthly_prices)},
+        # registered monthly prices among them (the heavy-sour legs) are routed to their
+        # own table by compute_brief, never fitted as volumes
+        volumes={n: loaded[n] for n in names if n not in daily and n not in pool},
         health=health,
         donors={n: loaded[n] for n in names if n in pool},  # synthetic control, not volumes
         notices=tuple(notes),
