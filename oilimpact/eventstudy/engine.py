@@ -35,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._docstring import documented
 from ..series import SeriesRegistry
 from . import stream as _stream
 from .assemble import finish_result, pair_tables, pooled_tests
@@ -76,16 +77,6 @@ __all__ = [
     "event_study",
     "prepare_windows",
 ]
-
-
-def _documented(doc: str) -> Any:
-    """Give a function its (long, numpydoc) docstring kept at module level."""
-
-    def wrap(func: Any) -> Any:
-        func.__doc__ = doc
-        return func
-
-    return wrap
 
 
 _EVENT_STUDY_DOC = """Event study of one or more series around one or more events.
@@ -269,7 +260,7 @@ Examples
 """
 
 
-@_documented(_EVENT_STUDY_DOC)
+@documented(_EVENT_STUDY_DOC)
 def event_study(
     returns_or_prices: pd.DataFrame | pd.Series,
     events: Any,

@@ -30,12 +30,12 @@ dates, the start rule, close events), :mod:`.segmented` (design matrix and OLS),
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import pandas as pd
 
+from .._docstring import documented
 from ..errors import EstimationError
 from .effects import effects_frame
 from .fit import Fit, effect_stats, fit_warnings, model_info_of, path_frame
@@ -81,19 +81,6 @@ __all__ = [
     "newey_west_lags",
     "post_event_periods",
 ]
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _documented(doc: str) -> Callable[[_F], _F]:
-    """Attach ``doc`` as the docstring (the long numpydoc text lives beside the code)."""
-
-    def attach(func: _F) -> _F:
-        func.__doc__ = doc
-        return func
-
-    return attach
-
 
 _INTERVENTION_DOC = r"""Estimate the change of a volume series at one or more events.
 
@@ -415,7 +402,7 @@ True
 """
 
 
-@_documented(_INTERVENTION_DOC)
+@documented(_INTERVENTION_DOC)
 def intervention(
     series: pd.Series,
     events: Any,
