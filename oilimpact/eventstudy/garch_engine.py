@@ -222,14 +222,11 @@ def scale_garch_spanning(panel: AbnormalPanel, info: EngineGarch) -> AbnormalPan
     :func:`~oilimpact.eventstudy.models.scale_spanning_returns`). Pairs without such a
     return are unchanged, bit for bit.
     """
-    weights = panel.session_weights
-    if weights is None:
-        return panel
-    ar = np.array(panel.event_ar, dtype="float64")
-    rows = np.flatnonzero(((weights > 1) & ~np.isnan(ar)).any(axis=1))
+    rows = panel.spanning_rows
     if rows.size == 0:
         return panel
-    k = weights[rows]
+    ar = np.array(panel.event_ar, dtype="float64")
+    k = panel.session_weights[rows]
     ar[rows] -= (k - 1.0) * info.mu[rows, None]
     pe = np.array(panel.pe_cov, dtype="float64")
     pe[rows] = _ar_covariance(info, ar, k, rows) / panel.sigma2[rows, None, None]

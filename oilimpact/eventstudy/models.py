@@ -718,14 +718,11 @@ def scale_spanning_returns(
     info = garch_info(panel)
     if info is not None:
         return scale_garch_spanning(panel, info)
-    weights = panel.session_weights
-    if weights is None:
-        return panel
-    ar = np.array(panel.event_ar, dtype="float64")
-    rows = np.flatnonzero(((weights > 1) & ~np.isnan(ar)).any(axis=1))
+    rows = panel.spanning_rows
     if rows.size == 0:
         return panel
-    k = weights[rows]  # (R, L2)
+    ar = np.array(panel.event_ar, dtype="float64")
+    k = panel.session_weights[rows]  # (R, L2)
     extra = k - 1.0
     valid = ~np.isnan(panel.est_resid[rows])
     n = valid.sum(axis=1).astype("float64")

@@ -130,6 +130,15 @@ class AbnormalPanel:
     event_sessions: np.ndarray | None = None
 
     @property
+    def spanning_rows(self) -> np.ndarray:
+        """Rows (pairs) with an observed event-window return spanning more than one
+        session, which the variance scaling must adjust; empty when there is none."""
+        weights = self.session_weights
+        if weights is None:
+            return np.zeros(0, dtype=np.intp)
+        return np.flatnonzero(((weights > 1) & ~np.isnan(self.event_ar)).any(axis=1))
+
+    @property
     def session_weights(self) -> np.ndarray | None:
         """Sessions spanned by each event-window return as the variances use them.
 
