@@ -1,7 +1,8 @@
 """When the compiled kernels replace the numpy code, and the row-block threading for them.
 
 The inference layer is written in numpy, vectorised over (asset, event) pairs; that code
-is the reference and the only path for small panels. From :data:`MIN_PAIRS` pairs on,
+is the reference and the only path for small panels. Each kernel's numpy twin is named in
+``oilimpact.eventstudy._jit.TWINS``. From :data:`MIN_PAIRS` pairs on,
 the steps whose numpy form needs many passes over the ``(N, L1)`` residual matrix (the
 market-model fit, the SQ reference counts, the rank bookkeeping of the rank tests) run
 as numba loops instead (:mod:`oilimpact.eventstudy._jit`), one pass per row block, on a few
@@ -22,25 +23,10 @@ from types import ModuleType
 
 from .threads import by_blocks
 
-__all__ = ["MIN_PAIRS", "TWINS", "enabled", "jit", "by_blocks"]
+__all__ = ["MIN_PAIRS", "enabled", "jit", "by_blocks"]
 
 #: Panels with at least this many pairs use the compiled kernels.
 MIN_PAIRS = 1000
-
-#: Every public kernel of :mod:`oilimpact.eventstudy._jit` and its plain-numpy twin (the
-#: code that computes the same on panels below :data:`MIN_PAIRS` and is the reference):
-#: a dotted name under ``oilimpact.eventstudy``, then what the twin computes.
-#: ``tests/eventstudy/test_kernels.py`` requires this map to list every kernel, every
-#: twin to exist, and every kernel to be compared with its twin by a test there.
-TWINS: dict[str, tuple[str, str]] = {
-    "fit_market": ("models._fit_market_numpy", "market-model OLS, residuals, AR, PE matrix"),
-    "sq_counts": ("single._SQPrep._window_counts", "SQ reference counts of every window"),
-    "pack_sort_keys": ("crosssection._arrays._sort_rows", "row sort of AR and residuals"),
-    "unpack_sorted_rows": ("crosssection._arrays._sort_rows", "row sort: order, counts"),
-    "rank_column_sums": ("crosssection._parts._Parts.rank_days", "rank sums per day"),
-    "grank_split": ("crosssection.grank._GrankPrep._split", "GRANK estimation ranks"),
-    "est_row_stats": ("crosssection._parts._Parts.est_dev", "residual moments per pair"),
-}
 
 _STATE: dict[str, ModuleType | None] = {}
 

@@ -291,11 +291,11 @@ def ids_of(n: int) -> pd.MultiIndex:
 
 
 def test_every_kernel_has_a_numpy_twin():
-    """kernels.TWINS lists exactly the public kernels, and each twin exists."""
+    """_jit.TWINS lists exactly the public kernels, and each twin exists."""
     import importlib
 
-    assert set(kernels.TWINS) == set(KERNEL_NAMES)
-    for kernel, (twin, _) in kernels.TWINS.items():
+    assert set(_jit.TWINS) == set(KERNEL_NAMES)
+    for kernel, (twin, _) in _jit.TWINS.items():
         module, _, attr = twin.partition(".")
         obj: Any = importlib.import_module(f"oilimpact.eventstudy.{module}")
         for part in attr.split("."):

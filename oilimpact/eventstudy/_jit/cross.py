@@ -1,183 +1,28 @@
-"""numba-compiled loops over (asset, event) pairs, for large panels.
-
-Imported only through :mod:`oilimpact.eventstudy.kernels`, which decides when they are used
-and documents each one. Every kernel works on one block of rows (pairs), independently
-of the others, and releases the GIL, so blocks run on a few threads. Each does the same
-floating-point operations, in the same order, as the numpy code it stands in for where
-that is noted; elsewhere it differs only by summation order (relative 1e-15).
-
-The compiled code is cached on disk (``cache=True``): the first call after an install
-compiles it (a few seconds), later processes load it.
-"""
+"""The compiled row sorts, rank sums, GRANK split and residual moments of the
+cross-sectional tests (twins in :mod:`oilimpact.eventstudy.crosssection`)."""
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
-_jit = nb.njit(cache=True, nogil=True, error_model="numpy")
+from ._base import njit as _jit
 
+__all__ = [
+    "TWINS",
+    "est_row_stats",
+    "grank_split",
+    "pack_sort_keys",
+    "rank_column_sums",
+    "unpack_sorted_rows",
+]
 
-@_jit
-def fit_market(  # noqa: ANN201
-    y_est,
-    x_est,
-    y_evt,
-    x_evt,
-    k,
-    resid,
-    d_est,
-    ar,
-    d_evt,
-    pe,
-    n_est,
-    sigma2,
-    sxx,
-    scale,
-    y_ms,  # noqa: ANN001
-):
-    """Market model of each row: OLS on the rows' own non-missing days (textbook s^2).
-
-    Writes the residuals (NaN off-sample), the centred design (0 off-sample), the event
-    ARs and centred event regressors (NaN / 0 on missing event days), the PE matrix
-    ``I + 1/n + d d' / Sxx`` (NaN rows and columns for missing event days), ``n``,
-    ``s^2 = SSR / (n - k)``, ``Sxx``, the largest ``|x|`` of the sample (``scale``) and
-    the mean square of ``y`` (``y_ms``).
-    """
-    n, l1 = y_est.shape
-    l2 = y_evt.shape[1]
-    for i in range(n):
-        cnt = 0
-        sx = 0.0
-        sy = 0.0
-        big = 0.0
-        syy = 0.0
-        for t in range(l1):
-            y = y_est[i, t]
-            x = x_est[i, t]
-            if y == y and x == x:
-                cnt += 1
-                sx += x
-                sy += y
-                syy += y * y
-                big = max(big, abs(x))
-        scale[i] = big
-        inv_n = 1.0 / cnt
-        y_ms[i] = syy * inv_n
-        xbar = sx * inv_n
-        ybar = sy * inv_n
-        s_xx = 0.0
-        s_xy = 0.0
-        for t in range(l1):
-            y = y_est[i, t]
-            x = x_est[i, t]
-            if y == y and x == x:
-                xc = x - xbar
-                d_est[i, t] = xc
-                s_xx += xc * xc
-                s_xy += xc * y
-            else:
-                d_est[i, t] = 0.0
-        beta = s_xy / s_xx
-        ssr = 0.0
-        for t in range(l1):
-            y = y_est[i, t]
-            if y == y and x_est[i, t] == x_est[i, t]:
-                r = y - ybar - d_est[i, t] * beta
-                resid[i, t] = r
-                ssr += r * r
-            else:
-                resid[i, t] = np.nan
-        n_est[i] = cnt
-        sigma2[i] = ssr / (cnt - k)
-        sxx[i] = s_xx
-        for s in range(l2):
-            xcv = x_evt[i, s] - xbar
-            y = y_evt[i, s]
-            if y == y and xcv == xcv:
-                ar[i, s] = y - ybar - xcv * beta
-                d_evt[i, s] = xcv
-            else:
-                ar[i, s] = np.nan
-                d_evt[i, s] = np.nan  # marks the missing day until the PE matrix is built
-        for s in range(l2):
-            ds = d_evt[i, s]
-            for t in range(l2):
-                dt = d_evt[i, t]
-                if ds == ds and dt == dt:
-                    v = ds * (dt / s_xx) + inv_n
-                    if s == t:
-                        v += 1.0
-                    pe[i, s, t] = v
-                else:
-                    pe[i, s, t] = np.nan
-        for s in range(l2):
-            if d_evt[i, s] != d_evt[i, s]:
-                d_evt[i, s] = 0.0
-
-
-@_jit
-def sq_counts(resid, d_est, s_inv, bases, lengths, q, q_len, le, lt, n_bad):  # noqa: ANN001, ANN201
-    """Counts of the studentised SQ references at or below / below each statistic.
-
-    For each row and each length ``L = lengths[j]`` the references are the L-day sums
-    of the residuals over ``sqrt(bases[i, j] - (L-day sum of d_est)^2 * s_inv[i])``
-    (NaN when a day of the window is missing or the factor is negative); ``n_bad[i, j]``
-    counts the NaN references and, for every statistic ``q[i, c]`` of length index
-    ``q_len[c]``, ``le[i, c] = #{ref <= q}`` and ``lt[i, c] = #{ref < q}``. The sums are
-    differences of running sums, as ``numpy.cumsum`` forms them.
-    """
-    n, l1 = resid.shape
-    n_len = lengths.shape[0]
-    m = q.shape[1]
-    cs = np.empty(l1 + 1)
-    xcs = np.empty(l1 + 1)
-    mcs = np.empty(l1 + 1, dtype=np.int64)
-    ref = np.empty(l1)
-    for i in range(n):
-        cs[0] = 0.0
-        xcs[0] = 0.0
-        mcs[0] = 0
-        for t in range(l1):
-            r = resid[i, t]
-            if r == r:
-                cs[t + 1] = cs[t] + r
-                mcs[t + 1] = mcs[t]
-            else:
-                cs[t + 1] = cs[t] + 0.0
-                mcs[t + 1] = mcs[t] + 1
-            xcs[t + 1] = xcs[t] + d_est[i, t]
-        si = s_inv[i]
-        for j in range(n_len):
-            length = lengths[j]
-            width = l1 - length + 1
-            base = bases[i, j]
-            # branch-free loops (they vectorise); a NaN factor makes the reference NaN
-            if length == 1:
-                for u in range(width):
-                    xd = d_est[i, u]
-                    ref[u] = resid[i, u] / np.sqrt(base - xd * xd * si)
-            else:
-                for u in range(width):
-                    xd = xcs[u + length] - xcs[u]
-                    f = base - xd * xd * si
-                    f = np.nan if mcs[u + length] - mcs[u] > 0 else f
-                    ref[u] = (cs[u + length] - cs[u]) / np.sqrt(f)
-            bad = 0
-            for u in range(width):
-                bad += ref[u] != ref[u]
-            n_bad[i, j] = bad
-            for c in range(m):
-                if q_len[c] != j:
-                    continue
-                x = q[i, c]
-                a = 0
-                b = 0
-                for u in range(width):
-                    a += ref[u] <= x
-                    b += ref[u] < x
-                le[i, c] = a
-                lt[i, c] = b
+TWINS = {
+    "pack_sort_keys": ("crosssection._arrays._sort_rows", "row sort of AR and residuals"),
+    "unpack_sorted_rows": ("crosssection._arrays._sort_rows", "row sort: order, counts"),
+    "rank_column_sums": ("crosssection._parts._Parts.rank_days", "rank sums per day"),
+    "grank_split": ("crosssection.grank._GrankPrep._split", "GRANK estimation ranks"),
+    "est_row_stats": ("crosssection._parts._Parts.est_dev", "residual moments per pair"),
+}
 
 
 _SIGN = np.uint64(0x8000000000000000)
