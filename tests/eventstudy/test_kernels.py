@@ -308,15 +308,19 @@ def test_every_kernel_has_a_numpy_twin():
 
 
 def test_every_kernel_is_compared_with_its_twin():
-    """Each kernel is named in a comparison of this module: a ``paths.both`` run (the
-    same call on both paths, results compared) or the sort check against numpy."""
+    """Each kernel is named in a comparison of this module or of a ``test_kernels_*.py``
+    beside it (the kernels of one engine step, using this module's ``paths`` fixture): a
+    ``paths.both`` run (the same call on both paths, results compared) or the sort
+    check against numpy."""
     import ast
     import inspect
 
-    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    here = Path(__file__)
+    files = [here, *sorted(here.parent.glob("test_kernels_*.py"))]
+    nodes = [n for f in files for n in ast.walk(ast.parse(f.read_text(encoding="utf-8")))]
     consts = {"CROSS_KERNELS": set(CROSS_KERNELS), "RANK": {RANK}}
     covered: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         if node.func.attr != "both":
