@@ -829,7 +829,7 @@ def test_bad_max_size_is_one_line(tmp_path, limit):
 
 
 def test_size_suffixes_are_powers_of_1024():
-    from oilimpact.cli import _size
+    from oilimpact.cli.data import _size
 
     assert [_size(t) for t in ("1", "1K", "1k", "2M", "1G", "1.5K", "3MB", "1GiB")] == [
         1, 1024, 1024, 2 * 2**20, 2**30, 1536, 3 * 2**20, 2**30,
@@ -1004,7 +1004,7 @@ def test_progress_goes_to_stderr_only_on_a_terminal(monkeypatch, real_store):
 
     tty = io.StringIO()
     console = Console(file=tty, force_terminal=True, soft_wrap=True, highlight=False)
-    monkeypatch.setattr(cli, "err", console)
+    monkeypatch.setattr(cli._output, "err", console)
     res = _invoke("study", "brent", "--event", "blockade", "--data-dir", str(real_store))
     assert res.exit_code == 0, res.output
     import re

@@ -247,7 +247,7 @@ def test_volatility_bad_alternative_is_one_line(tmp_path):
 
 
 def test_cli_market_models_are_the_engines():
-    from oilimpact.cli import _MARKET_MODELS
+    from oilimpact.cli.study import _MARKET_MODELS
     from oilimpact.eventstudy.models import MARKET_MODELS
 
     assert set(_MARKET_MODELS) == {*MARKET_MODELS, "multifactor"}
