@@ -113,7 +113,8 @@ def run_chunk(job: ChunkJob) -> ChunkResult:
     opts = job.opts
     n_ev = len(job.studied)
     grid = session_grid(job.values, job.regs, job.dates, input_kind=job.input_kind,
-                        method=opts.returns, conventions=opts.conventions)  # fmt: skip
+                        method=opts.returns, conventions=opts.conventions,
+                        n_pairs=len(job.names) * n_ev)  # fmt: skip
     if grid.row.size == 0:
         raise EstimationError(
             f"series {job.names[0]!r} has no dates on which it and the regressors "

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import kernels
 from .alignment import calendar_days
 from .returns import ReturnMethod
 
@@ -100,9 +101,110 @@ def session_grid(
     input_kind: str,
     method: ReturnMethod,
     conventions: str,
+    n_pairs: int | None = None,
 ) -> SessionGrid:
     """The pair sessions and their returns, for the columns of ``assets`` (T, A) with the
-    regressors ``regs`` (T, F) on ``dates`` (T,). See the module notes."""
+    regressors ``regs`` (T, F) on ``dates`` (T,).
+
+    From :data:`~oilimpact.eventstudy.kernels.MIN_PAIRS` pairs on (``n_pairs``, the
+    columns by default) one compiled pass per column block builds it
+    (:func:`oilimpact.eventstudy._jit.grid_columns`); below, the array operations of
+    :func:`_grid_numpy`, which are the reference.
+
+    Notes
+    -----
+    See the module notes for the returns of a pair session and what a spanning return
+    carries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[10.0], [np.nan], [12.1]])
+    >>> m = np.array([[100.0], [101.0], [102.0]])
+    >>> days = np.array(["2024-01-02", "2024-01-03", "2024-01-04"], dtype="datetime64[ns]")
+    >>> g = session_grid(p, m, days, input_kind="prices", method="simple",
+    ...                  conventions="textbook")
+    >>> g.row.tolist(), round(float(g.asset_ret[1]), 4), g.gap.tolist()
+    ([0, 2], 0.21, [False, True])
+    """
+    args = (assets, regs, dates, input_kind, method, conventions)
+    if kernels.enabled(assets.shape[1] if n_pairs is None else n_pairs):
+        return _grid_compiled(*args)
+    return _grid_numpy(*args)
+
+
+def _sessions(assets: np.ndarray, regs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The pair sessions: ``own`` (T, A) asset observed, ``reg_obs`` (T, F), ``valid``
+    (T, A), sessions per pair and each pair's first flat position."""
+    own = ~np.isnan(assets)
+    reg_obs = ~np.isnan(regs)
+    valid = own & reg_obs.all(axis=1)[:, None]
+    n_sess = valid.sum(axis=0).astype(np.int64)
+    start = np.zeros(n_sess.size, dtype=np.int64)
+    np.cumsum(n_sess[:-1], out=start[1:])
+    return own, reg_obs, valid, n_sess, start
+
+
+def _grid_compiled(
+    assets: np.ndarray,
+    regs: np.ndarray,
+    dates: np.ndarray,
+    input_kind: str,
+    method: ReturnMethod,
+    conventions: str,
+) -> SessionGrid:
+    """:func:`_grid_numpy` by the compiled kernel, column blocks on a few threads."""
+    jit = kernels.jit()
+    assert jit is not None
+    T, A = assets.shape
+    F = regs.shape[1]
+    own, reg_obs, valid, n_sess, start = _sessions(assets, regs)
+    S = int(n_sess.sum())
+    kind = (0 if input_kind == "prices" else 1) + (2 if conventions == "estudy2" else 0)
+    log = method == "log"
+    reg_day = _reg_day(regs, kind, method)
+    reg_cum = np.cumsum(reg_obs.sum(axis=1), dtype=np.int64)
+    reg_all, reg_any = reg_obs.all(axis=1), reg_obs.any(axis=1)
+    row, key, bad_col = np.empty(S, np.int64), np.empty(S, np.int64), np.empty(S, np.int64)
+    asset_ret, reg_ret = np.empty(S), np.empty((S, F))
+    bad, gap, uncarried = np.empty(S, bool), np.empty(S, bool), np.empty(A, np.int64)
+    values = np.asfortranarray(assets)
+
+    def run(c0: int, c1: int) -> None:
+        jit.grid_columns(values, regs, reg_all, reg_any, reg_cum, reg_day, start, c0, c1,
+                         kind, log, row, key, asset_ret, reg_ret, bad, bad_col, gap,
+                         uncarried)  # fmt: skip
+
+    kernels.by_blocks(A, run)
+    if kind in (0, 2) and log:
+        np.log(asset_ret, out=asset_ret)  # the kernel gave price ratios
+    return SessionGrid(dates, valid, n_sess, start, row, key, asset_ret, reg_ret, bad,
+                       bad_col, gap, uncarried)  # fmt: skip
+
+
+def _reg_day(regs: np.ndarray, kind: int, method: ReturnMethod) -> np.ndarray:
+    """The regressors' returns by date that :func:`~oilimpact.eventstudy._jit.grid_columns`
+    reads (T, F): from the previous date (prices, textbook; a price <= 0 read as NaN
+    under log returns), estudy2's own returns (prices, estudy2), zeros (returns)."""
+    if kind == 2:
+        return _own_returns(regs, method)
+    out = np.zeros(regs.shape)
+    if kind == 0:
+        vals = np.where(regs <= 0, np.nan, regs) if method == "log" else regs
+        out[0] = np.nan
+        out[1:] = _ret(vals[1:], vals[:-1], method)
+    return out
+
+
+def _grid_numpy(
+    assets: np.ndarray,
+    regs: np.ndarray,
+    dates: np.ndarray,
+    input_kind: str,
+    method: ReturnMethod,
+    conventions: str,
+) -> SessionGrid:
+    """:func:`session_grid` by array operations on the whole (T, A) frame."""
     T, A = assets.shape
     own = ~np.isnan(assets)
     reg_obs = ~np.isnan(regs)
