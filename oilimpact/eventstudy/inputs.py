@@ -89,7 +89,8 @@ def resolve_inputs(
     used = _used_regressors(model, market_name, factor_names, regressors)
     data = _normalise_index(data)
     # the zero-mean and constant-mean models use no regressor: every column is studied
-    assets = [c for c in data.columns if c not in set(used)]
+    taken = set(used)
+    assets = [c for c in data.columns.tolist() if c not in taken]  # (a list: fast to walk)
     if not assets:
         raise EstimationError("no series to study (every column is a market or factor)")
     numeric = _as_float(data)
@@ -206,9 +207,18 @@ def _normalise_index(df: pd.DataFrame) -> pd.DataFrame:
 
 def _looks_like_returns(df: pd.DataFrame, registry: SeriesRegistry) -> bool:
     """Every series registered as a return, or the values look like returns (median
-    absolute value below 0.2, none above 2)."""
+    absolute value below 0.2, none above 2).
+
+    Notes
+    -----
+    Prices usually show a value of 2 or more in their first rows: those are read first,
+    and the whole frame only when they hold none (the same answer as reading it all).
+    """
     if all(c in registry and registry[c].kind == "return" for c in map(str, df.columns)):
         return True
+    head = df.iloc[:_FIRST_ROWS].to_numpy(dtype="float64", na_value=np.nan)
+    if (np.abs(head) >= 2.0).any():
+        return False
     vals = np.abs(df.to_numpy(dtype="float64", na_value=np.nan))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all NaN
@@ -216,6 +226,10 @@ def _looks_like_returns(df: pd.DataFrame, registry: SeriesRegistry) -> bool:
     if np.isnan(top) or top >= 2.0:
         return False
     return bool(np.median(vals[~np.isnan(vals)]) < 0.2)
+
+
+#: Rows :func:`_looks_like_returns` reads first for a value of 2 or more.
+_FIRST_ROWS = 8
 
 
 def series_specs(registry: SeriesRegistry, names: Sequence[str]) -> list[SeriesSpec]:
