@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from . import threads
 from .crosssection.pieces import (
     CrossSectionPieces,
     combine_pieces,
@@ -27,7 +28,7 @@ from .crosssection.pieces import (
 from .multitest import MultitestMethod, adjust_pvalues
 from .panel import AbnormalPanel, panel_rows
 from .result import EventStudyResult, StudySpec
-from .single import ar_tests, car_tests
+from .single import ar_tests, car_frame, car_tests, pair_tests
 
 __all__ = ["empty_tests", "finish_result", "pair_tables", "pooled_tests"]
 
@@ -41,11 +42,13 @@ def pair_tables(
     """The ``abnormal`` and ``car`` tables of ``panel`` without their q-values: the
     per-day AR tests and the per-window CAR tests
     (:func:`~oilimpact.eventstudy.single.ar_tests`, :func:`~oilimpact.eventstudy.
-    single.car_tests`), with the ``sessions`` each return or window spans."""
+    single.car_tests`, computed together by :func:`~oilimpact.eventstudy.single.
+    pair_tests`), with the ``sessions`` each return or window spans."""
     n = panel.n_pairs
     L2 = panel.event_days.size
     ev, asset = _id_column(panel, 0, L2), _id_column(panel, 1, L2)
-    art = ar_tests(panel)
+    wins = [(int(w[0]), int(w[1])) for w in windows]
+    art, car_values = pair_tests(panel, wins) if wins else (ar_tests(panel), None)
     sessions = (
         np.asarray(panel.event_sessions, dtype=np.int64)
         if panel.event_sessions is not None
@@ -67,7 +70,8 @@ def pair_tables(
             "sessions": sessions.reshape(-1),
         }
     )
-    car = car_tests(panel, windows).rename(columns={"asset": "series"})
+    car = car_frame(panel, wins, car_values) if car_values is not None else car_tests(panel, wins)
+    car = car.rename(columns={"asset": "series"})
     if confounded is None:
         confounded = np.zeros((n, len(windows)), dtype=bool)
     car["confounded"] = np.asarray(confounded, dtype=bool).reshape(-1)
@@ -169,12 +173,26 @@ def pooled_tests(
     return tests_from_pieces(combined, pooled=pooled, independence_tests=independence_tests)
 
 
+#: Tests (rows of the tables) from which the q-value families are adjusted on threads.
+_QVALUE_THREAD_MIN = 50_000
+
+
 def _add_qvalues(abnormal: pd.DataFrame, car: pd.DataFrame, method: MultitestMethod) -> None:
     """``qvalue`` (and ``sq_qvalue``) columns, in place: one family per table and test
-    (all CAR t tests of the result; all its CAR SQ tests; all its AR t tests)."""
-    car["qvalue"] = adjust_pvalues(car["pvalue"].to_numpy(dtype="float64"), method)
-    car["sq_qvalue"] = adjust_pvalues(car["sq_pvalue"].to_numpy(dtype="float64"), method)
-    abnormal["qvalue"] = adjust_pvalues(abnormal["pvalue"].to_numpy(dtype="float64"), method)
+    (all CAR t tests of the result; all its CAR SQ tests; all its AR t tests).
+
+    The families are independent, so on large tables they are adjusted at the same
+    time on a few threads (the sort that costs releases the GIL); same values."""
+    families = [
+        car["pvalue"].to_numpy(dtype="float64"),
+        car["sq_pvalue"].to_numpy(dtype="float64"),
+        abnormal["pvalue"].to_numpy(dtype="float64"),
+    ]
+    if len(car) + len(abnormal) >= _QVALUE_THREAD_MIN and threads.n_threads() > 1:
+        q = list(threads.pool().map(lambda p: adjust_pvalues(p, method), families))
+    else:
+        q = [adjust_pvalues(p, method) for p in families]
+    car["qvalue"], car["sq_qvalue"], abnormal["qvalue"] = q
 
 
 def _window_sessions(

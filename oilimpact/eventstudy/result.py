@@ -42,6 +42,7 @@ from scipy import stats
 
 from .. import plotstyle
 from ..summary import DISPLAY_ROWS, Summary, fmt_p, fmt_pct
+from . import kernels
 from ._format import (
     day_strings,
     fixed_strings,
@@ -304,6 +305,28 @@ def estimation_coefficients(
     info = garch_info(panel)
     if info is not None:  # market_garch / market_gjr: the arch fit's parameters
         return garch_coefficients(panel, info)
+    regressors = panel.n_params >= 2 and panel.design_est is not None and panel.sxx_inv is not None
+    if regressors and x_est is None:
+        raise ValueError("x_est is needed for a model with regressors")
+    compiled = (
+        regressors
+        and kernels.enabled(panel.n_pairs)
+        and np.ndim(x_est) in (2, 3)
+        and np.shape(x_est)[2:] in ((), (1,))
+        and panel.design_est.shape[2] == 1  # type: ignore[union-attr]
+    )
+    out = (
+        _coefficients_compiled(panel, y_est, x_est)
+        if compiled
+        else _coefficients_numpy(panel, y_est, x_est)
+    )
+    return pd.DataFrame(out, index=panel.ids)
+
+
+def _coefficients_numpy(
+    panel: AbnormalPanel, y_est: np.ndarray, x_est: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`estimation_coefficients` (OLS models), by numpy."""
     k = panel.n_params
     valid = ~np.isnan(panel.est_resid)
     out: dict[str, np.ndarray] = {}
@@ -312,8 +335,7 @@ def estimation_coefficients(
         y0 = np.where(valid, np.asarray(y_est, dtype="float64"), 0.0)
         alpha = y0.sum(axis=1) / n
         if k >= 2 and panel.design_est is not None and panel.sxx_inv is not None:
-            if x_est is None:
-                raise ValueError("x_est is needed for a model with regressors")
+            assert x_est is not None
             xe = np.asarray(x_est, dtype="float64")
             xe = xe[:, :, None] if xe.ndim == 2 else xe
             xbar = np.where(valid[:, :, None], xe, 0.0).sum(axis=1) / n[:, None]
@@ -324,7 +346,32 @@ def estimation_coefficients(
             for f in range(beta.shape[1]):
                 out[f"m{f}"] = xbar[:, f]
         out = {"alpha": alpha, **out}
-    return pd.DataFrame(out, index=panel.ids)
+    return out
+
+
+def _coefficients_compiled(
+    panel: AbnormalPanel, y_est: np.ndarray, x_est: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """:func:`_coefficients_numpy` of a one-regressor model on a large panel: one
+    compiled pass per row block (:func:`oilimpact.eventstudy._jit.market_coefficients`),
+    the same operations in the same order."""
+    jit = kernels.jit()
+    assert jit is not None and x_est is not None
+    assert panel.design_est is not None and panel.sxx_inv is not None
+    n = panel.n_pairs
+    y = np.ascontiguousarray(y_est, dtype="float64")
+    x = np.ascontiguousarray(np.asarray(x_est, dtype="float64").reshape(y.shape))
+    resid = np.ascontiguousarray(panel.est_resid, dtype="float64")
+    d_est = np.ascontiguousarray(panel.design_est[:, :, 0], dtype="float64")
+    s_inv = np.ascontiguousarray(panel.sxx_inv[:, 0, 0], dtype="float64")
+    alpha, beta, xbar = np.empty(n), np.empty(n), np.empty(n)
+
+    def run(a: int, b: int) -> None:
+        jit.market_coefficients(y[a:b], x[a:b], resid[a:b], d_est[a:b], s_inv[a:b],
+                                alpha[a:b], beta[a:b], xbar[a:b])  # fmt: skip
+
+    kernels.by_blocks(n, run)
+    return {"alpha": alpha, "b0": beta, "m0": xbar}
 
 
 def with_coefficients(

@@ -40,8 +40,10 @@ from .threads import pool as _pool  # noqa: F401
 
 __all__ = [
     "ar_tests",
+    "car_frame",
     "car_tests",
     "min_sq_pvalue",
+    "pair_tests",
     "rolling_sums",
     "sq_pvalues",
     "sq_reference",
@@ -646,6 +648,26 @@ class _SQPrep:
             list(threads.pool().map(run, range(workers)))
         return _rank_pvalues(le, lt, n[:, None], xx)[0], n
 
+    def fused_pvalues(
+        self, day_stat: np.ndarray, lengths: Sequence[int], win_stat: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """:meth:`day_pvalues` of ``day_stat`` (N, M) and :meth:`window_pvalues` of
+        ``win_stat`` (N, J) in one compiled pass (large panels; None where either would
+        not use the kernel): the single-day p-values, the window p-values and their
+        reference counts, value for value those of the two calls (each statistic is
+        counted against its own row's references; the one-day references, common to
+        both, are built once per row)."""
+        rows, l1 = self.resid.shape
+        m = day_stat.shape[1]
+        if not (self.has_design and self.one) or rows == 0 or l1 == 0 or m == 0:
+            return None
+        if not kernels.enabled(rows) or any(length < 1 or length > l1 for length in lengths):
+            return None
+        q = np.concatenate([np.asarray(day_stat, dtype="float64"),
+                            np.asarray(win_stat, dtype="float64")], axis=1)  # fmt: skip
+        p, n = self._compiled_pvalues([1] * m + [int(x) for x in lengths], q)
+        return p[:, :m], p[:, m:], n[:, m:]
+
     def _compiled_pvalues(
         self, lengths: list[int], stat: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -838,18 +860,30 @@ def ar_tests(panel: AbnormalPanel) -> dict[str, np.ndarray]:
     >>> out["tstat"].shape, bool((out["sq_pvalue"] >= 2 / 240).all())
     ((2, 11), True)
     """
+    prep = _SQPrep(panel)
+    ar, se, t, stat = _ar_values(panel, prep)
+    p = _t_pvalue(t, _dof(panel)[:, None])
+    return {"ar": ar, "se": se, "tstat": t, "pvalue": p, "sq_pvalue": _day_sq(prep, stat)}
+
+
+def _ar_values(
+    panel: AbnormalPanel, prep: _SQPrep
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ARs, their PE-corrected standard errors, t statistics and the standardised
+    ARs the SQ test ranks (AR over the square root of its exact PE factor), (N, L2)."""
     var = panel.sigma2[:, None] * np.diagonal(panel.pe_cov, axis1=1, axis2=2)
     se = np.sqrt(var)
     ar = panel.event_ar
     with np.errstate(invalid="ignore", divide="ignore"):
         t = ar / se
-    p = _t_pvalue(t, _dof(panel)[:, None])
-    prep = _SQPrep(panel)
-    with np.errstate(invalid="ignore", divide="ignore"):
         stat = ar / np.sqrt(prep.event_day_factors())
+    return ar, se, t, stat
+
+
+def _day_sq(prep: _SQPrep, stat: np.ndarray) -> np.ndarray:
+    """SQ p-values of the standardised single-day ARs ``stat`` (N, L2)."""
     fused = prep.day_pvalues(stat)
-    sq = fused[0] if fused is not None else sq_pvalues(prep.reference(1), stat)[0]
-    return {"ar": ar, "se": se, "tstat": t, "pvalue": p, "sq_pvalue": sq}
+    return fused[0] if fused is not None else sq_pvalues(prep.reference(1), stat)[0]
 
 
 def _repeat_level(ids: pd.MultiIndex, level: int, times: int) -> pd.Index | np.ndarray:
@@ -933,14 +967,97 @@ def car_tests(panel: AbnormalPanel, windows: Sequence[tuple[int, int]]) -> pd.Da
     if not wins:
         return pd.DataFrame({c: [] for c in CAR_TEST_COLUMNS})
     prep = _SQPrep(panel)
+    car, se, t, stats = _car_values(panel, prep, wins)
+    sq, sq_n = _window_sq_pvalues(prep, [hi - lo + 1 for lo, hi in wins], stats)
+    p = _t_pvalue(t, _dof(panel)[:, None])
+    return car_frame(panel, wins, {"car": car, "se": se, "tstat": t, "pvalue": p,
+                                    "sq_pvalue": sq, "sq_n": sq_n})  # fmt: skip
+
+
+def _car_values(
+    panel: AbnormalPanel, prep: _SQPrep, wins: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The CARs, their PE-corrected standard errors, t statistics and standardised
+    CARs (:func:`_window_cars`), (N, J) each."""
     se = np.sqrt(panel.sigma2[:, None] * panel.window_pe_sums(wins))
     car, stats = _window_cars(panel, prep, wins)
-    sq, sq_n = _window_sq_pvalues(prep, [hi - lo + 1 for lo, hi in wins], stats)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = car / se
-    p = _t_pvalue(t, _dof(panel)[:, None])
-    return _car_frame(panel, wins, {"car": car, "se": se, "tstat": t, "pvalue": p,
-                                    "sq_pvalue": sq, "sq_n": sq_n})  # fmt: skip
+    return car, se, t, stats
+
+
+def pair_tests(
+    panel: AbnormalPanel, windows: Sequence[tuple[int, int]]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    r"""The values of :func:`ar_tests` and of :func:`car_tests`, computed together.
+
+    Parameters
+    ----------
+    panel : AbnormalPanel
+    windows : sequence of (int, int)
+        Inclusive relative-day windows (at least one).
+
+    Returns
+    -------
+    ar : dict of ndarray, each (N, L2)
+        ``ar, se, tstat, pvalue, sq_pvalue``: :func:`ar_tests` of ``panel``.
+    car : dict of ndarray, each (N, J)
+        ``car, se, tstat, pvalue, sq_pvalue, sq_n``: the columns of
+        :func:`car_tests` of ``panel`` and ``windows``, pair-major.
+
+    Notes
+    -----
+    The formulas are those of :func:`ar_tests` and :func:`car_tests` (MacKinlay 1997,
+    eqs. 9-13; the studentised SQ test of Gelbach, Helland and Klick 2013), and so are
+    the values, bit for bit: what the two share is computed once, not differently. The
+    SQ ingredients of the panel are prepared once; on large panels the single-day and
+    window SQ counts are one compiled pass over each pair's estimation residuals
+    (:meth:`_SQPrep.fused_pvalues`); and the Student-t p-values of all ARs and CARs are
+    one call of ``scipy.special.stdtr`` (the same degrees of freedom ``L1_i - k`` in a
+    row; element-wise, so each value is the one a separate call gives).
+
+    References
+    ----------
+    MacKinlay, A. C. (1997). Event studies in economics and finance. *Journal of
+    Economic Literature* 35(1), 13-39.
+
+    Gelbach, J. B., Helland, E. and Klick, J. (2013). Valid inference in single-firm,
+    single-event studies. *American Law and Economics Review* 15(2), 495-541.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oilimpact.eventstudy.models import fit_panel
+    >>> rng = np.random.default_rng(2)
+    >>> m = rng.normal(0, 0.01, (2, 250)); y = m + rng.normal(0, 0.01, (2, 250))
+    >>> panel = fit_panel(y[:, :239], y[:, 239:], m[:, :239], m[:, 239:],
+    ...                   event_days=np.arange(0, 11))
+    >>> ar, car = pair_tests(panel, [(0, 0), (0, 10)])
+    >>> bool(np.array_equal(ar["pvalue"], ar_tests(panel)["pvalue"]))
+    True
+    >>> car["sq_n"].tolist()
+    [[239, 229], [239, 229]]
+    """
+    wins = [(int(w[0]), int(w[1])) for w in windows]
+    if not wins:
+        raise ValueError("pair_tests needs at least one window")
+    prep = _SQPrep(panel)
+    ar, se, t, stat = _ar_values(panel, prep)
+    car, car_se, car_t, stats = _car_values(panel, prep, wins)
+    lengths = [hi - lo + 1 for lo, hi in wins]
+    fused = prep.fused_pvalues(stat, lengths, stats)
+    if fused is not None:
+        sq, car_sq, sq_n = fused
+    else:
+        sq = _day_sq(prep, stat)
+        car_sq, sq_n = _window_sq_pvalues(prep, lengths, stats)
+    m = t.shape[1]
+    p = _t_pvalue(np.concatenate([t, car_t], axis=1), _dof(panel)[:, None])
+    return (
+        {"ar": ar, "se": se, "tstat": t, "pvalue": p[:, :m], "sq_pvalue": sq},
+        {"car": car, "se": car_se, "tstat": car_t, "pvalue": p[:, m:],
+         "sq_pvalue": car_sq, "sq_n": sq_n},
+    )  # fmt: skip
 
 
 def _window_cars(
@@ -975,11 +1092,12 @@ def _window_sq_pvalues(
     return sq, sq_n
 
 
-def _car_frame(
+def car_frame(
     panel: AbnormalPanel, wins: list[tuple[int, int]], values: dict[str, np.ndarray]
 ) -> pd.DataFrame:
     """The CAR table, one row per (pair, window), pair-major: the labels, the windows'
-    bounds and the (N, J) ``values`` flattened (columns :data:`CAR_TEST_COLUMNS`)."""
+    bounds and the (N, J) ``values`` (``car, se, tstat, pvalue, sq_pvalue, sq_n``, as
+    :func:`pair_tests` gives them) flattened (columns :data:`CAR_TEST_COLUMNS`)."""
     n, nw = panel.n_pairs, len(wins)
     car, se, t, p = values["car"], values["se"], values["tstat"], values["pvalue"]
     sq, sq_n = values["sq_pvalue"], values["sq_n"]

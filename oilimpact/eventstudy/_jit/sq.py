@@ -31,11 +31,14 @@ def sq_counts(resid, d_est, s_inv, bases, lengths, q, q_len, le, lt, n_bad):  # 
     xcs = np.empty(l1 + 1)
     mcs = np.empty(l1 + 1, dtype=np.int64)
     ref = np.empty(l1)
+    sums = False  # running sums are needed for L > 1 only
+    for j in range(n_len):
+        sums = sums or lengths[j] > 1
     for i in range(n):
         cs[0] = 0.0
         xcs[0] = 0.0
         mcs[0] = 0
-        for t in range(l1):
+        for t in range(l1 if sums else 0):
             r = resid[i, t]
             if r == r:
                 cs[t + 1] = cs[t] + r
