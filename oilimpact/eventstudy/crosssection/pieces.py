@@ -47,14 +47,14 @@ Not additive, and how they are handled:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from .. import kernels
+from .. import kernels, threads
 from ..panel import AbnormalPanel
 from . import rbar as _rbar
 from ._arrays import _div, _pvalue_normal, _pvalue_t, _unique_columns
@@ -233,18 +233,17 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
     has = np.column_stack([w.has for w in wins]) if wins else np.zeros((p.n_pairs, 0), bool)
     frac, est_has = p.positive_fraction
     ranked = (has & p.valid[:, None]).astype(float)  # float: the products use BLAS
-    dev_sum, unif_sum, grid = _rank_sums(p, ranked > 0)
+    dev_sum, unif_sum, rank_cnt = _rank_sums(p, ranked > 0)
     li = p._full_sort[2].astype(float)
     sc_ok = np.column_stack([w.sc_ok for w in wins]) if wins else has
     scar = np.column_stack([np.where(w.sc_ok, w.scar, 0.0) for w in wins]) if wins else has
     car = np.column_stack([np.where(w.has, w.car, 0.0) for w in wins]) if wins else has
     var_ok = has & np.isfinite(p.bw_var)[:, None]
     w_ok = sc_ok & np.isfinite(p.patell_w)[:, None]
-    est_sum_all = p.est0.sum(axis=0)
-    est_cnt_all = np.count_nonzero(p.est_ok, axis=0).astype(float)
+    est_sum_all, est_cnt_all, pos_all, cnt_all = _est_totals(p)
     return {
-        "est_sum": _set_sums(has, p.est0, est_sum_all),  # (W, L1)
-        "est_cnt": _set_sums(has, p.est_ok, est_cnt_all),
+        "est_sum": _set_sums(has, lambda: p.est0, est_sum_all),  # (W, L1)
+        "est_cnt": _set_sums(has, lambda: p.est_ok, est_cnt_all),
         "est_sum_all": est_sum_all, "est_cnt_all": est_cnt_all,
         "indep_n": var_ok.sum(axis=0).astype(float),
         "indep_var": np.where(var_ok, p.bw_var[:, None], 0.0).sum(axis=0),
@@ -256,51 +255,71 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
         "pos": ((car > 0) & has).sum(axis=0).astype(float),
         "phat_sum": np.where(est_has, frac, 0.0) @ (has & est_has[:, None]).astype(float),
         "phat_n": (has & est_has[:, None]).sum(axis=0).astype(float),
-        "phat_pos_all": np.array([float(((p.est > 0) & p.est_ok).sum())]),
-        "phat_cnt_all": np.array([float(p.est_ok.sum())]),
+        "phat_pos_all": np.array([pos_all]), "phat_cnt_all": np.array([cnt_all]),
         "rank_dev": dev_sum, "rank_unif": unif_sum,  # (W, R)
-        "rank_cnt": _set_sums(ranked > 0, grid), "rank_li": li @ ranked,
-        "rank_n": ranked.sum(axis=0),
+        "rank_cnt": rank_cnt, "rank_li": li @ ranked, "rank_n": ranked.sum(axis=0),
     }  # fmt: skip
 
 
-def _set_sums(sets: np.ndarray, values: np.ndarray, whole: np.ndarray | None = None) -> np.ndarray:
-    """``sets.T @ values`` (``(N, W)`` boolean by ``(N, L)``): the column sums of
-    ``values`` over each window's pairs, one sum per distinct pair set (windows
-    usually share theirs; ``whole``: the sums over all pairs, when known). Boolean
-    ``values`` are counted exactly."""
+def _est_totals(p: _Parts) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Over all pairs: the column sums and counts of the finite estimation residuals
+    ``(L1,)``, and the numbers of positive and of finite residuals. From the compiled
+    moment pass (:attr:`_Parts.est_stats`) when the panel has one (the counts exactly,
+    the sums to rounding), else from the masked matrix."""
+    st = p.est_stats
+    if st is not None:
+        pos, cnt = float(st["n_pos"].sum()), float(st["cnt"].sum())
+        return np.asarray(st["col_sum"], float), np.asarray(st["col_cnt"], float), pos, cnt
+    ok = p.est_ok
+    pos, cnt = float(((p.est > 0) & ok).sum()), float(ok.sum())
+    return p.est0.sum(axis=0), np.count_nonzero(ok, axis=0).astype(float), pos, cnt
+
+
+def _set_sums(
+    sets: np.ndarray, values: Callable[[], np.ndarray], whole: np.ndarray | None = None
+) -> np.ndarray:
+    """``sets.T @ values()`` (``(N, W)`` boolean by ``(N, L)``): the column sums of
+    ``values()`` over each window's pairs, one sum per distinct pair set (windows
+    usually share theirs; ``whole``: the sums over all pairs, when known; ``values``
+    is only called when some set needs it). Boolean values are counted exactly."""
     uniq, inv = _unique_columns(sets)
-    out = np.empty((uniq.shape[1], values.shape[1]))
+    full = uniq.all(axis=0)
+    if whole is not None and full.all():
+        return np.broadcast_to(whole, (inv.size, whole.size)).copy()
+    vals = values()
+    out = np.empty((uniq.shape[1], vals.shape[1]))
     for j in range(uniq.shape[1]):
         col = uniq[:, j]
-        if col.all():
-            out[j] = whole if whole is not None else values.sum(axis=0)
-        elif values.dtype == bool:
-            out[j] = np.count_nonzero(values[col], axis=0)
+        if full[j]:
+            out[j] = whole if whole is not None else vals.sum(axis=0)
+        elif vals.dtype == bool:
+            out[j] = np.count_nonzero(vals[col], axis=0)
         else:
-            out[j] = values[col].sum(axis=0)
+            out[j] = vals[col].sum(axis=0)
     return out[inv]
 
 
 def _rank_sums(p: _Parts, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per window (columns of ``ranked``, ``(N, W)``): the column sums over its pairs of
-    the centred ranks ``K - (L_i+1)/2`` and scores ``K/(L_i+1) - 1/2``, each ``(W, R)``,
-    and the ranked mask ``(N, R)`` (0/1, column order).
+    the centred ranks ``K - (L_i+1)/2`` and scores ``K/(L_i+1) - 1/2`` and the ranked
+    counts, each ``(W, R)``.
 
     With the compiled kernels, one pass of ``rank_column_sums`` (the kernel of
-    :attr:`_Parts.rank_days`) per distinct pair set, in sorted coordinates; else the
-    products of the scattered rank grid (:attr:`_Parts.rank_grid`). Equal to rounding.
+    :attr:`_Parts.rank_days`) per distinct pair set, in sorted coordinates, and the
+    counts from the sort's column counts; else the products of the scattered rank grid
+    (:attr:`_Parts.rank_grid`). Equal to rounding (the counts exactly).
     """
     jit = kernels.jit() if kernels.enabled(p.n_pairs) else None
     if jit is None:
         dev, unif, grid = p.rank_grid
         r = ranked.astype(float)
-        return r.T @ dev, r.T @ unif, grid
-    order, xs, li, _ = p._full_sort
+        return r.T @ dev, r.T @ unif, _set_sums(ranked, lambda: grid)
+    order, xs, li, n_col = p._full_sort
     width = xs.shape[1]
     li64 = li.astype(np.int64)
     sets, inv = _unique_columns(ranked)
     k_out, u_out = np.zeros((sets.shape[1], width)), np.zeros((sets.shape[1], width))
+    cnt = np.empty((sets.shape[1], width))
     for j in range(sets.shape[1]):
         rows = None if sets[:, j].all() else np.flatnonzero(sets[:, j])
         n_rows = p.n_pairs if rows is None else rows.size
@@ -315,30 +334,101 @@ def _rank_sums(p: _Parts, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
         if parts:
             k_out[j] = np.sum([q[0] for q in parts], axis=0)
             u_out[j] = np.sum([q[1] for q in parts], axis=0)
-    full = np.concatenate([p.est, p.ar], axis=1)
-    grid = (~np.isnan(full) & p.valid[:, None]).astype(float)
-    return k_out[inv], u_out[inv], grid
+        # n_col counts every valid pair's non-NaN values: take out the other valid pairs
+        out = np.flatnonzero(~sets[:, j] & p.valid)
+        cnt[j] = n_col - np.count_nonzero(~np.isnan(np.hstack([p.est[out], p.ar[out]])), axis=0)
+    return k_out[inv], u_out[inv], cnt[inv]
 
 
 def _rbar_groups(p: _Parts, key: np.ndarray) -> dict[int, _RbarGroup]:
-    """r-bar pieces of each event date of the chunk (pairs allowed in r-bar only)."""
+    """r-bar pieces of each event date of the chunk (pairs allowed in r-bar only): the
+    sums of :func:`_rbar_date_sums_numpy`, or of its compiled twin
+    (:func:`oilimpact.eventstudy._jit.rbar_date_sums`, dates on the shared threads) on
+    large panels, and the rows of dates with at most :data:`RBAR_PAIRWISE_MAX` pairs."""
     dates = getattr(p.panel, "est_dates", None)
+    ns = None if dates is None else np.asarray(dates).astype("datetime64[ns]", copy=False)
+    ns64 = None if ns is None else np.ascontiguousarray(ns.view(np.int64))
     use = p.rbar_use
+    event = np.unique(key[use])
+    groups = [np.flatnonzero((key == d) & use) for d in event]
+    jit = kernels.jit() if kernels.enabled(p.n_pairs) else None
+
+    def sums(rows: np.ndarray) -> tuple[Any, ...]:
+        if jit is not None:
+            no_dates = np.empty((0, 0), dtype=np.int64)
+            *out, bad = jit.rbar_date_sums(p.est, no_dates if ns64 is None else ns64, rows)
+            if bad < 0:
+                return tuple(out)
+        return _rbar_date_sums_numpy(p.est, ns64, rows)  # a repeated date raises, named
+
+    big = sum(rows.size >= threads.THREAD_ROWS for rows in groups)
+    done = list(threads.pool().map(sums, groups)) if jit and big > 1 else map(sums, groups)
     out = {}
-    for d in np.unique(key[use]):
-        rows = np.flatnonzero((key == d) & use)
-        est = p.est[rows]
-        rd = None if dates is None else np.asarray(dates)[rows].astype("datetime64[ns]")
-        keys, x = _calendar_grid(est, rd)
-        m = np.isfinite(x)
-        z, cnt = _standardize_rows(x, m)
+    for d, rows, (keys, sum_z, count, z2, min_cnt) in zip(event, groups, done, strict=True):
         small = rows.size <= _rbar.RBAR_PAIRWISE_MAX
         out[int(d)] = _RbarGroup(
-            keys=keys, sum_z=z.sum(axis=0), count=m.sum(axis=0).astype(float),
-            z2=float(np.einsum("ij,ij->", z, z)), n=int(rows.size), min_cnt=int(cnt.min()),
-            rows=est.copy() if small else None, dates=rd if small else None,
+            keys=keys, sum_z=sum_z, count=count, z2=float(z2), n=int(rows.size),
+            min_cnt=int(min_cnt), rows=p.est[rows] if small else None,
+            dates=ns[rows] if small and ns is not None else None,
         )  # fmt: skip
     return out
+
+
+def _rbar_date_sums_numpy(
+    est: np.ndarray, dates: np.ndarray | None, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """r-bar sums of the pairs ``rows`` by calendar date (the plain-numpy twin of
+    :func:`oilimpact.eventstudy._jit.rbar_date_sums`).
+
+    Parameters
+    ----------
+    est : ndarray, shape (N, L1)
+        Estimation residuals, NaN where missing.
+    dates : ndarray of int64, shape (N, L1), or None
+        The residuals' dates as int64 ns (NaT as int64 min); None when the columns are
+        the dates.
+    rows : ndarray of int
+        The pairs (of one event date).
+
+    Returns
+    -------
+    keys, sum_z, count : ndarray
+        The dates some pair observes (sorted int64 ns; the column indices without
+        dates) and per date :math:`\\sum_i z_{it}` and the pairs observing it.
+    z2 : float
+        :math:`\\sum_{it} z_{it}^2`.
+    min_cnt : int
+        The fewest observed residuals of a pair.
+
+    Raises
+    ------
+    ValueError
+        When a pair repeats a date (naming it).
+
+    Notes
+    -----
+    :math:`z_{it} = (e_{it} - \\bar e_i)/s_i` is pair i's residual standardized over its
+    own observed dates (sd with divisor :math:`n_i - 1`); the sums give the pooled form
+    of :func:`~oilimpact.eventstudy.crosssection.rbar.calendar_rbar` (Kolari and
+    Pynnonen 2010), :math:`\\sum_t[(\\sum_i z_{it})^2 - \\sum_i z_{it}^2]`. As numpy,
+    on the dense grid ``x`` of the rows on their dates (NaN where not observed)::
+
+        z = (x - nanmean(x, 1)[:, None]) / nanstd(x, 1, ddof=1)[:, None]
+        sum_z, count, z2 = nansum(z, 0), isfinite(x).sum(0), nansum(z**2)
+
+    References
+    ----------
+    .. [1] Kolari, J. W., Pynnonen, S. (2010). Event study testing with cross-sectional
+       correlation of abnormal returns. Review of Financial Studies 23, 3996-4025.
+    """
+    est = est[rows]
+    rd = None if dates is None else dates[rows].view("datetime64[ns]")
+    keys, x = _calendar_grid(est, rd)
+    m = np.isfinite(x)
+    z, cnt = _standardize_rows(x, m)
+    min_cnt = int(cnt.min()) if cnt.size else 0
+    z2 = float(np.einsum("ij,ij->", z, z))
+    return keys, z.sum(axis=0), m.sum(axis=0).astype(float), z2, min_cnt
 
 
 def _calendar_grid(est: np.ndarray, rd: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
