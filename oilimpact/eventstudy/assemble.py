@@ -56,19 +56,22 @@ def pair_tables(
     )
     if event_dates is None:
         event_dates = np.full((n, L2), np.datetime64("NaT"), dtype="datetime64[ns]")
+    # copy=False: the columns are not gathered into one block per dtype (a copy of the
+    # table); the arrays the panel or the caller hold are copied, the others are new
     abnormal = pd.DataFrame(
         {
             "event": ev,
             "series": asset,
             "day": np.tile(panel.event_days, n),
-            "date": event_dates.reshape(-1),
-            "ar": art["ar"].reshape(-1),
+            "date": np.array(event_dates).reshape(-1),
+            "ar": np.array(art["ar"]).reshape(-1),
             "se": art["se"].reshape(-1),
             "tstat": art["tstat"].reshape(-1),
             "pvalue": art["pvalue"].reshape(-1),
             "sq_pvalue": art["sq_pvalue"].reshape(-1),
-            "sessions": sessions.reshape(-1),
-        }
+            "sessions": np.array(sessions).reshape(-1),
+        },
+        copy=False,
     )
     car = car_frame(panel, wins, car_values) if car_values is not None else car_tests(panel, wins)
     car = car.rename(columns={"asset": "series"})

@@ -722,7 +722,8 @@ def scale_spanning_returns(
     if rows.size == 0:
         return panel
     ar = np.array(panel.event_ar, dtype="float64")
-    k = panel.session_weights[rows]  # (R, L2)
+    # the rows' session weights (as panel.session_weights: at least 1), (R, L2)
+    k = np.maximum(np.asarray(panel.event_sessions)[rows], 1).astype("float64")
     extra = k - 1.0
     valid = ~np.isnan(panel.est_resid[rows])
     n = valid.sum(axis=1).astype("float64")

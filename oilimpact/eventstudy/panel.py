@@ -133,10 +133,13 @@ class AbnormalPanel:
     def spanning_rows(self) -> np.ndarray:
         """Rows (pairs) with an observed event-window return spanning more than one
         session, which the variance scaling must adjust; empty when there is none."""
-        weights = self.session_weights
-        if weights is None:
+        k = self.event_sessions
+        if k is None or self.conventions != "textbook":
             return np.zeros(0, dtype=np.intp)
-        return np.flatnonzero(((weights > 1) & ~np.isnan(self.event_ar)).any(axis=1))
+        span = np.asarray(k) > 1  # the weights above 1 (no float copy of all of them)
+        if not span.any():
+            return np.zeros(0, dtype=np.intp)
+        return np.flatnonzero((span & ~np.isnan(self.event_ar)).any(axis=1))
 
     @property
     def session_weights(self) -> np.ndarray | None:

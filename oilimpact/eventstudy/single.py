@@ -1097,7 +1097,9 @@ def car_frame(
 ) -> pd.DataFrame:
     """The CAR table, one row per (pair, window), pair-major: the labels, the windows'
     bounds and the (N, J) ``values`` (``car, se, tstat, pvalue, sq_pvalue, sq_n``, as
-    :func:`pair_tests` gives them) flattened (columns :data:`CAR_TEST_COLUMNS`)."""
+    :func:`pair_tests` gives them) flattened (columns :data:`CAR_TEST_COLUMNS`). The
+    table takes the arrays without copying them where flattening is a view: pass
+    arrays nothing else changes."""
     n, nw = panel.n_pairs, len(wins)
     car, se, t, p = values["car"], values["se"], values["tstat"], values["pvalue"]
     sq, sq_n = values["sq_pvalue"], values["sq_n"]
@@ -1123,5 +1125,6 @@ def car_frame(
             "sq_min_pvalue": np.asarray(min_sq_pvalue(sq_n.reshape(-1)), dtype="float64"),
             "dof": np.repeat(dof.astype(np.int64), nw),
             "n_est": np.repeat(panel.n_est.astype(np.int64), nw),
-        }
+        },
+        copy=False,  # new arrays (reshaped results, repeats): no gathering copy
     )
