@@ -80,17 +80,36 @@ def day_zero(
     first_row = np.where(has, grid.row[np.minimum(grid.start, max(grid.row.size - 1, 0))], 0)
     first_day = grid.dates[first_row]
     base = pd.DatetimeIndex(grid.dates[grid.valid.any(axis=1)])
-    groups: dict[tuple[str, Any, str], list[int]] = {}
-    for a, spec in enumerate(specs):
-        groups.setdefault(close_rule(spec), []).append(a)
-    for cols in groups.values():
-        spec = specs[cols[0]]
-        idx = np.array(cols, dtype=np.int64)
+    for idx in _by_close_rule(specs):
+        spec = specs[int(idx[0])]
         for j, ev in enumerate(events):
             _one_event(grid, ev, j, j < n_studied, spec, idx, base, first_day, band_hi,
                        pos, early, reasons)  # fmt: skip
     failed = (pos[:n_studied] < 0) & has[None, :]
     return DayZero(pos, early, reasons, failed)
+
+
+def _by_close_rule(specs: Sequence[Any]) -> list[np.ndarray]:
+    """The asset columns of each close rule (increasing, rules in order of first use).
+
+    Assets often share one spec object (the registry's generic spec of unregistered
+    series), so the rule is read once per distinct object, not once per asset."""
+    obj_id = np.fromiter(map(id, specs), dtype=np.int64, count=len(specs))
+    codes, first = _first_seen(obj_id)
+    rules: dict[tuple[str, Any, str], list[int]] = {}
+    for code, a in enumerate(first.tolist()):
+        rules.setdefault(close_rule(specs[a]), []).append(code)
+    return [np.flatnonzero(np.isin(codes, objs)) for objs in rules.values()]
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes numbering the distinct ``values`` in order of first appearance, and the
+    position of each one's first appearance."""
+    uniq, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return rank[inverse.ravel()], first[order]
 
 
 def _one_event(
@@ -171,9 +190,9 @@ def _reasons(
     else:
         start_in = np.zeros(cols.size, dtype=bool)
     n_ev = len(reasons) // max(grid.n_sessions.size, 1)
-    combos, which = np.unique(np.stack([start_in, day0_row]), axis=1, return_inverse=True)
+    combos, which = np.unique(2 * day0_row + start_in, return_inverse=True)
     texts = []
-    for s_in, r0 in combos.T.tolist():  # a handful of distinct combinations
+    for r0, s_in in zip(*divmod(combos, 2), strict=True):  # a handful of combinations
         days = ([start] if s_in and grid.dates[r0] != start else []) + [grid.dates[r0]]
         texts.append(align_event(ev.obj, pd.DatetimeIndex(days), spec).reason)
     reasons[cols * n_ev + j] = np.asarray(texts, dtype=object)[np.ravel(which)]
