@@ -174,10 +174,13 @@ def _grid_compiled(
         jit.grid_columns(values, regs, reg_all, reg_any, reg_cum, reg_day, start, c0, c1,
                          kind, log, row, key, asset_ret, reg_ret, bad, bad_col, gap,
                          uncarried)  # fmt: skip
+        if kind in (0, 2) and log:  # the kernel gave price ratios (numpy's log, as the twin)
+            lo = start[c0] if c0 < A else S
+            hi = start[c1] if c1 < A else S
+            with np.errstate(divide="ignore", invalid="ignore"):
+                np.log(asset_ret[lo:hi], out=asset_ret[lo:hi])
 
     kernels.by_blocks(A, run)
-    if kind in (0, 2) and log:
-        np.log(asset_ret, out=asset_ret)  # the kernel gave price ratios
     return SessionGrid(dates, valid, n_sess, start, row, key, asset_ret, reg_ret, bad,
                        bad_col, gap, uncarried)  # fmt: skip
 
@@ -397,6 +400,13 @@ def spanned_sessions(
     (at least 1; 1 on a pair's first session), as
     :func:`~oilimpact.eventstudy.alignment.sessions_spanned`: a cumulative count of the
     calendar's sessions plus one of the asset's values off the calendar.
+
+    Notes
+    -----
+    The dates off the calendar are few (holidays with prices), so the asset's values on
+    them are counted on those rows only: ``cum[i, c]``, the values of asset ``c`` on
+    the first ``i`` off-calendar rows, gives the count in ``(r0, r1]`` as
+    ``cum[i(r1), c] - cum[i(r0), c]`` with ``i(r)`` the off-calendar rows up to ``r``.
     """
     dates_ns = grid.dates.astype("datetime64[ns]").astype(np.int64)
     out = np.ones(at.shape, dtype=np.int64)
@@ -406,25 +416,26 @@ def spanned_sessions(
     col = np.where(grid.n_sessions[np.clip(col, 0, None)] > 0, col, 0)
     prev = np.maximum(at - 1, 0)
     first = at == grid.start[col]
+    r1, r0 = grid.row[at], grid.row[prev]
     codes_arr = np.asarray(codes, dtype=object)
+    one_code = len(set(codes)) == 1
     for code in dict.fromkeys(codes):
         cal = calendar_days(code, int(dates_ns[0]), int(dates_ns[-1]))
         n_cal = np.searchsorted(cal, dates_ns, side="right")
-        off_cal = ~np.isin(dates_ns, cal)
-        if len(set(codes)) == 1:
-            sel = np.ones(at.shape, dtype=bool)
-            extra = np.cumsum(own & off_cal[:, None], axis=0, dtype=np.int64)
-            ci = col
+        off_rows = np.flatnonzero(~np.isin(dates_ns, cal))
+        if one_code:
+            sel, ci, cols = np.ones(at.shape, dtype=bool), col, np.arange(own.shape[1])
         else:
             cols = np.flatnonzero(codes_arr == code)
-            extra = np.cumsum(own[:, cols] & off_cal[:, None], axis=0, dtype=np.int64)
             pos = np.full(own.shape[1], -1, dtype=np.int64)
             pos[cols] = np.arange(cols.size)
-            sel = pos[col] >= 0
-            ci = pos[col]
-        r1, r0 = grid.row[at], grid.row[prev]
-        span = (n_cal[r1] - n_cal[r0]) + (
-            extra[r1, np.maximum(ci, 0)] - extra[r0, np.maximum(ci, 0)]
-        )
+            sel, ci = pos[col] >= 0, np.maximum(pos[col], 0)
+        span = n_cal[r1] - n_cal[r0]
+        if off_rows.size:
+            cum = np.zeros((off_rows.size + 1, cols.size), dtype=np.int64)
+            np.cumsum(own[np.ix_(off_rows, cols)], axis=0, out=cum[1:])
+            i1 = np.searchsorted(off_rows, r1, side="right")
+            i0 = np.searchsorted(off_rows, r0, side="right")
+            span += cum[i1, ci] - cum[i0, ci]
         out = np.where(sel, np.maximum(span, 1), out)
     return np.where(first, 1, out)
