@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError
+from . import kernels
 from .dayzero import NO_DAY, DayZero, alignment_error
 from .grid import SessionGrid
 from .inputs import StudyEvent, named_spec
@@ -51,11 +52,18 @@ class PairWindows:
 
 def pair_windows(grid: SessionGrid, dz: DayZero, n_ev: int, opts: StudyOptions) -> PairWindows:
     """The windows of every pair (day 0 of a failed pair is taken as session 0; the
-    caller raises for it first)."""
+    caller raises for it first).
+
+    From :data:`~oilimpact.eventstudy.kernels.MIN_PAIRS` pairs on, one compiled pass
+    per pair (:func:`oilimpact.eventstudy._jit.window_positions`, row blocks on a few
+    threads); below, the array operations of the module notes, which are the reference.
+    """
     A = grid.n_sessions.size
     asset = np.repeat(np.arange(A), n_ev)
     event = np.tile(np.arange(n_ev), A)
     k = np.maximum(dz.pos[:n_ev].T.reshape(-1), 0)  # (P,)
+    if kernels.enabled(k.size):
+        return _windows_compiled(grid, dz, asset, event, k, opts)
     T = grid.n_sessions[asset]
     est_rel = k[:, None] + opts.est_offsets[None, :]
     in_range = (est_rel >= 0) & (est_rel < T[:, None])
@@ -80,6 +88,42 @@ def pair_windows(grid: SessionGrid, dz: DayZero, n_ev: int, opts: StudyOptions) 
         dropped=dropped,
         est_first=est_rel[:, 0],
     )
+
+
+def _windows_compiled(
+    grid: SessionGrid,
+    dz: DayZero,
+    asset: np.ndarray,
+    event: np.ndarray,
+    k: np.ndarray,
+    opts: StudyOptions,
+) -> PairWindows:
+    """:func:`pair_windows` by the compiled kernel, on row blocks."""
+    jit = kernels.jit()
+    assert jit is not None
+    P = k.size
+    e0 = opts.estimation_window[0]
+    L1, offsets = opts.est_offsets.size, np.ascontiguousarray(opts.event_offsets, np.int64)
+    L2 = offsets.size
+    est, evt = np.empty((P, L1), np.int64), np.empty((P, L2), np.int64)
+    in_range, dropped, use_est = (np.empty((P, L1), bool) for _ in range(3))
+    in_evt = np.empty((P, L2), bool)
+    day = np.ascontiguousarray(np.where(dz.pos >= 0, dz.pos, dz.early))
+    lo, hi = opts.exclusion_band
+    top = max(grid.row.size - 1, 0)
+    exclude = bool(opts.exclude_confounders)
+
+    def run(a: int, b: int) -> None:
+        jit.window_positions(k[a:b], asset[a:b], event[a:b], grid.start, grid.n_sessions,
+                             top, e0, offsets, day, lo, hi, exclude, est[a:b],
+                             in_range[a:b], dropped[a:b], use_est[a:b], evt[a:b],
+                             in_evt[a:b])  # fmt: skip
+
+    kernels.by_blocks(P, run)
+    d0 = np.minimum(grid.start[asset] + k, top)
+    return PairWindows(k=k, d0=d0, asset=asset, event=event, est=est, evt=evt,
+                       in_range=in_range, use_est=use_est, in_evt=in_evt, dropped=dropped,
+                       est_first=k + e0)  # fmt: skip
 
 
 def _band_dropped(

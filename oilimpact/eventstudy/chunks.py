@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError
+from . import kernels
 from .assemble import pair_tables
 from .build import PairWindows, check_pairs, gather, pair_windows
 from .crosssection.pieces import CrossSectionPieces, cross_section_pieces
@@ -139,7 +140,14 @@ def run_chunk(job: ChunkJob) -> ChunkResult:
 
 
 def _window_arrays(grid: SessionGrid, win: PairWindows, has_regs: bool) -> dict[str, Any]:
-    """The returns, dates and counts of every pair's windows, gathered at once."""
+    """The returns, dates and counts of every pair's windows, gathered at once: the
+    returns and dates of the windows, the usable estimation days (``n_ok``), the returns
+    that span a gap (``spanning``) and the event days with an asset return
+    (``observed``). From
+    :data:`~oilimpact.eventstudy.kernels.MIN_PAIRS` pairs on by one compiled pass per
+    pair, :func:`oilimpact.eventstudy._jit.gather_windows`)."""
+    if kernels.enabled(win.k.size):
+        return _window_arrays_compiled(grid, win, has_regs)
     y_est = gather(grid.asset_ret, win.est, win.use_est)
     y_evt = gather(grid.asset_ret, win.evt, win.in_evt)
     x_est = gather(grid.reg_ret, win.est, win.use_est) if has_regs else None
@@ -158,6 +166,46 @@ def _window_arrays(grid: SessionGrid, win: PairWindows, has_regs: bool) -> dict[
         "evt_dates": np.where(win.in_evt, dates[grid.row[win.evt]], nat),
         "est_dates": np.where(win.use_est, dates[grid.row[win.est]], nat),
         "day0": dates[grid.row[win.d0]],
+        "spanning": (win.use_est & grid.gap[win.est]).sum(axis=1)
+        + (win.in_evt & grid.gap[win.evt]).sum(axis=1),
+        "observed": (win.in_evt & ~np.isnan(y_evt)).sum(axis=1),
+    }
+
+
+def _window_arrays_compiled(grid: SessionGrid, win: PairWindows, has_regs: bool) -> dict[str, Any]:
+    """:func:`_window_arrays` by the compiled kernel, on row blocks."""
+    jit = kernels.jit()
+    assert jit is not None
+    (P, L1), L2 = win.est.shape, win.evt.shape[1]
+    F = grid.reg_ret.shape[1] if has_regs else 0
+    reg_ret = grid.reg_ret if has_regs else np.zeros((grid.row.size, 0))
+    y_est, y_evt = np.empty((P, L1)), np.empty((P, L2))
+    x_est, x_evt = np.empty((P, L1, F)), np.empty((P, L2, F))
+    est_dates, evt_dates = np.empty((P, L1), np.int64), np.empty((P, L2), np.int64)
+    n_ok, day0 = np.empty(P, np.int64), np.empty(P, np.int64)
+    spanning, observed = np.empty(P, np.int64), np.empty(P, np.int64)
+    dates = grid.dates.astype("datetime64[ns]").view(np.int64)
+
+    def run(a: int, b: int) -> None:
+        jit.gather_windows(win.est[a:b], win.use_est[a:b], win.evt[a:b], win.in_evt[a:b],
+                           win.d0[a:b], grid.asset_ret, reg_ret, grid.row, dates, y_est[a:b],
+                           x_est[a:b], y_evt[a:b], x_evt[a:b], n_ok[a:b], est_dates[a:b],
+                           evt_dates[a:b], day0[a:b], grid.gap, spanning[a:b],
+                           observed[a:b])  # fmt: skip
+
+    kernels.by_blocks(P, run)
+    ns = "datetime64[ns]"
+    return {
+        "y_est": y_est,
+        "y_evt": y_evt,
+        "x_est": x_est if has_regs else None,
+        "x_evt": x_evt if has_regs else None,
+        "n_ok": n_ok,
+        "evt_dates": evt_dates.view(ns),
+        "est_dates": est_dates.view(ns),
+        "day0": day0.view(ns),
+        "spanning": spanning,
+        "observed": observed,
     }
 
 
@@ -200,10 +248,6 @@ def _alignment_frame(
     any_in = win.in_range.any(axis=1)
     first = np.where(any_in, dates[grid.row[win.est[:, 0]]], nat)
     last = np.where(any_in, dates[grid.row[win.est[:, -1]]], nat)
-    span = (win.use_est & grid.gap[win.est]).sum(axis=1) + (win.in_evt & grid.gap[win.evt]).sum(
-        axis=1
-    )
-    observed = (win.in_evt & ~np.isnan(arrays["y_evt"])).sum(axis=1)
     # the per-event columns from one row per event (one type inference, not P)
     per_event = pd.DataFrame(
         {
@@ -223,8 +267,8 @@ def _alignment_frame(
         "dropped_est_days": win.dropped.sum(axis=1).astype(int),
         "est_start": first,
         "est_end": last,
-        "event_days_observed": observed.astype(int),
-        "spanning_returns": span.astype(int),
+        "event_days_observed": arrays["observed"].astype(int),
+        "spanning_returns": arrays["spanning"].astype(int),
         "uncarried_returns": np.repeat(grid.uncarried, n_ev).astype(int),
     }
     return pd.concat([out, pd.DataFrame(rest)], axis=1)

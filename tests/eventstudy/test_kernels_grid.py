@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oilimpact.errors import EstimationError
-from oilimpact.eventstudy import event_study
+from oilimpact.events import Event
+from oilimpact.eventstudy import event_study, threads
 from oilimpact.eventstudy.grid import SessionGrid, session_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -133,6 +134,18 @@ def test_grid_carried_returns_into_the_next_session(paths):
         assert ref.gap.sum() > 10
 
 
+@pytest.mark.parametrize("kind", ["prices", "returns"])
+def test_grid_on_column_blocks(paths, monkeypatch, kind):
+    """Columns split into blocks on several threads (each block writes its own columns'
+    sessions and takes the log of its own ratios): the grid of one block."""
+    monkeypatch.setattr(threads, "THREAD_ROWS", 2)
+    assets, regs, dates = _frame(F=2, seed=11)
+    if kind == "returns":
+        assets, regs, dates = _as_returns(assets, regs, dates, "log")
+    for conventions in ("textbook", "estudy2"):
+        _run(paths, assets, regs, dates, kind, "log", conventions)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**16),
@@ -200,11 +213,58 @@ def test_event_study_on_several_calendars_agrees_on_both_paths(paths, kw):
             return event_study(df, EVENTS, market="sp500", catalog={}, min_estimation=100,
                                **kw)  # fmt: skip
 
-    ref, got = paths.both(run, "grid_columns")
+    ref, got = paths.both(run, "grid_columns", "window_positions", "gather_windows")
+    _assert_results_equal(ref, got)
+    assert ref.alignment["spanning_returns"].sum() > 0
+
+
+def _assert_results_equal(ref, got) -> None:
+    """The alignment table exactly; the panel's dates, sessions and returns, the AR and
+    CAR tables to 1e-12."""
     pd.testing.assert_frame_equal(ref.alignment, got.alignment)
+    for name in ("est_dates", "event_sessions", "event_days"):
+        np.testing.assert_array_equal(getattr(got.panel, name), getattr(ref.panel, name))
     pd.testing.assert_frame_equal(ref.abnormal, got.abnormal, check_exact=False, rtol=1e-12)
     pd.testing.assert_frame_equal(ref.car, got.car, check_exact=False, rtol=1e-12)
-    assert ref.alignment["spanning_returns"].sum() > 0
+
+
+def test_event_study_with_confounding_events_agrees_on_both_paths(paths):
+    """Catalog events near the studied ones (their days dropped from the estimation
+    windows, confounded windows flagged) and one just before the data start (a virtual
+    day 0 whose band reaches the first sessions): the same results on both paths."""
+    df = _prices()
+    catalog = {
+        "near": Event.on_date("near", "inside the estimation window", "political", "2025-08-04"),
+        "after": Event("after", "inside the event window", "political",
+                       pd.Timestamp("2025-09-04 10:00", tz="America/New_York"), True),
+        "early": Event.on_date("early", "a Sunday before the data", "political", "2024-06-02"),
+        "plain": Event.on_date("plain", "a weekday", "political", "2025-09-03"),
+    }  # fmt: skip
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return event_study(df, ["plain"], market="sp500", catalog=catalog,
+                               min_estimation=100, estimation_window=(-340, -11))  # fmt: skip
+
+    ref, got = paths.both(run, "grid_columns", "window_positions", "gather_windows")
+    assert (ref.alignment["dropped_est_days"] > 0).all()
+    assert ref.alignment["confounded_by"].str.contains("after").all()
+    _assert_results_equal(ref, got)
+
+
+def test_event_study_on_row_blocks_agrees_on_both_paths(paths, monkeypatch):
+    """Windows and gathers on row blocks of a few pairs each, the grid on column blocks."""
+    monkeypatch.setattr(threads, "THREAD_ROWS", 2)
+    df = _prices()
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return event_study(df, EVENTS, market="sp500", catalog={}, min_estimation=100)
+
+    ref, got = paths.both(run, "grid_columns", "window_positions", "gather_windows")
+    _assert_results_equal(ref, got)
 
 
 def test_bad_price_error_is_the_same_on_both_paths(paths):
