@@ -19,7 +19,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["AbnormalPanel", "Conventions", "concat_panels", "panel_rows", "panel_store"]
+from . import kernels
+
+__all__ = [
+    "AbnormalPanel",
+    "Conventions",
+    "WindowSums",
+    "concat_panels",
+    "panel_rows",
+    "panel_store",
+]
 
 #: ``"textbook"`` follows MacKinlay (1997) and the original papers; ``"estudy2"`` follows
 #: the R package estudy2 0.10 (see docs/methods.md for the differences).
@@ -240,21 +249,149 @@ class AbnormalPanel:
     def _market_window_sums(self, windows: list[tuple[int, int]]) -> np.ndarray:
         """:meth:`window_pe_sums` of a panel marked :data:`MARKET_PE`, from the design."""
         assert self.design_evt is not None and self.sxx_inv is not None
-        d = self.design_evt[:, :, 0]  # 0 on missing event days
+        sums = self.window_sums(windows)  # of d (0 on missing event days) and k_t
         s_inv = self.sxx_inv[:, 0, 0]
         inv_n = 1.0 / np.asarray(self.n_est, dtype="float64")
-        missing = np.isnan(self.event_ar)
-        weights = self.session_weights  # k_t: sessions spanned (None: all 1)
         out = np.empty((self.n_pairs, len(windows)))
         for j, window in enumerate(windows):
-            idx = self.window_index(window)
-            length: float | np.ndarray = float(idx.size)
-            if weights is not None:
-                length = weights[:, idx].sum(axis=1)  # K = sum_w k_t
-            sw = d[:, idx].sum(axis=1)
+            length: float | np.ndarray = float(window[1] - window[0] + 1)
+            if sums.sessions is not None:
+                length = sums.sessions[:, j]  # K = sum_w k_t
+            assert sums.design_seq is not None
+            sw = sums.design_seq[:, j]
             out[:, j] = length + length * length * inv_n + sw * sw * s_inv
-            out[missing[:, idx].any(axis=1), j] = np.nan
+            out[sums.missing[:, j], j] = np.nan
         return out
+
+    def window_sums(self, windows: Sequence[tuple[int, int]]) -> WindowSums:
+        """Sums over each window of the ARs, of the centred event regressor and of the
+        session weights, and whether an AR of the window is missing, shape (N, J) each.
+
+        What the CAR tests (:func:`~oilimpact.eventstudy.single.car_tests`) and
+        :meth:`window_pe_sums` add up, computed once and kept for the panel's lifetime
+        (read-only). Each sum is ``x[:, lo:hi + 1].sum(axis=1)`` (numpy's pairwise
+        sum); from :data:`~oilimpact.eventstudy.kernels.MIN_PAIRS` pairs on one
+        compiled pass over the rows gives the same bits
+        (:func:`oilimpact.eventstudy._jit.window_sums`).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> panel = AbnormalPanel(
+        ...     ids=pd.MultiIndex.from_tuples([("e", "a")], names=["event", "asset"]),
+        ...     est_resid=np.zeros((1, 5)), n_est=np.array([5]), n_params=0,
+        ...     sigma2=np.ones(1), event_days=np.arange(-1, 2),
+        ...     event_ar=np.array([[1.0, 2.0, np.nan]]), pe_cov=np.eye(3)[None],
+        ...     event_dates=np.array(["2025-12-17"], "M8[ns]"))
+        >>> sums = panel.window_sums([(-1, 0), (0, 1)])
+        >>> sums.ar.tolist(), sums.missing.tolist(), sums.design is None
+        ([[3.0, nan]], [[False, True]], True)
+        """
+        wins = tuple((int(lo), int(hi)) for lo, hi in windows)
+        key = ("window_sums", wins)
+        store = panel_store(self)
+        if key in store:
+            return store[key]
+        cols = [self.window_index(w) for w in wins]
+        lo = np.array([int(c[0]) for c in cols], dtype=np.int64)
+        hi = np.array([int(c[-1]) for c in cols], dtype=np.int64)
+        design = self.design_evt
+        d = design[:, :, 0] if design is not None and design.shape[2] == 1 else None
+        if kernels.enabled(self.n_pairs):
+            out = self._window_sums_compiled(lo, hi, d, self.session_weights)
+        else:
+            out = self._window_sums_numpy(lo, hi, d, self.session_weights)
+        for arr in (out.ar, out.design, out.design_seq, out.sessions, out.missing):
+            if arr is not None:
+                arr.flags.writeable = False
+        store[key] = out
+        return out
+
+    def _window_sums_numpy(
+        self, lo: np.ndarray, hi: np.ndarray, d: np.ndarray | None, w: np.ndarray | None
+    ) -> WindowSums:
+        """:meth:`window_sums` over the columns ``lo[j] .. hi[j]``, by numpy."""
+        n, nj = self.n_pairs, lo.size
+        ar = np.asarray(self.event_ar, dtype="float64")
+        missing = np.isnan(ar)
+        out = WindowSums(
+            ar=np.empty((n, nj)),
+            design=None if d is None else np.empty((n, nj)),
+            design_seq=None if d is None else np.empty((n, nj)),
+            sessions=None if w is None else np.empty((n, nj)),
+            missing=np.empty((n, nj), dtype=bool),
+        )
+        for j in range(nj):
+            sl = slice(int(lo[j]), int(hi[j]) + 1)
+            out.ar[:, j] = ar[:, sl].sum(axis=1)
+            out.missing[:, j] = missing[:, sl].any(axis=1)
+            if d is not None and out.design is not None and out.design_seq is not None:
+                out.design[:, j] = d[:, sl].sum(axis=1)
+                acc = d[:, sl.start].copy()  # in day order
+                for c in range(sl.start + 1, sl.stop):
+                    acc += d[:, c]
+                out.design_seq[:, j] = acc
+            if w is not None and out.sessions is not None:
+                out.sessions[:, j] = w[:, sl].sum(axis=1)
+        return out
+
+    def _window_sums_compiled(
+        self, lo: np.ndarray, hi: np.ndarray, d: np.ndarray | None, w: np.ndarray | None
+    ) -> WindowSums:
+        """:meth:`_window_sums_numpy` by the compiled kernel, on row blocks."""
+        jit = kernels.jit()
+        assert jit is not None
+        n, nj, l2 = self.n_pairs, lo.size, self.event_days.size
+        ar = np.ascontiguousarray(self.event_ar, dtype="float64")
+        dd = np.zeros((0, l2)) if d is None else np.ascontiguousarray(d, dtype="float64")
+        ww = np.zeros((0, l2)) if w is None else np.ascontiguousarray(w, dtype="float64")
+        out = WindowSums(
+            ar=np.empty((n, nj)),
+            design=None if d is None else np.empty((n, nj)),
+            design_seq=None if d is None else np.empty((n, nj)),
+            sessions=None if w is None else np.empty((n, nj)),
+            missing=np.empty((n, nj), dtype=bool),
+        )
+        sw = out.design if out.design is not None else np.empty((n, nj))
+        sw_seq = out.design_seq if out.design_seq is not None else np.empty((n, nj))
+        ks = out.sessions if out.sessions is not None else np.empty((n, nj))
+
+        def run(a: int, b: int) -> None:
+            rows = slice(a, b)
+            jit.window_sums(ar[rows], dd[rows] if d is not None else dd,
+                            ww[rows] if w is not None else ww, lo, hi, out.ar[rows],
+                            sw[rows], sw_seq[rows], ks[rows], out.missing[rows])  # fmt: skip
+
+        kernels.by_blocks(n, run)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSums:
+    """:meth:`AbnormalPanel.window_sums`: sums over each window (columns), shape (N, J).
+
+    Attributes
+    ----------
+    ar : ndarray
+        Of the abnormal returns (NaN when one is missing): the CARs.
+    design : ndarray or None
+        Of the centred event regressor ``design_evt`` (one regressor only, else None).
+    design_seq : ndarray or None
+        The same sums formed in day order (a running sum from the window's first day),
+        as :meth:`AbnormalPanel.window_pe_sums` has always formed them (the last bits
+        can differ from ``design``'s pairwise sums for windows of 8 days or more).
+    sessions : ndarray or None
+        Of the session weights (:attr:`AbnormalPanel.session_weights`; None when every
+        return spans one session).
+    missing : ndarray of bool
+        Whether an abnormal return of the window is NaN.
+    """
+
+    ar: np.ndarray
+    design: np.ndarray | None
+    design_seq: np.ndarray | None
+    sessions: np.ndarray | None
+    missing: np.ndarray
 
 
 #: Fields of :class:`AbnormalPanel` that hold one row per pair (concatenated by

@@ -727,18 +727,27 @@ class _SQPrep:
             out += sessions * (self.k - 1) / n
         return out
 
-    def event_factor(self, window: slice, length: int) -> np.ndarray:
+    def event_factor(
+        self,
+        window: slice,
+        length: int,
+        sums: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+    ) -> np.ndarray:
         """``g'(I + X*(X'X)^{-1}X*')g`` over the window's days, shape (N,) (with returns
         spanning several sessions, ``g'[diag(k) + kk'/n + D S^{-1} D']g``; GARCH models:
-        ``g' pe_cov g``)."""
+        ``g' pe_cov g``). ``sums``: the window's sums of the session weights and of the
+        (one) centred event regressor when already at hand (:meth:`~oilimpact.
+        eventstudy.panel.AbnormalPanel.window_sums`; the same values)."""
         if self.garch_pe is not None:
             return self.garch_pe[:, window, window].sum(axis=(1, 2))
+        k_sum, d_sum = sums
         if self.weights is not None:
-            factor = self._event_base(self.weights[:, window].sum(axis=1))
+            k_sum = self.weights[:, window].sum(axis=1) if k_sum is None else k_sum
+            factor = self._event_base(k_sum)
         else:
             factor = self._base(length, 1.0)
         if self.d_evt is not None:
-            s = self.d_evt[:, window].sum(axis=1)
+            s = self.d_evt[:, window].sum(axis=1) if d_sum is None or not self.one else d_sum
             factor += self._quad(s[:, None].copy())[:, 0]
         return factor
 
@@ -1068,12 +1077,14 @@ def _window_cars(
     shape = (panel.n_pairs, len(wins))
     car = np.empty(shape)
     stats = np.empty(shape)
+    sums = panel.window_sums(wins)  # shared with the closed-form CAR variances
     for j, (lo, hi) in enumerate(wins):
         idx = panel.window_index((lo, hi))
         sl = slice(int(idx[0]), int(idx[-1]) + 1)  # consecutive days: a view, no copy
-        car[:, j] = panel.event_ar[:, sl].sum(axis=1)  # NaN if any day missing
+        car[:, j] = sums.ar[:, j]  # NaN if any day missing
+        parts = tuple(None if x is None else x[:, j] for x in (sums.sessions, sums.design))
         with np.errstate(invalid="ignore", divide="ignore"):
-            stats[:, j] = car[:, j] / np.sqrt(prep.event_factor(sl, hi - lo + 1))
+            stats[:, j] = car[:, j] / np.sqrt(prep.event_factor(sl, hi - lo + 1, parts))
     return car, stats
 
 

@@ -95,3 +95,34 @@ def test_pair_tests_needs_a_window():
     panel, _, _ = _panel(6, 0.0, n=10)
     with pytest.raises(ValueError, match="at least one window"):
         pair_tests(panel, [])
+
+
+@pytest.mark.parametrize("spanning", [False, True])
+def test_window_sums_kernel(paths, spanning):  # noqa: F811 (the fixture)
+    """window_sums on both paths: the same bits, and the sums of a loop over the days."""
+    panel, _, _ = _panel(7, 0.05, spanning)
+    windows = [(0, 0), (-5, 5), (-5, 4), (1, 3), (5, 5)]
+
+    def run():
+        fresh = dataclasses.replace(panel)  # a new panel: nothing cached from the other path
+        return fresh.window_sums(windows)
+
+    ref, got = paths.both(run, "window_sums")
+    for name in ("ar", "design", "design_seq", "sessions", "missing"):
+        a, b = getattr(ref, name), getattr(got, name)
+        assert (a is None) == (b is None) == (name == "sessions" and not spanning)
+        if a is not None:
+            np.testing.assert_array_equal(b, a, err_msg=name)
+    for j, (lo, hi) in enumerate(windows):  # independent: a loop in day order
+        cols = np.flatnonzero((DAYS >= lo) & (DAYS <= hi))
+        loop = np.zeros(panel.n_pairs)
+        for c in cols:
+            loop = loop + panel.event_ar[:, c]
+        np.testing.assert_allclose(ref.ar[:, j], loop, rtol=1e-13, atol=1e-16)
+        np.testing.assert_array_equal(ref.missing[:, j], np.isnan(loop))
+        seq = np.zeros(panel.n_pairs)
+        for c in cols:
+            seq = seq + panel.design_evt[:, c, 0]
+        np.testing.assert_array_equal(ref.design_seq[:, j], seq)  # day order, exactly
+        np.testing.assert_allclose(ref.design[:, j], seq, rtol=1e-12, atol=1e-17)
+    assert ref.missing.any() and not ref.missing.all()
