@@ -330,8 +330,13 @@ def _rank_pvalues(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided SQ p-values from the counts ``le = #{s <= q}``, ``lt = #{s < q}`` of
     ``n`` references (see :func:`sq_pvalues`); NaN where ``q`` is NaN or ``n = 0``."""
+    p = np.add(le, 1.0)  # in place from here: the same operations, fewer temporaries
     ge = n - lt
-    p = np.minimum(1.0, 2.0 * np.minimum(1.0 + le, 1.0 + ge) / (n + 1.0))
+    np.minimum(p, np.add(ge, 1.0), out=p)
+    del ge
+    p *= 2.0
+    np.divide(p, n + 1.0, out=p)
+    np.minimum(p, 1.0, out=p)
     p[np.isnan(q) | (n == 0)] = np.nan
     return p, n
 

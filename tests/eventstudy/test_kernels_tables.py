@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from oilimpact.eventstudy.models import fit_panel, scale_spanning_returns
+from oilimpact.eventstudy.multitest import adjust_pvalues
 from oilimpact.eventstudy.result import _coefficients_numpy, estimation_coefficients
 from oilimpact.eventstudy.single import ar_tests, car_tests, pair_tests
 
@@ -126,3 +127,21 @@ def test_window_sums_kernel(paths, spanning):  # noqa: F811 (the fixture)
         np.testing.assert_array_equal(ref.design_seq[:, j], seq)  # day order, exactly
         np.testing.assert_allclose(ref.design[:, j], seq, rtol=1e-12, atol=1e-17)
     assert ref.missing.any() and not ref.missing.all()
+
+
+@pytest.mark.parametrize("method", ["fdr_bh", "holm"])
+@pytest.mark.parametrize(("nan", "ties"), [(0.0, False), (0.02, False), (0.1, True)])
+def test_adjust_sorted_kernel(paths, method, nan, ties):  # noqa: F811 (the fixture)
+    """adjust_pvalues on both paths: the same bits, and statsmodels' values."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(8)
+    p = rng.random(3000) ** 3
+    if ties:
+        p = np.round(p * 100) / 100  # many equal p-values, as SQ p-values are
+    p[rng.random(p.size) < nan] = np.nan
+    ref, got = paths.both(lambda: adjust_pvalues(p.reshape(100, 30), method), "adjust_sorted")
+    np.testing.assert_array_equal(got, ref)
+    ok = ~np.isnan(p)
+    np.testing.assert_array_equal(np.isnan(got.ravel()), ~ok)
+    np.testing.assert_allclose(got.ravel()[ok], multipletests(p[ok], method=method)[1], rtol=1e-15)
