@@ -663,7 +663,11 @@ def _blank_missing_days(pe: np.ndarray, evt_valid: np.ndarray) -> None:
 
 
 def scale_spanning_returns(
-    panel: AbnormalPanel, y_est: np.ndarray, x_est: np.ndarray | None = None
+    panel: AbnormalPanel,
+    y_est: np.ndarray,
+    x_est: np.ndarray | None = None,
+    *,
+    copy: bool = True,
 ) -> AbnormalPanel:
     r"""The panel with event-window returns that span several sessions treated as such.
 
@@ -697,6 +701,11 @@ def scale_spanning_returns(
     y_est, x_est : ndarray
         The estimation returns given to :func:`fit_panel` (to recover
         :math:`\hat\alpha = \bar y - \hat\beta'\bar x`).
+    copy : bool, default True
+        False: the rows that change are written into ``panel``'s own ``event_ar``,
+        ``pe_cov`` and ``design_evt`` (no copy of the whole arrays), for a panel just
+        built by :func:`fit_panel` that nothing else holds; the values are the same
+        (the GARCH models' scaling always copies).
 
     Returns
     -------
@@ -721,7 +730,7 @@ def scale_spanning_returns(
     rows = panel.spanning_rows
     if rows.size == 0:
         return panel
-    ar = np.array(panel.event_ar, dtype="float64")
+    ar = np.array(panel.event_ar, dtype="float64", copy=copy or None)
     # the rows' session weights (as panel.session_weights: at least 1), (R, L2)
     k = np.maximum(np.asarray(panel.event_sessions)[rows], 1).astype("float64")
     extra = k - 1.0
@@ -746,11 +755,11 @@ def scale_spanning_returns(
             alpha = alpha - np.einsum("rf,rf->r", beta, xbar)
             term = design_evt[rows] - extra[:, :, None] * xbar[:, None, :]
             term = np.where(evt_ok[:, :, None], term, 0.0)
-            design_evt = np.array(design_evt, dtype="float64")
+            design_evt = np.array(design_evt, dtype="float64", copy=copy or None)
             design_evt[rows] = term
         ar[rows] -= extra * alpha[:, None]
     kz = np.where(evt_ok, k, 0.0)
-    pe = np.array(panel.pe_cov, dtype="float64")
+    pe = np.array(panel.pe_cov, dtype="float64", copy=copy or None)
     block = np.einsum("rs,rs,st->rst", kz, np.ones_like(kz), np.eye(k.shape[1]))
     if p >= 1:
         block += np.einsum("rs,rt->rst", kz, kz) / n[:, None, None]

@@ -156,3 +156,46 @@ def test_exact_fit_zeroing_spares_infinite_and_unestimated_residuals():
     np.testing.assert_allclose(panel.event_ar, -2e-4, rtol=1e-9)
     same = fit_panel(m_est, m_evt, m_est, m_evt, event_days=np.arange(12))  # y = market
     assert (same.sigma2 == 0).all() and (same.est_resid == 0).all() and (same.event_ar == 0).all()
+
+
+def _spanning_case(seed: int = 3):
+    """A fitted market-model panel whose event windows have returns spanning 2 sessions."""
+    import dataclasses
+
+    rng = np.random.default_rng(seed)
+    m = rng.normal(0, 0.01, (6, 251))
+    y = 0.001 + 0.8 * m + rng.normal(0, 0.01, (6, 251))
+    y[1, 20:25] = np.nan
+    k = np.ones((6, 11), dtype=np.int64)
+    k[0, 1], k[2, 4], k[2, 5] = 2, 2, 3
+    panel = fit_panel(y[:, :240], y[:, 240:], m[:, :240], m[:, 240:], event_days=np.arange(11))
+    return dataclasses.replace(panel, event_sessions=k), y, m, k
+
+
+def test_scale_spanning_returns_copy_and_in_place():
+    """copy=True leaves the input panel as it was; copy=False writes the same values
+    into the panel's own arrays; both match the textbook formulas (statsmodels OLS)."""
+    from oilimpact.eventstudy.models import scale_spanning_returns
+
+    panel, y, m, k = _spanning_case()
+    before = {f: np.array(getattr(panel, f)) for f in ("event_ar", "pe_cov", "design_evt")}
+    out = scale_spanning_returns(panel, y[:, :240], m[:, :240])
+    for f, value in before.items():
+        np.testing.assert_array_equal(getattr(panel, f), value, err_msg=f)
+    other, _, _, _ = _spanning_case()
+    inplace = scale_spanning_returns(other, y[:, :240], m[:, :240], copy=False)
+    assert inplace.pe_cov is other.pe_cov and inplace.event_ar is other.event_ar
+    for f in ("event_ar", "pe_cov", "design_evt"):
+        np.testing.assert_array_equal(getattr(inplace, f), getattr(out, f), err_msg=f)
+    for i in (0, 2):  # independent: the OLS coefficients and the exact PE variance
+        ok = ~np.isnan(y[i, :240])
+        fit = sm.OLS(y[i, :240][ok], sm.add_constant(m[i, :240][ok])).fit()
+        alpha, beta = fit.params
+        expect = y[i, 240:] - k[i] * alpha - beta * m[i, 240:]
+        np.testing.assert_allclose(out.event_ar[i], expect, rtol=1e-9, atol=1e-14)
+        xbar = m[i, :240][ok].mean()
+        d = m[i, 240:] - k[i] * xbar
+        sxx = ((m[i, :240][ok] - xbar) ** 2).sum()
+        pe = np.diag(k[i].astype(float)) + np.outer(k[i], k[i]) / ok.sum() + np.outer(d, d) / sxx
+        np.testing.assert_allclose(out.pe_cov[i], pe, rtol=1e-10)
+    np.testing.assert_array_equal(out.event_ar[1], panel.event_ar[1])  # no spanning return
