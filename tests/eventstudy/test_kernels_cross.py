@@ -1,5 +1,10 @@
 """The kernels of the cross-sectional pieces give the numpy twins' values.
 
+``rank_set_sums`` (the rank sums of every window's pairs, read off the sorted keys)
+against the rank grid of ``_Parts.rank_grid``, through ``cross_section_pieces``: ties,
+signed zeros, infinities, NaN, pairs without a usable variance, missing event days
+(windows with different pairs).
+
 ``rbar_date_sums`` (r-bar sums of one event date's pairs by calendar date) against
 :func:`oilimpact.eventstudy.crosssection.pieces._rbar_date_sums_numpy`, through
 ``cross_section_pieces`` on both paths (``paths.both`` of ``test_kernels``) and directly
@@ -28,10 +33,12 @@ from oilimpact.eventstudy.panel import AbnormalPanel
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_crosssection import DAY0, make_panel  # noqa: E402
 from test_kernels import (  # noqa: E402, F401
+    CROSS_WINDOWS,
     WINDOW_TOL,
     Paths,
     _kernels_importable,
     assert_frames_match,
+    nasty_panel,
     paths,
     quiet,
 )
@@ -182,3 +189,51 @@ def test_rbar_date_sums_on_arrays(seed):
             np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(got[3], want[3], rtol=1e-12)
             assert got[4] == want[4]
+
+
+RANK_SUMS = ("rank_dev", "rank_unif", "rank_cnt", "rank_li", "rank_n")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [{"decimals": 1, "seed": 1}, {"decimals": 3}, {"decimals": None, "seed": 2},
+     {"decimals": 2, "seed": 6, "complete": True}],
+    ids=["heavy_ties", "ties", "continuous", "complete"],
+)  # fmt: skip
+def test_rank_sums_match_on_both_paths(paths, case):  # noqa: F811 (the fixture)
+    panel = nasty_panel(**case)
+    ref, got = paths.both(
+        quiet(lambda: pz.cross_section_pieces(panel, CROSS_WINDOWS).sums), "rank_set_sums"
+    )
+    for key in RANK_SUMS:  # counts exactly, sums to rounding (another order of rows)
+        np.testing.assert_allclose(got[key], ref[key], rtol=1e-12, atol=1e-9, err_msg=key)
+    for key in ("rank_cnt", "rank_li", "rank_n"):
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+    sets = {ref["rank_n"][k] for k in range(len(CROSS_WINDOWS))}
+    assert len(sets) > 1 or case.get("complete")  # windows with different pairs
+    assert ref["rank_n"].max() < panel.n_pairs  # unusable variances are not ranked
+
+
+def test_rank_sums_of_signed_zeros_and_ties_by_hand(paths):  # noqa: F811 (the fixture)
+    """-0.0 and +0.0 are one tie, values a few ulps apart are not, +-inf are ranked:
+    the ranks of each row against scipy's rankdata."""
+    from scipy.stats import rankdata
+
+    panel = nasty_panel(seed=3, n=30, l1=30, l2=3, decimals=None)
+    est = panel.est_resid.copy()
+    est[20, :6] = [-0.0, 0.0, -0.0, 5e-324, -5e-324, 1.0]
+    est[21, :4] = [1.0, np.nextafter(1.0, 2.0), 1.0, np.nextafter(1.0, 0.0)]
+    panel = dataclasses.replace(panel, est_resid=est)
+    ref, got = paths.both(
+        quiet(lambda: pz.cross_section_pieces(panel, [(-2, 0)]).sums), "rank_set_sums"
+    )
+    full = np.concatenate([est, panel.event_ar], axis=1)
+    s2 = panel.sigma2
+    valid = np.isfinite(s2) & (s2 > 0)
+    ranked = valid & np.isfinite(panel.event_ar).all(axis=1)
+    want = np.zeros(full.shape[1])
+    for i in np.flatnonzero(ranked):
+        ok = ~np.isnan(full[i])
+        want[ok] += rankdata(full[i, ok]) - (ok.sum() + 1) / 2
+    for sums in (ref, got):
+        np.testing.assert_allclose(sums["rank_dev"][0], want, rtol=1e-12, atol=1e-9)

@@ -1,5 +1,5 @@
-"""The compiled r-bar sums of the per-chunk pieces of the pooled tests (twins in
-:mod:`oilimpact.eventstudy.crosssection.pieces`).
+"""The compiled r-bar and rank sums of the per-chunk pieces of the pooled tests (twins
+in :mod:`oilimpact.eventstudy.crosssection.pieces`).
 
 For the pairs of one event date, Kolari and Pynnonen's (2010) r-bar needs, per calendar
 date ``t`` of their estimation windows, :math:`\\sum_i z_{it}` and the number of pairs
@@ -8,6 +8,12 @@ observing ``t``, plus :math:`\\sum_{it} z_{it}^2`, where :math:`z_{it} = (e_{it}
 with divisor :math:`n_i - 1`). The numpy twin scatters the residuals onto a dense
 ``(pairs, dates)`` grid first; this kernel reads the residuals and their dates where they
 are and adds each ``z`` straight into its date's slot.
+
+The rank tests need, per window's set of pairs and per day, the sums of the centred
+ranks of each pair's row of estimation residuals and event ARs (Corrado 1989). The rows
+are sorted as integer keys (:func:`oilimpact.eventstudy._jit.pack_sort_keys`) and
+:func:`rank_set_sums` reads the ranks off the sorted keys, looking at values only
+where keys leave ties possible.
 """
 
 from __future__ import annotations
@@ -16,19 +22,23 @@ import numpy as np
 
 from ._base import njit as _jit
 
-__all__ = ["TWINS", "rbar_date_sums"]
+__all__ = ["TWINS", "rank_set_sums", "rbar_date_sums"]
 
 TWINS = {
     "rbar_date_sums": (
         "crosssection.pieces._rbar_date_sums_numpy",
         "r-bar sums of one event date's pairs by calendar date",
     ),
+    "rank_set_sums": ("crosssection.pieces._rank_sums", "rank sums of each window's pairs"),
 }
 
 _NAT = np.iinfo(np.int64).min  # the int64 view of NaT
 _DAY = np.int64(86_400 * 10**9)  # nanoseconds in a day
 _BIG = np.iinfo(np.int64).max
 _UDAY = np.uint64(86_400 * 10**9)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_NEG_ZERO = np.uint64(0x7FFFFFFFFFFFFFFF)  # the sort key of -0.0
+_POS_ZERO = np.uint64(0x8000000000000000)  # of +0.0
 
 
 @_jit
@@ -182,3 +192,96 @@ def rbar_date_sums(est, dates, rows):  # noqa: ANN001, ANN201
         sum_z[:] = np.nan
         z2 = np.nan
     return keys, sum_z, count, z2, cnt.min() if rows.size else 0, bad
+
+
+@_jit
+def _run_end(kr, k, m, high):  # noqa: ANN001, ANN201
+    """End of the run of the sorted keys ``kr`` of a row from position ``k`` (< ``m``) that share
+    their high bits: values that may be equal or out of order. The runs holding -0.0
+    and +0.0 are one (the two are equal, and adjacent in key order)."""
+    hk = kr[k] & high
+    e = k + 1
+    while e < m and (kr[e] & high) == hk:
+        e += 1
+    if hk == _NEG_ZERO & high:
+        while e < m and (kr[e] & high) == _POS_ZERO & high:
+            e += 1
+    return e
+
+
+@_jit
+def _rank_run(lr, rr, kr, k, e, low, vals, cols, ranks):  # noqa: ANN001, ANN201
+    """Ranks of the values at sorted positions ``k..e-1`` of a row (one run of
+    :func:`_run_end`): the values ordered by an insertion sort (the keys ordered them
+    by column), ties averaged; writes ``cols[q]`` and ``ranks[q]`` for ``q < e - k``."""
+    w1 = lr.size
+    for q in range(e - k):
+        c = np.intp(kr[k + q] & low)
+        v = lr[c] if c < w1 else rr[c - w1]
+        j = q
+        while j > 0 and vals[j - 1] > v:
+            vals[j], cols[j] = vals[j - 1], cols[j - 1]
+            j -= 1
+        vals[j], cols[j] = v, c
+    q = 0
+    while q < e - k:
+        r = q + 1
+        while r < e - k and vals[r] == vals[q]:
+            r += 1
+        for t in range(q, r):
+            ranks[t] = (k + q + 1 + k + r) / 2.0
+        q = r
+
+
+@_jit
+def rank_set_sums(left, right, keys, low, member, k_sum, u_sum, cnt, n_row):  # noqa: ANN001, ANN201
+    """Rank sums of sorted rows, per set of rows, without unpacking the sorted rows.
+
+    ``keys`` are the sorted keys of the rows of ``[left | right]``
+    (:func:`oilimpact.eventstudy._jit.pack_sort_keys`: order-preserving value bits,
+    the column in the ``low`` bits; invalid rows all NaN); ``member[i, s]`` whether row
+    ``i`` is in set ``s``. A key alone in its run of equal high bits holds a value that
+    is neither tied nor out of order: its rank is its position + 1, read off the key
+    without the value; runs of several keys are ranked from their values
+    (:func:`_rank_run`, ties averaged). For every set the row is in,
+    ``K - (L_i + 1)/2``, ``K/(L_i + 1) - 1/2`` and 1 are added to ``k_sum[s, c]``,
+    ``u_sum[s, c]`` and ``cnt[s, c]`` at each ranked value's column ``c`` (0 at the
+    others), rows in order: per column the additions of
+    :func:`oilimpact.eventstudy._jit.rank_column_sums` on the unpacked rows.
+    ``n_row[i] = L_i``, the row's non-NaN values.
+    """
+    n, w = keys.shape
+    high = ~low
+    nan_high = _ALL & high
+    vals, cols, ranks = np.empty(w), np.empty(w, dtype=np.intp), np.empty(w)
+    dk, du, ok = np.empty(w), np.empty(w), np.empty(w)
+    for i in range(n):
+        kr = keys[i]
+        m = w
+        while m > 0 and (kr[m - 1] & high) == nan_high:
+            m -= 1  # NaN keys are the largest
+        n_row[i] = m
+        dk[:] = 0.0
+        du[:] = 0.0
+        ok[:] = 0.0
+        half = (m + 1.0) / 2.0
+        inv = 1.0 / (m + 1.0)
+        k = 0
+        while k < m:
+            e = _run_end(kr, k, m, high)
+            if e == k + 1:
+                cols[0], ranks[0] = np.intp(kr[k] & low), k + 1.0
+            else:
+                _rank_run(left[i], right[i], kr, k, e, low, vals, cols, ranks)
+            for q in range(e - k):  # in column order: the additions below vectorise
+                dk[cols[q]] = ranks[q] - half
+                du[cols[q]] = ranks[q] * inv - 0.5
+                ok[cols[q]] = 1.0
+            k = e
+        for s in range(member.shape[1]):
+            if member[i, s]:
+                ks, us, cs = k_sum[s], u_sum[s], cnt[s]
+                for c in range(w):
+                    ks[c] += dk[c]
+                    us[c] += du[c]
+                    cs[c] += ok[c]

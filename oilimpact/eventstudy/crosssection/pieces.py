@@ -233,8 +233,8 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
     has = np.column_stack([w.has for w in wins]) if wins else np.zeros((p.n_pairs, 0), bool)
     frac, est_has = p.positive_fraction
     ranked = (has & p.valid[:, None]).astype(float)  # float: the products use BLAS
-    dev_sum, unif_sum, rank_cnt = _rank_sums(p, ranked > 0)
-    li = p._full_sort[2].astype(float)
+    dev_sum, unif_sum, rank_cnt, n_ranked = _rank_sums(p, ranked > 0)
+    li = n_ranked.astype(float)
     sc_ok = np.column_stack([w.sc_ok for w in wins]) if wins else has
     scar = np.column_stack([np.where(w.sc_ok, w.scar, 0.0) for w in wins]) if wins else has
     car = np.column_stack([np.where(w.has, w.car, 0.0) for w in wins]) if wins else has
@@ -299,45 +299,52 @@ def _set_sums(
     return out[inv]
 
 
-def _rank_sums(p: _Parts, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rank_sums(
+    p: _Parts, ranked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per window (columns of ``ranked``, ``(N, W)``): the column sums over its pairs of
     the centred ranks ``K - (L_i+1)/2`` and scores ``K/(L_i+1) - 1/2`` and the ranked
-    counts, each ``(W, R)``.
+    counts, each ``(W, R)``, and each pair's ranked count ``L_i`` ``(N,)``.
 
-    With the compiled kernels, one pass of ``rank_column_sums`` (the kernel of
-    :attr:`_Parts.rank_days`) per distinct pair set, in sorted coordinates, and the
-    counts from the sort's column counts; else the products of the scattered rank grid
-    (:attr:`_Parts.rank_grid`). Equal to rounding (the counts exactly).
+    With the compiled kernels, the rows of ``[est | ar]`` are sorted as integer keys
+    (as :func:`._arrays._sort_rows_compiled`) a few hundred at a time and each sorted
+    block is ranked and summed into every distinct pair set in one pass
+    (:func:`oilimpact.eventstudy._jit.rank_set_sums`), without writing the sorted rows
+    out; else the products of the scattered rank grid (:attr:`_Parts.rank_grid`).
+    Equal to rounding (the counts exactly).
     """
     jit = kernels.jit() if kernels.enabled(p.n_pairs) else None
     if jit is None:
         dev, unif, grid = p.rank_grid
         r = ranked.astype(float)
-        return r.T @ dev, r.T @ unif, _set_sums(ranked, lambda: grid)
-    order, xs, li, n_col = p._full_sort
-    width = xs.shape[1]
-    li64 = li.astype(np.int64)
+        li = p._full_sort[2]
+        return r.T @ dev, r.T @ unif, _set_sums(ranked, lambda: grid), li
     sets, inv = _unique_columns(ranked)
-    k_out, u_out = np.zeros((sets.shape[1], width)), np.zeros((sets.shape[1], width))
-    cnt = np.empty((sets.shape[1], width))
-    for j in range(sets.shape[1]):
-        rows = None if sets[:, j].all() else np.flatnonzero(sets[:, j])
-        n_rows = p.n_pairs if rows is None else rows.size
+    member = np.ascontiguousarray(sets)
+    width = p.l1 + p.ar.shape[1]
+    low = np.uint64((1 << (width - 1).bit_length()) - 1)
+    n_row = np.empty(p.n_pairs, dtype=np.int64)
 
-        def sums(a: int, b: int, rows: np.ndarray | None = rows) -> tuple[np.ndarray, np.ndarray]:
-            take = slice(a, b) if rows is None else rows[a:b]
-            k_sum, u_sum = np.zeros(width), np.zeros(width)
-            jit.rank_column_sums(order[take], xs[take], li64[take], k_sum, u_sum)
-            return k_sum, u_sum
+    def run(a: int, b: int) -> tuple[np.ndarray, ...]:
+        out = tuple(np.zeros((sets.shape[1], width)) for _ in range(3))
+        keys = np.empty((min(_SORT_ROWS, b - a), width), dtype=np.uint64)
+        for lo in range(a, b, _SORT_ROWS):  # keys of a few hundred rows stay in cache
+            hi = min(lo + _SORT_ROWS, b)
+            k, left, right = keys[: hi - lo], p.est[lo:hi], p.ar[lo:hi]
+            jit.pack_sort_keys(
+                left, left.view(np.uint64), right, right.view(np.uint64), p.valid[lo:hi], low, k
+            )  # fmt: skip
+            k.sort(axis=1)
+            jit.rank_set_sums(left, right, k, low, member[lo:hi], *out, n_row[lo:hi])
+        return out
 
-        parts = kernels.by_blocks(n_rows, sums) if n_rows else []
-        if parts:
-            k_out[j] = np.sum([q[0] for q in parts], axis=0)
-            u_out[j] = np.sum([q[1] for q in parts], axis=0)
-        # n_col counts every valid pair's non-NaN values: take out the other valid pairs
-        out = np.flatnonzero(~sets[:, j] & p.valid)
-        cnt[j] = n_col - np.count_nonzero(~np.isnan(np.hstack([p.est[out], p.ar[out]])), axis=0)
-    return k_out[inv], u_out[inv], cnt[inv]
+    parts = kernels.by_blocks(p.n_pairs, run) if p.n_pairs else [run(0, 0)]
+    dev_sum, unif_sum, cnt = (np.sum([q[j] for q in parts], axis=0) for j in range(3))
+    return dev_sum[inv], unif_sum[inv], cnt[inv], n_row
+
+
+#: Rows sorted at a time by :func:`_rank_sums` (their keys, ~2 KiB a row, stay in cache).
+_SORT_ROWS = 256
 
 
 def _rbar_groups(p: _Parts, key: np.ndarray) -> dict[int, _RbarGroup]:
