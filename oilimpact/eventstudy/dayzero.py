@@ -133,8 +133,8 @@ def _one_event(
     if not studied and band_hi >= 0 and before.any():
         _virtual(ev, j, spec, cols[before], first_day, band_hi, pos, early)
     inside = cols[has & ~before]
-    if inside.size == 0 or len(base) == 0:
-        return
+    if inside.size == 0 or len(base) == 0 or _own_date(ev, spec) > base[-1].to_datetime64():
+        return  # (an event dated after the last session has no day 0: align_event raises)
     try:
         row0 = int(
             np.searchsorted(grid.dates, align_event(ev.obj, base, spec).day0.to_datetime64())
