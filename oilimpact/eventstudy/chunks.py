@@ -258,7 +258,7 @@ def _alignment_frame(
         }
     )
     out = per_event.take(np.tile(np.arange(n_ev), A)).reset_index(drop=True)
-    out.insert(1, "series", [name for name in job.names for _ in range(n_ev)])
+    out.insert(1, "series", pd.Index(list(job.names)).repeat(n_ev))
     rest = {
         "day0": arrays["day0"],
         "reason": dz.reasons.tolist(),
@@ -279,11 +279,7 @@ def _fit(
 ) -> AbnormalPanel:
     """The fitted panel of the chunk, with its dates and the sessions each return spans."""
     opts = job.opts
-    ids = pd.MultiIndex.from_arrays(
-        [[e.id for e in job.studied] * len(job.names),
-         [name for name in job.names for _ in job.studied]],
-        names=["event", "asset"],
-    )  # fmt: skip
+    ids = _pair_ids(job)
     mean, ss = _estudy2_market(job, arrays["day0"])
     panel = fit_panel(
         arrays["y_est"],
@@ -299,11 +295,27 @@ def _fit(
         market_ss_all=ss,
         min_estimation=None,
     )
-    own = ~np.isnan(job.values)
-    spanned = spanned_sessions(grid, own, [s.calendar for s in job.specs], win.evt)
+    codes = [s.calendar for s in job.specs]
+    spanned = spanned_sessions(grid, job.values, codes, win.evt, win.asset[:, None])
     sessions = np.where(win.in_evt, spanned, 0)
     panel = _with_dates_and_sessions(panel, arrays["est_dates"], sessions)
     return scale_spanning_returns(panel, arrays["y_est"], arrays["x_est"])
+
+
+def _pair_ids(job: ChunkJob) -> pd.MultiIndex:
+    """The (event, asset) index of the chunk's pairs, asset-major: the index
+    ``MultiIndex.from_arrays`` gives (levels sorted, the smallest integer codes), built
+    from the codes of the events and of the assets (each name is hashed once, not once
+    per pair)."""
+    events = pd.Categorical([e.id for e in job.studied])
+    assets = pd.Categorical(list(job.names))
+    n_ev, A = len(events), len(assets)
+    return pd.MultiIndex(
+        levels=[events.categories, assets.categories],
+        codes=[np.tile(events.codes, A), np.repeat(assets.codes, n_ev)],
+        names=["event", "asset"],
+        verify_integrity=False,
+    )
 
 
 def _estudy2_market(job: ChunkJob, day0: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:

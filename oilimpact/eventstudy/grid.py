@@ -49,9 +49,6 @@ class SessionGrid:
         Flat position of each pair's first session.
     row : ndarray of int64, shape (S,)
         Frame row of each flat session.
-    key : ndarray of int64, shape (S,)
-        ``col * T + row`` of each flat session (sorted: binary searches find a date's
-        place in a pair's sessions).
     asset_ret, reg_ret : ndarray, shapes (S,) and (S, F)
         Returns of the asset and the regressors on each session.
     bad : ndarray of bool, shape (S,)
@@ -70,7 +67,6 @@ class SessionGrid:
     n_sessions: np.ndarray
     start: np.ndarray
     row: np.ndarray
-    key: np.ndarray
     asset_ret: np.ndarray
     reg_ret: np.ndarray
     bad: np.ndarray
@@ -86,11 +82,24 @@ class SessionGrid:
         return out
 
     def sessions_before(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Sessions of pair ``cols`` strictly before frame row ``rows`` (same shape): a
-        binary search of the sorted key ``col * T + row`` of the flat sessions."""
-        T = self.dates.size
-        where = np.searchsorted(self.key, np.asarray(cols) * T + rows, side="left")
-        return where - self.start[cols]
+        """Sessions of pair ``cols`` strictly before frame row ``rows`` (same shape).
+
+        A binary search of each pair's rows (increasing) ``row[start : start + n]``,
+        all pairs at once: ``lo`` and ``hi`` close in on the first session on or after
+        the row, ``log2(T)`` steps of array operations.
+        """
+        cols = np.asarray(cols)
+        rows = np.broadcast_to(rows, cols.shape)
+        lo = self.start[cols].copy()
+        hi = lo + self.n_sessions[cols]
+        active = lo < hi
+        while active.any():
+            mid = (lo + hi) // 2
+            after = self.row[np.where(active, mid, 0)] < rows  # the session is before
+            lo = np.where(active & after, mid + 1, lo)
+            hi = np.where(active & ~after, mid, hi)
+            active = lo < hi
+        return lo - self.start[cols]
 
 
 def session_grid(
@@ -165,14 +174,14 @@ def _grid_compiled(
     reg_day = _reg_day(regs, kind, method)
     reg_cum = np.cumsum(reg_obs.sum(axis=1), dtype=np.int64)
     reg_all, reg_any = reg_obs.all(axis=1), reg_obs.any(axis=1)
-    row, key, bad_col = np.empty(S, np.int64), np.empty(S, np.int64), np.empty(S, np.int64)
+    row, bad_col = np.empty(S, np.int64), np.empty(S, np.int64)
     asset_ret, reg_ret = np.empty(S), np.empty((S, F))
     bad, gap, uncarried = np.empty(S, bool), np.empty(S, bool), np.empty(A, np.int64)
     values = np.asfortranarray(assets)
 
     def run(c0: int, c1: int) -> None:
         jit.grid_columns(values, regs, reg_all, reg_any, reg_cum, reg_day, start, c0, c1,
-                         kind, log, row, key, asset_ret, reg_ret, bad, bad_col, gap,
+                         kind, log, row, asset_ret, reg_ret, bad, bad_col, gap,
                          uncarried)  # fmt: skip
         if kind in (0, 2) and log:  # the kernel gave price ratios (numpy's log, as the twin)
             lo = start[c0] if c0 < A else S
@@ -181,7 +190,7 @@ def _grid_compiled(
                 np.log(asset_ret[lo:hi], out=asset_ret[lo:hi])
 
     kernels.by_blocks(A, run)
-    return SessionGrid(dates, valid, n_sess, start, row, key, asset_ret, reg_ret, bad,
+    return SessionGrid(dates, valid, n_sess, start, row, asset_ret, reg_ret, bad,
                        bad_col, gap, uncarried)  # fmt: skip
 
 
@@ -224,8 +233,7 @@ def _grid_numpy(
     nrow, ncol = np.nonzero((own | reg_obs.any(axis=1)[:, None]) & ~valid)
     order = np.lexsort((nrow, ncol))
     nrow, ncol = nrow[order], ncol[order]
-    key = np.repeat(np.arange(A, dtype=np.int64) * T, n_sess) + row
-    grid = SessionGrid(dates, valid, n_sess, start, row, key, a_val, regs[:0], np.zeros(0, bool),
+    grid = SessionGrid(dates, valid, n_sess, start, row, a_val, regs[:0], np.zeros(0, bool),
                        np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64))  # fmt: skip
     target = grid.sessions_before(nrow, ncol)  # the pair's next session
     bad = np.zeros(row.size, dtype=bool)
@@ -390,12 +398,18 @@ def _uncarried(
 
 
 def spanned_sessions(
-    grid: SessionGrid, own: np.ndarray, codes: list[str], at: np.ndarray
+    grid: SessionGrid,
+    values: np.ndarray,
+    codes: list[str],
+    at: np.ndarray,
+    at_cols: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sessions of each asset's own calendar that the returns at flat positions ``at``
     span (same shape as ``at``).
 
-    ``codes`` holds each asset's exchange_calendars code. The count of dates in
+    ``values`` (T, A) holds the assets' values (NaN: none), ``codes`` each asset's
+    exchange_calendars code; ``at_cols``, when given, the asset column of each
+    position (broadcast to ``at``; found from the grid otherwise). The count of dates in
     ``(s_{j-1}, s_j]`` that are calendar sessions or dates where the asset has a value
     (at least 1; 1 on a pair's first session), as
     :func:`~oilimpact.eventstudy.alignment.sessions_spanned`: a cumulative count of the
@@ -412,8 +426,11 @@ def spanned_sessions(
     out = np.ones(at.shape, dtype=np.int64)
     if dates_ns.size == 0 or at.size == 0:
         return out
-    col = np.searchsorted(grid.start, at, side="right") - 1
-    col = np.where(grid.n_sessions[np.clip(col, 0, None)] > 0, col, 0)
+    if at_cols is None:
+        col = np.searchsorted(grid.start, at, side="right") - 1
+        col = np.where(grid.n_sessions[np.clip(col, 0, None)] > 0, col, 0)
+    else:
+        col = np.broadcast_to(at_cols, at.shape)
     prev = np.maximum(at - 1, 0)
     first = at == grid.start[col]
     r1, r0 = grid.row[at], grid.row[prev]
@@ -424,16 +441,16 @@ def spanned_sessions(
         n_cal = np.searchsorted(cal, dates_ns, side="right")
         off_rows = np.flatnonzero(~np.isin(dates_ns, cal))
         if one_code:
-            sel, ci, cols = np.ones(at.shape, dtype=bool), col, np.arange(own.shape[1])
+            sel, ci, cols = np.ones(at.shape, dtype=bool), col, np.arange(values.shape[1])
         else:
             cols = np.flatnonzero(codes_arr == code)
-            pos = np.full(own.shape[1], -1, dtype=np.int64)
+            pos = np.full(values.shape[1], -1, dtype=np.int64)
             pos[cols] = np.arange(cols.size)
             sel, ci = pos[col] >= 0, np.maximum(pos[col], 0)
         span = n_cal[r1] - n_cal[r0]
         if off_rows.size:
             cum = np.zeros((off_rows.size + 1, cols.size), dtype=np.int64)
-            np.cumsum(own[np.ix_(off_rows, cols)], axis=0, out=cum[1:])
+            np.cumsum(~np.isnan(values[np.ix_(off_rows, cols)]), axis=0, out=cum[1:])
             i1 = np.searchsorted(off_rows, r1, side="right")
             i0 = np.searchsorted(off_rows, r0, side="right")
             span += cum[i1, ci] - cum[i0, ci]

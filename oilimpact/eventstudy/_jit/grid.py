@@ -119,7 +119,6 @@ def grid_columns(  # noqa: ANN001, ANN201
     kind,
     log,
     row,
-    key,
     asset_ret,
     reg_ret,
     bad,
@@ -172,7 +171,6 @@ def grid_columns(  # noqa: ANN001, ANN201
                 continue
             since = 0
             row[s] = t
-            key[s] = a * T + t
             bc = _bad_column(assets, regs, t, a) if prices and log else -1
             bad_col[s] = bc
             bad[s] = bc >= 0 or (prev_t >= 0 and prev_bad)
