@@ -237,3 +237,41 @@ def test_rank_sums_of_signed_zeros_and_ties_by_hand(paths):  # noqa: F811 (the f
         want[ok] += rankdata(full[i, ok]) - (ok.sum() + 1) / 2
     for sums in (ref, got):
         np.testing.assert_allclose(sums["rank_dev"][0], want, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("conventions", ["textbook", "estudy2"])
+def test_every_chunk_sum_matches_on_both_paths(paths, conventions):  # noqa: F811 (the fixture)
+    """All additive sums of a chunk (the estimation totals and p-hat counts from the
+    moment pass without its standardized pass, the rank sums, the Patell and sign sums)."""
+    panel = nasty_panel(seed=4, conventions=conventions, decimals=2)
+    ref, got = paths.both(
+        quiet(lambda: pz.cross_section_pieces(panel, CROSS_WINDOWS).sums),
+        "est_row_stats", "rank_set_sums",
+    )  # fmt: skip
+    assert sorted(ref) == sorted(got)
+    for key, want in ref.items():
+        np.testing.assert_allclose(got[key], want, rtol=1e-12, atol=1e-12, err_msg=key)
+        if key.endswith(("_n", "_cnt", "_cnt_all", "pos", "_pos_all")):
+            np.testing.assert_array_equal(got[key], want, err_msg=key)
+
+
+def test_moments_without_the_standardized_pass(paths):  # noqa: F811 (the fixture)
+    """est_moments (no per-group z sums) has est_stats' values; est_stats is reused
+    when known."""
+    from oilimpact.eventstudy import crosssection
+
+    panel = nasty_panel(seed=5)
+
+    def run() -> tuple[dict[str, Any], dict[str, Any], bool]:
+        parts = crosssection._Parts(panel)
+        light = parts.est_moments
+        full = crosssection._Parts(dataclasses.replace(panel)).est_stats
+        crosssection._STORES.clear()
+        again = crosssection._Parts(panel)
+        reused = again.est_stats is again.est_moments
+        return light, full, reused
+
+    _, (light, full, reused) = paths.both(run, "est_row_stats")
+    assert "gz" not in light and "gz" in full and reused
+    for key, value in light.items():
+        np.testing.assert_array_equal(value, full[key], err_msg=key)

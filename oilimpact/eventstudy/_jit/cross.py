@@ -190,7 +190,8 @@ def est_row_stats(est, group, cnt, mean, ss, z2, n_pos, use, col_cnt, col_sum, g
     deviations ``z = (e - mean) / sd`` (sd with divisor n - 1), number of positive
     values and whether the sd is usable (finite, > 0). Added to the column arrays: the
     count and sum of each day, and per same-date group ``group[i]`` the sums of ``z`` and
-    the counts of the rows with a usable sd (for the Kolari-Pynnonen correlation).
+    the counts of the rows with a usable sd (for the Kolari-Pynnonen correlation);
+    with no groups (``gz`` of 0 rows) that pass is skipped and ``z2`` is 0.
     """
     n, l1 = est.shape
     for i in range(n):
@@ -220,7 +221,7 @@ def est_row_stats(est, group, cnt, mean, ss, z2, n_pos, use, col_cnt, col_sum, g
         ok = sd - sd == 0.0 and sd > 0.0
         use[i] = ok
         zz = 0.0
-        if ok:
+        if ok and gz.shape[0]:  # no groups: the standardised pass is skipped (z2 0)
             g = group[i]
             for t in range(l1):
                 v = est[i, t]

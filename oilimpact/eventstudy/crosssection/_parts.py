@@ -161,13 +161,29 @@ class _Parts:
     @_shared
     def est_stats(self) -> dict[str, Any] | None:
         """Moments of the estimation residuals from one compiled pass (large panels;
-        None otherwise): see :func:`oilimpact.eventstudy._jit.est_row_stats`."""
+        None otherwise): see :func:`oilimpact.eventstudy._jit.est_row_stats`, with the
+        per-group sums of standardized residuals of :meth:`rbar_info`."""
+        return self._est_pass(groups=True)
+
+    @_shared
+    def est_moments(self) -> dict[str, Any] | None:
+        """:attr:`est_stats` without the per-group sums of standardized residuals
+        (``z2``, ``gz``, ``gm``: the kernel skips that pass), for the tests that need
+        only the counts, means, sums of squares, positive counts and column sums;
+        :attr:`est_stats` itself when it is already known."""
+        if "est_stats" in self.store:
+            return self.est_stats
+        return self._est_pass(groups=False)
+
+    def _est_pass(self, groups: bool) -> dict[str, Any] | None:
+        """One compiled pass of :func:`oilimpact.eventstudy._jit.est_row_stats` over
+        row blocks (None below :data:`oilimpact.eventstudy.kernels.MIN_PAIRS` pairs)."""
         if not kernels.enabled(self.n_pairs):
             return None
         jit = kernels.jit()
         assert jit is not None
         n, l1 = self.est.shape
-        group, n_groups = self.group_index
+        group, n_groups = self.group_index if groups else (np.zeros(n, np.int64), 0)
         group = group.astype(np.int64)
         out = {
             name: np.empty(n, dtype=dt)
@@ -185,6 +201,9 @@ class _Parts:
         parts = kernels.by_blocks(n, run)
         for k, name in enumerate(("col_cnt", "col_sum", "gz", "gm")):
             out[name] = np.sum([part[k] for part in parts], axis=0)
+        if not groups:
+            for name in ("z2", "gz", "gm"):
+                del out[name]
         return out
 
     @_shared
@@ -193,7 +212,7 @@ class _Parts:
         if not self.estudy2:  # textbook: the model's residual variance
             return self.s2
         # estudy2: colVars of the estimation residuals (demeaned, divisor n - 1)
-        st = self.est_stats
+        st = self.est_moments
         _, ss, cnt = self.est_dev if st is None else (None, st["ss"], st["cnt"])
         return _div(ss, cnt - 1)
 
@@ -201,7 +220,7 @@ class _Parts:
     def bw_sd(self) -> tuple[float, int]:
         """sd (ddof 1) of the estimation-window daily AAR series of all N pairs and its
         length T (the estudy2 ``brown_warner_1985`` scale)."""
-        st = self.est_stats
+        st = self.est_moments
         if st is None:
             est_cnt = self.est_ok.sum(axis=0)
             est_aar = _div(self.est0.sum(axis=0), est_cnt)
@@ -242,7 +261,7 @@ class _Parts:
     @_shared
     def p_hat(self) -> float:
         """Generalized-sign p-hat: estimation-window fraction of positive residuals."""
-        st = self.est_stats
+        st = self.est_moments
         if st is not None:
             n_pos, cnt = st["n_pos"], st["cnt"]
             if self.estudy2:
@@ -263,7 +282,7 @@ class _Parts:
     def positive_fraction(self) -> tuple[np.ndarray, np.ndarray]:
         """Each pair's fraction of positive estimation residuals and whether it has
         any estimation residual."""
-        st = self.est_stats
+        st = self.est_moments
         if st is not None:
             n_pos, cnt = st["n_pos"], st["cnt"]
         else:
@@ -459,7 +478,7 @@ class _Parts:
         """Pairs whose estimation residuals enter r-bar: at least two values and a
         positive, finite sd (an exact fit has none). From the compiled moment pass on
         large panels (:attr:`est_stats`), else from :attr:`est_dev`."""
-        st = self.est_stats
+        st = self.est_moments
         if st is not None:
             return np.asarray(st["use"], dtype=bool)
         _, ss, cnt = self.est_dev

@@ -264,9 +264,9 @@ def _chunk_sums(p: _Parts, wins: list[Window]) -> dict[str, np.ndarray]:
 def _est_totals(p: _Parts) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Over all pairs: the column sums and counts of the finite estimation residuals
     ``(L1,)``, and the numbers of positive and of finite residuals. From the compiled
-    moment pass (:attr:`_Parts.est_stats`) when the panel has one (the counts exactly,
+    moment pass (:attr:`_Parts.est_moments`) when the panel has one (the counts exactly,
     the sums to rounding), else from the masked matrix."""
-    st = p.est_stats
+    st = p.est_moments
     if st is not None:
         pos, cnt = float(st["n_pos"].sum()), float(st["cnt"].sum())
         return np.asarray(st["col_sum"], float), np.asarray(st["col_cnt"], float), pos, cnt
