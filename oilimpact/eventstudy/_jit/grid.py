@@ -92,17 +92,25 @@ def _asset_return(v, prev, last_obs, first, kind, log):  # noqa: ANN001, ANN201
 
 
 @_jit
-def _reg_return(x, prev, one_day, contiguous, first, kind, log):  # noqa: ANN001, ANN201
-    """A regressor's return on a session: ``one_day`` (its return from the previous
-    date, or its estudy2 return) unless the pair's previous session is further back
-    (prices, textbook): then the return from ``prev``, its value on that session."""
-    if kind == PRICES:
-        if first:
-            return np.nan
-        return one_day if contiguous else _ret(_positive(x, log), _positive(prev, log), log)
-    if kind == PRICES_ESTUDY2:
-        return one_day
-    return x
+def _price_reg_returns(regs, reg_day, row, s0, s1, textbook, log, reg_ret):  # noqa: ANN001, ANN201
+    """The regressors' returns on the sessions ``s0 .. s1`` of one pair, from prices:
+    ``reg_day`` of the session's date (the return from the previous date, or the
+    estudy2 return); textbook: NaN on the pair's first session, and from the value on
+    the previous session where that is further back than the previous date.
+
+    A pass of its own after the pair's sessions are known: a tight gather, and the log
+    of a spanning return only where one is needed (inside the main loop the compiler
+    computes it for every session to choose)."""
+    for f in range(regs.shape[1]):
+        for q in range(s0, s1):
+            reg_ret[q, f] = reg_day[row[q], f]
+        if not textbook or s1 <= s0:
+            continue
+        reg_ret[s0, f] = np.nan
+        for q in range(s0 + 1, s1):
+            t1, t0 = row[q], row[q - 1]
+            if t1 - t0 != 1:
+                reg_ret[q, f] = _ret(_positive(regs[t1, f], log), _positive(regs[t0, f], log), log)
 
 
 @_jit
@@ -178,9 +186,9 @@ def grid_columns(  # noqa: ANN001, ANN201
             first = prev_t < 0
             p = t if first else prev_t  # (not read on a first session)
             asset_ret[s] = _asset_return(v, assets[p, a], last_obs, first, kind, log)
-            for f in range(F):
-                reg_ret[s, f] = _reg_return(regs[t, f], regs[p, f], reg_day[t, f], p == t - 1,
-                                            first, kind, log)  # fmt: skip
+            if not prices:  # given returns (those of prices: _price_reg_returns)
+                for f in range(F):
+                    reg_ret[s, f] = regs[t, f]
             if kind == RETURNS and pending:
                 asset_ret[s] = _carried(asset_ret[s], acc_a, log)
                 for f in range(F):
@@ -191,3 +199,5 @@ def grid_columns(  # noqa: ANN001, ANN201
             prev_t = t
             s += 1
         uncarried[a] = since + reg_cum[T - 1] - reg_cum[prev_t] if prev_t >= 0 else 0
+        if prices:
+            _price_reg_returns(regs, reg_day, row, start[a], s, kind == PRICES, log, reg_ret)
