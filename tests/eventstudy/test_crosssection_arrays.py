@@ -25,3 +25,21 @@ def test_pvalues_are_scipy_stats_bit_for_bit():
     assert _pvalue_t(1.5, 10.0) == 2.0 * stats.t.sf(1.5, 10.0)
     assert _pvalue_normal(-1.96) == 2.0 * stats.norm.sf(1.96)
     assert _pvalue_normal(1.959963984540054) == pytest.approx(0.05, rel=1e-12)
+
+
+def test_small_and_large_products_agree(monkeypatch):
+    """r-bar's ``a @ b.T``: numpy's loops for small products, BLAS for large ones, the
+    same numbers to rounding (2-D and stacked)."""
+    from oilimpact.eventstudy.crosssection import rbar
+
+    rng = np.random.default_rng(1)
+    for shape_a, shape_b in (((12, 30), (4, 30)), ((3, 12, 30), (3, 4, 30))):
+        a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+        want = np.matmul(a, np.swapaxes(b, -1, -2))
+        small = rbar._times_transpose(a, b)
+        monkeypatch.setattr(rbar, "_SMALL_PRODUCT", 0)
+        large = rbar._times_transpose(a, b)
+        monkeypatch.undo()
+        np.testing.assert_allclose(small, want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(large, want, rtol=1e-12, atol=1e-12)
+        assert small.shape == large.shape == want.shape

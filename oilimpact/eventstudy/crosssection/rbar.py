@@ -111,6 +111,21 @@ def _date_grid(est: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
     return out
 
 
+#: Largest product (multiply-adds) :func:`_times_transpose` leaves to numpy's own loops.
+_SMALL_PRODUCT: Final[int] = 8_000_000
+
+
+def _times_transpose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b^T`` over the last two axes. A small product (at most
+    :data:`_SMALL_PRODUCT` multiply-adds: a cluster of a few dozen pairs) runs in
+    numpy's own loops (``np.einsum``), a larger one in BLAS: BLAS wakes its threads for
+    products of this size, which costs milliseconds on a busy machine, far more than
+    the product (the two differ only in summation order)."""
+    if a.size * b.shape[-2] <= _SMALL_PRODUCT:
+        return np.einsum("...ij,...kj->...ik", a, b)
+    return a @ np.ascontiguousarray(np.swapaxes(b, -1, -2))
+
+
 def _pairwise_corr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pearson correlations of the rows of ``x`` over the columns both rows observe
     (pandas' ``DataFrame.corr()`` of the transposed matrix) and the common counts.
@@ -121,12 +136,11 @@ def _pairwise_corr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = _div(np.where(m, x, 0.0).sum(axis=-1), cnt)
     x0 = np.where(m, x - mean[..., None], 0.0)
     n = x.shape[-2]
-    mt = np.ascontiguousarray(np.swapaxes(mf, -1, -2))  # BLAS for stacked products
     # one product for the three sums over common dates: counts n_ij, s_x[i, j] = sum of
     # x_i over the dates j also observes, and s_xx the same for x_i^2
-    stacked = np.concatenate([mf, x0, x0 * x0], axis=-2) @ mt
+    stacked = _times_transpose(np.concatenate([mf, x0, x0 * x0], axis=-2), mf)
     n_ij, s_x, s_xx = stacked[..., :n, :], stacked[..., n : 2 * n, :], stacked[..., 2 * n :, :]
-    s_xy = x0 @ np.ascontiguousarray(np.swapaxes(x0, -1, -2))
+    s_xy = _times_transpose(x0, x0)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = s_xy - s_x * np.swapaxes(s_x, -1, -2) / n_ij
         var = s_xx - s_x * s_x / n_ij
