@@ -145,8 +145,10 @@ def _table(
     tests: list[str], plan: PooledPlan,
 ) -> pd.DataFrame:  # fmt: skip
     """One row per (window, test) with its note (why a value is NaN, an exact p-value,
-    the independence label for clustered pairs); ``wins`` holds ``(lo, hi, caar)``."""
-    rows: list[dict[str, object]] = []
+    the independence label for clustered pairs); ``wins`` holds ``(lo, hi, caar)``.
+    Built column by column (a frame of a few dozen rows: pandas' per-row construction
+    and dtype conversion would cost more than the tests)."""
+    cols: dict[str, list[Any]] = {name: [] for name in WINDOW_COLUMNS}
     for (lo, hi, caar), (res, why, rb_val) in zip(wins, done, strict=True):
         for name in tests:
             stat, pval, n_used = (float(v) for v in res[name])
@@ -156,22 +158,17 @@ def _table(
                 notes.append(_nan_reason(name, n_used, why.get(name, "")))
             if plan.clustered and name in INDEPENDENCE_TESTS:
                 notes.append(INDEPENDENCE_NOTE)
-            rows.append(
-                {
-                    "window": _window_label(lo, hi),
-                    "lo": lo,
-                    "hi": hi,
-                    "test": name,
-                    "statistic": stat,
-                    "pvalue": pval,
-                    "n": n_used,
-                    "caar": caar,
-                    "rbar": rb_val if name in _KP else np.nan,
-                    "assumes_independence": name in INDEPENDENCE_TESTS,
-                    "note": "; ".join(dict.fromkeys(x for x in notes if x)),
-                }
-            )
-    return pd.DataFrame(rows, columns=WINDOW_COLUMNS).astype(_WINDOW_DTYPES)
+            row = (
+                _window_label(lo, hi), lo, hi, name, stat, pval, n_used, caar,
+                rb_val if name in _KP else np.nan, name in INDEPENDENCE_TESTS,
+                "; ".join(dict.fromkeys(x for x in notes if x)),
+            )  # fmt: skip
+            for col, value in zip(WINDOW_COLUMNS, row, strict=True):
+                cols[col].append(value)
+    return pd.DataFrame(
+        {name: pd.Series(cols[name], dtype=_WINDOW_DTYPES[name]) for name in WINDOW_COLUMNS},
+        columns=WINDOW_COLUMNS,
+    )
 
 
 def cross_sectional_tests(
