@@ -258,8 +258,10 @@ def _alignment_frame(
         }
     )
     out = per_event.take(np.tile(np.arange(n_ev), A)).reset_index(drop=True)
-    out.insert(1, "series", pd.Index(list(job.names)).repeat(n_ev))
-    rest = {
+    columns = {
+        "event": out["event"],
+        "series": pd.Index(list(job.names)).repeat(n_ev),
+        **{name: out[name] for name in ("title", "timestamp", "time_known")},
         "day0": arrays["day0"],
         "reason": dz.reasons.tolist(),
         "confounded_by": conf_by,
@@ -271,7 +273,7 @@ def _alignment_frame(
         "spanning_returns": arrays["spanning"].astype(int),
         "uncarried_returns": np.repeat(grid.uncarried, n_ev).astype(int),
     }
-    return pd.concat([out, pd.DataFrame(rest)], axis=1)
+    return pd.DataFrame(columns, index=out.index)
 
 
 def _fit(

@@ -450,7 +450,8 @@ def spanned_sessions(
         span = n_cal[r1] - n_cal[r0]
         if off_rows.size:
             cum = np.zeros((off_rows.size + 1, cols.size), dtype=np.int64)
-            np.cumsum(~np.isnan(values[np.ix_(off_rows, cols)]), axis=0, out=cum[1:])
+            off = values[off_rows] if one_code else values[off_rows][:, cols]
+            np.cumsum(~np.isnan(off), axis=0, out=cum[1:])
             i1 = np.searchsorted(off_rows, r1, side="right")
             i0 = np.searchsorted(off_rows, r0, side="right")
             span += cum[i1, ci] - cum[i0, ci]
