@@ -1,5 +1,6 @@
 """The compiled session grid: every pair's sessions, returns and gaps in one pass per
-column (twin: :func:`oilimpact.eventstudy.grid.session_grid`)."""
+column (twin: :func:`oilimpact.eventstudy.grid._grid_numpy`, the reference below
+:data:`~oilimpact.eventstudy.kernels.MIN_PAIRS` pairs)."""
 
 from __future__ import annotations
 
