@@ -301,7 +301,8 @@ def _fit(
     spanned = spanned_sessions(grid, job.values, codes, win.evt, win.asset[:, None])
     sessions = np.where(win.in_evt, spanned, 0)
     panel = _with_dates_and_sessions(panel, arrays["est_dates"], sessions)
-    return scale_spanning_returns(panel, arrays["y_est"], arrays["x_est"])
+    # the panel is fresh from fit_panel: its spanning rows are rescaled in place
+    return scale_spanning_returns(panel, arrays["y_est"], arrays["x_est"], copy=False)
 
 
 def _pair_ids(job: ChunkJob) -> pd.MultiIndex:
