@@ -10,13 +10,14 @@ Reported, all in this one process (so on the same shared machine):
 
 * ``public``: ``oi.event_study(prices, events, market=market, event_windows=<5
   windows>)`` from the DataFrame, median of ``--repeats`` (>= 5) after one warm-up
-  call, clean and with 1% missing; and where one call's time goes (inputs, the
+  call, clean and with 1% missing, each call followed by one of the vectorised
+  baseline (so the two medians come from the same minutes of a shared machine); and where one call's time goes (inputs, the
   chunks: grids, day 0, windows, fit, single-pair tests; the merge: q-values and the
   cross-sectional tests);
 * ``core``: the batched fit and tests on the arrays the public call prepared
   (``fit_panel`` + ``build_result``: single-pair tests, q-values, pooled tests);
 * the baselines of ``benchmarks/baselines.py``: the bare vectorised numpy market model
-  + CAR + PE t (median of the repeats), the careful per-pair loop (statsmodels OLS per
+  + CAR + PE t (median of the repeats, alternating with the public call), the careful per-pair loop (statsmodels OLS per
   pair) and the naive pandas tutorial loop, both timed on a subset of the assets and
   scaled linearly to 10,000 pairs (the printout says on how many);
 * the ratios against the targets: >= 10x the careful loop, >= 150x the naive loop,
@@ -76,6 +77,25 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]
         out = fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), times, out
+
+
+def paired(
+    fn_a: Callable[[], Any], fn_b: Callable[[], Any], repeats: int
+) -> tuple[list[float], list[float], Any, Any]:
+    """Wall times of ``fn_a`` and ``fn_b`` called alternately ``repeats`` times each
+    (after one untimed warm-up call of each), so that both see the same state of a shared
+    machine; returns both lists of times and the last outputs."""
+    out_a, out_b = fn_a(), fn_b()
+    t_a, t_b = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out_a = fn_a()
+        t1 = time.perf_counter()
+        out_b = fn_b()
+        t2 = time.perf_counter()
+        t_a.append(t1 - t0)
+        t_b.append(t2 - t1)
+    return t_a, t_b, out_a, out_b
 
 
 def public(prices: pd.DataFrame, market: pd.Series, events: dict) -> Any:
@@ -178,15 +198,18 @@ def main() -> None:
     results: dict[str, Any] = {}
     for label, miss in (("missing_1pct", 0.01), ("clean", 0.0)):
         prices, market, events = baselines.make_panel(n_assets, 600, 2, missing=miss)
-        med, times, res = timed(lambda p=prices, m=market, e=events: public(p, m, e), repeats)
-        results[label] = {"public_median_s": med, "public_times_s": times}
+        times, vec_times, res, fast = paired(
+            lambda p=prices, m=market, e=events: public(p, m, e),
+            lambda p=prices, m=market, e=events: baselines.vectorised_numpy(p, m, e),
+            repeats,
+        )
+        med, vec_med = statistics.median(times), statistics.median(vec_times)
+        results[label] = {"public_median_s": med, "public_times_s": times,
+                          "vectorised_median_s": vec_med, "vectorised_times_s": vec_times}  # fmt: skip
         print(f"public call, {label}: median {med:.3f} s  (runs {', '.join(f'{t:.3f}' for t in times)})",
               flush=True)  # fmt: skip
-        vec_med, _, fast = timed(
-            lambda p=prices, m=market, e=events: baselines.vectorised_numpy(p, m, e), repeats
-        )
-        results[label]["vectorised_median_s"] = vec_med
-        print(f"  vectorised numpy baseline: {vec_med:.3f} s", flush=True)
+        print(f"  vectorised numpy baseline, timed alternately with it: median {vec_med:.3f} s "
+              f"(runs {', '.join(f'{t:.3f}' for t in vec_times)})", flush=True)  # fmt: skip
         if label == "clean":
             diff = check_against_vectorised(res, fast)
             results[label]["max_abs_t_diff_vs_vectorised"] = diff
