@@ -1,12 +1,14 @@
 """When the compiled kernels replace the numpy code, and the row-block threading for them.
 
-The inference layer is written in numpy, vectorised over (asset, event) pairs; that code
-is the reference and the only path for small panels. Each kernel's numpy twin is named in
-``oilimpact.eventstudy._jit.TWINS``. From :data:`MIN_PAIRS` pairs on,
-the steps whose numpy form needs many passes over the ``(N, L1)`` residual matrix (the
-market-model fit, the SQ reference counts, the rank bookkeeping of the rank tests) run
-as numba loops instead (:mod:`oilimpact.eventstudy._jit`), one pass per row block, on a few
-threads. The tests run both paths on the same panels and require equal results.
+The engine is written in numpy, vectorised over (asset, event) pairs; that code is the
+reference and the only path for small studies. From :data:`MIN_PAIRS` pairs on, the
+steps whose numpy form needs many passes over the ``(T, A)`` frame or the ``(N, L1)``
+residual matrix (the session grid, the window gathers, the market-model fit, the SQ
+reference counts, the window sums and q-values, the sorts and rank sums of the rank
+tests, the r-bar pieces) run as numba loops instead (:mod:`oilimpact.eventstudy._jit`,
+one module per step), one pass per row or column block, on a few threads. Each kernel's
+numpy twin is named in ``oilimpact.eventstudy._jit.TWINS``; the tests run both paths on
+the same inputs and require equal results.
 
 Why a threshold: numba compiles on first use (a few seconds after an install, cached on
 disk afterwards) and its import takes about 0.3 s, which a weekly brief of a few dozen
