@@ -74,13 +74,6 @@ class SessionGrid:
     gap: np.ndarray
     uncarried: np.ndarray
 
-    @property
-    def first_in_pair(self) -> np.ndarray:
-        """Whether each flat session is its pair's first, shape (S,)."""
-        out = np.zeros(self.row.size, dtype=bool)
-        out[self.start[self.n_sessions > 0]] = True
-        return out
-
     def sessions_before(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Sessions of pair ``cols`` strictly before frame row ``rows`` (same shape).
 
